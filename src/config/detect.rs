@@ -1,0 +1,385 @@
+//! Detects which linters and test command suit a repository, for `init` and for the defaults.
+
+use std::path::Path;
+
+use super::raw::{FormatValue, RawCheck, ScopeValue, StageValue};
+
+/// A check that detection proposes, with why it was proposed.
+#[derive(Debug, Clone)]
+pub struct DetectedCheck {
+    /// Why: what in the repository suggested it.
+    pub reason: String,
+    /// The check itself.
+    pub check: RawCheck,
+}
+
+fn check(name: &str, stage: StageValue, command: &[&str], format: FormatValue) -> RawCheck {
+    RawCheck {
+        name: name.into(),
+        stage: Some(stage),
+        command: command.iter().map(|s| (*s).to_string()).collect(),
+        format: Some(format),
+        ..RawCheck::default()
+    }
+}
+
+fn strings(items: &[&str]) -> Option<Vec<String>> {
+    Some(items.iter().map(|s| (*s).to_string()).collect())
+}
+
+/// The interpreters whose shebang makes a file a shell script.
+pub const SHELL_INTERPRETERS: [&str; 4] = ["sh", "bash", "dash", "ksh"];
+
+/// Whether a file's first bytes are a shebang naming one of `interpreters`.
+pub fn shebang_matches(head: &[u8], interpreters: &[String]) -> bool {
+    let Some(rest) = head.strip_prefix(b"#!") else {
+        return false;
+    };
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let program = first.rsplit('/').next().unwrap_or(first);
+    // `#!/usr/bin/env bash` names the interpreter in its second word.
+    let program = if program == "env" {
+        words.find(|w| !w.starts_with('-')).unwrap_or_default()
+    } else {
+        program
+    };
+    interpreters.iter().any(|i| i == program)
+}
+
+/// Proposes checks from the files of a tree.
+///
+/// `read_head` returns the first bytes of a file (for shebangs and manifests).
+pub fn detect_checks(
+    paths: &[String],
+    read_head: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Vec<DetectedCheck> {
+    let has = |name: &str| paths.iter().any(|p| p == name);
+    let mut out = Vec::new();
+    let mut test_command = None;
+
+    if has("Cargo.toml") {
+        let mut c = check(
+            "clippy",
+            StageValue::Audit,
+            &[
+                "cargo",
+                "clippy",
+                "--all-targets",
+                "--message-format=json",
+                "--quiet",
+            ],
+            FormatValue::Cargo,
+        );
+        c.files = strings(&["*.rs", "Cargo.toml", "Cargo.lock"]);
+        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
+            900,
+        )));
+        c.severity = Some(
+            [
+                ("error", crate::finding::Severity::Critical),
+                ("warning", crate::finding::Severity::Medium),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), super::raw::SeverityValue(v)))
+            .collect(),
+        );
+        out.push(DetectedCheck {
+            reason: "Cargo.toml: a Rust crate".into(),
+            check: c,
+        });
+        test_command = Some(DetectedCheck {
+            reason: "Cargo.toml: cargo test".into(),
+            check: check(
+                "cargo-test",
+                StageValue::Test,
+                &["cargo", "test", "--quiet"],
+                FormatValue::ExitCode,
+            ),
+        });
+    }
+
+    let interpreters: Vec<String> = SHELL_INTERPRETERS.iter().map(|s| s.to_string()).collect();
+    let shell = paths.iter().any(|p| {
+        p.ends_with(".sh")
+            || p.ends_with(".bash")
+            || (!Path::new(p)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains('.'))
+                && read_head(p).is_some_and(|h| shebang_matches(&h, &interpreters)))
+    });
+    if shell {
+        let mut c = check(
+            "shellcheck",
+            StageValue::Audit,
+            &["shellcheck", "-f", "json1", "{files}"],
+            FormatValue::Shellcheck,
+        );
+        c.files = strings(&["*.sh", "*.bash"]);
+        c.shebang = Some(interpreters);
+        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(60)));
+        out.push(DetectedCheck {
+            reason: "shell scripts (*.sh or a sh/bash shebang)".into(),
+            check: c,
+        });
+    }
+
+    if has("pyproject.toml") || has("requirements.txt") || has("setup.py") {
+        let mut c = check(
+            "ruff",
+            StageValue::Audit,
+            &["ruff", "check", "--output-format", "json", "{files}"],
+            FormatValue::Ruff,
+        );
+        c.files = strings(&["*.py", "*.pyi"]);
+        out.push(DetectedCheck {
+            reason: "pyproject.toml/requirements.txt: a Python project".into(),
+            check: c,
+        });
+        let mut t = check(
+            "pytest",
+            StageValue::Test,
+            &[
+                "python3",
+                "-m",
+                "pytest",
+                "-q",
+                "--junitxml=.auditor-junit.xml",
+            ],
+            FormatValue::Junit,
+        );
+        t.junit = Some(".auditor-junit.xml".into());
+        test_command = Some(DetectedCheck {
+            reason: "Python project: pytest with JUnit output".into(),
+            check: t,
+        });
+    }
+
+    if has("package.json") {
+        let manifest = read_head("package.json").unwrap_or_default();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&manifest).unwrap_or(serde_json::Value::Null);
+        let mentions_eslint = ["dependencies", "devDependencies"]
+            .iter()
+            .any(|k| manifest.get(k).and_then(|d| d.get("eslint")).is_some());
+        if mentions_eslint {
+            let mut c = check(
+                "eslint",
+                StageValue::Audit,
+                &["npx", "--no-install", "eslint", "--format", "json", "{files}"],
+                FormatValue::Eslint,
+            );
+            c.files = strings(&["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx"]);
+            out.push(DetectedCheck {
+                reason: "package.json lists eslint".into(),
+                check: c,
+            });
+        }
+        if manifest.pointer("/scripts/test").is_some() {
+            test_command = Some(DetectedCheck {
+                reason: "package.json has a test script".into(),
+                check: check(
+                    "npm-test",
+                    StageValue::Test,
+                    &["npm", "test", "--silent"],
+                    FormatValue::ExitCode,
+                ),
+            });
+        }
+    }
+
+    // The project's own declared test entry point wins over a language default.
+    if has("tests/run_tests.sh") {
+        let mut t = check(
+            "run-tests",
+            StageValue::Test,
+            &["bash", "tests/run_tests.sh"],
+            FormatValue::ExitCode,
+        );
+        t.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
+            1800,
+        )));
+        test_command = Some(DetectedCheck {
+            reason: "tests/run_tests.sh: the project's test script".into(),
+            check: t,
+        });
+    }
+    out.extend(test_command);
+    for d in &mut out {
+        if d.check.scope.is_none() && !d.check.command.iter().any(|a| a == "{files}") {
+            d.check.scope = Some(ScopeValue::Changed);
+        }
+    }
+    out
+}
+
+/// Whether `program` can be run: a path that exists, or a name found on `PATH`.
+pub fn program_available(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return executable(Path::new(program));
+    }
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
+    })
+}
+
+/// Whether everything a detected check needs is installed (for the embedded defaults).
+pub fn check_installed(check: &RawCheck) -> bool {
+    let Some(program) = check.command.first() else {
+        return false;
+    };
+    if !program_available(program) {
+        return false;
+    }
+    match (program.as_str(), check.command.get(1).map(String::as_str)) {
+        ("cargo", Some("clippy")) => program_available("cargo-clippy"),
+        ("npx", _) => true,
+        _ => true,
+    }
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+fn format_name(f: FormatValue) -> &'static str {
+    match f {
+        FormatValue::Shellcheck => "shellcheck",
+        FormatValue::Cargo => "cargo",
+        FormatValue::Ruff => "ruff",
+        FormatValue::Eslint => "eslint",
+        FormatValue::Sarif => "sarif",
+        FormatValue::Junit => "junit",
+        FormatValue::Lines => "lines",
+        FormatValue::ExitCode => "exit-code",
+    }
+}
+
+/// Renders the commented `auditor.toml` that `init` writes.
+pub fn render_init_toml(detected: &[DetectedCheck]) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "# auditor configuration, written by `auditor init`.\n\
+         # Every key is optional; see examples/auditor.toml in the auditor's repository for all of them.\n\
+         # Layers, lowest first: embedded defaults < this file < --config FILE < command-line flags.\n\n\
+         [policy]\n\
+         # The severity at or above which an audit fails (exit code 1).\n\
+         fail_on = \"HIGH\"\n\
+         # A CRITICAL static finding (a leaked key, a build break) skips the test stage.\n\
+         skip_tests_on_critical = true\n\n\
+         [runner]\n\
+         # Checks run niced, each in its own process group, killed with the group on timeout.\n\
+         nice = 10\n\
+         timeout = \"5m\"\n\
+         grace = \"2s\"\n\
+         output_cap = \"4MiB\"\n\n\
+         [secrets]\n\
+         # Paths (globs) and regexes whose matches are never reported.\n\
+         allow_paths = []\n\
+         allow_regexes = []\n\n\
+         [workspace]\n\
+         # \"snapshot\": checks run in an isolated checkout of the audited commit under state/supervisor/.\n\
+         mode = \"snapshot\"\n\
+         # setup = [\"npm\", \"ci\"]\n\
+         # setup_when_changed = [\"package-lock.json\"]\n",
+    );
+    if detected.is_empty() {
+        s.push_str(
+            "\n# No linter or test command was detected. Add one per [[check]] table, e.g.:\n\
+             # [[check]]\n# name = \"tests\"\n# stage = \"test\"\n# command = [\"make\", \"test\"]\n",
+        );
+    }
+    for d in detected {
+        let c = &d.check;
+        s.push_str(&format!("\n# Detected: {}.\n[[check]]\n", d.reason));
+        s.push_str(&format!("name = {}\n", quote(&c.name)));
+        let stage = match c.stage {
+            Some(StageValue::Test) => "test",
+            _ => "audit",
+        };
+        s.push_str(&format!("stage = {}\n", quote(stage)));
+        s.push_str(&format!("command = {}\n", list(&c.command)));
+        if let Some(files) = &c.files {
+            s.push_str(&format!("files = {}\n", list(files)));
+        }
+        if let Some(sh) = &c.shebang {
+            s.push_str(&format!("shebang = {}\n", list(sh)));
+        }
+        if let Some(f) = c.format {
+            s.push_str(&format!("format = {}\n", quote(format_name(f))));
+        }
+        if let Some(j) = &c.junit {
+            s.push_str(&format!("junit = {}\n", quote(j)));
+        }
+        if let Some(t) = c.timeout {
+            s.push_str(&format!("timeout = \"{}s\"\n", t.0.as_secs()));
+        }
+        if let Some(map) = &c.severity {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", quote(v.0.as_str())))
+                .collect();
+            s.push_str(&format!("severity = {{ {} }}\n", parts.join(", ")));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh() -> Vec<String> {
+        SHELL_INTERPRETERS.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn shebangs() {
+        assert!(shebang_matches(b"#!/bin/sh\necho", &sh()));
+        assert!(shebang_matches(b"#!/usr/bin/env bash\n", &sh()));
+        assert!(shebang_matches(b"#!/usr/bin/env -S bash -e\n", &sh()));
+        assert!(!shebang_matches(b"#!/usr/bin/env python3\n", &sh()));
+        assert!(!shebang_matches(b"echo hi\n", &sh()));
+    }
+
+    #[test]
+    fn rendered_init_config_parses_back() {
+        let paths: Vec<String> = ["Cargo.toml", "a.sh", "tests/run_tests.sh", "pyproject.toml"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let detected = detect_checks(&paths, &|_| None);
+        let names: Vec<_> = detected.iter().map(|d| d.check.name.as_str()).collect();
+        assert_eq!(names, ["clippy", "shellcheck", "ruff", "run-tests"]);
+        let text = render_init_toml(&detected);
+        let raw: super::super::RawConfig = toml::from_str(&text).expect("init output parses");
+        assert_eq!(raw.check.map(|c| c.len()), Some(4));
+    }
+}

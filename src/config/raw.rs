@@ -1,0 +1,237 @@
+//! The configuration exactly as written in TOML: every key optional, unknown keys rejected.
+//!
+//! Values that can be wrong (severities, durations, sizes, enums) are parsed during
+//! deserialisation so that the TOML parser reports the line and column of the bad value.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use super::units::{parse_duration, parse_size};
+use crate::finding::Severity;
+
+/// One configuration layer (a file, or the embedded defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// The checks; when present, they replace the layers below.
+    pub check: Option<Vec<RawCheck>>,
+    /// Child-process settings.
+    pub runner: Option<RawRunner>,
+    /// Verdict policy.
+    pub policy: Option<RawPolicy>,
+    /// The built-in secret scanner.
+    pub secrets: Option<RawSecrets>,
+    /// Where checks run.
+    pub workspace: Option<RawWorkspace>,
+    /// Where the auditor writes.
+    pub paths: Option<RawPaths>,
+}
+
+/// A `[[check]]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// Unique name, used in reports.
+    pub name: String,
+    /// `audit` (static) or `test`.
+    pub stage: Option<StageValue>,
+    /// Program and arguments; `{files}` expands to the matched files.
+    pub command: Vec<String>,
+    /// Globs of the files it runs on.
+    pub files: Option<Vec<String>>,
+    /// Extensionless scripts whose shebang names one of these interpreters also match.
+    pub shebang: Option<Vec<String>>,
+    /// Which parser reads its output.
+    pub format: Option<FormatValue>,
+    /// How long it may run.
+    pub timeout: Option<DurationValue>,
+    /// The tool's levels mapped to our severities.
+    pub severity: Option<BTreeMap<String, SeverityValue>>,
+    /// `changed` (default) or `tree`.
+    pub scope: Option<ScopeValue>,
+    /// The JUnit XML file the command writes, relative to the workspace (format `junit`).
+    pub junit: Option<String>,
+    /// Set to false to keep the table but not run it.
+    pub enabled: Option<bool>,
+}
+
+/// The `[runner]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunner {
+    /// Nice level of every check (0 to 19).
+    pub nice: Option<i32>,
+    /// Default timeout of a check.
+    pub timeout: Option<DurationValue>,
+    /// How long a check has between SIGTERM and SIGKILL.
+    pub grace: Option<DurationValue>,
+    /// How much of a check's output is kept (head and tail).
+    pub output_cap: Option<SizeValue>,
+    /// How many checks of one stage run at once.
+    pub jobs: Option<usize>,
+}
+
+/// The `[policy]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// The severity at or above which the audit fails (exit 1).
+    pub fail_on: Option<SeverityValue>,
+    /// Skip the test stage when a static check found something CRITICAL.
+    pub skip_tests_on_critical: Option<bool>,
+}
+
+/// The `[secrets]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecrets {
+    /// Run the built-in secret scanner.
+    pub enabled: Option<bool>,
+    /// Files larger than this are not scanned (and are counted in the report).
+    pub max_file_size: Option<SizeValue>,
+    /// Globs of paths never reported.
+    pub allow_paths: Option<Vec<String>>,
+    /// Regexes; a match whose value or line matches one is not reported.
+    pub allow_regexes: Option<Vec<toml::Spanned<String>>>,
+}
+
+/// The `[workspace]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkspace {
+    /// `snapshot` (default) or `live`.
+    pub mode: Option<ModeValue>,
+    /// A setup command run in the snapshot when a `setup_when_changed` file changed.
+    pub setup: Option<Vec<String>>,
+    /// Globs of files whose change triggers `setup`.
+    pub setup_when_changed: Option<Vec<String>>,
+    /// How long setup may run.
+    pub setup_timeout: Option<DurationValue>,
+}
+
+/// The `[paths]` table (repo-relative folders).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    /// Reports: `logs/audit`.
+    pub reports: Option<String>,
+    /// The inbox: `tasks/supervisor_feedback`.
+    pub inbox: Option<String>,
+    /// State: `state/supervisor`.
+    pub state: Option<String>,
+}
+
+macro_rules! parsed_string_value {
+    ($(#[$doc:meta])* $name:ident, $inner:ty, $parse:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name(pub $inner);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                let parse: fn(&str) -> Result<$inner, String> = $parse;
+                parse(&text).map($name).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+parsed_string_value!(
+    /// A duration written as `"30s"`.
+    DurationValue, Duration, parse_duration);
+parsed_string_value!(
+    /// A size written as `"4MiB"`.
+    SizeValue, u64, parse_size);
+parsed_string_value!(
+    /// A severity written as `"HIGH"`.
+    SeverityValue, Severity, |s| s.parse());
+
+/// `stage = "audit" | "test"`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageValue {
+    /// Static checks.
+    Audit,
+    /// The test suite.
+    Test,
+}
+
+/// `format = ...`: the parser of a check's output.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormatValue {
+    /// `shellcheck -f json1`.
+    Shellcheck,
+    /// `cargo ... --message-format=json`.
+    Cargo,
+    /// `ruff check --output-format json`.
+    Ruff,
+    /// `eslint -f json`.
+    Eslint,
+    /// SARIF 2.1.0 on stdout.
+    Sarif,
+    /// A JUnit XML file the command writes.
+    Junit,
+    /// `path:line[:col]: message` lines.
+    Lines,
+    /// One finding from a non-zero exit.
+    ExitCode,
+}
+
+/// `scope = "changed" | "tree"`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeValue {
+    /// The files the audited commits changed.
+    Changed,
+    /// Every file of the tree.
+    Tree,
+}
+
+/// `mode = "snapshot" | "live"`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeValue {
+    /// An isolated checkout of the audited commit.
+    Snapshot,
+    /// The live working tree.
+    Live,
+}
+
+macro_rules! overlay {
+    ($base:expr, $top:expr; $($field:ident),*) => {
+        $( if $top.$field.is_some() { $base.$field = $top.$field.clone(); } )*
+    };
+}
+
+impl RawConfig {
+    /// Lays `top` over `self`: every key `top` sets wins.
+    pub fn overlay(&mut self, top: &RawConfig) {
+        if top.check.is_some() {
+            self.check = top.check.clone();
+        }
+        if let Some(t) = &top.runner {
+            let b = self.runner.get_or_insert_with(Default::default);
+            overlay!(b, t; nice, timeout, grace, output_cap, jobs);
+        }
+        if let Some(t) = &top.policy {
+            let b = self.policy.get_or_insert_with(Default::default);
+            overlay!(b, t; fail_on, skip_tests_on_critical);
+        }
+        if let Some(t) = &top.secrets {
+            let b = self.secrets.get_or_insert_with(Default::default);
+            overlay!(b, t; enabled, max_file_size, allow_paths, allow_regexes);
+        }
+        if let Some(t) = &top.workspace {
+            let b = self.workspace.get_or_insert_with(Default::default);
+            overlay!(b, t; mode, setup, setup_when_changed, setup_timeout);
+        }
+        if let Some(t) = &top.paths {
+            let b = self.paths.get_or_insert_with(Default::default);
+            overlay!(b, t; reports, inbox, state);
+        }
+    }
+}

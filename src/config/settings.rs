@@ -1,0 +1,457 @@
+//! Validated settings: what the engine runs on, with every default resolved and no `Option`s left.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+
+use super::error::ConfigError;
+use super::raw::{FormatValue, ModeValue, RawCheck, RawConfig, ScopeValue, StageValue};
+use super::{CONFIG_FILE_NAME, DEFAULTS_TOML};
+use crate::finding::Severity;
+
+/// The stage a check belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Static analysis (AUDITING).
+    Audit,
+    /// The test suite (TESTING).
+    Test,
+}
+
+impl Stage {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Audit => "audit",
+            Stage::Test => "test",
+        }
+    }
+}
+
+/// Which parser reads a check's output.
+pub type Format = FormatValue;
+
+/// Which files a check runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The files the audited commits changed (that still exist).
+    Changed,
+    /// Every file in the tree.
+    Tree,
+}
+
+/// Where checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceMode {
+    /// An isolated, incrementally updated checkout of exactly the audited commit.
+    Snapshot,
+    /// The live working tree (opt-in).
+    Live,
+}
+
+/// One resolved check.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// Unique name.
+    pub name: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// Program and arguments (`{files}` still unexpanded).
+    pub command: Vec<String>,
+    /// File globs as written (empty: every file).
+    pub file_globs: Vec<String>,
+    /// The compiled globs.
+    pub files: GlobSet,
+    /// Interpreters whose shebang makes an extensionless file match.
+    pub shebang: Vec<String>,
+    /// The parser.
+    pub format: Format,
+    /// How long it may run.
+    pub timeout: Duration,
+    /// The tool's levels mapped to severities.
+    pub severity: BTreeMap<String, Severity>,
+    /// Changed files or the whole tree.
+    pub scope: Scope,
+    /// The JUnit file it writes, workspace-relative.
+    pub junit: Option<String>,
+}
+
+/// `[runner]`, resolved.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    /// Nice level of every check.
+    pub nice: i32,
+    /// Default timeout.
+    pub timeout: Duration,
+    /// TERM → KILL grace period.
+    pub grace: Duration,
+    /// Bytes of output kept per stream (head and tail).
+    pub output_cap: usize,
+    /// Checks of one stage run at once.
+    pub jobs: usize,
+}
+
+/// `[policy]`, resolved.
+#[derive(Debug, Clone)]
+pub struct PolicySettings {
+    /// At or above this, the audit fails.
+    pub fail_on: Severity,
+    /// Skip tests after a CRITICAL static finding.
+    pub skip_tests_on_critical: bool,
+}
+
+/// `[secrets]`, resolved.
+#[derive(Debug, Clone)]
+pub struct SecretsSettings {
+    /// Run the scanner.
+    pub enabled: bool,
+    /// Larger files are skipped and counted.
+    pub max_file_size: u64,
+    /// Paths never reported.
+    pub allow_paths: GlobSet,
+    /// Values or lines never reported.
+    pub allow_regexes: Vec<Regex>,
+}
+
+/// `[workspace]`, resolved.
+#[derive(Debug, Clone)]
+pub struct WorkspaceSettings {
+    /// Snapshot or live.
+    pub mode: WorkspaceMode,
+    /// Setup command (empty: none).
+    pub setup: Vec<String>,
+    /// Files whose change triggers setup.
+    pub setup_when_changed: GlobSet,
+    /// How long setup may run.
+    pub setup_timeout: Duration,
+}
+
+/// `[paths]`, resolved (repo-relative).
+#[derive(Debug, Clone)]
+pub struct PathSettings {
+    /// Reports folder.
+    pub reports: String,
+    /// Inbox folder.
+    pub inbox: String,
+    /// State folder.
+    pub state: String,
+}
+
+/// Everything the engine needs, validated once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Checks in config order.
+    pub checks: Vec<CheckSpec>,
+    /// Whether the checks came from detection rather than a config file.
+    pub checks_detected: bool,
+    /// Runner settings.
+    pub runner: RunnerSettings,
+    /// Policy settings.
+    pub policy: PolicySettings,
+    /// Secret scanner settings.
+    pub secrets: SecretsSettings,
+    /// Workspace settings.
+    pub workspace: WorkspaceSettings,
+    /// Output folders.
+    pub paths: PathSettings,
+    /// The config files that were read, lowest layer first.
+    pub sources: Vec<PathBuf>,
+}
+
+/// Parses one layer, turning every error into one that names file, line and column.
+fn parse_layer(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        ConfigError::at(path.to_path_buf(), text, offset, e.message().to_string())
+    })?;
+    if let Some(regexes) = raw.secrets.as_ref().and_then(|s| s.allow_regexes.as_ref()) {
+        for r in regexes {
+            if let Err(e) = Regex::new(r.get_ref()) {
+                return Err(ConfigError::at(
+                    path.to_path_buf(),
+                    text,
+                    r.span().start,
+                    format!("invalid regex in secrets.allow_regexes: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(raw)
+}
+
+fn read_layer(path: &Path) -> Result<RawConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_layer(path, &text)
+}
+
+/// Loads the layered configuration for a repository.
+///
+/// `detect` is called only when no file defines `[[check]]`; it returns the detected checks.
+pub fn load(
+    repo_root: &Path,
+    explicit: Option<&Path>,
+    detect: impl FnOnce() -> Vec<RawCheck>,
+) -> Result<Settings, ConfigError> {
+    let mut merged = parse_layer(Path::new("<embedded defaults>"), DEFAULTS_TOML)?;
+    let mut sources = Vec::new();
+    let repo_file = repo_root.join(CONFIG_FILE_NAME);
+    let mut layers = Vec::new();
+    if repo_file.is_file() {
+        layers.push(repo_file);
+    }
+    if let Some(p) = explicit {
+        layers.push(p.to_path_buf());
+    }
+    for path in layers {
+        let layer = read_layer(&path)?;
+        merged.overlay(&layer);
+        sources.push(path);
+    }
+    let checks_detected = merged.check.is_none();
+    if checks_detected {
+        merged.check = Some(detect());
+    }
+    let origin = sources
+        .last()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("<embedded defaults>"));
+    resolve(merged, checks_detected, sources, &origin)
+}
+
+fn globs(patterns: &[String], origin: &Path, what: &str) -> Result<GlobSet, ConfigError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let glob = Glob::new(p).map_err(|e| ConfigError::Invalid {
+            path: origin.to_path_buf(),
+            message: format!("invalid glob `{p}` in {what}: {e}"),
+        })?;
+        b.add(glob);
+        // A pattern without a slash matches the file name at any depth, like .gitignore.
+        if !p.contains('/') {
+            if let Ok(g) = Glob::new(&format!("**/{p}")) {
+                b.add(g);
+            }
+        }
+    }
+    b.build().map_err(|e| ConfigError::Invalid {
+        path: origin.to_path_buf(),
+        message: format!("invalid globs in {what}: {e}"),
+    })
+}
+
+fn default_severity_map() -> BTreeMap<String, Severity> {
+    [
+        ("error", Severity::High),
+        ("warning", Severity::Medium),
+        ("info", Severity::Low),
+        ("note", Severity::Low),
+        ("style", Severity::Low),
+        ("help", Severity::Low),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn resolve(
+    raw: RawConfig,
+    checks_detected: bool,
+    sources: Vec<PathBuf>,
+    origin: &Path,
+) -> Result<Settings, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        path: origin.to_path_buf(),
+        message,
+    };
+    let r = raw.runner.unwrap_or_default();
+    let nice = r.nice.unwrap_or(10);
+    if !(0..=19).contains(&nice) {
+        return Err(invalid(format!("runner.nice must be 0 to 19, not {nice}")));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runner = RunnerSettings {
+        nice,
+        timeout: r.timeout.map_or(Duration::from_secs(300), |d| d.0),
+        grace: r.grace.map_or(Duration::from_secs(2), |d| d.0),
+        output_cap: usize::try_from(r.output_cap.map_or(4 << 20, |s| s.0)).unwrap_or(usize::MAX),
+        jobs: r.jobs.unwrap_or(cores).max(1),
+    };
+    let p = raw.policy.unwrap_or_default();
+    let policy = PolicySettings {
+        fail_on: p.fail_on.map_or(Severity::High, |s| s.0),
+        skip_tests_on_critical: p.skip_tests_on_critical.unwrap_or(true),
+    };
+    let s = raw.secrets.unwrap_or_default();
+    let allow_regexes = s
+        .allow_regexes
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Regex::new(r.get_ref()).map_err(|e| invalid(format!("invalid regex: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secrets = SecretsSettings {
+        enabled: s.enabled.unwrap_or(true),
+        max_file_size: s.max_file_size.map_or(5 << 20, |v| v.0),
+        allow_paths: globs(
+            &s.allow_paths.unwrap_or_default(),
+            origin,
+            "secrets.allow_paths",
+        )?,
+        allow_regexes,
+    };
+    let w = raw.workspace.unwrap_or_default();
+    let workspace = WorkspaceSettings {
+        mode: match w.mode {
+            Some(ModeValue::Live) => WorkspaceMode::Live,
+            _ => WorkspaceMode::Snapshot,
+        },
+        setup: w.setup.unwrap_or_default(),
+        setup_when_changed: globs(
+            &w.setup_when_changed.unwrap_or_default(),
+            origin,
+            "workspace.setup_when_changed",
+        )?,
+        setup_timeout: w.setup_timeout.map_or(Duration::from_secs(600), |d| d.0),
+    };
+    let paths = raw.paths.unwrap_or_default();
+    let paths = PathSettings {
+        reports: paths.reports.unwrap_or_else(|| "logs/audit".into()),
+        inbox: paths.inbox.unwrap_or_else(|| "tasks/supervisor_feedback".into()),
+        state: paths.state.unwrap_or_else(|| "state/supervisor".into()),
+    };
+    for (key, value) in [
+        ("reports", &paths.reports),
+        ("inbox", &paths.inbox),
+        ("state", &paths.state),
+    ] {
+        let p = Path::new(value);
+        if value.is_empty()
+            || p.is_absolute()
+            || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(invalid(format!(
+                "paths.{key} must be a relative folder inside the repository, not `{value}`"
+            )));
+        }
+    }
+
+    let mut checks = Vec::new();
+    let mut names = HashSet::new();
+    for c in raw.check.unwrap_or_default() {
+        if c.enabled == Some(false) {
+            continue;
+        }
+        if c.name.trim().is_empty() {
+            return Err(invalid("a [[check]] has an empty name".into()));
+        }
+        if c.name == "secrets" {
+            return Err(invalid(
+                "check name `secrets` is reserved for the built-in scanner".into(),
+            ));
+        }
+        if !names.insert(c.name.clone()) {
+            return Err(invalid(format!("two checks are named `{}`", c.name)));
+        }
+        if c.command.is_empty() || c.command[0].is_empty() {
+            return Err(invalid(format!("check `{}` has an empty command", c.name)));
+        }
+        let format = c.format.unwrap_or(FormatValue::ExitCode);
+        if format == FormatValue::Junit && c.junit.is_none() {
+            return Err(invalid(format!(
+                "check `{}` has format \"junit\" but no `junit = \"path\"` of the XML file it writes",
+                c.name
+            )));
+        }
+        let mut severity = default_severity_map();
+        for (k, v) in c.severity.unwrap_or_default() {
+            severity.insert(k.to_ascii_lowercase(), v.0);
+        }
+        let file_globs = c.files.unwrap_or_default();
+        checks.push(CheckSpec {
+            files: globs(&file_globs, origin, &format!("check `{}` files", c.name))?,
+            file_globs,
+            shebang: c.shebang.unwrap_or_default(),
+            stage: match c.stage {
+                Some(StageValue::Test) => Stage::Test,
+                _ => Stage::Audit,
+            },
+            command: c.command,
+            format,
+            timeout: c.timeout.map_or(runner.timeout, |d| d.0),
+            severity,
+            scope: match c.scope {
+                Some(ScopeValue::Tree) => Scope::Tree,
+                _ => Scope::Changed,
+            },
+            junit: c.junit,
+            name: c.name,
+        });
+    }
+    Ok(Settings {
+        checks,
+        checks_detected,
+        runner,
+        policy,
+        secrets,
+        workspace,
+        paths,
+        sources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_resolve() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = load(dir.path(), None, Vec::new).expect("defaults load");
+        assert_eq!(s.runner.nice, 10);
+        assert_eq!(s.policy.fail_on, Severity::High);
+        assert_eq!(s.paths.inbox, "tasks/supervisor_feedback");
+        assert!(s.checks_detected);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("auditor.toml");
+        std::fs::write(&path, "[runner]\nnice = 5\nbogus = 1\n").expect("write");
+        let err = load(dir.path(), None, Vec::new).expect_err("must fail");
+        let text = err.to_string();
+        assert!(text.contains("auditor.toml:3:1:"), "{text}");
+        assert!(text.contains("bogus"), "{text}");
+    }
+
+    #[test]
+    fn bad_severity_value_is_located() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("auditor.toml");
+        std::fs::write(&path, "[policy]\nfail_on = \"HIHG\"\n").expect("write");
+        let text = load(dir.path(), None, Vec::new)
+            .expect_err("must fail")
+            .to_string();
+        assert!(text.contains("auditor.toml:2:11:"), "{text}");
+        assert!(text.contains("unknown severity"), "{text}");
+    }
+
+    #[test]
+    fn later_layer_checks_replace_detected_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("auditor.toml"),
+            "[[check]]\nname = \"x\"\ncommand = [\"true\"]\ntimeout = \"7s\"\n",
+        )
+        .expect("write");
+        let s = load(dir.path(), None, || panic!("detection must not run")).expect("load");
+        assert_eq!(s.checks.len(), 1);
+        assert_eq!(s.checks[0].timeout, Duration::from_secs(7));
+        assert!(!s.checks_detected);
+    }
+}

@@ -1,0 +1,194 @@
+//! The domain vocabulary every stage shares: severities, issue types, locations and findings.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How urgent a finding is, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Logged only.
+    Low,
+    /// Batched feedback.
+    Medium,
+    /// Urgent feedback, top of the queue.
+    High,
+    /// Blocking: fix before anything else.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, most severe first (the order feedback is ranked in).
+    pub const RANKED: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The upper-case name used in reports, file names and config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    /// One level lower, saturating at LOW.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium | Severity::Low => Severity::Low,
+        }
+    }
+
+    /// What the design document says to do at this level.
+    pub fn action(self) -> &'static str {
+        match self {
+            Severity::Critical => "CRITICAL - Immediate Fix Required.",
+            Severity::High => "HIGH - Urgent: fix before starting new work.",
+            Severity::Medium => "MEDIUM - Batched: fix when convenient, before it accumulates.",
+            Severity::Low => "LOW - Logged only.",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "LOW" => Ok(Severity::Low),
+            "MEDIUM" => Ok(Severity::Medium),
+            "HIGH" => Ok(Severity::High),
+            "CRITICAL" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "unknown severity `{s}` (expected CRITICAL, HIGH, MEDIUM or LOW)"
+            )),
+        }
+    }
+}
+
+/// What kind of problem a finding is; decides its ID prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IssueType {
+    /// A credential committed to the repository.
+    SecretExposure,
+    /// The code does not compile.
+    BuildBreak,
+    /// A test failed.
+    TestFailure,
+    /// The test command ran past its timeout.
+    TestTimeout,
+    /// A linter's diagnostic.
+    Lint,
+    /// A configured check's program is not installed.
+    CheckUnavailable,
+    /// A static check ran past its timeout.
+    CheckTimeout,
+    /// A check failed in a way that gives no trustworthy result.
+    CheckError,
+}
+
+impl IssueType {
+    /// The upper-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueType::SecretExposure => "SECRET_EXPOSURE",
+            IssueType::BuildBreak => "BUILD_BREAK",
+            IssueType::TestFailure => "TEST_FAILURE",
+            IssueType::TestTimeout => "TEST_TIMEOUT",
+            IssueType::Lint => "LINT",
+            IssueType::CheckUnavailable => "CHECK_UNAVAILABLE",
+            IssueType::CheckTimeout => "CHECK_TIMEOUT",
+            IssueType::CheckError => "CHECK_ERROR",
+        }
+    }
+
+    /// The prefix of issue IDs of this type (SEC-001, TEST-002, LINT-014).
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            IssueType::SecretExposure => "SEC",
+            IssueType::BuildBreak => "BUILD",
+            IssueType::TestFailure | IssueType::TestTimeout => "TEST",
+            IssueType::Lint => "LINT",
+            IssueType::CheckUnavailable | IssueType::CheckTimeout | IssueType::CheckError => "CHK",
+        }
+    }
+
+    /// Whether findings of this type count towards the security score.
+    pub fn is_security(self) -> bool {
+        matches!(self, IssueType::SecretExposure)
+    }
+}
+
+impl fmt::Display for IssueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding sits relative to what the audited commits changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// On a line the audited commits added or changed.
+    Introduced,
+    /// Elsewhere in a file the audited commits changed.
+    Touched,
+    /// In a file the audited commits did not change, or not tied to a file.
+    Preexisting,
+}
+
+impl Location {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Introduced => "introduced",
+            Location::Touched => "touched",
+            Location::Preexisting => "preexisting",
+        }
+    }
+}
+
+/// One problem found by a scanner or a check, before IDs are assigned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Which check produced it (`secrets`, `shellcheck`, ...).
+    pub check: String,
+    /// The rule or code within the check (`aws-access-key-id`, `SC2086`).
+    pub rule: String,
+    /// What kind of problem it is.
+    pub issue_type: IssueType,
+    /// Its severity after policy was applied.
+    pub severity: Severity,
+    /// Repository-relative path, when the finding is about a file.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// One line saying what is wrong.
+    pub title: String,
+    /// What was found, in detail (already redacted).
+    pub description: String,
+    /// A concrete fix.
+    pub remediation: String,
+    /// A few lines of context (already redacted), when useful.
+    pub snippet: Option<String>,
+    /// Where it sits relative to the change.
+    pub location: Location,
+    /// The commit it was found in (for per-commit scanners), else the audited commit.
+    pub commit: Option<String>,
+    /// A stable identity: never built from line numbers.
+    pub fingerprint: String,
+    /// The redacted form of a secret (secrets only).
+    pub redacted: Option<String>,
+}

@@ -1,0 +1,156 @@
+//! Parsers of linters' and test tools' output: one file per format, bytes in, diagnostics out.
+//!
+//! Parsers are pure: no I/O, no async. Each is tested on output captured from the real tool and
+//! with a property test that arbitrary input never panics.
+
+mod cargo;
+mod eslint;
+mod junit;
+mod lines;
+mod ruff;
+mod sarif;
+mod shellcheck;
+
+use crate::config::Format;
+
+/// What a diagnostic means for the audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagnosticKind {
+    /// A linter's complaint.
+    Lint,
+    /// The code does not build.
+    BuildError,
+    /// A test failed or errored.
+    TestFailure,
+}
+
+/// One diagnostic as the tool reported it, before severity mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Path relative to the workspace root, when the tool named one.
+    pub file: Option<String>,
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column.
+    pub column: Option<u32>,
+    /// The tool's own level (`error`, `warning`, `info`, `style`...), lower-case.
+    pub level: String,
+    /// The tool's rule or code (`SC2086`, `clippy::needless_return`).
+    pub rule: String,
+    /// The tool's message.
+    pub message: String,
+    /// What it means.
+    pub kind: DiagnosticKind,
+}
+
+/// Counts of a test run, from JUnit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TestCounts {
+    /// Test cases run (skipped ones excluded).
+    pub total: u32,
+    /// Failed or errored test cases.
+    pub failed: u32,
+    /// Skipped test cases.
+    pub skipped: u32,
+}
+
+/// What a parser read from a check's output.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Test counts, for formats that carry them.
+    pub tests: Option<TestCounts>,
+}
+
+/// The output could not be understood.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{format} output: {message}")]
+pub struct ParseError {
+    /// Which format.
+    pub format: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl ParseError {
+    fn new(format: &'static str, message: impl std::fmt::Display) -> ParseError {
+        ParseError {
+            format,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Makes a tool's path repo-relative: tools print paths relative to their cwd or absolute.
+pub fn relative_path(path: &str, root: &str) -> String {
+    let root = root.trim_end_matches('/');
+    let rel = if root.is_empty() {
+        path
+    } else {
+        path.strip_prefix(root)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    };
+    rel.strip_prefix("./").unwrap_or(rel).to_string()
+}
+
+/// Parses `output` (stdout; for `junit`, the XML file) in `format`.
+///
+/// `root` is the workspace path, stripped from absolute paths. `exit-code` has nothing to parse.
+pub fn parse(format: Format, output: &[u8], root: &str) -> Result<Parsed, ParseError> {
+    let diagnostics = |d| Ok(Parsed {
+        diagnostics: d,
+        tests: None,
+    });
+    match format {
+        Format::Shellcheck => diagnostics(shellcheck::parse(output, root)?),
+        Format::Cargo => diagnostics(cargo::parse(output, root)?),
+        Format::Ruff => diagnostics(ruff::parse(output, root)?),
+        Format::Eslint => diagnostics(eslint::parse(output, root)?),
+        Format::Sarif => diagnostics(sarif::parse(output, root)?),
+        Format::Lines => diagnostics(lines::parse(output, root)),
+        Format::Junit => junit::parse(output, root),
+        Format::ExitCode => Ok(Parsed::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALL: [Format; 8] = [
+        Format::Shellcheck,
+        Format::Cargo,
+        Format::Ruff,
+        Format::Eslint,
+        Format::Sarif,
+        Format::Junit,
+        Format::Lines,
+        Format::ExitCode,
+    ];
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            for f in ALL {
+                let _ = parse(f, &bytes, "/root");
+            }
+        }
+
+        #[test]
+        fn arbitrary_json_like_text_never_panics(s in r#"[\[\]{}":,0-9a-z \n]{0,200}"#) {
+            for f in ALL {
+                let _ = parse(f, s.as_bytes(), "/root");
+            }
+        }
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_path("/w/src/a.rs", "/w"), "src/a.rs");
+        assert_eq!(relative_path("./a.sh", "/w"), "a.sh");
+        assert_eq!(relative_path("a.sh", "/w/"), "a.sh");
+    }
+}

@@ -1,0 +1,13 @@
+//! The built-in secret scanner: provider rules, a generic high-entropy rule, and redaction.
+//!
+//! Pure: bytes in, matches out. A keyword prefilter (one Aho-Corasick automaton over every
+//! rule's keywords) rejects most content before any regex runs; rules run only on the lines
+//! around keyword hits. A match's value never leaves this module except redacted or hashed.
+
+mod redact;
+mod rules;
+mod scanner;
+
+pub use redact::{fingerprint, redact};
+pub use rules::{RULES, Rule};
+pub use scanner::{Scanner, SecretMatch, is_binary};

@@ -1,0 +1,85 @@
+//! Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder.
+//!
+//! A `kill -9` at any moment leaves either the old content or the new, never half.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Writing a file atomically failed.
+#[derive(Debug, thiserror::Error)]
+#[error("write {path}: {source}")]
+pub struct AtomicWriteError {
+    /// The file we were writing.
+    pub path: PathBuf,
+    /// What the filesystem said.
+    #[source]
+    pub source: std::io::Error,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Replaces `path` with `contents` atomically, creating parent folders as needed.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
+    let wrap = |source| AtomicWriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        fs::create_dir_all(dir).map_err(wrap)?;
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Unique per process and call, so concurrent writers never share a temp file.
+    let tmp_name = format!(
+        ".{file_name}.tmp.{}.{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let tmp = match dir {
+        Some(dir) => dir.join(tmp_name),
+        None => PathBuf::from(tmp_name),
+    };
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        if let Some(dir) = dir {
+            // The rename is only durable once the folder's entry is on disk.
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(wrap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/file.json");
+        write_atomic(&path, b"old").expect("first write");
+        write_atomic(&path, b"new").expect("second write");
+        assert_eq!(fs::read(&path).expect("read"), b"new");
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
+    }
+}

@@ -1,0 +1,50 @@
+//! Where the auditor keeps its reports, inbox and state inside the audited repository.
+
+use std::path::{Path, PathBuf};
+
+/// The resolved paths of the auditor's folders for one repository.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The audited repository's working-tree root.
+    pub repo_root: PathBuf,
+    /// Reports: `logs/audit/`.
+    pub reports_dir: PathBuf,
+    /// The inbox the agent reads: `tasks/supervisor_feedback/`.
+    pub inbox_dir: PathBuf,
+    /// State, including the snapshot workspace: `state/supervisor/`.
+    pub state_dir: PathBuf,
+}
+
+impl Layout {
+    /// Builds the layout from repo-relative folder names (as configured).
+    pub fn new(repo_root: &Path, reports: &str, inbox: &str, state: &str) -> Layout {
+        Layout {
+            repo_root: repo_root.to_path_buf(),
+            reports_dir: repo_root.join(reports),
+            inbox_dir: repo_root.join(inbox),
+            state_dir: repo_root.join(state),
+        }
+    }
+
+    /// The report file of one audited commit.
+    pub fn report_path(&self, commit: &str) -> PathBuf {
+        self.reports_dir.join(format!("report_{commit}.json"))
+    }
+
+    /// The snapshot workspace in which checks run.
+    pub fn snapshot_dir(&self) -> PathBuf {
+        self.state_dir.join("workspace")
+    }
+
+    /// The folders the auditor writes, as anchored `.git/info/exclude` patterns.
+    ///
+    /// Exact folders, never their parents: an agent's own untracked files in `tasks/` must stay
+    /// visible to `git status`.
+    pub fn exclude_patterns(&self) -> Vec<String> {
+        [&self.reports_dir, &self.inbox_dir, &self.state_dir]
+            .iter()
+            .filter_map(|p| p.strip_prefix(&self.repo_root).ok())
+            .map(|rel| format!("/{}/", rel.to_string_lossy().trim_end_matches('/')))
+            .collect()
+    }
+}
