@@ -1,8 +1,33 @@
-//! `auditor`: audits every commit an autonomous coding agent makes.
-#![allow(dead_code)]
+//! `auditor`: audits every commit an autonomous coding agent makes and writes ranked,
+//! actionable feedback into an inbox the agent reads.
+//!
+//! The binary is a thin shell around [`run`]; every concept has its module (see
+//! ARCHITECTURE.md for the map and the invariants).
+
+pub mod checks;
+pub mod cli;
+mod commands;
 pub mod config;
+pub mod engine;
+pub mod error;
 pub mod finding;
+pub mod git;
+pub mod inbox;
 pub mod parsers;
+pub mod policy;
+pub mod report;
 pub mod runner;
 pub mod secrets;
 pub mod store;
+
+pub use error::{Error, ExitCode};
+
+/// Runs a parsed command line and returns the exit code it ends with.
+pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        cli::Command::Audit(args) => commands::audit::run(args),
+        cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Init(args) => commands::init::run(args),
+        cli::Command::Completions { shell } => commands::completions::run(shell),
+    }
+}

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `auditor` binary: parse the command line, set up logging, run, map to an exit code.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = auditor::cli::Cli::parse();
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("AUDITOR_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let code = match auditor::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("auditor: error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            err.exit_code()
+        }
+    };
+    std::process::exit(code as i32);
+}

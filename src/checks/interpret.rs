@@ -1,0 +1,348 @@
+//! Turning a finished check (outcome, output, JUnit file) into a verdict and findings. Pure.
+
+use std::path::Path;
+
+use crate::config::{CheckSpec, Format, Stage};
+use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::parsers::{self, DiagnosticKind, Parsed, TestCounts};
+use crate::runner::{Outcome, ProcessResult};
+use crate::secrets::{Scanner, scrub};
+
+/// How a check ended, as the report says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// It ran and found nothing at fault.
+    Passed,
+    /// It ran and found problems.
+    Failed,
+    /// It ran past its timeout and was killed.
+    TimedOut,
+    /// Its program is not installed.
+    Unavailable,
+    /// It could not give a trustworthy result.
+    Error,
+    /// It did not run (no matching files, or the stage was skipped).
+    Skipped,
+}
+
+impl CheckOutcome {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckOutcome::Passed => "passed",
+            CheckOutcome::Failed => "failed",
+            CheckOutcome::TimedOut => "timed_out",
+            CheckOutcome::Unavailable => "unavailable",
+            CheckOutcome::Error => "error",
+            CheckOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One check's run, as the report records it.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    /// The check's name.
+    pub name: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// How it ended.
+    pub outcome: CheckOutcome,
+    /// Its exit code, when it exited by itself.
+    pub exit_code: Option<i32>,
+    /// Wall-clock time.
+    pub duration_ms: u64,
+    /// What it found (locations are assigned later by policy).
+    pub findings: Vec<Finding>,
+    /// Files it ran on.
+    pub files: usize,
+    /// Why it was skipped, when it was.
+    pub note: Option<String>,
+    /// Test counts, when the output carried them.
+    pub tests: Option<TestCounts>,
+    /// Whether its output exceeded the cap.
+    pub output_truncated: bool,
+    /// Whether processes outlived it and were killed.
+    pub leaked_processes: bool,
+}
+
+impl CheckRun {
+    /// A check that did not run.
+    pub fn skipped(name: &str, stage: Stage, why: &str) -> CheckRun {
+        CheckRun {
+            name: name.into(),
+            stage,
+            outcome: CheckOutcome::Skipped,
+            exit_code: None,
+            duration_ms: 0,
+            findings: Vec::new(),
+            files: 0,
+            note: Some(why.into()),
+            tests: None,
+            output_truncated: false,
+            leaked_processes: false,
+        }
+    }
+}
+
+fn finding(spec: &CheckSpec, issue_type: IssueType, severity: Severity, rule: &str) -> Finding {
+    Finding {
+        check: spec.name.clone(),
+        rule: rule.into(),
+        issue_type,
+        severity,
+        file: None,
+        line: None,
+        column: None,
+        title: String::new(),
+        description: String::new(),
+        remediation: String::new(),
+        snippet: None,
+        location: Location::Preexisting,
+        commit: None,
+        fingerprint: String::new(),
+        redacted: None,
+    }
+}
+
+fn command_line(spec: &CheckSpec) -> String {
+    spec.command.join(" ")
+}
+
+/// Interprets a finished check. `junit` is the XML file's content, when the check has one.
+pub fn interpret(
+    spec: &CheckSpec,
+    result: &ProcessResult,
+    junit: Option<&[u8]>,
+    workspace: &Path,
+    scanner: &Scanner,
+) -> CheckRun {
+    let is_test = spec.stage == Stage::Test;
+    let root = workspace.to_string_lossy();
+    let tail = || {
+        let mut t = result.stdout.tail_lines(25);
+        let e = result.stderr.tail_lines(15);
+        if !e.trim().is_empty() {
+            t.push_str("\n--- stderr ---\n");
+            t.push_str(&e);
+        }
+        scrub(scanner, &t)
+    };
+    let mut run = CheckRun {
+        name: spec.name.clone(),
+        stage: spec.stage,
+        outcome: CheckOutcome::Passed,
+        exit_code: result.exit_code(),
+        duration_ms: u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
+        findings: Vec::new(),
+        files: 0,
+        note: None,
+        tests: None,
+        output_truncated: result.stdout.truncated() || result.stderr.truncated(),
+        leaked_processes: result.leaked,
+    };
+
+    match &result.outcome {
+        Outcome::NotFound => {
+            let mut f = finding(spec, IssueType::CheckUnavailable, Severity::Medium, "unavailable");
+            f.title = format!("Check unavailable: `{}` is not installed", spec.command[0]);
+            f.description = format!(
+                "The check `{}` could not run because its program `{}` was not found on PATH. \
+                 Nothing it would have found is known.",
+                spec.name, spec.command[0]
+            );
+            f.remediation = format!(
+                "Install `{}` on the machine running the auditor, or remove or disable \
+                 (`enabled = false`) the `{}` check in auditor.toml.",
+                spec.command[0], spec.name
+            );
+            run.outcome = CheckOutcome::Unavailable;
+            run.findings.push(f);
+            return run;
+        }
+        Outcome::SpawnFailed(why) => {
+            let mut f = finding(spec, IssueType::CheckError, Severity::Medium, "spawn-failed");
+            f.title = format!("Check `{}` could not start", spec.name);
+            f.description = format!("Starting `{}` failed: {why}.", command_line(spec));
+            f.remediation = "Check that the command is executable and its working directory exists.".into();
+            run.outcome = CheckOutcome::Error;
+            run.findings.push(f);
+            return run;
+        }
+        Outcome::TimedOut => {
+            let (t, sev) = if is_test {
+                (IssueType::TestTimeout, Severity::High)
+            } else {
+                (IssueType::CheckTimeout, Severity::Medium)
+            };
+            let mut f = finding(spec, t, sev, "timeout");
+            let secs = spec.timeout.as_secs_f64();
+            f.title = if is_test {
+                format!("Test suite timed out after {secs:.0}s")
+            } else {
+                format!("Check `{}` timed out after {secs:.0}s", spec.name)
+            };
+            f.description = format!(
+                "`{}` ran past its timeout of {secs:.1}s. It was sent SIGTERM, then SIGKILL after \
+                 the grace period, with its whole process group. Last output:\n\n{}",
+                command_line(spec),
+                tail()
+            );
+            f.remediation = if is_test {
+                "Find the test that hangs (a deadlock, an unbounded wait, a prompt for input with \
+                 stdin closed, a server never stopped) and make it finish; give slow tests an \
+                 explicit timeout. Raise the check's `timeout` only if the suite is legitimately slow."
+                    .into()
+            } else {
+                "Make the check faster (narrow its files) or raise its `timeout` in auditor.toml.".into()
+            };
+            run.outcome = CheckOutcome::TimedOut;
+            run.findings.push(f);
+            return run;
+        }
+        Outcome::Signaled(sig) => {
+            let (t, sev) = if is_test {
+                (IssueType::TestFailure, Severity::High)
+            } else {
+                (IssueType::CheckError, Severity::Medium)
+            };
+            let mut f = finding(spec, t, sev, "signal");
+            f.title = format!("`{}` was killed by signal {sig}", spec.name);
+            f.description = format!(
+                "`{}` ended on signal {sig} (a crash or an out-of-memory kill). Last output:\n\n{}",
+                command_line(spec),
+                tail()
+            );
+            f.remediation = "Reproduce the command locally; look for a crash, a stack overflow or memory exhaustion.".into();
+            run.outcome = CheckOutcome::Error;
+            run.findings.push(f);
+            return run;
+        }
+        Outcome::Exited(_) => {}
+    }
+
+    let code = result.exit_code().unwrap_or(-1);
+    let source: Option<Vec<u8>> = match spec.format {
+        Format::Junit => junit.map(<[u8]>::to_vec),
+        Format::ExitCode => None,
+        _ => result.stdout.complete(),
+    };
+    let parsed: Result<Parsed, String> = match (spec.format, source) {
+        (Format::ExitCode, _) => Ok(Parsed::default()),
+        (Format::Junit, None) => Err(format!(
+            "the JUnit file `{}` was not written",
+            spec.junit.as_deref().unwrap_or_default()
+        )),
+        (_, None) => Err("its output exceeded the output cap and was truncated".into()),
+        (format, Some(bytes)) => parsers::parse(format, &bytes, &root).map_err(|e| e.to_string()),
+    };
+    match parsed {
+        Ok(parsed) => {
+            run.tests = parsed.tests;
+            for d in parsed.diagnostics {
+                let (issue_type, severity) = match d.kind {
+                    DiagnosticKind::BuildError => (IssueType::BuildBreak, Severity::Critical),
+                    DiagnosticKind::TestFailure => (
+                        IssueType::TestFailure,
+                        spec.severity.get(&d.level).copied().unwrap_or(Severity::High).max(Severity::High),
+                    ),
+                    DiagnosticKind::Lint => (
+                        IssueType::Lint,
+                        spec.severity.get(&d.level).copied().unwrap_or(Severity::Medium),
+                    ),
+                };
+                let mut f = finding(spec, issue_type, severity, &d.rule);
+                let place = match (&d.file, d.line) {
+                    (Some(file), Some(line)) => format!("{file}:{line}"),
+                    (Some(file), None) => file.clone(),
+                    _ => spec.name.clone(),
+                };
+                f.title = match issue_type {
+                    IssueType::BuildBreak => format!("Build break: {}", d.message),
+                    IssueType::TestFailure => format!("Test failed: {}", d.rule),
+                    _ => format!("{} {}: {}", spec.name, d.rule, d.message),
+                };
+                f.description = format!(
+                    "`{}` reported {} `{}` at {place}: {}",
+                    spec.name, d.level, d.rule, scrub(scanner, &d.message)
+                );
+                f.remediation = remediation_for(spec, issue_type, &d.rule);
+                f.file = d.file;
+                f.line = d.line;
+                f.column = d.column;
+                run.findings.push(f);
+            }
+            if code != 0 && run.findings.is_empty() {
+                // A failing tool that says nothing we understand is never a pass.
+                let (t, sev, rule) = if is_test {
+                    (IssueType::TestFailure, Severity::High, "exit-code")
+                } else if spec.format == Format::ExitCode {
+                    (IssueType::Lint, spec.severity.get("error").copied().unwrap_or(Severity::High), "exit-code")
+                } else {
+                    (IssueType::CheckError, Severity::Medium, "unparsed-failure")
+                };
+                let mut f = finding(spec, t, sev, rule);
+                f.title = if is_test {
+                    format!("Test command `{}` failed (exit {code})", spec.name)
+                } else if spec.format == Format::ExitCode {
+                    format!("Check `{}` failed (exit {code})", spec.name)
+                } else {
+                    format!("Check `{}` failed without parseable output (exit {code})", spec.name)
+                };
+                f.description = format!(
+                    "`{}` exited with code {code}. Last output:\n\n{}",
+                    command_line(spec),
+                    tail()
+                );
+                f.remediation = if is_test {
+                    "Run the test command locally, fix the failing tests (or the code they test), and commit the fix. Do not skip or delete the tests.".into()
+                } else {
+                    format!("Run `{}` locally and fix what it reports.", command_line(spec))
+                };
+                run.findings.push(f);
+            }
+            run.outcome = if run.findings.is_empty() {
+                CheckOutcome::Passed
+            } else {
+                CheckOutcome::Failed
+            };
+        }
+        Err(why) => {
+            let (t, sev) = if is_test && code != 0 {
+                (IssueType::TestFailure, Severity::High)
+            } else {
+                (IssueType::CheckError, Severity::Medium)
+            };
+            let mut f = finding(spec, t, sev, "unparsed-output");
+            f.title = if code != 0 {
+                format!("`{}` failed without parseable output (exit {code})", spec.name)
+            } else {
+                format!("`{}` output could not be read", spec.name)
+            };
+            f.description = format!(
+                "`{}` exited with code {code} and its output could not be read as {:?}: {why}. Last output:\n\n{}",
+                command_line(spec),
+                spec.format,
+                tail()
+            );
+            f.remediation = "Run the command locally; check that its output format matches `format` in auditor.toml.".into();
+            run.outcome = CheckOutcome::Error;
+            run.findings.push(f);
+        }
+    }
+    run
+}
+
+fn remediation_for(spec: &CheckSpec, t: IssueType, rule: &str) -> String {
+    match t {
+        IssueType::BuildBreak => "The commit does not compile. Fix the error at the reported line before anything else: every later check and test depends on a working build.".into(),
+        IssueType::TestFailure => format!("Fix the code (or the test, if its expectation is wrong) so that `{rule}` passes again, then commit. Do not skip, delete or weaken the test."),
+        _ => match spec.format {
+            Format::Shellcheck => format!("See https://www.shellcheck.net/wiki/{rule} for the fix; apply it at the reported line."),
+            Format::Ruff => format!("See `ruff rule {rule}` for the fix; `ruff check --fix` applies the safe ones."),
+            Format::Cargo => format!("Apply the compiler's suggestion for `{rule}` (`cargo clippy --fix` applies many)."),
+            Format::Eslint => format!("See the ESLint documentation of `{rule}` and fix the reported line."),
+            _ => format!("Fix what `{}` reports at the given line.", spec.name),
+        },
+    }
+}

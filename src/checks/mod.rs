@@ -1,0 +1,112 @@
+//! Configured checks (linters, test commands): which files each runs on, running it as a
+//! supervised process, and turning its outcome and output into findings.
+
+mod interpret;
+mod select;
+
+pub use interpret::{CheckOutcome, CheckRun, interpret};
+pub use select::{expand_command, select_files};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{CheckSpec, RunnerSettings};
+use crate::runner::{ProcessSpec, run_process};
+
+/// What every check of one audit shares.
+#[derive(Debug, Clone)]
+pub struct CheckEnv {
+    /// Where checks run (the snapshot, or the live tree).
+    pub workspace: std::path::PathBuf,
+    /// The audited commit.
+    pub commit: String,
+    /// Changed files that exist at the commit, repo-relative.
+    pub changed_files: Vec<String>,
+    /// The audited repository's root.
+    pub repo_root: std::path::PathBuf,
+}
+
+/// Runs one check with its selected files and interprets the result.
+pub async fn run_check(
+    spec: &CheckSpec,
+    files: &[String],
+    env: &CheckEnv,
+    runner: &RunnerSettings,
+    scanner: &crate::secrets::Scanner,
+) -> CheckRun {
+    let argv = expand_command(&spec.command, files);
+    let junit_path = spec.junit.as_ref().map(|j| env.workspace.join(j));
+    if let Some(p) = &junit_path {
+        // A report left by an earlier run must never be read as this run's.
+        let _ = std::fs::remove_file(p);
+    }
+    let process = ProcessSpec {
+        program: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        cwd: env.workspace.clone(),
+        env: vec![
+            ("AUDITOR_COMMIT".into(), env.commit.clone()),
+            ("AUDITOR_CHANGED_FILES".into(), env.changed_files.join("\n")),
+            (
+                "AUDITOR_SNAPSHOT".into(),
+                env.workspace.to_string_lossy().into_owned(),
+            ),
+            (
+                "AUDITOR_REPO".into(),
+                env.repo_root.to_string_lossy().into_owned(),
+            ),
+            ("AUDITOR_CHECK".into(), spec.name.clone()),
+        ],
+        nice: runner.nice,
+        timeout: spec.timeout,
+        grace: runner.grace,
+        output_cap: runner.output_cap,
+    };
+    let result = run_process(&process).await;
+    let junit = junit_path.as_deref().and_then(|p| read_capped(p, 64 << 20));
+    let mut run = interpret(spec, &result, junit.as_deref(), &env.workspace, scanner);
+    run.files = files.len();
+    run
+}
+
+fn read_capped(path: &Path, cap: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    file.take(cap).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Runs checks with at most `jobs` at once, returning their runs in input order.
+pub async fn run_checks(
+    planned: Vec<(CheckSpec, Vec<String>)>,
+    env: &CheckEnv,
+    runner: &RunnerSettings,
+    scanner: Arc<crate::secrets::Scanner>,
+) -> Vec<CheckRun> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(runner.jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let count = planned.len();
+    for (index, (spec, files)) in planned.into_iter().enumerate() {
+        let (env, runner, scanner, semaphore) = (
+            env.clone(),
+            runner.clone(),
+            scanner.clone(),
+            semaphore.clone(),
+        );
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            tracing::info!(check = %spec.name, files = files.len(), "check started");
+            let run = run_check(&spec, &files, &env, &runner, &scanner).await;
+            tracing::info!(check = %spec.name, outcome = run.outcome.as_str(), ms = run.duration_ms, "check finished");
+            (index, run)
+        });
+    }
+    let mut runs: Vec<Option<CheckRun>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, run)) = joined {
+            runs[index] = Some(run);
+        }
+    }
+    runs.into_iter().flatten().collect()
+}

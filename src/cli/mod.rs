@@ -1,0 +1,101 @@
+//! The command line: every subcommand and flag, parsed by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Audits every commit an autonomous coding agent makes.
+#[derive(Debug, Parser)]
+#[command(name = "auditor", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v info, -vv debug). `AUDITOR_LOG` takes a full filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a commit (default HEAD) or a range A..B: scanners, linters, tests; write the
+    /// report and the inbox.
+    Audit(AuditArgs),
+    /// Run only the built-in scanners (no linters, no tests) over the tree, the whole history,
+    /// a commit or a range. Writes nothing into the repository.
+    Scan(ScanArgs),
+    /// Write a commented auditor.toml for this repository and exclude the auditor's folders
+    /// from git status.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the repository is and which config to use.
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// The repository to audit (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// A config file laid over the repository's auditor.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `auditor audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A commit (default HEAD) or a range `A..B` (every commit in it, oldest first).
+    #[arg(value_name = "REV | A..B", default_value = "HEAD")]
+    pub rev: String,
+    /// Repository and config.
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Skip the test stage.
+    #[arg(long)]
+    pub no_tests: bool,
+    /// Print the JSON report on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the issues as SARIF 2.1.0 to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+}
+
+/// `auditor scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan every file at HEAD.
+    #[arg(long, conflicts_with_all = ["history", "rev"])]
+    pub tree: bool,
+    /// Scan every commit reachable from any ref.
+    #[arg(long, conflicts_with = "rev")]
+    pub history: bool,
+    /// A commit or a range `A..B` (default HEAD).
+    #[arg(value_name = "REV | A..B")]
+    pub rev: Option<String>,
+    /// Repository and config.
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the findings as SARIF 2.1.0 to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+}
+
+/// `auditor init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Overwrite an existing auditor.toml.
+    #[arg(long)]
+    pub force: bool,
+}

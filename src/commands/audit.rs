@@ -1,0 +1,44 @@
+//! `auditor audit [REV | A..B]`: one audit, its report and inbox, a summary and an exit code.
+
+use std::io::IsTerminal;
+
+use super::common::{layout, load_settings, open_repo, print, runtime, user_path};
+use crate::cli::AuditArgs;
+use crate::engine::{self, AuditOptions};
+use crate::error::{Error, ExitCode};
+use crate::policy::Status;
+use crate::report::{human, json, sarif};
+use crate::store::write_atomic;
+
+/// Runs the audit command.
+pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
+    let repo = open_repo(args.repo.repo.as_deref())?;
+    let target = repo.target(&args.rev)?;
+    let settings = load_settings(&repo, &args.repo, Some(target.target))?;
+    let layout = layout(&repo, &settings);
+    let options = AuditOptions {
+        run_tests: !args.no_tests,
+        write: true,
+    };
+    let report = runtime()?.block_on(engine::audit(
+        &repo,
+        &settings,
+        &layout,
+        &target,
+        &options,
+        &mut |phase| tracing::info!(state = phase.as_str(), "audit stage"),
+    ))?;
+    if let Some(path) = &args.sarif {
+        write_atomic(&user_path(path), sarif::render(&report.issues).as_bytes())?;
+    }
+    if args.json {
+        print(&json::render(&report))?;
+    } else {
+        let style = human::Style::detect(std::io::stdout().is_terminal());
+        print(&human::render(&report, style, Some(&layout.report_path(&report.target))))?;
+    }
+    Ok(match report.status {
+        Status::Fail => ExitCode::Findings,
+        Status::Warn | Status::Pass => ExitCode::Clean,
+    })
+}

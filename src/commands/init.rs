@@ -1,0 +1,43 @@
+//! `auditor init`: a commented auditor.toml from what the repository contains.
+
+use super::common::open_repo;
+use crate::cli::InitArgs;
+use crate::config::{CONFIG_FILE_NAME, detect_checks, render_init_toml};
+use crate::error::{Error, ExitCode};
+use crate::git::ensure_excluded;
+use crate::store::{Layout, write_atomic};
+
+/// Writes the config and the excludes.
+pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
+    let repo = open_repo(args.repo.as_deref())?;
+    let path = repo.root.join(CONFIG_FILE_NAME);
+    if path.exists() && !args.force {
+        return Err(Error::Usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    // Detect from the working tree: init often runs before the first commit.
+    let paths = crate::git::worktree_paths(&repo);
+    let head = |p: &str| {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::fs::File::open(repo.root.join(p))
+            .and_then(|f| f.take(64 * 1024).read_to_end(&mut buf))
+            .ok()
+            .map(|_| buf)
+    };
+    let detected = detect_checks(&paths, &head);
+    write_atomic(&path, render_init_toml(&detected).as_bytes())?;
+    let defaults = Layout::new(&repo.root, "logs/audit", "tasks/supervisor_feedback", "state/supervisor");
+    ensure_excluded(&repo, &defaults.exclude_patterns())?;
+    let names: Vec<&str> = detected.iter().map(|d| d.check.name.as_str()).collect();
+    super::common::print(&format!(
+        "wrote {} with {} check{}{}\n",
+        path.display(),
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) }
+    ))?;
+    Ok(ExitCode::Clean)
+}

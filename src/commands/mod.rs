@@ -1,0 +1,8 @@
+//! One file per subcommand: each turns its arguments into calls to the library and prints.
+
+pub mod audit;
+pub mod completions;
+pub mod init;
+pub mod scan;
+
+mod common;

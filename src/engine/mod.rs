@@ -1,0 +1,281 @@
+//! The audit engine: one audit of one commit or range, through the stages the daemon's state
+//! machine names (AUDITING → TESTING → VERIFYING → REPORTING → COMMUNICATING).
+//!
+//! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
+
+mod model;
+mod secrets_stage;
+mod workspace;
+
+pub use model::{AuditOptions, AuditReport, CommitInfo, Phase, ScanStats, TestStage};
+pub use secrets_stage::scan_commits;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::checks::{CheckEnv, CheckOutcome, CheckRun, run_checks, select_files};
+use crate::config::{Settings, Stage, WorkspaceMode};
+use crate::finding::{Finding, IssueType, Severity};
+use crate::git::{AuditTarget, FileStatus, GitError, Repo, changed_files};
+use crate::policy;
+use crate::secrets::Scanner;
+use crate::store::{AtomicWriteError, Layout};
+
+/// An audit could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Reading the repository failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// Writing a report or inbox file failed.
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+    /// Locking or preparing the workspace failed.
+    #[error("prepare the workspace {path}: {message}")]
+    Workspace {
+        /// The workspace.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Runs one audit. `on_phase` is told as each stage starts.
+pub async fn audit(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    target: &AuditTarget,
+    options: &AuditOptions,
+    on_phase: &mut dyn FnMut(Phase),
+) -> Result<AuditReport, EngineError> {
+    let started = Instant::now();
+    let timestamp = chrono::Utc::now();
+    let scanner = Arc::new(Scanner::new());
+    on_phase(Phase::Auditing);
+
+    let changes = changed_files(repo, target.base, target.target)?;
+    let existing: Vec<String> = changes
+        .iter()
+        .filter(|c| c.status != FileStatus::Deleted)
+        .map(|c| c.path.clone())
+        .collect();
+
+    // The built-in scanner: every commit of the batch, one by one.
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut checks: Vec<CheckRun> = Vec::new();
+    let mut scan = ScanStats::default();
+    if settings.secrets.enabled {
+        let t = Instant::now();
+        let found = scan_commits(repo, &target.commits, &scanner, &settings.secrets, &mut scan)?;
+        checks.push(builtin_run("secrets", &found, t.elapsed(), scan.blobs));
+        findings.extend(found);
+    }
+
+    // Which configured checks have something to do.
+    let tree_paths = || repo.tree_paths(target.target).unwrap_or_default();
+    let head = |p: &str| repo.file_head(target.target, p, 256);
+    let mut planned = Vec::new();
+    for spec in &settings.checks {
+        if spec.stage == Stage::Test && !options.run_tests {
+            checks.push(CheckRun::skipped(&spec.name, spec.stage, "--no-tests"));
+            continue;
+        }
+        match select_files(spec, &existing, &tree_paths, &head) {
+            Some(files) => planned.push((spec.clone(), files)),
+            None => checks.push(CheckRun::skipped(
+                &spec.name,
+                spec.stage,
+                "no changed file matches its `files`",
+            )),
+        }
+    }
+
+    let mut test_stage = TestStage::NotConfigured;
+    let mut workspace_path = None;
+    if !planned.is_empty() {
+        let ws = workspace::prepare(repo, settings, layout, target, &changes, &scanner).await?;
+        workspace_path = Some(ws.path.clone());
+        checks.extend(ws.setup_run.clone());
+        findings.extend(ws.setup_run.iter().flat_map(|r| r.findings.clone()));
+        let env = CheckEnv {
+            workspace: ws.path.clone(),
+            commit: target.target.to_string(),
+            changed_files: existing.clone(),
+            repo_root: repo.root.clone(),
+        };
+        let (audit_checks, test_checks): (Vec<_>, Vec<_>) =
+            planned.into_iter().partition(|(s, _)| s.stage == Stage::Audit);
+
+        let runs = run_checks(audit_checks, &env, &settings.runner, scanner.clone()).await;
+        for r in &runs {
+            findings.extend(r.findings.iter().cloned());
+        }
+        checks.extend(runs);
+
+        let critical = findings.iter().any(|f| f.severity == Severity::Critical);
+        if !test_checks.is_empty() {
+            if critical && settings.policy.skip_tests_on_critical {
+                let why = "skipped: a static check found a CRITICAL issue (policy.skip_tests_on_critical)";
+                for (spec, _) in &test_checks {
+                    checks.push(CheckRun::skipped(&spec.name, spec.stage, why));
+                }
+                test_stage = TestStage::Skipped(why.into());
+            } else {
+                on_phase(Phase::Testing);
+                let runs = run_checks(test_checks, &env, &settings.runner, scanner.clone()).await;
+                for r in &runs {
+                    findings.extend(r.findings.iter().cloned());
+                }
+                checks.extend(runs);
+                test_stage = TestStage::Ran;
+            }
+        }
+        drop(ws);
+    }
+    if matches!(test_stage, TestStage::NotConfigured) && !options.run_tests {
+        if settings.checks.iter().any(|c| c.stage == Stage::Test) {
+            test_stage = TestStage::Skipped("--no-tests".into());
+        }
+    }
+
+    on_phase(Phase::Verifying);
+    policy::locate(&mut findings, &changes);
+    for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
+        let line_text = match (&f.file, f.line) {
+            (Some(file), Some(line)) => repo
+                .file_head(target.target, file, 4 << 20)
+                .and_then(|c| {
+                    String::from_utf8_lossy(&c)
+                        .lines()
+                        .nth(line.saturating_sub(1) as usize)
+                        .map(str::to_string)
+                }),
+            _ => None,
+        };
+        f.fingerprint = policy::fingerprint(f, line_text.as_deref());
+        if f.commit.is_none() {
+            f.commit = Some(target.target.to_string());
+        }
+    }
+    let issues = policy::assign_ids(findings);
+    let test_runs: Vec<&CheckRun> = checks
+        .iter()
+        .filter(|c| c.stage == Stage::Test && c.outcome != CheckOutcome::Skipped)
+        .collect();
+    let tests = test_runs
+        .iter()
+        .filter_map(|r| r.tests)
+        .reduce(|a, b| crate::parsers::TestCounts {
+            total: a.total + b.total,
+            failed: a.failed + b.failed,
+            skipped: a.skipped + b.skipped,
+        });
+    let test_pass_rate = match (tests, test_runs.is_empty()) {
+        (Some(t), _) if t.total > 0 => Some(f64::from(t.total - t.failed) / f64::from(t.total)),
+        (_, true) => None,
+        (_, false) => Some(if test_runs.iter().all(|r| r.outcome == CheckOutcome::Passed) {
+            1.0
+        } else {
+            0.0
+        }),
+    };
+    let report = AuditReport {
+        timestamp,
+        repo_root: repo.root.clone(),
+        spec: target.spec.clone(),
+        target: target.target.to_string(),
+        base: target.base.map(|b| b.to_string()),
+        commits: target
+            .commits
+            .iter()
+            .map(|c| CommitInfo {
+                hash: c.to_string(),
+                summary: repo.summary(*c),
+            })
+            .collect(),
+        status: policy::status(&issues, settings.policy.fail_on),
+        fail_on: settings.policy.fail_on,
+        security_score: policy::security_score(&issues),
+        issues,
+        checks,
+        test_stage,
+        tests,
+        test_pass_rate,
+        scan,
+        changed_files: changes.len(),
+        workspace: workspace_path,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        config_sources: settings.sources.clone(),
+        workspace_mode: settings.workspace.mode,
+    };
+
+    if options.write {
+        on_phase(Phase::Reporting);
+        crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
+        crate::store::write_atomic(
+            &layout.report_path(&report.target),
+            crate::report::json::render(&report).as_bytes(),
+        )?;
+        if report
+            .issues
+            .iter()
+            .any(|i| i.finding.severity >= Severity::Medium)
+        {
+            on_phase(Phase::Communicating);
+            crate::inbox::write(layout, &report)?;
+        }
+    }
+    Ok(report)
+}
+
+fn builtin_run(
+    name: &str,
+    found: &[Finding],
+    took: std::time::Duration,
+    files: usize,
+) -> CheckRun {
+    let mut run = CheckRun::skipped(name, Stage::Audit, "");
+    run.note = None;
+    run.outcome = if found.is_empty() {
+        CheckOutcome::Passed
+    } else {
+        CheckOutcome::Failed
+    };
+    run.exit_code = None;
+    run.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+    run.files = files;
+    run.findings = found.to_vec();
+    run
+}
+
+/// Counts issues by severity, most severe first.
+pub fn severity_counts(report: &AuditReport) -> Vec<(Severity, usize)> {
+    Severity::RANKED
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                report
+                    .issues
+                    .iter()
+                    .filter(|i| i.finding.severity == *s)
+                    .count(),
+            )
+        })
+        .collect()
+}
+
+/// Whether an issue type came from the test stage.
+pub fn is_test_issue(t: IssueType) -> bool {
+    matches!(t, IssueType::TestFailure | IssueType::TestTimeout)
+}
+
+/// The set of lines each path added, for callers that scan outside the engine.
+pub type AddedLines = BTreeSet<u32>;
+
+/// Whether the workspace is the live tree.
+pub fn is_live(settings: &Settings) -> bool {
+    settings.workspace.mode == WorkspaceMode::Live
+}

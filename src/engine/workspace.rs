@@ -1,0 +1,97 @@
+//! Preparing where checks run: the locked snapshot of the audited commit (or the live tree),
+//! plus the configured setup command when its trigger files changed.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
+
+use nix::fcntl::{Flock, FlockArg};
+
+use super::EngineError;
+use crate::checks::{CheckEnv, CheckRun, run_check};
+use crate::config::{CheckSpec, Format, Scope, Settings, Stage, WorkspaceMode};
+use crate::git::{AuditTarget, ChangedFile, Repo, sync_snapshot};
+use crate::secrets::Scanner;
+use crate::store::Layout;
+
+/// A workspace ready for checks; the snapshot stays locked while this lives.
+pub struct Workspace {
+    /// Where checks run.
+    pub path: PathBuf,
+    /// The setup command's run, when it ran.
+    pub setup_run: Option<CheckRun>,
+    _lock: Option<Flock<File>>,
+}
+
+fn ws_err(path: &std::path::Path, message: impl ToString) -> EngineError {
+    EngineError::Workspace {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Locks, syncs and (when needed) sets up the workspace.
+pub async fn prepare(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    target: &AuditTarget,
+    changes: &[ChangedFile],
+    scanner: &Scanner,
+) -> Result<Workspace, EngineError> {
+    if settings.workspace.mode == WorkspaceMode::Live {
+        return Ok(Workspace {
+            path: repo.root.clone(),
+            setup_run: None,
+            _lock: None,
+        });
+    }
+    let dir = layout.snapshot_dir();
+    std::fs::create_dir_all(&layout.state_dir).map_err(|e| ws_err(&layout.state_dir, e))?;
+    let lock_path = layout.state_dir.join("workspace.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| ws_err(&lock_path, e))?;
+    // One audit at a time per snapshot: a one-shot audit waits for the daemon's to finish.
+    let lock = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| ws_err(&lock_path, errno))?;
+    let update = sync_snapshot(repo, &dir, target.target)?;
+
+    let setup = &settings.workspace.setup;
+    let triggered = update.previous.is_none()
+        || changes
+            .iter()
+            .any(|c| settings.workspace.setup_when_changed.is_match(&c.path));
+    let setup_run = if !setup.is_empty() && triggered {
+        let spec = CheckSpec {
+            name: "workspace-setup".into(),
+            stage: Stage::Audit,
+            command: setup.clone(),
+            file_globs: Vec::new(),
+            files: globset::GlobSet::empty(),
+            shebang: Vec::new(),
+            format: Format::ExitCode,
+            timeout: settings.workspace.setup_timeout,
+            severity: BTreeMap::from([("error".to_string(), crate::finding::Severity::High)]),
+            scope: Scope::Changed,
+            junit: None,
+        };
+        let env = CheckEnv {
+            workspace: dir.clone(),
+            commit: target.target.to_string(),
+            changed_files: changes.iter().map(|c| c.path.clone()).collect(),
+            repo_root: repo.root.clone(),
+        };
+        Some(run_check(&spec, &[], &env, &settings.runner, scanner).await)
+    } else {
+        None
+    };
+    Ok(Workspace {
+        path: dir,
+        setup_run,
+        _lock: Some(lock),
+    })
+}

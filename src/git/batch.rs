@@ -1,0 +1,269 @@
+//! Whole-history and whole-tree blob reading for `scan --history` and `scan --tree`.
+//!
+//! Diffing every commit (what gitleaks does, through `git log -p`) costs more than reading
+//! every unique blob once. So: list which blobs each commit introduced at which path with
+//! `git log --raw` (tree diffs only, no content), then inflate each unique blob exactly once
+//! through `git cat-file --batch` processes, one per worker, and attribute what is found to
+//! the commit that first introduced that blob at that path.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::error::GitError;
+
+/// A blob and where it first appeared.
+#[derive(Debug, Clone)]
+pub struct BlobRef {
+    /// The blob's id (hex).
+    pub blob: String,
+    /// Each path it was introduced at, with the oldest commit that introduced it there.
+    pub introduced: Vec<(String, String)>,
+}
+
+/// Every unique blob of a history, in the order git listed them.
+#[derive(Debug, Default)]
+pub struct HistoryIndex {
+    /// Unique blobs.
+    pub blobs: Vec<BlobRef>,
+    /// Commits walked.
+    pub commits: usize,
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| GitError::Command {
+            command: args.join(" "),
+            message: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(GitError::Command {
+            command: args.join(" "),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+#[derive(Default)]
+struct IndexBuilder {
+    order: Vec<String>,
+    by_blob: HashMap<String, Vec<(String, String)>>,
+}
+
+impl IndexBuilder {
+    fn add(&mut self, blob: &str, path: String, commit: &str) {
+        let entry = self.by_blob.entry(blob.to_string()).or_insert_with(|| {
+            self.order.push(blob.to_string());
+            Vec::new()
+        });
+        // git log lists newest first: a later sighting at the same path is an older commit.
+        match entry.iter_mut().find(|(p, _)| *p == path) {
+            Some(slot) => slot.1 = commit.to_string(),
+            None => entry.push((path, commit.to_string())),
+        }
+    }
+
+    fn finish(mut self, commits: usize) -> HistoryIndex {
+        let blobs = self
+            .order
+            .into_iter()
+            .map(|blob| BlobRef {
+                introduced: self.by_blob.remove(&blob).unwrap_or_default(),
+                blob,
+            })
+            .collect();
+        HistoryIndex { blobs, commits }
+    }
+}
+
+const NULL_OID: &str = "0000000000000000000000000000000000000000";
+
+fn is_content_mode(mode: &str) -> bool {
+    mode == "100644" || mode == "100755"
+}
+
+/// Parses `git log --raw -z -c --format=%x01%H` output.
+fn parse_raw_log(out: &[u8]) -> HistoryIndex {
+    let mut builder = IndexBuilder::default();
+    let mut commit = String::new();
+    let mut commits = 0;
+    let mut tokens = out.split(|&b| b == 0).peekable();
+    while let Some(token) = tokens.next() {
+        let token = String::from_utf8_lossy(token);
+        let token = token.trim_start_matches('\n');
+        if let Some(hash) = token.strip_prefix('\u{1}') {
+            commit = hash.trim().to_string();
+            commits += 1;
+            continue;
+        }
+        if !token.starts_with(':') {
+            continue;
+        }
+        // `:old new oldsha newsha S` or, for merges, `::m1 m2 new sha1 sha2 new SS`.
+        let fields: Vec<&str> = token.trim_start_matches(':').split(' ').collect();
+        let Some(path) = tokens.next() else { break };
+        let path = String::from_utf8_lossy(path).into_owned();
+        let parents = token.bytes().take_while(|&b| b == b':').count();
+        let (Some(mode), Some(sha)) = (fields.get(parents), fields.get(2 * parents + 1)) else {
+            continue;
+        };
+        if is_content_mode(mode) && *sha != NULL_OID {
+            builder.add(sha, path, &commit);
+        }
+    }
+    builder.finish(commits)
+}
+
+/// Lists every blob introduced anywhere in the history reachable from any ref.
+pub fn index_history(root: &Path) -> Result<HistoryIndex, GitError> {
+    let out = git(
+        root,
+        &[
+            "log",
+            "--all",
+            "--raw",
+            "-z",
+            "-c",
+            "--no-renames",
+            "--no-abbrev",
+            "--format=%x01%H",
+        ],
+    )?;
+    Ok(parse_raw_log(&out))
+}
+
+/// Lists every blob of a commit's tree.
+pub fn index_tree(root: &Path, commit: &str) -> Result<HistoryIndex, GitError> {
+    let out = git(root, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
+    let mut builder = IndexBuilder::default();
+    for entry in out.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, path)) = entry.split_once('\t') else {
+            continue;
+        };
+        let fields: Vec<&str> = meta.split(' ').collect();
+        if let [mode, "blob", sha] = fields.as_slice() {
+            if is_content_mode(mode) {
+                builder.add(sha, path.to_string(), commit);
+            }
+        }
+    }
+    Ok(builder.finish(1))
+}
+
+/// Reads each blob once through `workers` `git cat-file --batch` processes and calls
+/// `visit(blob, content)` on it; results come back in no particular order.
+pub fn read_blobs<R, F>(
+    root: &Path,
+    blobs: &[BlobRef],
+    workers: usize,
+    visit: F,
+) -> Result<Vec<R>, GitError>
+where
+    R: Send,
+    F: Fn(&BlobRef, &[u8]) -> R + Sync,
+{
+    let workers = workers.clamp(1, blobs.len().max(1));
+    // Contiguous chunks keep git's listing order within a worker, which helps its delta cache.
+    let chunk = blobs.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = blobs
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| read_chunk(root, part, &visit)))
+            .collect();
+        let mut all = Vec::with_capacity(blobs.len());
+        for h in handles {
+            let part = h.join().map_err(|_| GitError::Command {
+                command: "cat-file --batch".into(),
+                message: "a reader thread panicked".into(),
+            })??;
+            all.extend(part);
+        }
+        Ok(all)
+    })
+}
+
+fn read_chunk<R, F>(root: &Path, part: &[BlobRef], visit: &F) -> Result<Vec<R>, GitError>
+where
+    F: Fn(&BlobRef, &[u8]) -> R,
+{
+    let fail = |message: String| GitError::Command {
+        command: "cat-file --batch".into(),
+        message,
+    };
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| fail("no stdin".into()))?;
+    let stdout = child.stdout.take().ok_or_else(|| fail("no stdout".into()))?;
+    let ids: Vec<String> = part.iter().map(|b| b.blob.clone()).collect();
+    // Feed ids from another thread so that neither pipe can fill up and deadlock.
+    let feeder = std::thread::spawn(move || {
+        let mut text = String::with_capacity(ids.len() * 41);
+        for id in ids {
+            text.push_str(&id);
+            text.push('\n');
+        }
+        let _ = stdin.write_all(text.as_bytes());
+    });
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut results = Vec::with_capacity(part.len());
+    let mut header = String::new();
+    let mut content = Vec::new();
+    for blob in part {
+        header.clear();
+        reader
+            .read_line(&mut header)
+            .map_err(|e| fail(e.to_string()))?;
+        let fields: Vec<&str> = header.split_whitespace().collect();
+        let size: usize = match fields.as_slice() {
+            [_, "blob", size] => size.parse().map_err(|_| fail(format!("bad header `{header}`")))?,
+            [_, "missing"] => continue,
+            _ => return Err(fail(format!("unexpected header `{}`", header.trim()))),
+        };
+        content.resize(size + 1, 0);
+        reader
+            .read_exact(&mut content)
+            .map_err(|e| fail(e.to_string()))?;
+        results.push(visit(blob, &content[..size]));
+    }
+    let _ = feeder.join();
+    let _ = child.wait();
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_raw_log_with_merges_and_deletions() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let c = "c".repeat(40);
+        let out = format!(
+            "\u{1}c2\0\n:100644 100644 {a} {b} M\0src/x.rs\0:100644 000000 {a} {NULL_OID} D\0gone.txt\0\
+             \u{1}m1\0\n::100644 100644 100644 {a} {b} {c} MM\0merged.txt\0\
+             \u{1}c1\0\n:000000 100644 {NULL_OID} {a} A\0src/x.rs\0:000000 160000 {NULL_OID} {c} A\0sub\0"
+        );
+        let idx = parse_raw_log(out.as_bytes());
+        assert_eq!(idx.commits, 3);
+        let ids: Vec<&str> = idx.blobs.iter().map(|b| b.blob.as_str()).collect();
+        assert_eq!(ids, [b.as_str(), c.as_str(), a.as_str()]);
+        assert_eq!(idx.blobs[1].introduced, [("merged.txt".into(), "m1".into())]);
+        assert_eq!(idx.blobs[2].introduced, [("src/x.rs".into(), "c1".into())]);
+    }
+}

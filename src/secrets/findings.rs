@@ -1,0 +1,118 @@
+//! Turning secret matches in one file into findings: redacted, fingerprinted, with context.
+
+use std::collections::BTreeSet;
+
+use super::{Scanner, SecretMatch, fingerprint, redact};
+use crate::config::SecretsSettings;
+use crate::finding::{Finding, IssueType, Location, Severity};
+
+/// Lines of context shown on each side of a secret.
+const CONTEXT: usize = 1;
+/// Context lines are cut to this many characters.
+const MAX_CONTEXT_LINE: usize = 160;
+
+/// Scans one file's content and returns its findings.
+///
+/// `added` holds the lines the commit added (for the location label); `None` means every
+/// line counts as introduced (whole-tree and whole-history scans).
+pub fn scan_file(
+    scanner: &Scanner,
+    settings: &SecretsSettings,
+    path: &str,
+    content: &[u8],
+    commit: Option<&str>,
+    added: Option<&BTreeSet<u32>>,
+) -> Vec<Finding> {
+    if settings.allow_paths.is_match(path) {
+        return Vec::new();
+    }
+    let matches: Vec<SecretMatch> = scanner
+        .scan(content)
+        .into_iter()
+        .filter(|m| {
+            let line = line_text(content, m.start);
+            !settings
+                .allow_regexes
+                .iter()
+                .any(|r| r.is_match(&m.value) || r.is_match(&line))
+        })
+        .collect();
+    matches
+        .iter()
+        .map(|m| {
+            let location = match added {
+                Some(lines) if !lines.contains(&m.line) => Location::Touched,
+                _ => Location::Introduced,
+            };
+            let redacted = redact(&m.value);
+            Finding {
+                check: "secrets".into(),
+                rule: m.rule.id.into(),
+                issue_type: IssueType::SecretExposure,
+                severity: Severity::Critical,
+                file: Some(path.to_string()),
+                line: Some(m.line),
+                column: Some(m.column),
+                title: format!("Secret exposed: {}", m.rule.title),
+                description: format!(
+                    "{} committed in `{path}` at line {}: `{redacted}` (fingerprint {}). \
+                     The value is shown redacted; it is in the repository's history.",
+                    m.rule.title,
+                    m.line,
+                    fingerprint(&m.value)
+                ),
+                remediation: m.rule.remediation.into(),
+                snippet: Some(context(content, m, &matches)),
+                location,
+                commit: commit.map(str::to_string),
+                fingerprint: fingerprint(&m.value),
+                redacted: Some(redacted),
+            }
+        })
+        .collect()
+}
+
+fn line_text(content: &[u8], at: usize) -> String {
+    let start = content[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = content[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(content.len(), |i| at + i);
+    String::from_utf8_lossy(&content[start..end]).into_owned()
+}
+
+/// The lines around a match with every secret in them redacted, numbered.
+fn context(content: &[u8], m: &SecretMatch, all: &[SecretMatch]) -> String {
+    // Redact every match in the file first, so that no context line can carry a value.
+    let mut redacted = Vec::with_capacity(content.len());
+    let mut pos = 0;
+    for other in all {
+        if other.start < pos {
+            continue;
+        }
+        redacted.extend_from_slice(&content[pos..other.start]);
+        let r = redact(&other.value);
+        // Keep line numbering: a multi-line value (a key block) keeps its newlines count.
+        let newlines = other.value.matches('\n').count();
+        redacted.extend_from_slice(r.as_bytes());
+        redacted.extend(std::iter::repeat_n(b'\n', newlines));
+        pos = other.end;
+    }
+    redacted.extend_from_slice(&content[pos..]);
+    let text = String::from_utf8_lossy(&redacted);
+    let line = m.line as usize;
+    let first = line.saturating_sub(CONTEXT).max(1);
+    text.lines()
+        .enumerate()
+        .skip(first - 1)
+        .take(line - first + 1 + CONTEXT)
+        .map(|(i, l)| {
+            let l: String = l.chars().take(MAX_CONTEXT_LINE).collect();
+            format!("{:>5} | {l}", i + 1)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
