@@ -61,9 +61,15 @@ impl Error {
     /// A hint for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::Config(_) => Some("fix the config file at the place shown, or move it aside to run on the embedded defaults"),
-            Error::Git(GitError::NotARepo { .. }) => Some("run inside a git repository or pass --repo PATH"),
-            Error::Git(GitError::UnknownRev { .. }) => Some("give a commit, branch or tag, or a range A..B"),
+            Error::Config(_) => Some(
+                "fix the config file at the place shown, or move it aside to run on the embedded defaults",
+            ),
+            Error::Git(GitError::NotARepo { .. }) => {
+                Some("run inside a git repository or pass --repo PATH")
+            }
+            Error::Git(GitError::UnknownRev { .. }) => {
+                Some("give a commit, branch or tag, or a range A..B")
+            }
             _ => None,
         }
     }

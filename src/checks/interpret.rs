@@ -144,7 +144,12 @@ pub fn interpret(
 
     match &result.outcome {
         Outcome::NotFound => {
-            let mut f = finding(spec, IssueType::CheckUnavailable, Severity::Medium, "unavailable");
+            let mut f = finding(
+                spec,
+                IssueType::CheckUnavailable,
+                Severity::Medium,
+                "unavailable",
+            );
             f.title = format!("Check unavailable: `{}` is not installed", spec.command[0]);
             f.description = format!(
                 "The check `{}` could not run because its program `{}` was not found on PATH. \
@@ -161,10 +166,16 @@ pub fn interpret(
             return run;
         }
         Outcome::SpawnFailed(why) => {
-            let mut f = finding(spec, IssueType::CheckError, Severity::Medium, "spawn-failed");
+            let mut f = finding(
+                spec,
+                IssueType::CheckError,
+                Severity::Medium,
+                "spawn-failed",
+            );
             f.title = format!("Check `{}` could not start", spec.name);
             f.description = format!("Starting `{}` failed: {why}.", command_line(spec));
-            f.remediation = "Check that the command is executable and its working directory exists.".into();
+            f.remediation =
+                "Check that the command is executable and its working directory exists.".into();
             run.outcome = CheckOutcome::Error;
             run.findings.push(f);
             return run;
@@ -194,7 +205,8 @@ pub fn interpret(
                  explicit timeout. Raise the check's `timeout` only if the suite is legitimately slow."
                     .into()
             } else {
-                "Make the check faster (narrow its files) or raise its `timeout` in auditor.toml.".into()
+                "Make the check faster (narrow its files) or raise its `timeout` in auditor.toml."
+                    .into()
             };
             run.outcome = CheckOutcome::TimedOut;
             run.findings.push(f);
@@ -244,11 +256,18 @@ pub fn interpret(
                     DiagnosticKind::BuildError => (IssueType::BuildBreak, Severity::Critical),
                     DiagnosticKind::TestFailure => (
                         IssueType::TestFailure,
-                        spec.severity.get(&d.level).copied().unwrap_or(Severity::High).max(Severity::High),
+                        spec.severity
+                            .get(&d.level)
+                            .copied()
+                            .unwrap_or(Severity::High)
+                            .max(Severity::High),
                     ),
                     DiagnosticKind::Lint => (
                         IssueType::Lint,
-                        spec.severity.get(&d.level).copied().unwrap_or(Severity::Medium),
+                        spec.severity
+                            .get(&d.level)
+                            .copied()
+                            .unwrap_or(Severity::Medium),
                     ),
                 };
                 let mut f = finding(spec, issue_type, severity, &d.rule);
@@ -264,7 +283,10 @@ pub fn interpret(
                 };
                 f.description = format!(
                     "`{}` reported {} `{}` at {place}: {}",
-                    spec.name, d.level, d.rule, scrub(scanner, &d.message)
+                    spec.name,
+                    d.level,
+                    d.rule,
+                    scrub(scanner, &d.message)
                 );
                 f.remediation = remediation_for(spec, issue_type, &d.rule);
                 f.file = d.file;
@@ -277,7 +299,14 @@ pub fn interpret(
                 let (t, sev, rule) = if is_test {
                     (IssueType::TestFailure, Severity::High, "exit-code")
                 } else if spec.format == Format::ExitCode {
-                    (IssueType::Lint, spec.severity.get("error").copied().unwrap_or(Severity::High), "exit-code")
+                    (
+                        IssueType::Lint,
+                        spec.severity
+                            .get("error")
+                            .copied()
+                            .unwrap_or(Severity::High),
+                        "exit-code",
+                    )
                 } else {
                     (IssueType::CheckError, Severity::Medium, "unparsed-failure")
                 };
@@ -287,7 +316,10 @@ pub fn interpret(
                 } else if spec.format == Format::ExitCode {
                     format!("Check `{}` failed (exit {code})", spec.name)
                 } else {
-                    format!("Check `{}` failed without parseable output (exit {code})", spec.name)
+                    format!(
+                        "Check `{}` failed without parseable output (exit {code})",
+                        spec.name
+                    )
                 };
                 f.description = format!(
                     "`{}` exited with code {code}. Last output:\n\n{}",
@@ -297,7 +329,10 @@ pub fn interpret(
                 f.remediation = if is_test {
                     "Run the test command locally, fix the failing tests (or the code they test), and commit the fix. Do not skip or delete the tests.".into()
                 } else {
-                    format!("Run `{}` locally and fix what it reports.", command_line(spec))
+                    format!(
+                        "Run `{}` locally and fix what it reports.",
+                        command_line(spec)
+                    )
                 };
                 run.findings.push(f);
             }
@@ -315,7 +350,10 @@ pub fn interpret(
             };
             let mut f = finding(spec, t, sev, "unparsed-output");
             f.title = if code != 0 {
-                format!("`{}` failed without parseable output (exit {code})", spec.name)
+                format!(
+                    "`{}` failed without parseable output (exit {code})",
+                    spec.name
+                )
             } else {
                 format!("`{}` output could not be read", spec.name)
             };

@@ -35,7 +35,11 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
         print(&json::render(&report))?;
     } else {
         let style = human::Style::detect(std::io::stdout().is_terminal());
-        print(&human::render(&report, style, Some(&layout.report_path(&report.target))))?;
+        print(&human::render(
+            &report,
+            style,
+            Some(&layout.report_path(&report.target)),
+        ))?;
     }
     Ok(match report.status {
         Status::Fail => ExitCode::Findings,

@@ -15,14 +15,17 @@ use crate::store::Layout;
 pub fn open_repo(repo: Option<&Path>) -> Result<Repo, Error> {
     let path = match repo {
         Some(p) => p.to_path_buf(),
-        None => std::env::current_dir().map_err(|e| Error::Internal(format!("read the current directory: {e}")))?,
+        None => std::env::current_dir()
+            .map_err(|e| Error::Internal(format!("read the current directory: {e}")))?,
     };
     Ok(Repo::open(&path)?)
 }
 
 /// The checks the embedded defaults use: what `init` would detect at `commit`, if installed.
 pub fn detected_installed(repo: &Repo, commit: Option<Oid>) -> Vec<RawCheck> {
-    let Some(commit) = commit else { return Vec::new() };
+    let Some(commit) = commit else {
+        return Vec::new();
+    };
     let paths = repo.tree_paths(commit).unwrap_or_default();
     let head = |p: &str| repo.file_head(commit, p, 64 * 1024);
     detect_checks(&paths, &head)
@@ -65,7 +68,9 @@ pub fn user_path(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 

@@ -29,7 +29,12 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     };
     let detected = detect_checks(&paths, &head);
     write_atomic(&path, render_init_toml(&detected).as_bytes())?;
-    let defaults = Layout::new(&repo.root, "logs/audit", "tasks/supervisor_feedback", "state/supervisor");
+    let defaults = Layout::new(
+        &repo.root,
+        "logs/audit",
+        "tasks/supervisor_feedback",
+        "state/supervisor",
+    );
     ensure_excluded(&repo, &defaults.exclude_patterns())?;
     let names: Vec<&str> = detected.iter().map(|d| d.check.name.as_str()).collect();
     super::common::print(&format!(
@@ -37,7 +42,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         path.display(),
         names.len(),
         if names.len() == 1 { "" } else { "s" },
-        if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) }
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", names.join(", "))
+        }
     ))?;
     Ok(ExitCode::Clean)
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::common::{open_repo, print, user_path};
 use crate::cli::ScanArgs;
+use crate::config::SecretsSettings;
 use crate::engine::{ScanStats, scan_commits};
 use crate::error::{Error, ExitCode};
 use crate::finding::Finding;
@@ -16,7 +17,6 @@ use crate::git::{HistoryIndex, Repo, index_history, index_tree, read_blobs};
 use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
 use crate::secrets::{Scanner, is_binary, scan_file};
-use crate::config::SecretsSettings;
 use crate::store::write_atomic;
 
 /// Runs the scan command.
@@ -40,7 +40,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     } else {
         let spec = args.rev.clone().unwrap_or_else(|| "HEAD".into());
         let target = repo.target(&spec)?;
-        let f = scan_commits(&repo, &target.commits, &scanner, &settings.secrets, &mut stats)?;
+        let f = scan_commits(
+            &repo,
+            &target.commits,
+            &scanner,
+            &settings.secrets,
+            &mut stats,
+        )?;
         (spec, target.commits.len(), f)
     };
     let issues = policy::assign_ids(findings);
@@ -62,7 +68,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
             "status": status.as_str(),
             "issues": issues.iter().map(report_json::issue).collect::<Vec<_>>(),
         });
-        print(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ))?;
     } else {
         let style = Style::detect(std::io::stdout().is_terminal());
         let mut out = format!(
@@ -91,7 +100,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
                 f.file.as_deref().unwrap_or("?"),
                 f.line.unwrap_or(0),
                 f.redacted.as_deref().unwrap_or(""),
-                f.commit.as_deref().map(|c| &c[..c.len().min(7)]).unwrap_or("")
+                f.commit
+                    .as_deref()
+                    .map(|c| &c[..c.len().min(7)])
+                    .unwrap_or("")
             ));
         }
         print(&out)?;
@@ -133,7 +145,14 @@ fn scan_index(
         let Some((first_path, first_commit)) = paths.first() else {
             return (s, Vec::new());
         };
-        let found = scan_file(scanner, settings, first_path, content, Some(first_commit), None);
+        let found = scan_file(
+            scanner,
+            settings,
+            first_path,
+            content,
+            Some(first_commit),
+            None,
+        );
         let mut out = Vec::with_capacity(found.len() * paths.len());
         for (path, commit) in &paths {
             for f in &found {

@@ -121,7 +121,9 @@ pub fn detect_checks(
         );
         c.files = strings(&["*.sh", "*.bash"]);
         c.shebang = Some(interpreters);
-        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(60)));
+        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
+            60,
+        )));
         out.push(DetectedCheck {
             reason: "shell scripts (*.sh or a sh/bash shebang)".into(),
             check: c,
@@ -170,7 +172,14 @@ pub fn detect_checks(
             let mut c = check(
                 "eslint",
                 StageValue::Audit,
-                &["npx", "--no-install", "eslint", "--format", "json", "{files}"],
+                &[
+                    "npx",
+                    "--no-install",
+                    "eslint",
+                    "--format",
+                    "json",
+                    "{files}",
+                ],
                 FormatValue::Eslint,
             );
             c.files = strings(&["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx"]);
@@ -227,9 +236,8 @@ pub fn program_available(program: &str) -> bool {
     if program.contains('/') {
         return executable(Path::new(program));
     }
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(program))))
 }
 
 /// Whether everything a detected check needs is installed (for the embedded defaults).

@@ -321,7 +321,9 @@ fn resolve(
     let paths = raw.paths.unwrap_or_default();
     let paths = PathSettings {
         reports: paths.reports.unwrap_or_else(|| "logs/audit".into()),
-        inbox: paths.inbox.unwrap_or_else(|| "tasks/supervisor_feedback".into()),
+        inbox: paths
+            .inbox
+            .unwrap_or_else(|| "tasks/supervisor_feedback".into()),
         state: paths.state.unwrap_or_else(|| "state/supervisor".into()),
     };
     for (key, value) in [
@@ -332,7 +334,8 @@ fn resolve(
         let p = Path::new(value);
         if value.is_empty()
             || p.is_absolute()
-            || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
         {
             return Err(invalid(format!(
                 "paths.{key} must be a relative folder inside the repository, not `{value}`"

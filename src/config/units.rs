@@ -7,9 +7,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("invalid duration `{text}` (expected e.g. \"500ms\", \"30s\", \"5m\")"))?;
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("invalid duration `{text}` (expected e.g. \"500ms\", \"30s\", \"5m\")")
+    })?;
     let d = match unit.trim() {
         "ms" => Duration::from_millis(n),
         "" | "s" => Duration::from_secs(n),

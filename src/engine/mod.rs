@@ -10,13 +10,12 @@ mod workspace;
 pub use model::{AuditOptions, AuditReport, CommitInfo, Phase, ScanStats, TestStage};
 pub use secrets_stage::scan_commits;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::checks::{CheckEnv, CheckOutcome, CheckRun, run_checks, select_files};
-use crate::config::{Settings, Stage, WorkspaceMode};
-use crate::finding::{Finding, IssueType, Severity};
+use crate::config::{Settings, Stage};
+use crate::finding::{Finding, Severity};
 use crate::git::{AuditTarget, FileStatus, GitError, Repo, changed_files};
 use crate::policy;
 use crate::secrets::Scanner;
@@ -68,7 +67,13 @@ pub async fn audit(
     let mut scan = ScanStats::default();
     if settings.secrets.enabled {
         let t = Instant::now();
-        let found = scan_commits(repo, &target.commits, &scanner, &settings.secrets, &mut scan)?;
+        let found = scan_commits(
+            repo,
+            &target.commits,
+            &scanner,
+            &settings.secrets,
+            &mut scan,
+        )?;
         checks.push(builtin_run("secrets", &found, t.elapsed(), scan.blobs));
         findings.extend(found);
     }
@@ -105,8 +110,9 @@ pub async fn audit(
             changed_files: existing.clone(),
             repo_root: repo.root.clone(),
         };
-        let (audit_checks, test_checks): (Vec<_>, Vec<_>) =
-            planned.into_iter().partition(|(s, _)| s.stage == Stage::Audit);
+        let (audit_checks, test_checks): (Vec<_>, Vec<_>) = planned
+            .into_iter()
+            .partition(|(s, _)| s.stage == Stage::Audit);
 
         let runs = run_checks(audit_checks, &env, &settings.runner, scanner.clone()).await;
         for r in &runs {
@@ -134,24 +140,25 @@ pub async fn audit(
         }
         drop(ws);
     }
-    if matches!(test_stage, TestStage::NotConfigured) && !options.run_tests {
-        if settings.checks.iter().any(|c| c.stage == Stage::Test) {
-            test_stage = TestStage::Skipped("--no-tests".into());
-        }
+    if matches!(test_stage, TestStage::NotConfigured)
+        && !options.run_tests
+        && settings.checks.iter().any(|c| c.stage == Stage::Test)
+    {
+        test_stage = TestStage::Skipped("--no-tests".into());
     }
 
     on_phase(Phase::Verifying);
     policy::locate(&mut findings, &changes);
     for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
         let line_text = match (&f.file, f.line) {
-            (Some(file), Some(line)) => repo
-                .file_head(target.target, file, 4 << 20)
-                .and_then(|c| {
+            (Some(file), Some(line)) => {
+                repo.file_head(target.target, file, 4 << 20).and_then(|c| {
                     String::from_utf8_lossy(&c)
                         .lines()
                         .nth(line.saturating_sub(1) as usize)
                         .map(str::to_string)
-                }),
+                })
+            }
             _ => None,
         };
         f.fingerprint = policy::fingerprint(f, line_text.as_deref());
@@ -164,22 +171,25 @@ pub async fn audit(
         .iter()
         .filter(|c| c.stage == Stage::Test && c.outcome != CheckOutcome::Skipped)
         .collect();
-    let tests = test_runs
-        .iter()
-        .filter_map(|r| r.tests)
-        .reduce(|a, b| crate::parsers::TestCounts {
-            total: a.total + b.total,
-            failed: a.failed + b.failed,
-            skipped: a.skipped + b.skipped,
-        });
+    let tests =
+        test_runs
+            .iter()
+            .filter_map(|r| r.tests)
+            .reduce(|a, b| crate::parsers::TestCounts {
+                total: a.total + b.total,
+                failed: a.failed + b.failed,
+                skipped: a.skipped + b.skipped,
+            });
     let test_pass_rate = match (tests, test_runs.is_empty()) {
         (Some(t), _) if t.total > 0 => Some(f64::from(t.total - t.failed) / f64::from(t.total)),
         (_, true) => None,
-        (_, false) => Some(if test_runs.iter().all(|r| r.outcome == CheckOutcome::Passed) {
-            1.0
-        } else {
-            0.0
-        }),
+        (_, false) => Some(
+            if test_runs.iter().all(|r| r.outcome == CheckOutcome::Passed) {
+                1.0
+            } else {
+                0.0
+            },
+        ),
     };
     let report = AuditReport {
         timestamp,
@@ -230,12 +240,7 @@ pub async fn audit(
     Ok(report)
 }
 
-fn builtin_run(
-    name: &str,
-    found: &[Finding],
-    took: std::time::Duration,
-    files: usize,
-) -> CheckRun {
+fn builtin_run(name: &str, found: &[Finding], took: std::time::Duration, files: usize) -> CheckRun {
     let mut run = CheckRun::skipped(name, Stage::Audit, "");
     run.note = None;
     run.outcome = if found.is_empty() {
@@ -265,17 +270,4 @@ pub fn severity_counts(report: &AuditReport) -> Vec<(Severity, usize)> {
             )
         })
         .collect()
-}
-
-/// Whether an issue type came from the test stage.
-pub fn is_test_issue(t: IssueType) -> bool {
-    matches!(t, IssueType::TestFailure | IssueType::TestTimeout)
-}
-
-/// The set of lines each path added, for callers that scan outside the engine.
-pub type AddedLines = BTreeSet<u32>;
-
-/// Whether the workspace is the live tree.
-pub fn is_live(settings: &Settings) -> bool {
-    settings.workspace.mode == WorkspaceMode::Live
 }

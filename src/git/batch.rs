@@ -208,7 +208,10 @@ where
         .spawn()
         .map_err(|e| fail(e.to_string()))?;
     let mut stdin = child.stdin.take().ok_or_else(|| fail("no stdin".into()))?;
-    let stdout = child.stdout.take().ok_or_else(|| fail("no stdout".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| fail("no stdout".into()))?;
     let ids: Vec<String> = part.iter().map(|b| b.blob.clone()).collect();
     // Feed ids from another thread so that neither pipe can fill up and deadlock.
     let feeder = std::thread::spawn(move || {
@@ -230,7 +233,9 @@ where
             .map_err(|e| fail(e.to_string()))?;
         let fields: Vec<&str> = header.split_whitespace().collect();
         let size: usize = match fields.as_slice() {
-            [_, "blob", size] => size.parse().map_err(|_| fail(format!("bad header `{header}`")))?,
+            [_, "blob", size] => size
+                .parse()
+                .map_err(|_| fail(format!("bad header `{header}`")))?,
             [_, "missing"] => continue,
             _ => return Err(fail(format!("unexpected header `{}`", header.trim()))),
         };
@@ -263,7 +268,10 @@ mod tests {
         assert_eq!(idx.commits, 3);
         let ids: Vec<&str> = idx.blobs.iter().map(|b| b.blob.as_str()).collect();
         assert_eq!(ids, [b.as_str(), c.as_str(), a.as_str()]);
-        assert_eq!(idx.blobs[1].introduced, [("merged.txt".into(), "m1".into())]);
+        assert_eq!(
+            idx.blobs[1].introduced,
+            [("merged.txt".into(), "m1".into())]
+        );
         assert_eq!(idx.blobs[2].introduced, [("src/x.rs".into(), "c1".into())]);
     }
 }

@@ -73,7 +73,8 @@ fn diff_trees(
         .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
         .ctx(|| format!("diff {to}"))?;
     if renames {
-        diff.find_similar(None).ctx(|| format!("find renames in {to}"))?;
+        diff.find_similar(None)
+            .ctx(|| format!("find renames in {to}"))?;
     }
     let files: RefCell<BTreeMap<String, ChangedFile>> = RefCell::new(BTreeMap::new());
     let path_of = |delta: &git2::DiffDelta<'_>| -> Option<String> {
@@ -137,7 +138,9 @@ pub fn changed_files(
     base: Option<Oid>,
     target: Oid,
 ) -> Result<Vec<ChangedFile>, GitError> {
-    Ok(diff_trees(repo, base, target, true)?.into_values().collect())
+    Ok(diff_trees(repo, base, target, true)?
+        .into_values()
+        .collect())
 }
 
 /// The blobs one commit added or modified.

@@ -142,7 +142,10 @@ impl Repo {
         self.git
             .find_commit(oid)
             .ok()
-            .and_then(|c| c.summary_bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
+            .and_then(|c| {
+                c.summary_bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            })
             .unwrap_or_default()
     }
 

@@ -60,7 +60,10 @@ pub fn sync_snapshot(repo: &Repo, dir: &Path, commit: Oid) -> Result<SnapshotUpd
         Ok(update) => Ok(update),
         Err(first) => {
             // A snapshot left broken by a crash is rebuilt from scratch (losing only caches).
-            tracing::warn!("snapshot at {} unusable ({first}); rebuilding it", dir.display());
+            tracing::warn!(
+                "snapshot at {} unusable ({first}); rebuilding it",
+                dir.display()
+            );
             std::fs::remove_dir_all(dir).map_err(io("remove", dir))?;
             try_sync(repo, dir, commit)
         }

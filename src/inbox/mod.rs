@@ -20,8 +20,16 @@ fn context_line(r: &AuditReport) -> String {
     let subject = last.map(|c| c.summary.as_str()).unwrap_or_default();
     let mut s = format!("**Context:** Commit `{}` (\"{subject}\")", short(&r.target));
     if r.commits.len() > 1 {
-        let list: Vec<String> = r.commits.iter().map(|c| format!("`{}`", short(&c.hash))).collect();
-        s.push_str(&format!(", audit of {} commits: {}", r.commits.len(), list.join(" ")));
+        let list: Vec<String> = r
+            .commits
+            .iter()
+            .map(|c| format!("`{}`", short(&c.hash)))
+            .collect();
+        s.push_str(&format!(
+            ", audit of {} commits: {}",
+            r.commits.len(),
+            list.join(" ")
+        ));
     }
     s
 }
@@ -114,7 +122,9 @@ fn already_sent(dir: &Path) -> Vec<String> {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .filter_map(|text| {
             let marker = text.rfind(MARKER)?;
-            let fp = text[marker..].split_whitespace().find_map(|w| w.strip_prefix("fingerprint="))?;
+            let fp = text[marker..]
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("fingerprint="))?;
             Some(fp.to_string())
         })
         .collect()

@@ -87,8 +87,13 @@ pub fn parse(xml: &[u8], root: &str) -> Result<Parsed, ParseError> {
                     }
                     tag @ (b"failure" | b"error") => {
                         if let Some(c) = case.as_mut() {
-                            let kind = if tag == b"failure" { "failure" } else { "error" };
-                            c.failure = Some((kind.into(), attr(e, b"message").unwrap_or_default()));
+                            let kind = if tag == b"failure" {
+                                "failure"
+                            } else {
+                                "error"
+                            };
+                            c.failure =
+                                Some((kind.into(), attr(e, b"message").unwrap_or_default()));
                             in_failure = !empty;
                         }
                     }

@@ -99,10 +99,12 @@ pub fn relative_path(path: &str, root: &str) -> String {
 ///
 /// `root` is the workspace path, stripped from absolute paths. `exit-code` has nothing to parse.
 pub fn parse(format: Format, output: &[u8], root: &str) -> Result<Parsed, ParseError> {
-    let diagnostics = |d| Ok(Parsed {
-        diagnostics: d,
-        tests: None,
-    });
+    let diagnostics = |d| {
+        Ok(Parsed {
+            diagnostics: d,
+            tests: None,
+        })
+    };
     match format {
         Format::Shellcheck => diagnostics(shellcheck::parse(output, root)?),
         Format::Cargo => diagnostics(cargo::parse(output, root)?),

@@ -20,7 +20,8 @@ struct Loc {
 
 /// Parses ruff's JSON output; a finding without a code is a syntax error.
 pub fn parse(output: &[u8], root: &str) -> Result<Vec<Diagnostic>, ParseError> {
-    let items: Vec<Item> = serde_json::from_slice(output).map_err(|e| ParseError::new("ruff", e))?;
+    let items: Vec<Item> =
+        serde_json::from_slice(output).map_err(|e| ParseError::new("ruff", e))?;
     Ok(items
         .into_iter()
         .map(|i| Diagnostic {

@@ -21,7 +21,8 @@ struct Comment {
 
 /// Parses shellcheck's json1 output.
 pub fn parse(output: &[u8], root: &str) -> Result<Vec<Diagnostic>, ParseError> {
-    let out: Output = serde_json::from_slice(output).map_err(|e| ParseError::new("shellcheck", e))?;
+    let out: Output =
+        serde_json::from_slice(output).map_err(|e| ParseError::new("shellcheck", e))?;
     Ok(out
         .comments
         .into_iter()

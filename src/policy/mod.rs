@@ -86,7 +86,12 @@ pub fn fingerprint(f: &Finding, line_text: Option<&str>) -> String {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let hex: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("sha256:{hex}")
 }
 
@@ -211,7 +216,13 @@ mod tests {
     fn fingerprint_ignores_line_numbers_and_whitespace() {
         let a = lint("a.sh", 3, Severity::High);
         let b = lint("a.sh", 23, Severity::High);
-        assert_eq!(fingerprint(&a, Some("echo  $x")), fingerprint(&b, Some(" echo $x")));
-        assert_ne!(fingerprint(&a, Some("echo $x")), fingerprint(&a, Some("echo $y")));
+        assert_eq!(
+            fingerprint(&a, Some("echo  $x")),
+            fingerprint(&b, Some(" echo $x"))
+        );
+        assert_ne!(
+            fingerprint(&a, Some("echo $x")),
+            fingerprint(&a, Some("echo $y"))
+        );
     }
 }

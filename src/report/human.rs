@@ -96,7 +96,12 @@ pub fn render(r: &AuditReport, style: Style, report_path: Option<&std::path::Pat
         .iter()
         .map(|c| match c.outcome {
             CheckOutcome::Skipped => format!("{} skipped", c.name),
-            o => format!("{} {} ({:.1}s)", c.name, o.as_str(), c.duration_ms as f64 / 1000.0),
+            o => format!(
+                "{} {} ({:.1}s)",
+                c.name,
+                o.as_str(),
+                c.duration_ms as f64 / 1000.0
+            ),
         })
         .collect();
     out.push_str(&format!("checks: {}\n", checks.join(" · ")));

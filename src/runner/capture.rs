@@ -67,12 +67,29 @@ impl Captured {
         s
     }
 
-    /// The last `lines` lines of the output, for findings.
+    /// The last `lines` lines of the output, each cut to a readable length, for findings.
     pub fn tail_lines(&self, lines: usize) -> String {
         let text = self.text();
         let all: Vec<&str> = text.trim_end().lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
+        all[all.len().saturating_sub(lines)..]
+            .iter()
+            .map(|l| shorten(l, MAX_LINE))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
+}
+
+/// Longest line quoted from a check's output; minified or binary output has huge lines.
+const MAX_LINE: usize = 400;
+
+fn shorten(line: &str, max: usize) -> String {
+    let count = line.chars().count();
+    if count <= max {
+        return line.to_string();
+    }
+    let head: String = line.chars().take(max / 2).collect();
+    let tail: String = line.chars().skip(count - max / 2).collect();
+    format!("{head}[... {} characters omitted ...]{tail}", count - max)
 }
 
 #[cfg(test)]
@@ -91,6 +108,16 @@ mod tests {
         assert!(c.text().starts_with("abcde"));
         assert!(c.text().contains("90 bytes omitted"));
         assert!(c.complete().is_none());
+    }
+
+    #[test]
+    fn tail_lines_are_bounded() {
+        let mut c = Captured::new(1 << 20);
+        c.push("y".repeat(100_000).as_bytes());
+        c.push(b"\nlast\n");
+        let t = c.tail_lines(5);
+        assert!(t.len() < 1000, "{}", t.len());
+        assert!(t.ends_with("last"));
     }
 
     #[test]

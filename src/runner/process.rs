@@ -193,7 +193,10 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
         Ok(Err(e)) => Outcome::SpawnFailed(format!("wait failed: {e}")),
         Err(_elapsed) => {
             signal_group(pgid, Signal::SIGTERM);
-            if tokio::time::timeout(spec.grace, child.wait()).await.is_err() {
+            if tokio::time::timeout(spec.grace, child.wait())
+                .await
+                .is_err()
+            {
                 signal_group(pgid, Signal::SIGKILL);
                 let _ = child.wait().await;
             }

@@ -204,8 +204,22 @@ fn number_lines(content: &[u8], found: &mut [SecretMatch]) {
 
 /// Words that mark a value as a placeholder or documentation, not a credential.
 const PLACEHOLDERS: [&str; 16] = [
-    "example", "placeholder", "changeme", "change_me", "your_", "your-", "yourkey", "xxxx",
-    "****", "dummy", "redacted", "sample", "<", "${", "{{", "%s",
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "your_",
+    "your-",
+    "yourkey",
+    "xxxx",
+    "****",
+    "dummy",
+    "redacted",
+    "sample",
+    "<",
+    "${",
+    "{{",
+    "%s",
 ];
 
 /// Bits of Shannon entropy per character.
@@ -252,9 +266,11 @@ fn plausible(rule: &Rule, value: &str) -> bool {
         return true;
     };
     // The generic rule: only values that look random.
-    let env_lookup = ["env", "getenv", "environ", "process.", "secrets.", "vault", "config."]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    let env_lookup = [
+        "env", "getenv", "environ", "process.", "secrets.", "vault", "config.",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
         || value.starts_with('$')
         || value.starts_with('%');
     let reference = value
@@ -298,11 +314,29 @@ mod tests {
     #[test]
     fn more_providers() {
         let cases = [
-            ("slack-token", k(&["xoxb-", "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"])),
+            (
+                "slack-token",
+                k(&[
+                    "xoxb-",
+                    "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+                ]),
+            ),
             ("stripe-key", k(&["sk_live_", "4eC39HqLyjWDarjtT1zdp7dc"])),
-            ("anthropic-api-key", k(&["sk-ant-api03-", "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm_-AbCdEf"])),
-            ("google-api-key", k(&["AIza", "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"])),
-            ("npm-token", k(&["npm_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"])),
+            (
+                "anthropic-api-key",
+                k(&[
+                    "sk-ant-api03-",
+                    "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm_-AbCdEf",
+                ]),
+            ),
+            (
+                "google-api-key",
+                k(&["AIza", "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"]),
+            ),
+            (
+                "npm-token",
+                k(&["npm_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"]),
+            ),
             ("gitlab-pat", k(&["glpat-", "Ab3De5Gh7Jk9Mn1Pq3St"])),
         ];
         for (rule, value) in cases {
@@ -315,8 +349,12 @@ mod tests {
 
     #[test]
     fn private_key_block_spans_lines() {
-        let body = "MIIEpAIBAAKCAQEA7v1sJ0m4Yz3q8Rk2WcXbN5tLpQ9aHfGdE6uVjK0iOyTrSwMnBx1Zc4\n".repeat(3);
-        let text = format!("-----BEGIN RSA {}-----\n{body}-----END RSA {}-----\n", "PRIVATE KEY", "PRIVATE KEY");
+        let body =
+            "MIIEpAIBAAKCAQEA7v1sJ0m4Yz3q8Rk2WcXbN5tLpQ9aHfGdE6uVjK0iOyTrSwMnBx1Zc4\n".repeat(3);
+        let text = format!(
+            "-----BEGIN RSA {}-----\n{body}-----END RSA {}-----\n",
+            "PRIVATE KEY", "PRIVATE KEY"
+        );
         let found = scan(&text);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "private-key");
@@ -363,7 +401,9 @@ mod tests {
     #[test]
     fn url_credentials_are_found() {
         let pw = k(&["Tr0ub4dor", "&3x"]);
-        let found = scan(&format!("db = \"postgres://admin:{pw}@db.internal:5432/app\"\n"));
+        let found = scan(&format!(
+            "db = \"postgres://admin:{pw}@db.internal:5432/app\"\n"
+        ));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].1, pw);
     }

@@ -45,10 +45,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError
         None => PathBuf::from(tmp_name),
     };
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(contents)?;
         file.sync_all()?;
         drop(file);

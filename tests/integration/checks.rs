@@ -1,0 +1,244 @@
+//! Checks as supervised processes: timeouts, process groups, output caps, nice, JUnit,
+//! missing programs.
+
+use crate::support::*;
+
+#[test]
+fn hung_test_suite_is_killed_with_its_grandchildren_and_reported_as_timeout() {
+    let repo = TestRepo::new();
+    // The grandchild ignores SIGTERM and would sleep for ever.
+    repo.write(
+        "auditor.toml",
+        r#"
+[runner]
+grace = "500ms"
+
+[[check]]
+name = "suite"
+stage = "test"
+command = ["sh", "-c", "(trap '' TERM; sleep 31337) & sleep 31338; wait"]
+timeout = "1s"
+"#,
+    );
+    repo.commit("hang");
+    let (code, report, _) = repo.audit_json(&[]);
+    let timeouts = issues_of(&report, "TEST_TIMEOUT");
+    assert_eq!(timeouts.len(), 1, "{report}");
+    assert_eq!(timeouts[0]["severity"], "HIGH");
+    assert_eq!(check(&report, "suite")["outcome"], "timed_out");
+    assert_eq!(code, 1);
+    assert!(!process_alive("sleep 31337"), "the grandchild survived");
+    assert!(!process_alive("sleep 31338"), "the child survived");
+}
+
+#[test]
+fn leaked_background_process_is_killed_after_the_check_exits() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"leaky\"\ncommand = [\"sh\", \"-c\", \"sleep 31339 >/dev/null 2>&1 & exit 0\"]\n",
+    );
+    repo.commit("leak a process");
+    let (_, report, _) = repo.audit_json(&[]);
+    assert_eq!(check(&report, "leaky")["outcome"], "passed");
+    assert_eq!(check(&report, "leaky")["leaked_processes_killed"], true);
+    assert!(!process_alive("sleep 31339"));
+}
+
+#[test]
+fn a_hundred_megabytes_of_output_is_capped() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        r#"
+[runner]
+output_cap = "1MiB"
+
+[[check]]
+name = "noisy"
+command = ["sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' 'x'; echo; echo LAST-LINE; exit 3"]
+timeout = "60s"
+"#,
+    );
+    repo.commit("noisy");
+    let out = repo
+        .auditor()
+        .args(["audit", "--json"])
+        .output()
+        .expect("run auditor");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let noisy = check(&report, "noisy");
+    assert_eq!(noisy["output_truncated"], true);
+    let finding = issues(&report)
+        .into_iter()
+        .find(|i| i["check"] == "noisy")
+        .expect("finding");
+    let desc = finding["description"].as_str().unwrap_or_default();
+    assert!(desc.contains("LAST-LINE"), "the tail is kept");
+    assert!(desc.len() < 20_000, "description is {} bytes", desc.len());
+    // The auditor itself stayed small (peak RSS of every child this test waited for).
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage");
+    assert!(
+        usage.max_rss() < 80 * 1024,
+        "peak RSS {} KiB",
+        usage.max_rss()
+    );
+}
+
+#[test]
+fn missing_linter_is_check_unavailable_not_a_crash() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"ghost\"\ncommand = [\"no-such-linter-xyz\", \"{files}\"]\nfiles = [\"*.txt\"]\n",
+    );
+    repo.write("a.txt", "a\n");
+    repo.commit("first");
+    let (code, report, _) = repo.audit_json(&[]);
+    let unavailable = issues_of(&report, "CHECK_UNAVAILABLE");
+    assert_eq!(unavailable.len(), 1);
+    assert_eq!(unavailable[0]["severity"], "MEDIUM");
+    assert!(
+        unavailable[0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no-such-linter-xyz")
+    );
+    assert_eq!(check(&report, "ghost")["outcome"], "unavailable");
+    assert_eq!(code, 0, "MEDIUM is below fail_on");
+}
+
+#[test]
+fn checks_run_niced() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[runner]\nnice = 13\n\n[[check]]\nname = \"nice\"\ncommand = [\"sh\", \"-c\", \"echo \\\"x:1: nice=$(nice)\\\"; exit 1\"]\nformat = \"lines\"\n",
+    );
+    repo.commit("first");
+    let (_, report, _) = repo.audit_json(&[]);
+    let desc = issues(&report)[0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let level: i32 = desc
+        .split("nice=")
+        .nth(1)
+        .and_then(|s| s.trim().split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no nice value in {desc}"));
+    assert!(level >= 13, "check ran at nice {level}");
+}
+
+fn junit_check(xml: &str, exit: i32) -> String {
+    format!(
+        r#"
+[[check]]
+name = "pytest"
+stage = "test"
+command = ["sh", "-c", '''cat > report.xml <<'XML'
+{xml}
+XML
+exit {exit}''']
+format = "junit"
+junit = "report.xml"
+"#
+    )
+}
+
+#[test]
+fn failing_test_command_with_junit_gives_one_issue_per_failing_case() {
+    let repo = TestRepo::new();
+    let xml = r#"<testsuites><testsuite name="s" tests="3"><testcase classname="test_math" name="test_add" file="tests/test_math.py" line="4"/><testcase classname="test_math" name="test_div"><failure message="ZeroDivisionError: division by zero">trace</failure></testcase><testcase classname="test_math" name="test_neg"><error message="boom"/></testcase></testsuite></testsuites>"#;
+    repo.write("auditor.toml", junit_check(xml, 1));
+    repo.commit("tests");
+    let (code, report, _) = repo.audit_json(&[]);
+    let failures = issues_of(&report, "TEST_FAILURE");
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures.iter().all(|f| f["severity"] == "HIGH"));
+    assert!(failures.iter().any(|f| {
+        f["rule"] == "test_math::test_div"
+            && f["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("division by zero")
+    }));
+    let rate = report["metrics"]["test_pass_rate"].as_f64().expect("rate");
+    assert!((rate - 1.0 / 3.0).abs() < 1e-9, "{rate}");
+    assert_eq!(report["metrics"]["tests"]["failed"], 2);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn passing_test_command_with_junit() {
+    let repo = TestRepo::new();
+    let xml = r#"<testsuite name="s" tests="2"><testcase classname="t" name="a"/><testcase classname="t" name="b"><skipped/></testcase></testsuite>"#;
+    repo.write("auditor.toml", junit_check(xml, 0));
+    repo.commit("tests");
+    let (code, report, _) = repo.audit_json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["status"], "PASS");
+    assert_eq!(report["metrics"]["test_pass_rate"], 1.0);
+    assert_eq!(report["metrics"]["tests"]["skipped"], 1);
+    assert_eq!(check(&report, "pytest")["outcome"], "passed");
+}
+
+#[test]
+fn failing_test_command_without_junit_uses_the_exit_code() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"suite\"\nstage = \"test\"\ncommand = [\"sh\", \"-c\", \"echo '1 passed, 1 failed'; exit 1\"]\n",
+    );
+    repo.commit("tests");
+    let (code, report, _) = repo.audit_json(&[]);
+    let failures = issues_of(&report, "TEST_FAILURE");
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 passed, 1 failed")
+    );
+    assert_eq!(report["metrics"]["test_pass_rate"], 0.0);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn nonzero_exit_with_nothing_parsed_is_never_a_pass() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"lint\"\ncommand = [\"sh\", \"-c\", \"echo '{\\\"comments\\\": []}'; exit 2\"]\nformat = \"shellcheck\"\n",
+    );
+    repo.commit("first");
+    let (_, report, _) = repo.audit_json(&[]);
+    assert_eq!(check(&report, "lint")["outcome"], "failed");
+    let errors = issues_of(&report, "CHECK_ERROR");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("without parseable output")
+    );
+}
+
+#[test]
+fn checks_see_the_commit_and_changed_files_in_their_environment() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"env\"\ncommand = [\"sh\", \"-c\", \"echo \\\"x:1: commit=$AUDITOR_COMMIT files=$(echo $AUDITOR_CHANGED_FILES)\\\"; exit 1\"]\nformat = \"lines\"\n",
+    );
+    repo.write("a.txt", "a\n");
+    let head = repo.commit("first");
+    let (_, report, _) = repo.audit_json(&[]);
+    let desc = issues(&report)[0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(desc.contains(&format!("commit={head}")), "{desc}");
+    assert!(desc.contains("a.txt"), "{desc}");
+}

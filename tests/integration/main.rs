@@ -1,0 +1,11 @@
+//! One integration-test binary: real git repositories in temp dirs, real commits, the real
+//! `auditor` binary, real linters and real child processes.
+
+mod support;
+
+mod audit;
+mod bad_input;
+mod checks;
+mod cli;
+mod scan;
+mod secrets;

@@ -1,0 +1,117 @@
+//! `auditor scan`: the built-in scanners over the tree, the history, a rev or a range.
+
+use crate::support::*;
+
+fn scan_json(repo: &TestRepo, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = repo
+        .auditor()
+        .arg("scan")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("run auditor");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+#[test]
+fn history_scan_finds_a_secret_deleted_long_ago_on_another_branch() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit("first");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("old.env.sh", format!("TOKEN={}\n", github_token()));
+    let leak = repo.commit("oops");
+    repo.git(&["rm", "-q", "old.env.sh"]);
+    repo.commit("remove");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("b.txt", "b\n");
+    repo.commit("second");
+
+    let (code, v, out) = scan_json(&repo, &["--history"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["commits"], 4);
+    let found = issues(&v);
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["commit"], leak.as_str());
+    assert_eq!(found[0]["file"], "old.env.sh");
+    assert_eq!(found[0]["line"], 1);
+    assert!(!out.contains(&github_token()));
+    // Nothing was written into the repository.
+    assert!(!repo.path().join("logs").exists() && !repo.path().join("state").exists());
+}
+
+#[test]
+fn history_scan_attributes_a_blob_to_each_path_it_was_introduced_at() {
+    let repo = TestRepo::new();
+    repo.write("a.py", format!("K = \"{}\"\n", aws_key()));
+    let first = repo.commit("one");
+    repo.write("copy/a.py", format!("K = \"{}\"\n", aws_key()));
+    let second = repo.commit("copy");
+    let (_, v, _) = scan_json(&repo, &["--history"]);
+    let mut got: Vec<(String, String)> = issues(&v)
+        .iter()
+        .map(|i| {
+            (
+                i["file"].as_str().unwrap_or_default().to_string(),
+                i["commit"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("a.py".to_string(), first),
+            ("copy/a.py".to_string(), second)
+        ]
+    );
+}
+
+#[test]
+fn tree_scan_sees_only_what_is_at_head() {
+    let repo = TestRepo::new();
+    repo.write("gone.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("leak");
+    repo.git(&["rm", "-q", "gone.py"]);
+    repo.write("here.sh", format!("T={}\n", github_token()));
+    repo.commit("another");
+    let (code, v, _) = scan_json(&repo, &["--tree"]);
+    assert_eq!(code, 1);
+    let found = issues(&v);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["file"], "here.sh");
+}
+
+#[test]
+fn scan_of_a_range_and_a_clean_rev() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    let base = repo.commit("clean");
+    repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("leak");
+    let (code, v, _) = scan_json(&repo, &[&format!("{base}..HEAD")]);
+    assert_eq!((code, issues(&v).len()), (1, 1));
+    let (code, v, _) = scan_json(&repo, &[&base]);
+    assert_eq!((code, issues(&v).len()), (0, 0));
+}
+
+#[test]
+fn binary_and_oversized_blobs_are_skipped_and_counted() {
+    let repo = TestRepo::new();
+    repo.write("auditor.toml", "[secrets]\nmax_file_size = \"1KiB\"\n");
+    let mut bin = vec![0u8, 1, 2];
+    bin.extend_from_slice(aws_key().as_bytes());
+    repo.write("blob.bin", bin);
+    repo.write("big.txt", "x".repeat(4096));
+    repo.commit("blobs");
+    let (_, v, _) = scan_json(&repo, &["--history"]);
+    assert_eq!(v["skipped_binary"], 1);
+    assert_eq!(v["skipped_large"], 1);
+    assert_eq!(issues(&v).len(), 0);
+}

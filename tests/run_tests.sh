@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs everything CI runs: formatting, lints, every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Real linters for the integration tests, from Debian's packages.
+if ! command -v shellcheck >/dev/null 2>&1; then
+    echo "run_tests: installing shellcheck"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+fi
+for tool in git cargo; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }
+done
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+echo "run_tests: cargo fmt --check"
+cargo fmt --check
+echo "run_tests: cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "run_tests: shellcheck of our own scripts"
+git ls-files -z -- '*.sh' .ci/run | xargs -0 shellcheck
+echo "run_tests: cargo test"
+cargo test --locked
