@@ -164,13 +164,31 @@ fn scan_index(
         }
         (s, out)
     })?;
-    let mut findings = Vec::new();
-    for (s, f) in results {
+    // A file edited many times holds the same secret in many blobs: report it once per path,
+    // at the oldest commit that introduced it.
+    let age = |f: &Finding| {
+        f.commit
+            .as_ref()
+            .and_then(|c| index.commit_age.get(c))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut oldest: std::collections::HashMap<(String, Option<String>), Finding> =
+        std::collections::HashMap::new();
+    for (s, found) in results {
         stats.blobs += s.blobs;
         stats.bytes += s.bytes;
         stats.skipped_binary += s.skipped_binary;
         stats.skipped_large += s.skipped_large;
-        findings.extend(f);
+        for f in found {
+            let key = (f.fingerprint.clone(), f.file.clone());
+            match oldest.get(&key) {
+                Some(kept) if age(kept) >= age(&f) => {}
+                _ => {
+                    oldest.insert(key, f);
+                }
+            }
+        }
     }
-    Ok(findings)
+    Ok(oldest.into_values().collect())
 }

@@ -29,6 +29,8 @@ pub struct HistoryIndex {
     pub blobs: Vec<BlobRef>,
     /// Commits walked.
     pub commits: usize,
+    /// Each commit's age rank: higher is older (git log lists newest first).
+    pub commit_age: HashMap<String, usize>,
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
@@ -55,6 +57,7 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
 struct IndexBuilder {
     order: Vec<String>,
     by_blob: HashMap<String, Vec<(String, String)>>,
+    commit_age: HashMap<String, usize>,
 }
 
 impl IndexBuilder {
@@ -71,6 +74,7 @@ impl IndexBuilder {
     }
 
     fn finish(mut self, commits: usize) -> HistoryIndex {
+        let commit_age = std::mem::take(&mut self.commit_age);
         let blobs = self
             .order
             .into_iter()
@@ -79,7 +83,11 @@ impl IndexBuilder {
                 blob,
             })
             .collect();
-        HistoryIndex { blobs, commits }
+        HistoryIndex {
+            blobs,
+            commits,
+            commit_age,
+        }
     }
 }
 
@@ -100,6 +108,7 @@ fn parse_raw_log(out: &[u8]) -> HistoryIndex {
         let token = token.trim_start_matches('\n');
         if let Some(hash) = token.strip_prefix('\u{1}') {
             commit = hash.trim().to_string();
+            builder.commit_age.insert(commit.clone(), commits);
             commits += 1;
             continue;
         }

@@ -166,7 +166,7 @@ load them from a secret manager or a file outside the tree, and add the path to 
         id: "url-credentials",
         title: "Password in a URL",
         keywords: &["://"],
-        regex: r#"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^:/?#\s@'"]{1,64}:(?P<secret>[^@/?#\s'"]{3,128})@[A-Za-z0-9.-]+"#,
+        regex: r#"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^:/?#\s@'"]{1,64}:(?P<secret>[^@/?#\s'"]{3,128})@(?P<host>[A-Za-z0-9.-]+)"#,
         min_entropy: None,
         remediation: "Rotate the password, then build the URL at run time from an environment variable \
 (e.g. `DATABASE_URL`) instead of writing the credentials into it.",

@@ -1,6 +1,7 @@
 //! The matching engine: keyword prefilter, rule regexes near hits, false-positive filters.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
@@ -40,7 +41,8 @@ pub struct Scanner {
     keywords: AhoCorasick,
     /// For each keyword pattern, the rules that use it.
     keyword_rules: Vec<Vec<usize>>,
-    regexes: Vec<Regex>,
+    /// Compiled on first use: most content wakes only a few rules.
+    regexes: Vec<OnceLock<Regex>>,
 }
 
 /// Content with a NUL byte in its first 8 KiB is binary, as git decides.
@@ -76,10 +78,7 @@ impl Scanner {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("static keywords compile");
-        let regexes = RULES
-            .iter()
-            .map(|r| Regex::new(r.regex).expect("static rule regex compiles"))
-            .collect();
+        let regexes = RULES.iter().map(|_| OnceLock::new()).collect();
         Scanner {
             keywords,
             keyword_rules,
@@ -112,7 +111,9 @@ impl Scanner {
         for (start, end, rule_idx) in work {
             let rule = &RULES[rule_idx];
             let window = &content[start..end];
-            for caps in self.regexes[rule_idx].captures_iter(window) {
+            let regex = self.regexes[rule_idx]
+                .get_or_init(|| Regex::new(rule.regex).expect("static rule regex compiles"));
+            for caps in regex.captures_iter(window) {
                 let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
                     continue;
                 };
@@ -124,6 +125,16 @@ impl Scanner {
                     continue; // a provider rule already claimed this value
                 }
                 if !plausible(rule, value) || line_has_pragma(content, vs) {
+                    continue;
+                }
+                // `password = get_password(...)`: the value is a call, not a literal.
+                if rule.min_entropy.is_some() && content.get(ve) == Some(&b'(') {
+                    continue;
+                }
+                if caps
+                    .name("host")
+                    .is_some_and(|h| is_example_host(&h.as_bytes().to_ascii_lowercase()))
+                {
                     continue;
                 }
                 found.push(SecretMatch {
@@ -222,6 +233,30 @@ const PLACEHOLDERS: [&str; 16] = [
     "%s",
 ];
 
+/// Hosts reserved for documentation and tests (RFC 2606, RFC 6761) and loopback.
+fn is_example_host(host: &[u8]) -> bool {
+    let host = String::from_utf8_lossy(host);
+    ["example.com", "example.org", "example.net", "localhost"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || [".example", ".test", ".invalid", ".localhost"]
+            .iter()
+            .any(|tld| host.ends_with(tld))
+        || host.starts_with("127.")
+}
+
+/// `self.token`, `config.api_key`, `os.environ`: a dotted path of identifiers is a reference.
+fn is_dotted_identifier(value: &str) -> bool {
+    value.contains('.')
+        && value.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 /// Bits of Shannon entropy per character.
 pub fn shannon_entropy(s: &str) -> f64 {
     let mut counts = [0u32; 256];
@@ -277,9 +312,21 @@ fn plausible(rule: &Rule, value: &str) -> bool {
         .split(['.', ':', '/', '-', '_'])
         .all(|part| part.bytes().all(|b| b.is_ascii_lowercase()) || part.is_empty());
     let hash = is_hex(value) && matches!(value.len(), 32 | 40 | 56 | 64 | 96 | 128);
+    // `pwd=/tmp/x1/y`, `token_url = https://...`: paths and plain URLs, not credentials.
+    let path_or_url = ["/", "./", "../", "~/"]
+        .iter()
+        .any(|p| value.starts_with(p))
+        || value.contains("://");
     let has_digit = value.bytes().any(|b| b.is_ascii_digit());
     let has_alpha = value.bytes().any(|b| b.is_ascii_alphabetic());
-    !(env_lookup || reference || hash || is_uuid(value) || !has_digit || !has_alpha)
+    !(env_lookup
+        || path_or_url
+        || reference
+        || hash
+        || is_uuid(value)
+        || is_dotted_identifier(value)
+        || !has_digit
+        || !has_alpha)
         && shannon_entropy(value) >= min_entropy
 }
 
@@ -383,6 +430,18 @@ mod tests {
     }
 
     #[test]
+    fn calls_references_and_example_hosts_are_not_secrets() {
+        let text = "password = self._decode_base64(arg)\n\
+                    token = config.github_token2\n\
+                    secret = base64.b64decode(data)\n\
+                    url = \"http://evil:thing@example.com\"\n\
+                    url = \"http://user:s3cr3tpw@db.test/x\"\n\
+                    pwd=/tmp/.tmpG1WjVz/state/supervisor/workspace\n\
+                    token_url = \"https://auth.example.org/oauth2/v1/token\"\n";
+        assert!(scan(text).is_empty(), "{:?}", scan(text));
+    }
+
+    #[test]
     fn hashes_and_uuids_are_not_generic_secrets() {
         let text = "commit_token = 3f786850e387550fdab836ed7e6dc881de23001b\n\
                     session_secret = 123e4567-e89b-12d3-a456-426614174000\n";
@@ -412,6 +471,13 @@ mod tests {
     fn inline_pragma_suppresses() {
         let aws = k(&["AKIA", "Z7Q3LMNOPQRSTUV2"]);
         assert!(scan(&format!("k = \"{aws}\" # auditor:allow test fixture\n")).is_empty());
+    }
+
+    #[test]
+    fn every_rule_regex_compiles() {
+        for rule in RULES {
+            assert!(Regex::new(rule.regex).is_ok(), "{}", rule.id);
+        }
     }
 
     #[test]
