@@ -198,7 +198,7 @@ and obtain tokens at run time instead of committing them. In tests, mint tokens 
             "credential",
             "private_key",
         ],
-        regex: r#"(?i)(?:^|[^A-Za-z0-9])[A-Za-z0-9_.-]*(?:secret|token|passwd|password|pwd|api_?key|api-key|access_?key|auth_?key|private_?key|credentials?)[A-Za-z0-9_.-]*["']?\s*(?:=|:=|:|=>|\?=)\s*["'`]?(?P<secret>[^\s"'`;,)(\]\[{}<>]{12,200})"#,
+        regex: r#"(?i)(?:^|[^A-Za-z0-9])[A-Za-z0-9_.-]*(?:secret|token|passwd|password|pwd|api_?key|api-key|access_?key|auth_?key|private_?key|credentials?)[A-Za-z0-9_.-]*["']?\s*(?:=|:=|:|=>|\?=)\s*["'`]?(?P<secret>[^\s"'`;,)(\]\[{}<>\\]{12,200})"#,
         min_entropy: Some(3.5),
         remediation: ROTATE,
         multiline: false,

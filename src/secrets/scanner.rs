@@ -292,9 +292,8 @@ fn plausible(rule: &Rule, value: &str) -> bool {
         return false;
     }
     if rule.id == "url-credentials" {
-        // `user:$PASSWORD@host`, `user:password@host`, `user:***@host` are templates.
-        return !(value.starts_with('$')
-            || value.starts_with('%')
+        // `user:$PASSWORD@host`, `user:{pw}@host`, `user:password@host` are templates.
+        return !(value.starts_with(['$', '%', '{'])
             || ["password", "pass", "passwd", "secret", "pwd", "token"].contains(&lower.as_str()));
     }
     let Some(min_entropy) = rule.min_entropy else {
@@ -438,6 +437,15 @@ mod tests {
                     url = \"http://user:s3cr3tpw@db.test/x\"\n\
                     pwd=/tmp/.tmpG1WjVz/state/supervisor/workspace\n\
                     token_url = \"https://auth.example.org/oauth2/v1/token\"\n";
+        assert!(scan(text).is_empty(), "{:?}", scan(text));
+    }
+
+    #[test]
+    fn escapes_and_format_placeholders_do_not_hide_look_alikes() {
+        // As written inside a string literal in source code.
+        let text = r#"x = "commit_token = 3f786850e387550fdab836ed7e6dc881de23001b\n\"
+y = format!("postgres://admin:{pw}@db.internal:5432/app")
+"#;
         assert!(scan(text).is_empty(), "{:?}", scan(text));
     }
 
