@@ -4,6 +4,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    // A check's process-group guard (see runner/guard.rs), not a user command.
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == auditor::runner::GUARD_ARG) {
+        auditor::runner::guard_main(args.skip(1).collect());
+    }
     let cli = auditor::cli::Cli::parse();
     let default = match cli.verbose {
         0 => "warn",

@@ -226,18 +226,9 @@ pub fn detect_checks(
     out
 }
 
-/// Whether `program` can be run: a path that exists, or a name found on `PATH`.
+/// Whether `program` is a name on `PATH` or an executable path (from the current directory).
 pub fn program_available(program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        p.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if program.contains('/') {
-        return executable(Path::new(program));
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(program))))
+    crate::runner::program_available(program, Path::new("."))
 }
 
 /// Whether everything a detected check needs is installed (for the embedded defaults).

@@ -1,7 +1,9 @@
 //! Running checks as supervised child processes: process groups, nice, capped output, timeouts.
 
 mod capture;
+mod guard;
 mod process;
 
 pub use capture::Captured;
-pub use process::{Outcome, ProcessResult, ProcessSpec, run_process};
+pub use guard::{GUARD_ARG, guard_main};
+pub use process::{Outcome, ProcessResult, ProcessSpec, program_available, run_process};

@@ -1,6 +1,6 @@
 //! One supervised child process, from spawn to the moment no process of its group remains.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use super::capture::Captured;
+use super::guard::{GUARD_ARG, PARENT_ENV};
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -123,7 +124,7 @@ const GIT_ENV_TO_CLEAR: [&str; 5] = [
     unsafe_code,
     reason = "pre_exec runs async-signal-safe syscalls (setpriority, prctl) between fork and exec"
 )]
-fn configure(cmd: &mut Command, nice: i32) {
+fn configure(cmd: &mut Command, nice: i32, death_signal: i32) {
     // SAFETY: the closure only calls getpriority/setpriority/prctl, which are
     // async-signal-safe system calls, and allocates nothing.
     unsafe {
@@ -135,8 +136,8 @@ fn configure(cmd: &mut Command, nice: i32) {
             if current < nice {
                 libc::setpriority(libc::PRIO_PROCESS, 0, nice);
             }
-            // If the auditor dies (even by SIGKILL), its direct child dies too.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            // If the auditor dies (even by SIGKILL), its direct child is told.
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal, 0, 0, 0);
             Ok(())
         });
     }
@@ -146,11 +147,52 @@ fn signal_group(pgid: Pid, signal: Signal) -> bool {
     killpg(pgid, signal).is_ok()
 }
 
+/// Whether `program` can be run from `cwd`: a path (relative to `cwd`) to an executable file,
+/// or a name found on `PATH`.
+pub fn program_available(program: &str, cwd: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return executable(&cwd.join(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(program))))
+}
+
+/// The command that starts a check: through the guard (our own binary) when it can be found,
+/// so that the check's whole group dies with us; else directly, with only the child covered.
+fn command_for(spec: &ProcessSpec) -> (Command, i32) {
+    let guard = std::env::current_exe()
+        .ok()
+        .filter(|exe| exe.file_name().is_some_and(|n| n == "auditor") && exe.is_file());
+    match guard {
+        Some(exe) => {
+            let mut cmd = Command::new(exe);
+            cmd.arg(GUARD_ARG)
+                .arg("--")
+                .arg(&spec.program)
+                .args(&spec.args)
+                .env(PARENT_ENV, std::process::id().to_string());
+            (cmd, nix::libc::SIGTERM)
+        }
+        None => {
+            let mut cmd = Command::new(&spec.program);
+            cmd.args(&spec.args);
+            (cmd, nix::libc::SIGKILL)
+        }
+    }
+}
+
 /// Runs one child to completion and makes sure nothing of its process group survives.
 pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
-    let mut cmd = Command::new(&spec.program);
-    cmd.args(&spec.args)
-        .current_dir(&spec.cwd)
+    if !program_available(&spec.program, &spec.cwd) {
+        return ProcessResult::without_run(Outcome::NotFound, spec.output_cap);
+    }
+    let (mut cmd, death_signal) = command_for(spec);
+    cmd.current_dir(&spec.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -162,7 +204,7 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
-    configure(&mut cmd, spec.nice);
+    configure(&mut cmd, spec.nice, death_signal);
 
     let started = Instant::now();
     let mut child = match cmd.spawn() {

@@ -268,3 +268,107 @@ fn no_tests_flag_skips_tests() {
     assert_eq!(code, 0);
     assert_eq!(check(&report, "tests")["outcome"], "skipped");
 }
+
+#[test]
+fn workspace_setup_runs_on_creation_and_when_its_trigger_files_change() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        r#"
+[workspace]
+setup = ["sh", "-c", "echo run >> setup-runs.log"]
+setup_when_changed = ["deps.lock"]
+
+[[check]]
+name = "count"
+command = ["sh", "-c", "echo \"x:1: setups=$(wc -l < setup-runs.log)\"; exit 1"]
+format = "lines"
+"#,
+    );
+    repo.write("deps.lock", "a\n");
+    repo.commit("first");
+    let count = |r: &serde_json::Value| {
+        issues(r)
+            .iter()
+            .find(|i| i["check"] == "count")
+            .and_then(|i| i["description"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let (_, r1, _) = repo.audit_json(&[]);
+    assert!(count(&r1).contains("setups=1"), "{}", count(&r1));
+    assert_eq!(check(&r1, "workspace-setup")["outcome"], "passed");
+    repo.write("other.txt", "x\n");
+    repo.commit("unrelated");
+    let (_, r2, _) = repo.audit_json(&[]);
+    assert!(count(&r2).contains("setups=1"), "{}", count(&r2));
+    repo.write("deps.lock", "b\n");
+    repo.commit("bump deps");
+    let (_, r3, _) = repo.audit_json(&[]);
+    assert!(count(&r3).contains("setups=2"), "{}", count(&r3));
+}
+
+#[test]
+fn tree_scope_runs_on_every_matching_file_when_one_changed() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"all\"\ncommand = [\"sh\", \"-c\", \"echo \\\"x:1: n=$#\\\"; exit 1\", \"sh\", \"{files}\"]\nfiles = [\"*.md\"]\nscope = \"tree\"\n\n[[check]]\nname = \"changed\"\ncommand = [\"sh\", \"-c\", \"echo \\\"y:1: n=$#\\\"; exit 1\", \"sh\", \"{files}\"]\nfiles = [\"*.md\"]\nformat = \"lines\"\n",
+    );
+    repo.write("a.md", "a\n")
+        .write("docs/b.md", "b\n")
+        .write("c.txt", "c\n");
+    repo.commit("first");
+    repo.write("a.md", "a2\n");
+    repo.commit("edit a.md");
+    let (_, report, _) = repo.audit_json(&[]);
+    assert_eq!(check(&report, "all")["files"], 2);
+    assert_eq!(check(&report, "changed")["files"], 1);
+    repo.write("c.txt", "c2\n");
+    repo.commit("edit c.txt");
+    let (_, report, _) = repo.audit_json(&[]);
+    assert_eq!(check(&report, "all")["outcome"], "skipped");
+}
+
+#[test]
+fn live_mode_runs_checks_in_the_working_tree() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[workspace]\nmode = \"live\"\n\n[[check]]\nname = \"where\"\ncommand = [\"sh\", \"-c\", \"echo \\\"x:1: content=$(cat f.txt)\\\"; exit 1\"]\nformat = \"lines\"\n",
+    );
+    repo.write("f.txt", "committed\n");
+    repo.commit("first");
+    repo.write("f.txt", "edited\n");
+    let (_, report, _) = repo.audit_json(&[]);
+    assert!(
+        issues(&report)[0]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("content=edited")
+    );
+    assert_eq!(report["workspace"]["mode"], "live");
+    assert!(!repo.path().join("state/supervisor/workspace").exists());
+}
+
+#[test]
+fn a_merge_commits_own_changes_are_scanned() {
+    let repo = TestRepo::new();
+    repo.write("conf.py", "A = 1\n")
+        .write("a.py", "a\n")
+        .write("b.py", "b\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("a.py", "a2\n");
+    repo.commit("topic edit");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("b.py", "b2\n");
+    repo.commit("main edit");
+    // Slip a key into the merge itself (an "evil merge"): in neither parent.
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "topic"]);
+    repo.write("conf.py", format!("A = 1\nKEY = \"{}\"\n", aws_key()));
+    let merge = repo.commit("merge topic");
+    let (_, report, _) = repo.audit_json(&[]);
+    let secrets = issues_of(&report, "SECRET_EXPOSURE");
+    assert_eq!(secrets.len(), 1, "{report}");
+    assert_eq!(secrets[0]["commit"], merge.as_str());
+}

@@ -242,3 +242,45 @@ fn checks_see_the_commit_and_changed_files_in_their_environment() {
     assert!(desc.contains(&format!("commit={head}")), "{desc}");
     assert!(desc.contains("a.txt"), "{desc}");
 }
+
+#[test]
+fn killing_the_auditor_kills_the_checks_whole_process_group() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        r#"
+[[check]]
+name = "suite"
+stage = "test"
+command = ["sh", "-c", "(sleep 31341; echo) & sleep 31342; wait"]
+timeout = "5m"
+"#,
+    );
+    repo.commit("slow tests");
+    let bin = assert_cmd::cargo::cargo_bin("auditor");
+    let mut auditor = std::process::Command::new(bin)
+        .arg("audit")
+        .current_dir(repo.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start auditor");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(process_alive("sleep 31341") && process_alive("sleep 31342")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the check never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    auditor.kill().expect("SIGKILL the auditor");
+    auditor.wait().expect("reap");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while process_alive("sleep 31341") || process_alive("sleep 31342") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the check's processes outlived the auditor"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
