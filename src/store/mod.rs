@@ -1,7 +1,10 @@
-//! The auditor's own files: where they live in the audited repo and how they are written.
+//! The auditor's own files: where they live in the audited repo, how they are written, the
+//! daemon's lock and its persisted state.
 
 mod atomic;
 mod layout;
+pub mod lock;
+pub mod state;
 
 pub use atomic::{AtomicWriteError, write_atomic};
 pub use layout::Layout;
