@@ -16,6 +16,8 @@ pub enum ExitCode {
     Usage = 2,
     /// An internal error (a bug, or the filesystem failing us).
     Internal = 3,
+    /// `auditor watch` was killed at once by a second SIGTERM or SIGINT.
+    Interrupted = 130,
 }
 
 /// Anything that stops a command.

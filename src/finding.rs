@@ -96,6 +96,8 @@ pub enum IssueType {
     CheckTimeout,
     /// A check failed in a way that gives no trustworthy result.
     CheckError,
+    /// Commits asked not to be audited more often than the policy allows.
+    AuditSkipped,
 }
 
 impl IssueType {
@@ -110,6 +112,7 @@ impl IssueType {
             IssueType::CheckUnavailable => "CHECK_UNAVAILABLE",
             IssueType::CheckTimeout => "CHECK_TIMEOUT",
             IssueType::CheckError => "CHECK_ERROR",
+            IssueType::AuditSkipped => "AUDIT_SKIPPED",
         }
     }
 
@@ -121,6 +124,7 @@ impl IssueType {
             IssueType::TestFailure | IssueType::TestTimeout => "TEST",
             IssueType::Lint => "LINT",
             IssueType::CheckUnavailable | IssueType::CheckTimeout | IssueType::CheckError => "CHK",
+            IssueType::AuditSkipped => "PROC",
         }
     }
 

@@ -8,8 +8,10 @@ pub mod checks;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod error;
+pub mod eventlog;
 pub mod finding;
 pub mod git;
 pub mod inbox;
@@ -28,6 +30,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
         cli::Command::Audit(args) => commands::audit::run(args),
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Init(args) => commands::init::run(args),
+        cli::Command::Watch(args) => commands::watch::run(args),
+        cli::Command::Status(args) => commands::status::run(args),
+        cli::Command::Watchdog(args) => commands::watchdog::run(args),
+        cli::Command::Stop(args) => commands::stop::run(args),
+        cli::Command::Reset(args) => commands::reset::run(args),
         cli::Command::Completions { shell } => commands::completions::run(shell),
     }
 }

@@ -77,28 +77,35 @@ fn read_capped(path: &Path, cap: u64) -> Option<Vec<u8>> {
     Some(buf)
 }
 
+/// Told when a check starts (`None`) and when it ends (`Some(run)`).
+pub type CheckObserver = Arc<dyn Fn(&CheckSpec, Option<&CheckRun>) + Send + Sync>;
+
 /// Runs checks with at most `jobs` at once, returning their runs in input order.
 pub async fn run_checks(
     planned: Vec<(CheckSpec, Vec<String>)>,
     env: &CheckEnv,
     runner: &RunnerSettings,
     scanner: Arc<crate::secrets::Scanner>,
+    observer: &CheckObserver,
 ) -> Vec<CheckRun> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(runner.jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let count = planned.len();
     for (index, (spec, files)) in planned.into_iter().enumerate() {
-        let (env, runner, scanner, semaphore) = (
+        let (env, runner, scanner, semaphore, observer) = (
             env.clone(),
             runner.clone(),
             scanner.clone(),
             semaphore.clone(),
+            observer.clone(),
         );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             tracing::info!(check = %spec.name, files = files.len(), "check started");
+            observer(&spec, None);
             let run = run_check(&spec, &files, &env, &runner, &scanner).await;
             tracing::info!(check = %spec.name, outcome = run.outcome.as_str(), ms = run.duration_ms, "check finished");
+            observer(&spec, Some(&run));
             (index, run)
         });
     }

@@ -28,6 +28,19 @@ pub enum Command {
     /// Write a commented auditor.toml for this repository and exclude the auditor's folders
     /// from git status.
     Init(InitArgs),
+    /// Watch the repository and audit every commit (the daemon; runs in the foreground, e.g.
+    /// in a tmux pane beside the agent).
+    Watch(WatchArgs),
+    /// Show the daemon's state, the audit under way, the last verdict and its health
+    /// (exit 0 when a healthy daemon runs, 1 when not).
+    Status(StatusArgs),
+    /// For cron, every minute: start the daemon when none runs, replace a hung one, and stay
+    /// silent when a healthy one runs.
+    Watchdog(WatchdogArgs),
+    /// Stop the running daemon (SIGTERM; it ends its checks and saves its state).
+    Stop(PlainRepoArgs),
+    /// End a wait for a fix: WAIT_FOR_FIX → IDLE.
+    Reset(PlainRepoArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -36,7 +49,7 @@ pub enum Command {
 }
 
 /// Where the repository is and which config to use.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RepoArgs {
     /// The repository to audit (default: the current directory).
     #[arg(long, value_name = "PATH")]
@@ -44,6 +57,53 @@ pub struct RepoArgs {
     /// A config file laid over the repository's auditor.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Only the repository.
+#[derive(Debug, Args)]
+pub struct PlainRepoArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+}
+
+/// `auditor watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Repository and config.
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Print errors only (no live view, no log lines).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Poll only; set up no file watchers (network filesystems, exhausted inotify limits).
+    #[arg(long)]
+    pub poll: bool,
+}
+
+/// `auditor status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Print the status as JSON.
+    #[arg(long, conflicts_with = "short")]
+    pub json: bool,
+    /// Print one short line (for a tmux status bar).
+    #[arg(long)]
+    pub short: bool,
+}
+
+/// `auditor watchdog`.
+#[derive(Debug, Args)]
+pub struct WatchdogArgs {
+    /// Repository and config (passed on to the daemon it starts).
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Start the daemon in a window of this tmux session instead of detached.
+    #[arg(long, value_name = "NAME")]
+    pub tmux_session: Option<String>,
 }
 
 /// `auditor audit`.

@@ -19,14 +19,11 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
     let options = AuditOptions {
         run_tests: !args.no_tests,
         write: true,
+        ..AuditOptions::default()
     };
+    let progress: engine::ProgressSink = std::sync::Arc::new(|p| tracing::info!(?p, "audit"));
     let report = runtime()?.block_on(engine::audit(
-        &repo,
-        &settings,
-        &layout,
-        &target,
-        &options,
-        &mut |phase| tracing::info!(state = phase.as_str(), "audit stage"),
+        &repo, &settings, &layout, &target, &options, &progress,
     ))?;
     if let Some(path) = &args.sarif {
         write_atomic(&user_path(path), sarif::render(&report.issues).as_bytes())?;

@@ -81,3 +81,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()
         .map_err(|e| Error::Internal(format!("start the async runtime: {e}")))
 }
+
+/// The settings and layout for commands that must work even when the config is broken
+/// (`status`, `stop`, `reset`): a broken config is reported and the embedded defaults used.
+pub fn settings_or_defaults(repo: &Repo) -> (Settings, Layout) {
+    let settings = match config::load(&repo.root, None, Vec::new) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("auditor: warning: {e}\nauditor: warning: using the embedded defaults");
+            config::embedded_defaults()
+        }
+    };
+    let layout = layout(repo, &settings);
+    (settings, layout)
+}

@@ -3,6 +3,11 @@
 pub mod audit;
 pub mod completions;
 pub mod init;
+pub mod reset;
 pub mod scan;
+pub mod status;
+pub mod stop;
+pub mod watch;
+pub mod watchdog;
 
 mod common;

@@ -27,6 +27,10 @@ pub struct RawConfig {
     pub workspace: Option<RawWorkspace>,
     /// Where the auditor writes.
     pub paths: Option<RawPaths>,
+    /// The daemon (`auditor watch`).
+    pub watch: Option<RawWatch>,
+    /// The event log.
+    pub events: Option<RawEvents>,
 }
 
 /// A `[[check]]` table.
@@ -121,6 +125,41 @@ pub struct RawPaths {
     pub inbox: Option<String>,
     /// State: `state/supervisor`.
     pub state: Option<String>,
+}
+
+/// The `[watch]` table: how the daemon sees changes and paces itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatch {
+    /// How often HEAD is polled beside the watcher.
+    pub poll_interval: Option<DurationValue>,
+    /// Quiet time after the last change before an audit starts; changes closer together
+    /// are one batch.
+    pub debounce: Option<DurationValue>,
+    /// Audit uncommitted changes once the working tree is quiet.
+    pub uncommitted: Option<bool>,
+    /// How long the working tree must be quiet before the uncommitted audit.
+    pub uncommitted_quiet: Option<DurationValue>,
+    /// Kill a running test stage when new commits arrive, and restart on the batch.
+    pub preempt: Option<bool>,
+    /// `[skip-audit]` commits in a row honoured before the daemon audits anyway.
+    pub max_consecutive_skips: Option<u32>,
+    /// How long WAIT_FOR_FIX lasts before returning to IDLE.
+    pub wait_timeout: Option<DurationValue>,
+    /// How often `status.json` is rewritten, even when idle.
+    pub heartbeat: Option<DurationValue>,
+    /// A heartbeat older than this means a hung daemon (for `status` and `watchdog`).
+    pub stale_after: Option<DurationValue>,
+}
+
+/// The `[events]` table: the event log's rotation and retention.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvents {
+    /// Rotate `events.jsonl` at this size.
+    pub max_size: Option<SizeValue>,
+    /// Delete rotated segments older than this.
+    pub retention: Option<DurationValue>,
 }
 
 macro_rules! parsed_string_value {
@@ -232,6 +271,15 @@ impl RawConfig {
         if let Some(t) = &top.paths {
             let b = self.paths.get_or_insert_with(Default::default);
             overlay!(b, t; reports, inbox, state);
+        }
+        if let Some(t) = &top.watch {
+            let b = self.watch.get_or_insert_with(Default::default);
+            overlay!(b, t; poll_interval, debounce, uncommitted, uncommitted_quiet, preempt,
+                max_consecutive_skips, wait_timeout, heartbeat, stale_after);
+        }
+        if let Some(t) = &top.events {
+            let b = self.events.get_or_insert_with(Default::default);
+            overlay!(b, t; max_size, retention);
         }
     }
 }

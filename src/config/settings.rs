@@ -140,6 +140,36 @@ pub struct PathSettings {
     pub state: String,
 }
 
+/// `[watch]`, resolved.
+#[derive(Debug, Clone)]
+pub struct WatchSettings {
+    /// HEAD poll interval beside the watcher.
+    pub poll_interval: Duration,
+    /// Quiet time before a batch is audited.
+    pub debounce: Duration,
+    /// Quiet time before uncommitted changes are audited; `None` when off.
+    pub uncommitted_quiet: Option<Duration>,
+    /// Kill running tests for a newer batch.
+    pub preempt: bool,
+    /// `[skip-audit]` commits in a row honoured.
+    pub max_consecutive_skips: u32,
+    /// WAIT_FOR_FIX timeout.
+    pub wait_timeout: Duration,
+    /// `status.json` refresh interval.
+    pub heartbeat: Duration,
+    /// Heartbeat age that means a hung daemon.
+    pub stale_after: Duration,
+}
+
+/// `[events]`, resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct EventSettings {
+    /// Rotation size.
+    pub max_size: u64,
+    /// Segment retention.
+    pub retention: Duration,
+}
+
 /// Everything the engine needs, validated once.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -157,6 +187,10 @@ pub struct Settings {
     pub workspace: WorkspaceSettings,
     /// Output folders.
     pub paths: PathSettings,
+    /// The daemon.
+    pub watch: WatchSettings,
+    /// The event log.
+    pub events: EventSettings,
     /// The config files that were read, lowest layer first.
     pub sources: Vec<PathBuf>,
 }
@@ -222,6 +256,15 @@ pub fn load(
         .cloned()
         .unwrap_or_else(|| PathBuf::from("<embedded defaults>"));
     resolve(merged, checks_detected, sources, &origin)
+}
+
+/// The embedded defaults alone (no file, no detected checks).
+pub fn embedded_defaults() -> Settings {
+    let raw = parse_layer(Path::new("<embedded defaults>"), DEFAULTS_TOML).unwrap_or_default();
+    resolve(raw, true, Vec::new(), Path::new("<embedded defaults>")).unwrap_or_else(|e| {
+        // The defaults are compiled in and covered by tests; this cannot fail at run time.
+        unreachable!("the embedded defaults are invalid: {e}")
+    })
 }
 
 fn globs(patterns: &[String], origin: &Path, what: &str) -> Result<GlobSet, ConfigError> {
@@ -395,6 +438,40 @@ fn resolve(
             name: c.name,
         });
     }
+    let w = raw.watch.unwrap_or_default();
+    let secs = |d: Option<super::raw::DurationValue>, default: u64| {
+        d.map_or(Duration::from_secs(default), |d| d.0)
+    };
+    let watch = WatchSettings {
+        poll_interval: secs(w.poll_interval, 5),
+        debounce: w.debounce.map_or(Duration::from_millis(500), |d| d.0),
+        uncommitted_quiet: (w.uncommitted != Some(false)).then(|| secs(w.uncommitted_quiet, 30)),
+        preempt: w.preempt.unwrap_or(false),
+        max_consecutive_skips: w.max_consecutive_skips.unwrap_or(3),
+        wait_timeout: secs(w.wait_timeout, 30 * 60),
+        heartbeat: secs(w.heartbeat, 5),
+        stale_after: secs(w.stale_after, 60),
+    };
+    if watch.poll_interval.is_zero() || watch.heartbeat.is_zero() {
+        return Err(invalid(
+            "watch.poll_interval and watch.heartbeat must be above zero".into(),
+        ));
+    }
+    if watch.heartbeat > Duration::from_secs(10) {
+        return Err(invalid(
+            "watch.heartbeat must be at most 10s (status and the watchdog rely on it)".into(),
+        ));
+    }
+    if watch.stale_after <= watch.heartbeat * 2 {
+        return Err(invalid(
+            "watch.stale_after must be more than twice watch.heartbeat".into(),
+        ));
+    }
+    let e = raw.events.unwrap_or_default();
+    let events = EventSettings {
+        max_size: e.max_size.map_or(10 << 20, |v| v.0).max(1024),
+        retention: secs(e.retention, 90 * 86_400),
+    };
     Ok(Settings {
         checks,
         checks_detected,
@@ -403,6 +480,8 @@ fn resolve(
         secrets,
         workspace,
         paths,
+        watch,
+        events,
         sources,
     })
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Parses `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
+/// Parses `500ms`, `30s`, `5m`, `2h`, `90d` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -15,9 +15,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
+        "d" => Duration::from_secs(n * 86_400),
         other => {
             return Err(format!(
-                "unknown duration unit `{other}` in `{text}` (use ms, s, m or h)"
+                "unknown duration unit `{other}` in `{text}` (use ms, s, m, h or d)"
             ));
         }
     };

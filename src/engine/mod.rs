@@ -7,14 +7,17 @@ mod model;
 mod secrets_stage;
 mod workspace;
 
-pub use model::{AuditOptions, AuditReport, CommitInfo, Phase, ScanStats, TestStage};
+pub use model::{
+    AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
+    no_progress,
+};
 pub use secrets_stage::scan_commits;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::checks::{CheckEnv, CheckOutcome, CheckRun, run_checks, select_files};
-use crate::config::{Settings, Stage};
+use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, run_checks, select_files};
+use crate::config::{CheckSpec, Settings, Stage};
 use crate::finding::{Finding, Severity};
 use crate::git::{AuditTarget, FileStatus, GitError, Repo, changed_files};
 use crate::policy;
@@ -30,6 +33,9 @@ pub enum EngineError {
     /// Writing a report or inbox file failed.
     #[error(transparent)]
     Write(#[from] AtomicWriteError),
+    /// The caller cancelled the audit (preemption or shutdown); nothing was written.
+    #[error("the audit was cancelled")]
+    Cancelled,
     /// Locking or preparing the workspace failed.
     #[error("prepare the workspace {path}: {message}")]
     Workspace {
@@ -40,19 +46,26 @@ pub enum EngineError {
     },
 }
 
-/// Runs one audit. `on_phase` is told as each stage starts.
+/// Runs one audit, telling `progress` what happens as it goes.
 pub async fn audit(
     repo: &Repo,
     settings: &Settings,
     layout: &Layout,
     target: &AuditTarget,
     options: &AuditOptions,
-    on_phase: &mut dyn FnMut(Phase),
+    progress: &ProgressSink,
 ) -> Result<AuditReport, EngineError> {
     let started = Instant::now();
     let timestamp = chrono::Utc::now();
     let scanner = Arc::new(Scanner::new());
-    on_phase(Phase::Auditing);
+    let bail_if_cancelled = || {
+        if options.cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    progress(Progress::Auditing);
 
     let changes = changed_files(repo, target.base, target.target)?;
     let existing: Vec<String> = changes
@@ -62,7 +75,7 @@ pub async fn audit(
         .collect();
 
     // The built-in scanner: every commit of the batch, one by one.
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings: Vec<Finding> = options.extra_findings.clone();
     let mut checks: Vec<CheckRun> = Vec::new();
     let mut scan = ScanStats::default();
     if settings.secrets.enabled {
@@ -114,31 +127,58 @@ pub async fn audit(
             .into_iter()
             .partition(|(s, _)| s.stage == Stage::Audit);
 
-        let runs = run_checks(audit_checks, &env, &settings.runner, scanner.clone()).await;
+        let observer = check_observer(progress);
+        let runs = run_checks(
+            audit_checks,
+            &env,
+            &settings.runner,
+            scanner.clone(),
+            &observer,
+        )
+        .await;
         for r in &runs {
             findings.extend(r.findings.iter().cloned());
         }
         checks.extend(runs);
+        bail_if_cancelled()?;
 
         let critical = findings.iter().any(|f| f.severity == Severity::Critical);
+        let skip_tests = critical && settings.policy.skip_tests_on_critical;
+        progress(Progress::StaticDone {
+            critical,
+            tests_next: !test_checks.is_empty() && !skip_tests,
+        });
         if !test_checks.is_empty() {
-            if critical && settings.policy.skip_tests_on_critical {
+            if skip_tests {
                 let why = "skipped: a static check found a CRITICAL issue (policy.skip_tests_on_critical)";
                 for (spec, _) in &test_checks {
                     checks.push(CheckRun::skipped(&spec.name, spec.stage, why));
                 }
                 test_stage = TestStage::Skipped(why.into());
             } else {
-                on_phase(Phase::Testing);
-                let runs = run_checks(test_checks, &env, &settings.runner, scanner.clone()).await;
+                let runs = run_checks(
+                    test_checks,
+                    &env,
+                    &settings.runner,
+                    scanner.clone(),
+                    &observer,
+                )
+                .await;
                 for r in &runs {
                     findings.extend(r.findings.iter().cloned());
                 }
                 checks.extend(runs);
                 test_stage = TestStage::Ran;
+                bail_if_cancelled()?;
+                progress(Progress::TestsDone);
             }
         }
         drop(ws);
+    } else {
+        progress(Progress::StaticDone {
+            critical: findings.iter().any(|f| f.severity == Severity::Critical),
+            tests_next: false,
+        });
     }
     if matches!(test_stage, TestStage::NotConfigured)
         && !options.run_tests
@@ -147,7 +187,6 @@ pub async fn audit(
         test_stage = TestStage::Skipped("--no-tests".into());
     }
 
-    on_phase(Phase::Verifying);
     policy::locate(&mut findings, &changes);
     for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
         let line_text = match (&f.file, f.line) {
@@ -164,6 +203,11 @@ pub async fn audit(
         f.fingerprint = policy::fingerprint(f, line_text.as_deref());
         if f.commit.is_none() {
             f.commit = Some(target.target.to_string());
+        }
+    }
+    if options.uncommitted {
+        for f in &mut findings {
+            uncommitted_wording(f);
         }
     }
     let issues = policy::assign_ids(findings);
@@ -219,25 +263,81 @@ pub async fn audit(
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         config_sources: settings.sources.clone(),
         workspace_mode: settings.workspace.mode,
+        skipped: options.skipped.clone(),
+        uncommitted: options.uncommitted,
+        inbox_files: Vec::new(),
     };
+    let mut report = report;
+    progress(Progress::Verified);
+    bail_if_cancelled()?;
 
     if options.write {
-        on_phase(Phase::Reporting);
         crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
-        crate::store::write_atomic(
-            &layout.report_path(&report.target),
-            crate::report::json::render(&report).as_bytes(),
-        )?;
-        if report
+        let path = if report.uncommitted {
+            layout.uncommitted_report_path()
+        } else {
+            layout.report_path(&report.target)
+        };
+        crate::store::write_atomic(&path, crate::report::json::render(&report).as_bytes())?;
+        let to_send = report
             .issues
             .iter()
-            .any(|i| i.finding.severity >= Severity::Medium)
-        {
-            on_phase(Phase::Communicating);
-            crate::inbox::write(layout, &report)?;
+            .any(|i| i.finding.severity >= Severity::Medium);
+        progress(Progress::ReportWritten { path, to_send });
+        if to_send {
+            report.inbox_files = crate::inbox::write(layout, &report)?;
+            progress(Progress::FeedbackWritten {
+                files: report.inbox_files.clone(),
+                blocking: report
+                    .issues
+                    .iter()
+                    .any(|i| i.finding.severity >= Severity::High),
+            });
         }
     }
     Ok(report)
+}
+
+/// Rewords a finding of an uncommitted-changes audit: its "commit" is our snapshot of the
+/// working tree, which nobody can look up, and a secret not yet committed is not in history.
+fn uncommitted_wording(f: &mut Finding) {
+    f.commit = None;
+    if f.issue_type == crate::finding::IssueType::SecretExposure {
+        f.description = f
+            .description
+            .replace(" committed in `", " written (not yet committed) in `")
+            .replace(
+                "it is in the repository's history.",
+                "it is not in the repository's history yet.",
+            );
+        f.remediation = format!(
+            "Remove the value before you commit: once committed it stays in the history. {}",
+            f.remediation.replace(
+                "it is in the git history, and removing it from the file does not un-leak it",
+                "it may have been copied elsewhere already"
+            )
+        );
+    }
+}
+
+/// Forwards the runner's per-check start and end to the progress sink.
+fn check_observer(progress: &ProgressSink) -> CheckObserver {
+    let progress = progress.clone();
+    Arc::new(move |spec: &CheckSpec, run: Option<&CheckRun>| {
+        progress(match run {
+            None => Progress::CheckStarted {
+                name: spec.name.clone(),
+                stage: spec.stage,
+            },
+            Some(run) => Progress::CheckFinished {
+                name: spec.name.clone(),
+                stage: spec.stage,
+                outcome: run.outcome,
+                duration_ms: run.duration_ms,
+                findings: run.findings.len(),
+            },
+        });
+    })
 }
 
 fn builtin_run(name: &str, found: &[Finding], took: std::time::Duration, files: usize) -> CheckRun {

@@ -1,50 +1,102 @@
 //! What an audit produces: the domain report, before any wire format.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::CheckRun;
-use crate::config::WorkspaceMode;
-use crate::finding::Severity;
+use crate::checks::{CheckOutcome, CheckRun};
+use crate::config::{Stage, WorkspaceMode};
+use crate::finding::{Finding, Severity};
 use crate::parsers::TestCounts;
 use crate::policy::{Issue, Status};
 
-/// The stage an audit is in, as the daemon's states name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Static checks and built-in scanners.
+/// What an audit reports as it goes: the facts the daemon's state machine decides on, and
+/// each check's start and end for the event log.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The static stage (built-in scanners, linters) started.
     Auditing,
-    /// The test suite.
-    Testing,
-    /// Aggregating results and metrics.
-    Verifying,
-    /// Writing the report.
-    Reporting,
-    /// Writing the inbox.
-    Communicating,
+    /// A configured check started.
+    CheckStarted {
+        /// Its name.
+        name: String,
+        /// Its stage.
+        stage: Stage,
+    },
+    /// A configured check ended.
+    CheckFinished {
+        /// Its name.
+        name: String,
+        /// Its stage.
+        stage: Stage,
+        /// How it ended.
+        outcome: CheckOutcome,
+        /// How long it ran.
+        duration_ms: u64,
+        /// How many findings it produced.
+        findings: usize,
+    },
+    /// The static stage ended.
+    StaticDone {
+        /// Something CRITICAL was found.
+        critical: bool,
+        /// The test stage runs next.
+        tests_next: bool,
+    },
+    /// The test stage ended.
+    TestsDone,
+    /// Findings are located, fingerprinted and ranked.
+    Verified,
+    /// The report file was written.
+    ReportWritten {
+        /// Where.
+        path: PathBuf,
+        /// Issues at MEDIUM or above go to the inbox next.
+        to_send: bool,
+    },
+    /// The inbox files were written.
+    FeedbackWritten {
+        /// The files written (empty when everything was already sent).
+        files: Vec<PathBuf>,
+        /// An issue at HIGH or above is in this audit.
+        blocking: bool,
+    },
 }
 
-impl Phase {
-    /// The state name users read.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Auditing => "AUDITING",
-            Phase::Testing => "TESTING",
-            Phase::Verifying => "VERIFYING",
-            Phase::Reporting => "REPORTING",
-            Phase::Communicating => "COMMUNICATING",
-        }
-    }
+/// Receives an audit's progress; shared with the tasks that run checks.
+pub type ProgressSink = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A progress sink that drops everything.
+pub fn no_progress() -> ProgressSink {
+    Arc::new(|_| {})
 }
 
 /// How the audit is to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     /// Run the test stage.
     pub run_tests: bool,
     /// Write the report and the inbox (off for dry runs).
     pub write: bool,
+    /// Set by the daemon to abandon the audit (preemption, shutdown): nothing is written.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Commits `[skip-audit]` left out of this audit, to list in the report.
+    pub skipped: Vec<CommitInfo>,
+    /// Findings the caller adds (the daemon's skip-abuse issue).
+    pub extra_findings: Vec<Finding>,
+    /// The target is a snapshot of uncommitted changes on top of `base`, not a commit.
+    pub uncommitted: bool,
+}
+
+impl AuditOptions {
+    /// Whether the caller asked to abandon the audit.
+    pub fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
 }
 
 /// What the built-in scanners read.
@@ -123,4 +175,10 @@ pub struct AuditReport {
     pub duration_ms: u64,
     /// Config files read.
     pub config_sources: Vec<PathBuf>,
+    /// Commits `[skip-audit]` left out.
+    pub skipped: Vec<CommitInfo>,
+    /// An audit of uncommitted changes (the target is a snapshot, `base` is HEAD).
+    pub uncommitted: bool,
+    /// The inbox files this audit wrote.
+    pub inbox_files: Vec<PathBuf>,
 }

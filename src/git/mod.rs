@@ -11,6 +11,8 @@ mod error;
 mod exclude;
 mod repo;
 mod snapshot;
+mod uncommitted;
+mod watch;
 
 pub use batch::{BlobRef, HistoryIndex, index_history, index_tree, read_blobs};
 pub use diff::{ChangedFile, CommitBlob, FileStatus, changed_files, commit_blobs};
@@ -18,3 +20,5 @@ pub use error::GitError;
 pub use exclude::ensure_excluded;
 pub use repo::{AuditTarget, Repo, worktree_paths};
 pub use snapshot::{SnapshotUpdate, sync_snapshot};
+pub use uncommitted::{WorkChange, commit_worktree, read_snapshot_objects, uncommitted_changes};
+pub use watch::{Change, WatchError, watch_git, watch_worktree};

@@ -31,7 +31,8 @@ fn io<'a>(context: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) 
     }
 }
 
-fn open_or_init(repo: &Repo, dir: &Path) -> Result<Repository, GitError> {
+/// Opens the snapshot repository at `dir`, creating it (without a checkout) when missing.
+pub fn open_or_init(repo: &Repo, dir: &Path) -> Result<Repository, GitError> {
     let alternates = dir.join(".git/objects/info/alternates");
     let objects = repo.objects_dir();
     let want = format!("{}\n", objects.display());

@@ -16,6 +16,12 @@ fn short(hash: &str) -> &str {
 }
 
 fn context_line(r: &AuditReport) -> String {
+    if r.uncommitted {
+        return format!(
+            "**Context:** Uncommitted changes in the working tree, on top of commit `{}` (not committed yet: fix before you commit)",
+            r.base.as_deref().map(short).unwrap_or("(none)")
+        );
+    }
     let last = r.commits.last();
     let subject = last.map(|c| c.summary.as_str()).unwrap_or_default();
     let mut s = format!("**Context:** Commit `{}` (\"{subject}\")", short(&r.target));
@@ -30,6 +36,14 @@ fn context_line(r: &AuditReport) -> String {
             r.commits.len(),
             list.join(" ")
         ));
+    }
+    if !r.skipped.is_empty() {
+        let list: Vec<String> = r
+            .skipped
+            .iter()
+            .map(|c| format!("`{}`", short(&c.hash)))
+            .collect();
+        s.push_str(&format!("; skipped by `[skip-audit]`: {}", list.join(" ")));
     }
     s
 }
@@ -73,8 +87,9 @@ fn issue_body(i: &Issue) -> String {
 pub fn render_issue(i: &Issue, r: &AuditReport) -> String {
     let f = &i.finding;
     format!(
-        "# Supervisor Feedback: [{}] {}\n\n{}\n**File:** {}\n{}\n## Severity\n\n{}\n\n{MARKER} id={} fingerprint={} commit={} -->\n",
+        "# Supervisor Feedback: [{}] {}{}\n\n{}\n**File:** {}\n{}\n## Severity\n\n{}\n\n{MARKER} id={} fingerprint={} commit={} -->\n",
         f.severity.as_str(),
+        if r.uncommitted { "(uncommitted) " } else { "" },
         f.title,
         context_line(r),
         place(i),
@@ -155,9 +170,12 @@ pub fn write(layout: &Layout, r: &AuditReport) -> Result<Vec<PathBuf>, AtomicWri
         .filter(|i| i.finding.severity == Severity::Medium)
         .collect();
     if !medium.is_empty() {
-        let path = layout
-            .inbox_dir
-            .join(format!("ISSUE_{stamp}_MEDIUM_{}.md", short(&r.target)));
+        let name = if r.uncommitted {
+            format!("ISSUE_{stamp}_MEDIUM_uncommitted.md")
+        } else {
+            format!("ISSUE_{stamp}_MEDIUM_{}.md", short(&r.target))
+        };
+        let path = layout.inbox_dir.join(name);
         write_atomic(&path, render_medium(&medium, r).as_bytes())?;
         written.push(path);
     }

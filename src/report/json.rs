@@ -57,6 +57,8 @@ pub fn value(r: &AuditReport) -> Value {
         "base": r.base,
         "commits": r.commits.iter().map(|c| c.hash.clone()).collect::<Vec<_>>(),
         "commit_summaries": r.commits.iter().map(|c| json!({"hash": c.hash, "summary": c.summary})).collect::<Vec<_>>(),
+        "uncommitted": r.uncommitted,
+        "skipped_commits": r.skipped.iter().map(|c| json!({"hash": c.hash, "summary": c.summary})).collect::<Vec<_>>(),
         "status": r.status.as_str(),
         "fail_on": r.fail_on.as_str(),
         "summary": counts,

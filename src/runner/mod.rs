@@ -6,4 +6,6 @@ mod process;
 
 pub use capture::Captured;
 pub use guard::{GUARD_ARG, guard_main};
-pub use process::{Outcome, ProcessResult, ProcessSpec, program_available, run_process};
+pub use process::{
+    Outcome, ProcessResult, ProcessSpec, program_available, run_process, terminate_all,
+};

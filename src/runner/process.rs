@@ -147,6 +147,41 @@ fn signal_group(pgid: Pid, signal: Signal) -> bool {
     killpg(pgid, signal).is_ok()
 }
 
+/// The process groups of checks running now, so that a shutdown or a preemption can end them
+/// from another thread.
+static ACTIVE_GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+fn active_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    // A panic while holding this lock leaves a plain Vec behind: still usable.
+    ACTIVE_GROUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Ends every running check's process group: SIGTERM, up to `grace` for them to exit, then
+/// SIGKILL. Blocks until no group remains. Returns how many groups there were.
+pub fn terminate_all(grace: Duration) -> usize {
+    let groups: Vec<Pid> = active_groups().iter().map(|g| Pid::from_raw(*g)).collect();
+    for g in &groups {
+        signal_group(*g, Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    // SIGCONT probes whether any member of a group still exists.
+    let alive = || {
+        groups
+            .iter()
+            .filter(|g| signal_group(**g, Signal::SIGCONT))
+            .count()
+    };
+    while alive() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for g in &groups {
+        signal_group(*g, Signal::SIGKILL);
+    }
+    groups.len()
+}
+
 /// Whether `program` can be run from `cwd`: a path (relative to `cwd`) to an executable file,
 /// or a name found on `PATH`.
 pub fn program_available(program: &str, cwd: &Path) -> bool {
@@ -226,6 +261,7 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
         );
     };
     let pgid = Pid::from_raw(pid as i32);
+    active_groups().push(pgid.as_raw());
     let (stop_tx, stop_rx) = watch::channel(false);
     let stdout = tokio::spawn(drain(child.stdout.take(), spec.output_cap, stop_rx.clone()));
     let stderr = tokio::spawn(drain(child.stderr.take(), spec.output_cap, stop_rx));
@@ -257,6 +293,7 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
             signal_group(pgid, Signal::SIGKILL);
         }
     }
+    active_groups().retain(|g| *g != pgid.as_raw());
     // Pipes still open a moment after the whole group is gone belong to an escapee.
     let stopper = tokio::spawn(async move {
         tokio::time::sleep(PIPE_CLOSE_WAIT).await;

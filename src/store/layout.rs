@@ -31,6 +31,16 @@ impl Layout {
         self.reports_dir.join(format!("report_{commit}.json"))
     }
 
+    /// The report of the latest audit of uncommitted changes (overwritten by each).
+    pub fn uncommitted_report_path(&self) -> PathBuf {
+        self.reports_dir.join("report_uncommitted.json")
+    }
+
+    /// Where a daemon started by the watchdog writes its output.
+    pub fn daemon_log(&self) -> PathBuf {
+        self.repo_root.join("logs").join("auditor.log")
+    }
+
     /// The snapshot workspace in which checks run.
     pub fn snapshot_dir(&self) -> PathBuf {
         self.state_dir.join("workspace")
@@ -41,10 +51,12 @@ impl Layout {
     /// Exact folders, never their parents: an agent's own untracked files in `tasks/` must stay
     /// visible to `git status`.
     pub fn exclude_patterns(&self) -> Vec<String> {
-        [&self.reports_dir, &self.inbox_dir, &self.state_dir]
+        let mut patterns: Vec<String> = [&self.reports_dir, &self.inbox_dir, &self.state_dir]
             .iter()
             .filter_map(|p| p.strip_prefix(&self.repo_root).ok())
             .map(|rel| format!("/{}/", rel.to_string_lossy().trim_end_matches('/')))
-            .collect()
+            .collect();
+        patterns.push("/logs/auditor.log".into());
+        patterns
     }
 }

@@ -91,10 +91,11 @@ pub fn try_lock(path: &Path) -> Result<PidLock, LockError> {
 /// Waits for the lock (used to serialise watchdogs).
 pub fn lock_blocking(path: &Path) -> Result<PidLock, LockError> {
     let file = open(path)?;
-    let locked = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| LockError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::from(errno),
-    })?;
+    let locked =
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| LockError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(errno),
+        })?;
     Ok(PidLock {
         _file: locked,
         path: path.to_path_buf(),

@@ -41,6 +41,8 @@ pub struct DaemonState {
     pub pending_skips: Vec<String>,
     /// Recent audits' durations, oldest first.
     pub durations: Vec<Durations>,
+    /// When the present wait for a fix began (RFC 3339), so a restart resumes it.
+    pub waiting_since: Option<String>,
 }
 
 impl DaemonState {
@@ -127,6 +129,11 @@ pub fn load(layout: &Layout) -> (DaemonState, Vec<String>) {
                     .and_then(Value::as_u64)
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(0);
+                state.waiting_since = v
+                    .get("waiting_since")
+                    .and_then(Value::as_str)
+                    .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+                    .map(str::to_string);
                 state.durations = v
                     .get("durations")
                     .and_then(Value::as_array)
@@ -141,7 +148,11 @@ pub fn load(layout: &Layout) -> (DaemonState, Vec<String>) {
                     })
                     .unwrap_or_default();
             }
-            _ => quarantine(&json_path, &mut problems, "corrupt or of an unknown version"),
+            _ => quarantine(
+                &json_path,
+                &mut problems,
+                "corrupt or of an unknown version",
+            ),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => problems.push(format!("cannot read {}: {e}", json_path.display())),
@@ -158,6 +169,7 @@ pub fn save(layout: &Layout, state: &DaemonState) -> Result<(), AtomicWriteError
         "audited": state.audited,
         "consecutive_skips": state.consecutive_skips,
         "pending_skips": state.pending_skips,
+        "waiting_since": state.waiting_since,
         "durations": state.durations.iter().map(|d| json!({
             "audit_ms": d.audit_ms, "test_ms": d.test_ms, "total_ms": d.total_ms,
         })).collect::<Vec<_>>(),
@@ -174,7 +186,12 @@ mod tests {
     use super::*;
 
     fn layout(dir: &Path) -> Layout {
-        Layout::new(dir, "logs/audit", "tasks/supervisor_feedback", "state/supervisor")
+        Layout::new(
+            dir,
+            "logs/audit",
+            "tasks/supervisor_feedback",
+            "state/supervisor",
+        )
     }
 
     #[test]
@@ -187,7 +204,11 @@ mod tests {
             ..DaemonState::default()
         };
         s.mark_audited([&h]);
-        s.push_durations(Durations { audit_ms: 1, test_ms: 2, total_ms: 3 });
+        s.push_durations(Durations {
+            audit_ms: 1,
+            test_ms: 2,
+            total_ms: 3,
+        });
         save(&l, &s).expect("save");
         let (back, problems) = load(&l);
         assert!(problems.is_empty());

@@ -1,0 +1,147 @@
+//! `auditor status`: the daemon's state for people (`--short` for a tmux status bar) and
+//! scripts (`--json`); exit 0 when a healthy daemon runs, 1 when not.
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::common::{open_repo, print, settings_or_defaults};
+use crate::cli::StatusArgs;
+use crate::daemon::status::{Status, clock, short_counts, short_line};
+use crate::daemon::{self};
+use crate::error::{Error, ExitCode};
+use crate::store::lock;
+
+/// What `status` and `watchdog` conclude about a repository's daemon.
+pub struct Health {
+    /// The pid holding the daemon lock.
+    pub holder: Option<u32>,
+    /// The status file, when readable.
+    pub status: Result<Status, String>,
+    /// Heartbeat age, when the status file is the holder's.
+    pub heartbeat_age: Option<std::time::Duration>,
+    /// A daemon runs and its heartbeat is fresh.
+    pub healthy: bool,
+}
+
+/// Looks at the lock and the status file.
+pub fn health(layout: &crate::store::Layout, stale_after: std::time::Duration) -> Health {
+    let holder = lock::holder(&daemon::lock_path(layout));
+    let status = Status::read(layout);
+    let heartbeat_age = match (&status, holder) {
+        (Ok(s), Some(pid)) if s.pid == pid => Some(s.heartbeat_age(Utc::now())),
+        _ => None,
+    };
+    let healthy = heartbeat_age.is_some_and(|age| age < stale_after);
+    Health {
+        holder,
+        status,
+        heartbeat_age,
+        healthy,
+    }
+}
+
+/// Runs the status command.
+pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
+    let repo = open_repo(args.repo.as_deref())?;
+    let (settings, layout) = settings_or_defaults(&repo);
+    let h = health(&layout, settings.watch.stale_after);
+    let now = Utc::now();
+    if args.json {
+        let v = json!({
+            "running": h.holder.is_some(),
+            "healthy": h.healthy,
+            "pid": h.holder,
+            "heartbeat_age_ms": h.heartbeat_age.map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
+            "status": h.status.as_ref().ok().map(Status::to_json),
+            "problem": h.status.as_ref().err(),
+        });
+        print(&format!("{v:#}\n"))?;
+    } else if args.short {
+        let line = match (&h.status, h.holder) {
+            (Ok(s), Some(_)) if h.healthy => short_line(s, now),
+            (_, Some(pid)) => format!("auditor: HUNG (pid {pid})"),
+            (_, None) => "auditor: not running".to_string(),
+        };
+        print(&format!("{line}\n"))?;
+    } else {
+        print(&long_form(&h, now, &repo.root))?;
+    }
+    Ok(if h.healthy {
+        ExitCode::Clean
+    } else {
+        ExitCode::Findings
+    })
+}
+
+fn long_form(h: &Health, now: chrono::DateTime<Utc>, root: &std::path::Path) -> String {
+    let mut out = format!("repository: {}\n", root.display());
+    match h.holder {
+        Some(pid) if h.healthy => out.push_str(&format!("daemon:     running, pid {pid}")),
+        Some(pid) => out.push_str(&format!(
+            "daemon:     HUNG or starting, pid {pid} (heartbeat stale)"
+        )),
+        None => out.push_str("daemon:     not running"),
+    }
+    if let Some(age) = h.heartbeat_age {
+        out.push_str(&format!(", heartbeat {:.1}s ago", age.as_secs_f64()));
+    }
+    out.push('\n');
+    match &h.status {
+        Ok(s) => {
+            let since = (now - s.state_since).to_std().unwrap_or_default();
+            out.push_str(&format!(
+                "state:      {} for {} (since {})\n",
+                s.state,
+                clock(since),
+                s.state_since.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+            if let Some(c) = &s.current {
+                let elapsed = (now - c.stage_started).to_std().unwrap_or_default();
+                let what = if c.uncommitted {
+                    "uncommitted changes".to_string()
+                } else if c.commits > 1 {
+                    format!(
+                        "{} ({} commits)",
+                        &c.commit[..c.commit.len().min(7)],
+                        c.commits
+                    )
+                } else {
+                    c.commit[..c.commit.len().min(7)].to_string()
+                };
+                out.push_str(&format!(
+                    "auditing:   {what}, stage {}{}\n",
+                    clock(elapsed),
+                    c.estimate_ms
+                        .map(|e| format!(" of ~{}", clock(std::time::Duration::from_millis(e))))
+                        .unwrap_or_default()
+                ));
+            }
+            match &s.last_verdict {
+                Some(v) => out.push_str(&format!(
+                    "verdict:    {} on {} at {}\nissues:     {}\n",
+                    v.status,
+                    if v.uncommitted {
+                        "uncommitted changes"
+                    } else {
+                        &v.commit[..v.commit.len().min(7)]
+                    },
+                    v.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    short_counts(&v.counts)
+                )),
+                None => out.push_str("verdict:    none yet\n"),
+            }
+            if let Some(w) = &s.waiting_since {
+                out.push_str(&format!(
+                    "waiting:    for a fix since {}\n",
+                    w.format("%H:%M:%S UTC")
+                ));
+            }
+            if let Some(l) = &s.last_checked {
+                out.push_str(&format!("checked:    up to {}\n", &l[..l.len().min(7)]));
+            }
+            out.push_str(&format!("watcher:    {}\n", s.watcher));
+        }
+        Err(why) => out.push_str(&format!("state:      unknown ({why})\n")),
+    }
+    out
+}
