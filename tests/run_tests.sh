@@ -7,11 +7,16 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Real linters for the integration tests, from Debian's packages.
-if ! command -v shellcheck >/dev/null 2>&1; then
-    echo "run_tests: installing shellcheck"
+# Real tools for the integration tests, from Debian's packages: shellcheck (a linter the
+# audits run), tmux and systemd-analyze (the examples are run and verified).
+missing=()
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "run_tests: installing ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 for tool in git cargo; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }

@@ -143,6 +143,8 @@ struct Daemon {
     _watchers: Vec<notify::RecommendedWatcher>,
     watcher_kind: &'static str,
     tree_watched: bool,
+    /// Started with a terminal on stdout.
+    on_tty: bool,
     running: Option<Running>,
     next_job: u64,
     batch_due: Option<Instant>,
@@ -293,6 +295,7 @@ impl Daemon {
             _watchers: watchers,
             watcher_kind,
             tree_watched,
+            on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             running: None,
             next_job: 1,
             batch_due: None,
@@ -357,7 +360,12 @@ impl Daemon {
                 Some(message) = self.worker_rx.recv() => self.on_worker(message),
                 _ = term.recv() => return self.shutdown("SIGTERM", &mut term, &mut int).await,
                 _ = int.recv() => return self.shutdown("SIGINT", &mut term, &mut int).await,
-                _ = hup.recv() => self.reload_config(),
+                _ = hup.recv() => {
+                    if self.terminal_closed() {
+                        return self.shutdown("SIGHUP (its terminal closed)", &mut term, &mut int).await;
+                    }
+                    self.reload_config();
+                }
                 _ = usr1.recv() => self.reset(),
                 () = tokio::time::sleep_until(deadline.into()) => self.on_timers(),
             }
@@ -378,6 +386,12 @@ impl Daemon {
         .flatten()
         .min()
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
+    }
+
+    /// A SIGHUP is a reload request, unless the terminal the daemon runs in went away (its
+    /// tmux pane or ssh session closed): then it is the end.
+    fn terminal_closed(&self) -> bool {
+        self.on_tty && nix::sys::termios::tcgetattr(std::io::stdout()).is_err()
     }
 
     fn view_is_live(&self) -> bool {
@@ -464,20 +478,19 @@ impl Daemon {
         }
         self.seen_head = Some(head);
         if !plan::needs_audit(&self.persisted, head) {
+            // Back on a commit audited before (a branch switch, a rebase passing over known
+            // commits): nothing to audit. `last_checked` stays the last audited batch, so a
+            // later commit here is measured against it and a switch is seen as the rewrite
+            // it is.
             let hex = head.to_string();
-            if self.persisted.last_checked.as_deref() != Some(hex.as_str()) {
-                // Back on a commit audited before (a branch switch): nothing to do.
-                self.persisted.last_checked = Some(hex.clone());
-                self.save_state();
-                self.events.append(
-                    "head_moved",
-                    Level::Info,
-                    Some(&hex),
-                    json!({ "already_audited": true, "source": source }),
-                );
-                self.view
-                    .line(&format!("HEAD at {} (already audited)", short(&hex)));
-            }
+            self.events.append(
+                "head_moved",
+                Level::Info,
+                Some(&hex),
+                json!({ "already_audited": true, "source": source }),
+            );
+            self.view
+                .line(&format!("HEAD at {} (already audited)", short(&hex)));
             return;
         }
         self.detected(head, source);
@@ -998,8 +1011,12 @@ impl Daemon {
         }
         // Whatever arrived meanwhile is the next batch.
         self.queued = false;
-        self.seen_head = None;
-        self.check_head("queued");
+        if let Ok(head) = self.repo.head() {
+            self.seen_head = Some(head);
+            if plan::needs_audit(&self.persisted, head) {
+                self.detected(head, "queued");
+            }
+        }
         if self.pending_uncommitted.is_some() && self.state != State::DetectedChange {
             self.uncommitted_due = Some(Instant::now());
         }

@@ -7,5 +7,7 @@ mod audit;
 mod bad_input;
 mod checks;
 mod cli;
+mod daemon;
+mod examples;
 mod scan;
 mod secrets;

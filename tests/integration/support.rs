@@ -186,3 +186,190 @@ pub fn process_alive(needle: &str) -> bool {
             .unwrap_or(false)
     })
 }
+
+/// Pids of live processes whose command line contains every one of `needles`.
+pub fn pids_matching(needles: &[&str]) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            needles.iter().all(|n| line.contains(n)).then_some(pid)
+        })
+        .collect()
+}
+
+/// Polls `cond` every 50 ms until it holds or `secs` pass; true when it held.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A real `auditor watch` process on a test repository; killed when dropped.
+pub struct Watch {
+    child: Option<std::process::Child>,
+    root: PathBuf,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+impl TestRepo {
+    /// Starts `auditor watch --repo <repo> ARGS`, output to a file beside the repository.
+    pub fn watch(&self, args: &[&str]) -> Watch {
+        let log = self.path().with_extension("watch.log");
+        let out = std::fs::File::create(&log).expect("create log");
+        let err = out.try_clone().expect("clone log");
+        let child = StdCommand::new(assert_cmd::cargo::cargo_bin("auditor"))
+            .arg("watch")
+            .arg("--repo")
+            .arg(self.path())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start auditor watch");
+        let w = Watch {
+            child: Some(child),
+            root: self.path().to_path_buf(),
+            log,
+        };
+        assert!(
+            eventually(20, || w
+                .events()
+                .iter()
+                .any(|e| e["event_type"] == "daemon_started")),
+            "the daemon did not start:\n{}",
+            w.output()
+        );
+        w
+    }
+
+    /// The event log, parsed.
+    pub fn events(&self) -> Vec<Value> {
+        read_events(self.path())
+    }
+}
+
+/// Every line of a repository's event log.
+pub fn read_events(root: &Path) -> Vec<Value> {
+    std::fs::read_to_string(root.join("logs/audit/events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+impl Watch {
+    /// The daemon's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
+    /// The event log.
+    pub fn events(&self) -> Vec<Value> {
+        read_events(&self.root)
+    }
+
+    /// What it printed.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for an event of `event_type` matching `pred`, beyond the first `skip` events.
+    pub fn wait_event(&self, secs: u64, event_type: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut found = None;
+        let ok = eventually(secs, || {
+            found = self
+                .events()
+                .into_iter()
+                .find(|e| e["event_type"] == event_type && pred(e));
+            found.is_some()
+        });
+        assert!(
+            ok,
+            "no `{event_type}` event within {secs}s; events:\n{}\noutput:\n{}",
+            self.events()
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            self.output()
+        );
+        found.unwrap_or_default()
+    }
+
+    /// Waits until the daemon is IDLE (or WAIT_FOR_FIX) with nothing queued, per status.json.
+    pub fn wait_settled(&self, secs: u64) {
+        let ok = eventually(secs, || {
+            let Ok(text) = std::fs::read_to_string(self.root.join("state/supervisor/status.json"))
+            else {
+                return false;
+            };
+            let v: Value = serde_json::from_str(&text).unwrap_or_default();
+            matches!(v["state"].as_str(), Some("IDLE" | "WAIT_FOR_FIX")) && v["current"].is_null()
+        });
+        assert!(ok, "the daemon did not settle; output:\n{}", self.output());
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.pid()).expect("pid"));
+        nix::sys::signal::kill(pid, signal).expect("signal the daemon");
+    }
+
+    /// Waits for it to exit; its exit status, or `None` after `secs`.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut()?;
+        let mut status = None;
+        eventually(secs, || {
+            status = child.try_wait().ok().flatten();
+            status.is_some()
+        });
+        if status.is_some() {
+            self.child = None;
+        }
+        status
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The commits of every `audit_started` event, in order.
+pub fn audited_commits(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event_type"] == "audit_started" && e["details"]["uncommitted"] == false)
+        .flat_map(|e| {
+            e["details"]["commits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+        })
+        .collect()
+}

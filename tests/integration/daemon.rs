@@ -1,0 +1,711 @@
+//! `auditor watch` and its companions, as real daemon processes on real repositories.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+use crate::support::{
+    TestRepo, audited_commits, aws_key, eventually, pids_matching, process_alive, read_events,
+};
+
+/// Fast timings for tests; uncommitted audits off unless a test turns them on.
+const FAST: [(&str, &str); 6] = [
+    ("debounce", "\"200ms\""),
+    ("poll_interval", "\"1s\""),
+    ("uncommitted", "false"),
+    ("heartbeat", "\"1s\""),
+    ("stale_after", "\"3s\""),
+    ("uncommitted_quiet", "\"30s\""),
+];
+
+/// Writes a config inside `.git/` (outside the working tree, so git status stays clean):
+/// the fast `[watch]` timings with `watch` overriding some, then `rest`.
+fn config_with(repo: &TestRepo, watch: &[(&str, &str)], rest: &str) -> String {
+    let mut text = String::from("[watch]\n");
+    for (key, value) in FAST {
+        let value = watch
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(value, |(_, v)| *v);
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    for (key, value) in watch
+        .iter()
+        .filter(|(k, _)| !FAST.iter().any(|(f, _)| f == k))
+    {
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    text.push_str(rest);
+    let path = repo.path().join(".git/auditor-test.toml");
+    std::fs::write(&path, text).expect("write config");
+    path.to_string_lossy().into_owned()
+}
+
+fn config(repo: &TestRepo, rest: &str) -> String {
+    config_with(repo, &[], rest)
+}
+
+fn repo_with_commit() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("initial");
+    repo
+}
+
+fn count(events: &[Value], event_type: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| e["event_type"] == event_type)
+        .count()
+}
+
+#[test]
+fn a_commit_made_with_no_verify_is_detected_by_the_watcher_and_audited() {
+    let repo = repo_with_commit();
+    // A hook that refuses every commit: agents bypass hooks, so the auditor must not need one.
+    repo.write(".git/hooks/pre-commit", "#!/bin/sh\nexit 1\n");
+    std::fs::set_permissions(
+        repo.path().join(".git/hooks/pre-commit"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("src.txt", "more\n");
+    let head = repo.commit("second"); // --no-verify
+    let detected = w.wait_event(20, "change_detected", |e| e["commit"] == head.as_str());
+    assert_eq!(detected["details"]["source"], "inotify", "{detected}");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == head.as_str());
+    assert!(
+        repo.path()
+            .join(format!("logs/audit/report_{head}.json"))
+            .is_file()
+    );
+    // Every transition of the audit is in the log, in the design document's order.
+    let path: Vec<String> = w
+        .events()
+        .iter()
+        .filter(|e| e["event_type"] == "transition" && e["commit"] == head.as_str())
+        .map(|e| e["details"]["to"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        path,
+        [
+            "DETECTED_CHANGE",
+            "AUDITING",
+            "VERIFYING",
+            "REPORTING",
+            "IDLE"
+        ],
+        "{path:?}"
+    );
+    let status = repo
+        .auditor()
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    assert_eq!(status.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(v["healthy"], true, "{v}");
+    assert_eq!(v["status"]["state"], "IDLE");
+    assert_eq!(v["status"]["last_checked"], head.as_str());
+    // The daemon wrote only its own, excluded folders.
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn amend_rebase_and_branch_switches_audit_only_what_was_not_audited() {
+    let repo = repo_with_commit();
+    // A long debounce: the rebase's intermediate HEADs fall into one batch.
+    let cfg = config_with(&repo, &[("debounce", "\"1s\"")], "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+
+    // Amend: the old commit is no longer an ancestor.
+    repo.write("a.txt", "one\n");
+    let first = repo.commit("add a");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == first.as_str());
+    repo.write("a.txt", "one amended\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "--no-verify",
+        "-m",
+        "add a (amended)",
+    ]);
+    let amended = repo.head();
+    let rw = w.wait_event(20, "history_rewrite", |e| e["commit"] == amended.as_str());
+    assert_eq!(rw["details"]["previous"], first.as_str());
+    w.wait_event(20, "audit_finished", |e| e["commit"] == amended.as_str());
+
+    // A branch with two commits, rebased onto a main that moved on.
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("f1.txt", "1\n");
+    repo.commit("f1");
+    repo.write("f2.txt", "2\n");
+    let f2 = repo.commit("f2");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == f2.as_str());
+    // Main moves on without being checked out (no HEAD change, nothing to audit)...
+    let main_tip = repo
+        .git(&[
+            "commit-tree",
+            "main^{tree}",
+            "-p",
+            "main",
+            "-m",
+            "main moves",
+        ])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", "refs/heads/main", &main_tip]);
+    // ...and the audited feature branch is rebased onto it.
+    repo.git(&["rebase", "-q", "main"]);
+    let rebased = repo.head();
+    let rw = w.wait_event(20, "history_rewrite", |e| e["commit"] == rebased.as_str());
+    assert_eq!(rw["details"]["previous"], f2.as_str(), "{rw}");
+    assert_eq!(rw["details"]["merge_base"], amended.as_str(), "{rw}");
+    // main's new commit and the two rebased ones.
+    assert_eq!(rw["details"]["unaudited_commits"], 3, "{rw}");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == rebased.as_str());
+    w.wait_settled(20);
+
+    // Switching back and forth between audited commits costs nothing.
+    let audits_before = count(&w.events(), "audit_started");
+    repo.git(&["checkout", "-q", "main"]);
+    w.wait_event(20, "head_moved", |e| e["commit"] == main_tip.as_str());
+    repo.git(&["checkout", "-q", "feature"]);
+    w.wait_event(20, "head_moved", |e| e["commit"] == rebased.as_str());
+    repo.git(&["checkout", "-q", "main"]);
+    assert!(eventually(10, || count(&w.events(), "head_moved") >= 3));
+    w.wait_settled(20);
+    assert_eq!(count(&w.events(), "audit_started"), audits_before);
+
+    // No commit was audited twice.
+    let audited = audited_commits(&w.events());
+    let mut unique = audited.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(audited.len(), unique.len(), "{audited:?}");
+}
+
+#[test]
+fn five_commits_in_one_second_are_one_batched_audit() {
+    let repo = repo_with_commit();
+    let cfg = config_with(&repo, &[("debounce", "\"1500ms\"")], "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    let before = count(&w.events(), "audit_started");
+    let mut commits = Vec::new();
+    for i in 0..5 {
+        repo.write(&format!("f{i}.txt"), format!("{i}\n"));
+        commits.push(repo.commit(&format!("c{i}")));
+    }
+    let head = commits[4].clone();
+    let started = w.wait_event(20, "audit_started", |e| e["commit"] == head.as_str());
+    w.wait_settled(20);
+    assert_eq!(count(&w.events(), "audit_started"), before + 1, "one audit");
+    let covered: Vec<&str> = started["details"]["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        covered,
+        commits.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{head}.json")))
+            .expect("report"),
+    )
+    .expect("json");
+    assert_eq!(report["commits"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn a_killed_daemon_resumes_and_audits_missed_commits_exactly_once() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    w.signal(Signal::SIGKILL);
+    drop(w);
+    repo.write("x.txt", "x\n");
+    let a = repo.commit("while down 1");
+    repo.write("y.txt", "y\n");
+    let b = repo.commit("while down 2");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_event(20, "audit_finished", |e| e["commit"] == b.as_str());
+    w.wait_settled(20);
+    let audited = audited_commits(&w.events());
+    for c in [&a, &b] {
+        assert_eq!(
+            audited.iter().filter(|x| x == &c).count(),
+            1,
+            "{c} in {audited:?}"
+        );
+    }
+    let initial = repo.git(&["rev-parse", "HEAD~2"]).trim().to_string();
+    assert_eq!(audited.iter().filter(|x| **x == initial).count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("state/supervisor/last_checked_commit"))
+            .expect("state"),
+        format!("{b}\n")
+    );
+}
+
+fn sleeping_test_config(repo: &TestRepo, marker: &str) -> String {
+    // The test stage starts a grandchild and waits on it: only a group kill ends both.
+    config(
+        repo,
+        &format!(
+            r#"
+[runner]
+grace = "1s"
+
+[[check]]
+name = "slow-tests"
+stage = "test"
+command = ["sh", "-c", "sleep {marker} & sleep {marker}; wait"]
+timeout = "10m"
+"#
+        ),
+    )
+}
+
+#[test]
+fn sigterm_during_a_test_stage_exits_quickly_and_leaves_no_process() {
+    let repo = repo_with_commit();
+    let marker = "3127";
+    let cfg = sleeping_test_config(&repo, marker);
+    let mut w = repo.watch(&["--config", &cfg]);
+    w.wait_event(20, "transition", |e| e["details"]["to"] == "TESTING");
+    assert!(eventually(10, || process_alive(&format!("sleep {marker}"))));
+    let sent = Instant::now();
+    w.signal(Signal::SIGTERM);
+    let status = w.wait_exit(15).expect("the daemon exited");
+    let took = sent.elapsed();
+    assert!(status.success(), "{status:?}\n{}", w.output());
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        eventually(5, || !process_alive(&format!("sleep {marker}"))),
+        "a check process survived"
+    );
+    let events = read_events(repo.path());
+    assert!(events.iter().any(|e| e["event_type"] == "shutdown"));
+    // The interrupted audit is not recorded: a restart audits the commit again.
+    assert!(
+        !repo
+            .path()
+            .join("state/supervisor/last_checked_commit")
+            .exists()
+    );
+    let status: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join("state/supervisor/status.json")).expect("status"),
+    )
+    .expect("json");
+    assert_eq!(status["state"], "STOPPED");
+}
+
+#[test]
+fn sigkill_during_a_test_stage_takes_the_checks_down_too() {
+    let repo = repo_with_commit();
+    let marker = "3128";
+    let cfg = sleeping_test_config(&repo, marker);
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_event(20, "transition", |e| e["details"]["to"] == "TESTING");
+    assert!(eventually(10, || process_alive(&format!("sleep {marker}"))));
+    w.signal(Signal::SIGKILL);
+    drop(w);
+    assert!(
+        eventually(10, || !process_alive(&format!("sleep {marker}"))),
+        "the test suite outlived the SIGKILLed daemon"
+    );
+}
+
+#[test]
+fn a_second_watch_is_refused_with_the_holders_pid() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg]);
+    let out = repo
+        .auditor()
+        .args(["watch", "--config", &cfg])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .expect("second watch");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("pid {}", w.pid())), "{stderr}");
+}
+
+#[test]
+fn skip_audit_is_honoured_recorded_and_limited() {
+    let repo = repo_with_commit();
+    let cfg = config_with(&repo, &[("max_consecutive_skips", "2")], "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("s1.txt", "1\n");
+    let s1 = repo.commit("generated files [skip-audit]");
+    w.wait_event(20, "skip", |e| e["commit"] == s1.as_str());
+    w.wait_settled(20);
+    assert!(
+        !repo
+            .path()
+            .join(format!("logs/audit/report_{s1}.json"))
+            .exists()
+    );
+
+    repo.write("n.txt", "normal\n");
+    let normal = repo.commit("normal work");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == normal.as_str());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{normal}.json")))
+            .expect("report"),
+    )
+    .expect("json");
+    assert_eq!(
+        report["skipped_commits"][0]["hash"],
+        s1.as_str(),
+        "{report}"
+    );
+
+    // Three skips in a row with a limit of two: the third is audited anyway.
+    for i in 0..2 {
+        repo.write(&format!("k{i}.txt"), "k\n");
+        let skipped = repo.commit(&format!("skip {i} [skip-audit]"));
+        w.wait_event(20, "skip", |e| e["commit"] == skipped.as_str());
+        w.wait_settled(20);
+    }
+    repo.write("k2.txt", "k\n");
+    let forced_commit = repo.commit("skip 2 [skip-audit]");
+    w.wait_event(20, "skip_limit", |e| e["commit"] == forced_commit.as_str());
+    w.wait_event(20, "audit_finished", |e| {
+        e["commit"] == forced_commit.as_str()
+    });
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            repo.path()
+                .join(format!("logs/audit/report_{forced_commit}.json")),
+        )
+        .expect("report"),
+    )
+    .expect("json");
+    let skipped_issue = report["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .find(|i| i["type"] == "AUDIT_SKIPPED")
+        .cloned()
+        .expect("an AUDIT_SKIPPED issue");
+    assert_eq!(skipped_issue["severity"], "MEDIUM");
+}
+
+#[test]
+fn uncommitted_changes_are_audited_after_the_quiet_period() {
+    let repo = repo_with_commit();
+    let cfg = config_with(
+        &repo,
+        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
+        "",
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    let key = aws_key();
+    repo.write("deploy.py", format!("KEY = \"{key}\"\n"));
+    let done = w.wait_event(20, "audit_finished", |e| {
+        e["details"]["uncommitted"] == true
+    });
+    assert_eq!(done["details"]["status"], "FAIL", "{done}");
+    let report = std::fs::read_to_string(repo.path().join("logs/audit/report_uncommitted.json"))
+        .expect("uncommitted report");
+    assert!(!report.contains(&key), "the secret leaked into the report");
+    let inbox: Vec<_> = repo.files_under("tasks/supervisor_feedback");
+    let feedback = inbox
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .find(|t| t.contains("CRITICAL"))
+        .expect("a CRITICAL feedback file");
+    assert!(feedback.contains("(uncommitted)"), "{feedback}");
+    assert!(feedback.contains("Uncommitted changes"), "{feedback}");
+    assert!(!feedback.contains(&key));
+    // The agent's tree is untouched: only its own new file shows.
+    assert_eq!(repo.git(&["status", "--porcelain"]), "?? deploy.py\n");
+    assert_eq!(repo.git(&["rev-list", "--count", "--all"]).trim(), "1");
+    // The same state is not audited twice.
+    std::thread::sleep(Duration::from_secs(3));
+    let uncommitted_audits = w
+        .events()
+        .iter()
+        .filter(|e| e["event_type"] == "audit_started" && e["details"]["uncommitted"] == true)
+        .count();
+    assert_eq!(uncommitted_audits, 1);
+}
+
+#[test]
+fn polling_only_mode_catches_commits() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg, "--poll"]);
+    w.wait_settled(20);
+    repo.write("p.txt", "p\n");
+    let head = repo.commit("polled");
+    let detected = w.wait_event(20, "change_detected", |e| e["commit"] == head.as_str());
+    assert_eq!(detected["details"]["source"], "poll");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == head.as_str());
+    let status = repo
+        .auditor()
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let v: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(v["status"]["watcher"], "polling");
+}
+
+#[test]
+fn corrupt_state_files_are_reported_and_recovered_from() {
+    let repo = repo_with_commit();
+    let state = repo.path().join("state/supervisor");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    std::fs::write(state.join("last_checked_commit"), "deadbeef\0\0\0garbage").expect("write");
+    std::fs::write(state.join("daemon.json"), "{\"schema_version\": 1, \"aud").expect("write");
+    std::fs::write(state.join("status.json"), "{ truncated").expect("write");
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg]);
+    let recovered: Vec<Value> = w
+        .events()
+        .into_iter()
+        .filter(|e| e["event_type"] == "state_recovered")
+        .collect();
+    assert_eq!(recovered.len(), 2, "{recovered:?}");
+    assert!(w.output().contains("moved it to"), "{}", w.output());
+    let head = repo.head();
+    w.wait_event(20, "audit_finished", |e| e["commit"] == head.as_str());
+    repo.write("after.txt", "a\n");
+    let next = repo.commit("after recovery");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == next.as_str());
+}
+
+#[test]
+fn the_event_log_rotates_into_gzipped_segments() {
+    use std::io::Read;
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "[events]\nmax_size = \"2KiB\"\n");
+    let w = repo.watch(&["--config", &cfg]);
+    for i in 0..4 {
+        repo.write(&format!("r{i}.txt"), "r\n");
+        let head = repo.commit(&format!("rotate {i}"));
+        w.wait_event(20, "audit_finished", |e| e["commit"] == head.as_str());
+    }
+    let segments: Vec<_> = repo
+        .files_under("logs/audit")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+        .collect();
+    assert!(!segments.is_empty(), "no gzipped segment");
+    for seg in segments {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&seg).expect("open"))
+            .read_to_string(&mut text)
+            .expect("gunzip");
+        assert!(text.lines().count() > 3);
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON line");
+            assert!(v["event_type"].is_string() && v["event_id"].is_string());
+        }
+    }
+}
+
+#[test]
+fn reset_ends_a_wait_for_a_fix_and_sighup_keeps_the_old_config_when_the_new_is_broken() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("leak.py", format!("K = \"{}\"\n", aws_key()));
+    let head = repo.commit("leak");
+    w.wait_event(20, "transition", |e| e["details"]["to"] == "WAIT_FOR_FIX");
+    let short = repo
+        .auditor()
+        .args(["status", "--short"])
+        .output()
+        .expect("status");
+    let line = String::from_utf8_lossy(&short.stdout).into_owned();
+    assert!(
+        line.starts_with("auditor: WAIT_FOR_FIX") && line.contains("1C"),
+        "{line}"
+    );
+
+    let out = repo.auditor().arg("reset").output().expect("reset");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("IDLE"));
+    w.wait_event(10, "transition", |e| {
+        e["details"]["from"] == "WAIT_FOR_FIX" && e["details"]["to"] == "IDLE"
+    });
+
+    std::fs::write(&cfg, "[watch]\ndebounce = 12\nbogus = true\n").expect("break config");
+    w.signal(Signal::SIGHUP);
+    let err = w.wait_event(10, "error", |e| e["details"]["what"] == "config_reload");
+    let msg = err["details"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("auditor-test.toml") && msg.contains("keeping"),
+        "{msg}"
+    );
+    repo.write("ok.txt", "fine\n");
+    let next = repo.commit("still watched");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == next.as_str());
+    let _ = head;
+}
+
+#[test]
+fn status_and_stop_without_a_daemon() {
+    let repo = repo_with_commit();
+    let out = repo
+        .auditor()
+        .args(["status", "--short"])
+        .output()
+        .expect("status");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "auditor: not running\n"
+    );
+    let out = repo.auditor().arg("stop").output().expect("stop");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn stop_ends_the_daemon_cleanly() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    let mut w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    let out = repo.auditor().arg("stop").output().expect("stop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = w.wait_exit(10).expect("exited");
+    assert!(status.success());
+}
+
+/// Pids of `auditor watch` daemons for this repository.
+fn daemons(repo: &TestRepo) -> Vec<u32> {
+    let repo_arg = format!("--repo {} ", repo.path().display());
+    pids_matching(&["auditor", " watch ", &repo_arg])
+}
+
+fn watchdog(repo: &TestRepo, cfg: &str) -> std::process::Output {
+    repo.auditor()
+        .args(["watchdog", "--config", cfg])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("watchdog")
+}
+
+/// Stops watchdog-started daemons when the test ends, whatever happens.
+struct StopOnDrop<'a>(&'a TestRepo);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        for pid in daemons(self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0)),
+                Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+#[test]
+fn the_watchdog_starts_keeps_and_replaces_daemons() {
+    let repo = repo_with_commit();
+    let _cleanup = StopOnDrop(&repo);
+    let cfg = config(&repo, "");
+
+    // None running: it starts one, detached, and says so.
+    let out = watchdog(&repo, &cfg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = daemons(&repo);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(repo.path().join("logs/auditor.log").is_file());
+    assert_eq!(count(&repo.events(), "watchdog_restart"), 1);
+
+    // Healthy: silent, exit 0, nothing changes.
+    let out = watchdog(&repo, &cfg);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    assert_eq!(daemons(&repo), first);
+
+    // Hung (stopped, heartbeat goes stale): replaced.
+    let hung = first[0];
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(hung).expect("pid"));
+    nix::sys::signal::kill(pid, Signal::SIGSTOP).expect("stop the daemon");
+    std::thread::sleep(Duration::from_secs(4));
+    let out = watchdog(&repo, &cfg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("hung"),
+        "{out:?}"
+    );
+    let replaced = daemons(&repo);
+    assert_eq!(replaced.len(), 1, "{replaced:?}");
+    assert_ne!(replaced[0], hung);
+
+    // Killed: restarted.
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(replaced[0]).expect("pid"));
+    nix::sys::signal::kill(pid, Signal::SIGKILL).expect("kill");
+    assert!(eventually(10, || daemons(&repo).is_empty()));
+    let out = watchdog(&repo, &cfg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(daemons(&repo).len(), 1);
+    assert_eq!(count(&repo.events(), "watchdog_restart"), 3);
+    // The restarted daemon works.
+    repo.write("w.txt", "w\n");
+    let head = repo.commit("after restarts");
+    assert!(eventually(20, || repo.events().iter().any(
+        |e| e["event_type"] == "audit_finished" && e["commit"] == head.as_str()
+    )));
+}
+
+#[test]
+fn two_watchdogs_at_once_start_one_daemon() {
+    let repo = repo_with_commit();
+    let _cleanup = StopOnDrop(&repo);
+    let cfg = config(&repo, "");
+    let spawn = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"));
+        cmd.args(["watchdog", "--config", &cfg])
+            .current_dir(repo.path())
+            .env("HOME", repo.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd.spawn().expect("watchdog")
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().expect("a").success());
+    assert!(b.wait().expect("b").success());
+    assert_eq!(daemons(&repo).len(), 1);
+    assert_eq!(count(&repo.events(), "watchdog_restart"), 1);
+}

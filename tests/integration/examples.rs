@@ -1,0 +1,168 @@
+//! The shipped examples run or parse: the tmux session script, the crontab line, the systemd
+//! unit.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{TestRepo, eventually, pids_matching};
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("auditor")
+}
+
+/// PATH with the built binary first, as after `cargo install`.
+fn path_with_binary() -> String {
+    let dir = binary().parent().expect("bin dir").to_path_buf();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn healthy(repo: &TestRepo) -> bool {
+    repo.auditor()
+        .args(["status", "--short"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn daemons(repo: &TestRepo) -> Vec<u32> {
+    let repo_arg = format!("--repo {}", repo.path().display());
+    pids_matching(&["auditor", " watch ", &repo_arg])
+}
+
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    repo
+}
+
+struct KillTmux(PathBuf);
+
+impl Drop for KillTmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("kill-server")
+            .env("TMUX_TMPDIR", &self.0)
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn tmux_sh_starts_the_agent_and_the_auditor_side_by_side() {
+    let repo = repo();
+    let sockets = tempfile::tempdir().expect("tempdir");
+    let _cleanup = KillTmux(sockets.path().to_path_buf());
+    let out = Command::new("bash")
+        .arg(example("tmux.sh"))
+        .arg(repo.path())
+        .args(["sleep", "600"])
+        .env("PATH", path_with_binary())
+        .env("TMUX_TMPDIR", sockets.path())
+        .env_remove("TMUX")
+        .env("AUDITOR_TMUX_SESSION", "auditor-example-test")
+        .env("AUDITOR_TMUX_DETACHED", "1")
+        .output()
+        .expect("run tmux.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        eventually(20, || healthy(&repo)),
+        "the auditor pane's daemon is not healthy"
+    );
+    let panes = Command::new("tmux")
+        .args([
+            "list-panes",
+            "-t",
+            "auditor-example-test:work",
+            "-F",
+            "#{pane_current_command}",
+        ])
+        .env("TMUX_TMPDIR", sockets.path())
+        .output()
+        .expect("list panes");
+    let panes = String::from_utf8_lossy(&panes.stdout).into_owned();
+    assert_eq!(panes.lines().count(), 2, "{panes}");
+    assert!(
+        panes.contains("sleep") && panes.contains("auditor"),
+        "{panes}"
+    );
+    // Closing the session hangs up the pane's terminal: the daemon stops instead of lingering.
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", "auditor-example-test"])
+        .env("TMUX_TMPDIR", sockets.path())
+        .status();
+    assert!(
+        eventually(15, || daemons(&repo).is_empty()),
+        "the daemon outlived its tmux pane"
+    );
+}
+
+#[test]
+fn the_crontab_line_runs_the_watchdog() {
+    let repo = repo();
+    let text = std::fs::read_to_string(example("crontab")).expect("crontab");
+    let active: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    assert_eq!(active.len(), 1, "{active:?}");
+    let fields: Vec<&str> = active[0].splitn(6, ' ').collect();
+    assert_eq!(&fields[..5], ["*", "*", "*", "*", "*"], "every minute");
+    let command = fields[5]
+        .replace("$HOME/.cargo/bin/auditor", &binary().to_string_lossy())
+        .replace("/path/to/repo", &repo.path().to_string_lossy());
+    // Cron's environment is minimal.
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", repo.path())
+        .output()
+        .expect("run the cron line");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(eventually(10, || healthy(&repo)));
+    let stop = repo.auditor().arg("stop").output().expect("stop");
+    assert!(stop.status.success());
+    assert!(eventually(10, || daemons(&repo).is_empty()));
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    let repo = repo();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unit = std::fs::read_to_string(example("auditor.service"))
+        .expect("unit")
+        .replace("%h/.cargo/bin/auditor", &binary().to_string_lossy())
+        .replace("/path/to/repo", &repo.path().to_string_lossy());
+    assert!(unit.contains(" watch --repo "), "{unit}");
+    let path = dir.path().join("auditor.service");
+    std::fs::write(&path, unit).expect("write unit");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (installed by tests/run_tests.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("auditor.service"),
+        "systemd-analyze complained about the unit: {stderr}"
+    );
+}
