@@ -26,7 +26,9 @@ pub fn detected_installed(repo: &Repo, commit: Option<Oid>) -> Vec<RawCheck> {
     let Some(commit) = commit else {
         return Vec::new();
     };
-    let paths = repo.tree_paths(commit).unwrap_or_default();
+    let paths = repo
+        .tree_paths_where(commit, config::matters_for_detection)
+        .unwrap_or_default();
     let head = |p: &str| repo.file_head(commit, p, 64 * 1024);
     detect_checks(&paths, &head)
         .into_iter()

@@ -31,7 +31,10 @@ pub fn health(layout: &crate::store::Layout, stale_after: std::time::Duration) -
         (Ok(s), Some(pid)) if s.pid == pid => Some(s.heartbeat_age(Utc::now())),
         _ => None,
     };
-    let healthy = heartbeat_age.is_some_and(|age| age < stale_after);
+    // A dead daemon's lock can outlive it for a moment (the kernel releases files of an
+    // exiting process lazily): the holder must also still be our daemon.
+    let healthy = heartbeat_age.is_some_and(|age| age < stale_after)
+        && holder.is_some_and(crate::daemon::control::is_daemon_process);
     Health {
         holder,
         status,

@@ -32,13 +32,17 @@ pub fn run(args: WatchdogArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::Clean);
     }
     let reason = match h.holder {
-        Some(pid) => {
-            if !control::is_daemon_process(pid) {
+        Some(pid) if !control::is_daemon_process(pid) => {
+            // A daemon that just died can hold its lock a moment longer.
+            if !control::wait_lock_free(&lock_path, Duration::from_secs(5)) {
                 return Err(Error::Internal(format!(
                     "pid {pid} holds {} but is not an `auditor watch` process; not touching it",
                     lock_path.display()
                 )));
             }
+            format!("the daemon (pid {pid}) had died")
+        }
+        Some(pid) => {
             let age = h.heartbeat_age.map_or("no heartbeat".to_string(), |a| {
                 format!("heartbeat {:.0}s old", a.as_secs_f64())
             });

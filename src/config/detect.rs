@@ -51,6 +51,27 @@ pub fn shebang_matches(head: &[u8], interpreters: &[String]) -> bool {
     interpreters.iter().any(|i| i == program)
 }
 
+/// Whether `detect_checks` looks at this path at all: the marker files, shell scripts, and
+/// extensionless files (which may have a shebang). Callers listing a big tree keep only these.
+pub fn matters_for_detection(path: &str) -> bool {
+    const MARKERS: [&str; 7] = [
+        "Cargo.toml",
+        "pyproject.toml",
+        "requirements.txt",
+        "setup.py",
+        "package.json",
+        "tests/run_tests.sh",
+        ".sh",
+    ];
+    MARKERS
+        .iter()
+        .any(|m| path == *m || (m.starts_with('.') && path.ends_with(m)))
+        || path.ends_with(".bash")
+        || !Path::new(path)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains('.'))
+}
+
 /// Proposes checks from the files of a tree.
 ///
 /// `read_head` returns the first bytes of a file (for shebangs and manifests).

@@ -12,8 +12,8 @@ mod settings;
 mod units;
 
 pub use detect::{
-    DetectedCheck, check_installed, detect_checks, program_available, render_init_toml,
-    shebang_matches,
+    DetectedCheck, check_installed, detect_checks, matters_for_detection, program_available,
+    render_init_toml, shebang_matches,
 };
 pub use error::ConfigError;
 pub use raw::{RawCheck, RawConfig};

@@ -134,3 +134,107 @@ pub fn plan(repo: &Repo, state: &DaemonState, head: Oid, max_skips: u32) -> Resu
     }
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository with commits made through libgit2 (one file rewritten each time).
+    struct Fixture {
+        dir: tempfile::TempDir,
+        git: git2::Repository,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let git = git2::Repository::init(dir.path()).expect("init");
+            Fixture { dir, git }
+        }
+
+        fn commit(&self, parent: Option<Oid>, message: &str) -> Oid {
+            let blob = self.git.blob(message.as_bytes()).expect("blob");
+            let mut tb = self.git.treebuilder(None).expect("treebuilder");
+            tb.insert("file.txt", blob, 0o100_644).expect("insert");
+            let tree = self
+                .git
+                .find_tree(tb.write().expect("tree"))
+                .expect("find tree");
+            let sig = git2::Signature::now("t", "t@example.invalid").expect("sig");
+            let parents: Vec<git2::Commit<'_>> = parent
+                .map(|p| self.git.find_commit(p).expect("parent"))
+                .into_iter()
+                .collect();
+            let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            self.git
+                .commit(None, &sig, &sig, message, &tree, &refs)
+                .expect("commit")
+        }
+
+        fn repo(&self) -> Repo {
+            Repo::open(self.dir.path()).expect("open")
+        }
+    }
+
+    fn state(last: Oid, audited: &[Oid]) -> DaemonState {
+        let mut s = DaemonState {
+            last_checked: Some(last.to_string()),
+            ..DaemonState::default()
+        };
+        let hashes: Vec<String> = audited.iter().map(Oid::to_string).collect();
+        s.mark_audited(&hashes);
+        s
+    }
+
+    #[test]
+    fn a_linear_batch_is_every_commit_since_the_last_checked() {
+        let f = Fixture::new();
+        let a = f.commit(None, "a");
+        let b = f.commit(Some(a), "b");
+        let c = f.commit(Some(b), "c");
+        let p = plan(&f.repo(), &state(a, &[a]), c, 3).expect("plan");
+        assert_eq!(p.to_audit, vec![b, c]);
+        assert_eq!(p.base, Some(a));
+        assert!(p.rewrite.is_none());
+        assert!(needs_audit(&state(a, &[a]), c));
+        assert!(!needs_audit(&state(c, &[a, b, c]), b));
+    }
+
+    #[test]
+    fn a_rewrite_audits_only_the_new_side_of_the_merge_base() {
+        let f = Fixture::new();
+        let a = f.commit(None, "a");
+        let b = f.commit(Some(a), "b");
+        // An amended b: a sibling of b.
+        let b2 = f.commit(Some(a), "b amended");
+        let p = plan(&f.repo(), &state(b, &[a, b]), b2, 3).expect("plan");
+        assert_eq!(p.to_audit, vec![b2]);
+        assert_eq!(
+            p.rewrite,
+            Some(Rewrite {
+                previous: b.to_string(),
+                merge_base: Some(a)
+            })
+        );
+    }
+
+    #[test]
+    fn skips_are_honoured_up_to_the_limit() {
+        let f = Fixture::new();
+        let a = f.commit(None, "a");
+        let s1 = f.commit(Some(a), "one [skip-audit]");
+        let s2 = f.commit(Some(s1), "two [skip-audit]");
+        let s3 = f.commit(Some(s2), "three [skip-audit]");
+        let n = f.commit(Some(s3), "normal");
+        let p = plan(&f.repo(), &state(a, &[a]), n, 2).expect("plan");
+        assert_eq!(p.skipped, vec![s1, s2]);
+        assert_eq!(p.forced, Some(s3));
+        assert_eq!(p.to_audit, vec![s3, n]);
+        assert_eq!(p.consecutive_skips, 0);
+        // The count carries over between batches.
+        let mut st = state(a, &[a]);
+        st.consecutive_skips = 2;
+        let p = plan(&f.repo(), &st, s1, 2).expect("plan");
+        assert_eq!(p.forced, Some(s1));
+    }
+}

@@ -20,5 +20,7 @@ pub use error::GitError;
 pub use exclude::ensure_excluded;
 pub use repo::{AuditTarget, Repo, worktree_paths};
 pub use snapshot::{SnapshotUpdate, sync_snapshot};
-pub use uncommitted::{WorkChange, commit_worktree, read_snapshot_objects, uncommitted_changes};
+pub use uncommitted::{
+    WorkChange, changes_among, commit_worktree, read_snapshot_objects, uncommitted_changes,
+};
 pub use watch::{Change, WatchError, watch_git, watch_worktree};

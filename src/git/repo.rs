@@ -160,6 +160,16 @@ impl Repo {
 
     /// Every path in a commit's tree (blobs and links), for detection and `scope = "tree"`.
     pub fn tree_paths(&self, oid: Oid) -> Result<Vec<String>, GitError> {
+        self.tree_paths_where(oid, |_| true)
+    }
+
+    /// The paths of a commit's tree that `keep` accepts (listing a 100,000-file tree costs
+    /// memory only for what is kept).
+    pub fn tree_paths_where(
+        &self,
+        oid: Oid,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, GitError> {
         let tree = self
             .git
             .find_commit(oid)
@@ -168,8 +178,9 @@ impl Repo {
         let mut out = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(git2::ObjectType::Blob) {
-                if let Some(name) = Some(String::from_utf8_lossy(entry.name_bytes())) {
-                    out.push(format!("{dir}{name}"));
+                let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                if keep(&path) {
+                    out.push(path);
                 }
             }
             git2::TreeWalkResult::Ok

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, Oid, Repository, Status, StatusOptions};
+use git2::{FileMode, Oid};
 
 use super::error::{GitContext, GitError};
 use super::repo::Repo;
@@ -20,32 +20,115 @@ pub struct WorkChange {
 }
 
 /// The working tree's changes against HEAD (staged or not, untracked included, ignored and
-/// submodules excluded). Reads the agent's index; never writes it.
+/// submodules excluded), from `git status` in a child process: its memory (the index, a stat
+/// of every file) is not the daemon's, and `--no-optional-locks` keeps it from writing the
+/// agent's index.
 pub fn uncommitted_changes(repo: &Repo) -> Result<Vec<WorkChange>, GitError> {
-    // Our handle has a detached, empty index; status needs the real one.
-    let real = Repository::open(repo.git.path()).ctx(|| "open the repository for status".into())?;
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false)
-        .exclude_submodules(true)
-        .renames_head_to_index(false);
-    let statuses = real
-        .statuses(Some(&mut opts))
-        .ctx(|| "read the working tree's status".into())?;
-    let mut out: Vec<WorkChange> = statuses
-        .iter()
-        .filter(|s| !s.status().is_empty() && !s.status().contains(Status::IGNORED))
-        .map(|s| WorkChange {
-            path: String::from_utf8_lossy(s.path_bytes()).into_owned(),
-            deleted: s.status().intersects(Status::WT_DELETED)
-                || (s.status().contains(Status::INDEX_DELETED)
-                    && !s.status().contains(Status::WT_NEW)),
+    let out = std::process::Command::new("git")
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--no-renames",
+            "--ignore-submodules=all",
+        ])
+        .current_dir(&repo.root)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|source| GitError::Io {
+            context: "run git status in",
+            path: repo.root.clone(),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(GitError::Io {
+            context: "git status failed in",
+            path: repo.root.clone(),
+            source: std::io::Error::other(format!("exit status {}", out.status)),
+        });
+    }
+    let mut changes: Vec<WorkChange> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|entry| entry.len() > 3)
+        .map(|entry| {
+            let (xy, path) = entry.split_at(3);
+            WorkChange {
+                path: String::from_utf8_lossy(path).into_owned(),
+                // " D" deleted in the tree, "D " deleted in the index (and so from the tree).
+                deleted: xy[1] == b'D' || (xy[0] == b'D' && xy[1] == b' '),
+            }
         })
         .collect();
+    changes.sort();
+    changes.dedup();
+    Ok(changes)
+}
+
+/// Which of `paths` (repo-relative; files or folders a watcher reported) differ from HEAD in the
+/// working tree. Cheap: only these paths are read, never the index or the whole tree.
+pub fn changes_among<'a>(
+    repo: &Repo,
+    head: Oid,
+    paths: impl IntoIterator<Item = &'a String>,
+) -> Vec<WorkChange> {
+    let Ok(tree) = repo.git.find_commit(head).and_then(|c| c.tree()) else {
+        return Vec::new();
+    };
+    let in_head = |path: &str| {
+        tree.get_path(Path::new(path))
+            .ok()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .map(|e| e.id())
+    };
+    let mut out = Vec::new();
+    let mut stack: Vec<String> = paths.into_iter().cloned().collect();
+    while let Some(path) = stack.pop() {
+        if repo.git.is_path_ignored(&path).unwrap_or(false) {
+            continue;
+        }
+        let full = repo.root.join(&path);
+        match std::fs::symlink_metadata(&full) {
+            Ok(m) if m.is_dir() => {
+                // A new folder: its files may have appeared before a watch was on it.
+                if full.join(".git").exists() {
+                    continue; // a nested repository or submodule
+                }
+                if let Ok(entries) = std::fs::read_dir(&full) {
+                    for e in entries.flatten() {
+                        stack.push(format!("{path}/{}", e.file_name().to_string_lossy()));
+                    }
+                }
+            }
+            Ok(m) if m.is_file() => {
+                let current = Oid::hash_file(git2::ObjectType::Blob, &full).ok();
+                if current.is_none() || current != in_head(&path) {
+                    out.push(WorkChange {
+                        path,
+                        deleted: false,
+                    });
+                }
+            }
+            Ok(_) => {} // symlinks and special files carry no content to audit
+            Err(_) => {
+                if in_head(&path).is_some() {
+                    out.push(WorkChange {
+                        path,
+                        deleted: true,
+                    });
+                }
+            }
+        }
+    }
     out.sort();
     out.dedup();
-    Ok(out)
+    out
 }
 
 /// Writes a commit of HEAD's tree with the working tree's `changes` applied into the object

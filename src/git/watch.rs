@@ -12,12 +12,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::repo::Repo;
 
 /// What a watcher saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Something in the git directory changed: HEAD may have moved.
     Git,
-    /// A file of the working tree (not ignored, not ours) changed.
-    WorkTree,
+    /// These working-tree paths (repo-relative; not ignored, not ours) changed.
+    WorkTree(Vec<String>),
 }
 
 /// A watch could not be set up; the daemon falls back to polling.
@@ -104,23 +104,27 @@ pub fn watch_worktree(
         if !relevant(&event.kind) {
             return;
         }
-        let interesting = event.paths.iter().any(|p| {
-            let Ok(rel) = p.strip_prefix(&base) else {
-                return false;
-            };
-            if rel.as_os_str().is_empty()
-                || rel.components().any(|c| c.as_os_str() == ".git")
-                || own_folders.iter().any(|f| p.starts_with(f))
-            {
-                return false;
-            }
-            let Ok(repo) = ignores.lock() else {
-                return true;
-            };
-            !repo.is_path_ignored(rel).unwrap_or(false)
-        });
-        if interesting {
-            let _ = tx.send(Change::WorkTree);
+        let changed: Vec<String> = event
+            .paths
+            .iter()
+            .filter_map(|p| {
+                let rel = p.strip_prefix(&base).ok()?;
+                if rel.as_os_str().is_empty()
+                    || rel.components().any(|c| c.as_os_str() == ".git")
+                    || own_folders.iter().any(|f| p.starts_with(f))
+                {
+                    return None;
+                }
+                if let Ok(repo) = ignores.lock() {
+                    if repo.is_path_ignored(rel).unwrap_or(false) {
+                        return None;
+                    }
+                }
+                Some(rel.to_string_lossy().into_owned())
+            })
+            .collect();
+        if !changed.is_empty() {
+            let _ = tx.send(Change::WorkTree(changed));
         }
     })
     .map_err(|e| watch_error(&root, &e))?;

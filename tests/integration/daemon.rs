@@ -416,7 +416,8 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
     let w = repo.watch(&["--config", &cfg]);
     w.wait_settled(20);
     let key = aws_key();
-    repo.write("deploy.py", format!("KEY = \"{key}\"\n"));
+    // In a new folder: its file may appear before the watcher watches the folder.
+    repo.write("config/deploy.py", format!("KEY = \"{key}\"\n"));
     let done = w.wait_event(20, "audit_finished", |e| {
         e["details"]["uncommitted"] == true
     });
@@ -434,7 +435,7 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
     assert!(feedback.contains("Uncommitted changes"), "{feedback}");
     assert!(!feedback.contains(&key));
     // The agent's tree is untouched: only its own new file shows.
-    assert_eq!(repo.git(&["status", "--porcelain"]), "?? deploy.py\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "?? config/\n");
     assert_eq!(repo.git(&["rev-list", "--count", "--all"]).trim(), "1");
     // The same state is not audited twice.
     std::thread::sleep(Duration::from_secs(3));
@@ -447,9 +448,13 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
 }
 
 #[test]
-fn polling_only_mode_catches_commits() {
+fn polling_only_mode_catches_commits_and_uncommitted_changes() {
     let repo = repo_with_commit();
-    let cfg = config(&repo, "");
+    let cfg = config_with(
+        &repo,
+        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
+        "",
+    );
     let w = repo.watch(&["--config", &cfg, "--poll"]);
     w.wait_settled(20);
     repo.write("p.txt", "p\n");
@@ -464,6 +469,15 @@ fn polling_only_mode_catches_commits() {
         .expect("status");
     let v: Value = serde_json::from_slice(&status.stdout).expect("json");
     assert_eq!(v["status"]["watcher"], "polling");
+
+    repo.write(
+        "notes.py",
+        format!("TOKEN = \"{}\"\n", crate::support::github_token()),
+    );
+    let done = w.wait_event(30, "audit_finished", |e| {
+        e["details"]["uncommitted"] == true
+    });
+    assert_eq!(done["details"]["status"], "FAIL", "{done}");
 }
 
 #[test]
@@ -612,6 +626,15 @@ fn watchdog(repo: &TestRepo, cfg: &str) -> std::process::Output {
         .expect("watchdog")
 }
 
+/// Whether a process has exited (gone, or a zombie that has released everything).
+fn exited(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X']))
+    })
+}
+
 /// Stops watchdog-started daemons when the test ends, whatever happens.
 struct StopOnDrop<'a>(&'a TestRepo);
 
@@ -672,14 +695,16 @@ fn the_watchdog_starts_keeps_and_replaces_daemons() {
     // Killed: restarted.
     let pid = nix::unistd::Pid::from_raw(i32::try_from(replaced[0]).expect("pid"));
     nix::sys::signal::kill(pid, Signal::SIGKILL).expect("kill");
-    assert!(eventually(10, || daemons(&repo).is_empty()));
+    // Right after the kill: its lock may outlive it for a moment, which must not pass for a
+    // healthy daemon.
+    assert!(eventually(10, || exited(replaced[0])));
     let out = watchdog(&repo, &cfg);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(daemons(&repo).len(), 1);
+    assert_eq!(daemons(&repo).len(), 1, "{out:?}");
     assert_eq!(count(&repo.events(), "watchdog_restart"), 3);
     // The restarted daemon works.
     repo.write("w.txt", "w\n");
