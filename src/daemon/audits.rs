@@ -41,6 +41,7 @@ impl Daemon {
                 &self.persisted,
                 head,
                 self.settings.watch.max_consecutive_skips,
+                self.origin,
             ) {
                 Ok(plan) => self.start_commits(plan),
                 Err(e) => {

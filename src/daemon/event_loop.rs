@@ -128,6 +128,8 @@ pub(super) struct Daemon {
     pub(super) watchers: Vec<notify::RecommendedWatcher>,
     pub(super) watcher_kind: &'static str,
     pub(super) tree_watched: bool,
+    /// Where a daemon with no state began (see `plan::plan`).
+    pub(super) origin: Option<Oid>,
     /// Started with a terminal on stdout.
     pub(super) on_tty: bool,
     pub(super) running: Option<Running>,
@@ -265,6 +267,10 @@ impl Daemon {
             let waited = (Utc::now() - since).to_std().unwrap_or_default();
             now + settings.watch.wait_timeout.saturating_sub(waited)
         });
+        let origin = match &persisted.last_checked {
+            None => repo.head().ok().and_then(|h| repo.first_parent(h)),
+            Some(_) => None,
+        };
         // The verdict survives restarts through the previous status file.
         let last_verdict = Status::read(&layout).ok().and_then(|s| s.last_verdict);
         let mut daemon = Daemon {
@@ -287,6 +293,7 @@ impl Daemon {
             watcher_kind,
             tree_watched,
             on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            origin,
             running: None,
             next_job: 1,
             batch_due: None,

@@ -73,7 +73,17 @@ fn is_skip(repo: &Repo, oid: Oid) -> bool {
 }
 
 /// Plans the batch that brings the daemon from its state to `head`.
-pub fn plan(repo: &Repo, state: &DaemonState, head: Oid, max_skips: u32) -> Result<Plan, GitError> {
+///
+/// `origin` is where a daemon with no state began: the parent of the HEAD it first saw (`None`
+/// for a root commit or an empty repository). A first run audits from there, not the whole
+/// history; a first audit that was preempted is planned again from there, so it loses nothing.
+pub fn plan(
+    repo: &Repo,
+    state: &DaemonState,
+    head: Oid,
+    max_skips: u32,
+    origin: Option<Oid>,
+) -> Result<Plan, GitError> {
     let last = state
         .last_checked
         .as_deref()
@@ -81,6 +91,14 @@ pub fn plan(repo: &Repo, state: &DaemonState, head: Oid, max_skips: u32) -> Resu
         // A commit garbage-collected after a rewrite is as good as unknown.
         .filter(|oid| repo.git.find_commit(*oid).is_ok());
     let (candidates, base, rewrite) = match last {
+        None if state.last_checked.is_none() => match origin {
+            Some(o) if repo.git.graph_descendant_of(head, o).unwrap_or(false) => {
+                (walk(repo, head, Some(o))?, Some(o), None)
+            }
+            Some(_) => (vec![head], repo.first_parent(head), None),
+            None => (walk(repo, head, None)?, None, None),
+        },
+        // The last checked commit is gone (garbage-collected after a rewrite).
         None => (
             vec![head],
             repo.first_parent(head),
@@ -192,7 +210,7 @@ mod tests {
         let a = f.commit(None, "a");
         let b = f.commit(Some(a), "b");
         let c = f.commit(Some(b), "c");
-        let p = plan(&f.repo(), &state(a, &[a]), c, 3).expect("plan");
+        let p = plan(&f.repo(), &state(a, &[a]), c, 3, None).expect("plan");
         assert_eq!(p.to_audit, vec![b, c]);
         assert_eq!(p.base, Some(a));
         assert!(p.rewrite.is_none());
@@ -207,7 +225,7 @@ mod tests {
         let b = f.commit(Some(a), "b");
         // An amended b: a sibling of b.
         let b2 = f.commit(Some(a), "b amended");
-        let p = plan(&f.repo(), &state(b, &[a, b]), b2, 3).expect("plan");
+        let p = plan(&f.repo(), &state(b, &[a, b]), b2, 3, None).expect("plan");
         assert_eq!(p.to_audit, vec![b2]);
         assert_eq!(
             p.rewrite,
@@ -226,15 +244,23 @@ mod tests {
         let s2 = f.commit(Some(s1), "two [skip-audit]");
         let s3 = f.commit(Some(s2), "three [skip-audit]");
         let n = f.commit(Some(s3), "normal");
-        let p = plan(&f.repo(), &state(a, &[a]), n, 2).expect("plan");
+        let p = plan(&f.repo(), &state(a, &[a]), n, 2, None).expect("plan");
         assert_eq!(p.skipped, vec![s1, s2]);
         assert_eq!(p.forced, Some(s3));
         assert_eq!(p.to_audit, vec![s3, n]);
         assert_eq!(p.consecutive_skips, 0);
+        // A first run starts from where the daemon began, whatever was audited before.
+        let fresh = DaemonState::default();
+        let p = plan(&f.repo(), &fresh, n, 5, Some(s3)).expect("plan");
+        assert_eq!(p.to_audit, vec![n]);
+        assert_eq!(p.base, Some(s3));
+        let p = plan(&f.repo(), &fresh, s1, 5, None).expect("plan");
+        assert_eq!(p.to_audit, vec![a]);
+        assert_eq!(p.skipped, vec![s1]);
         // The count carries over between batches.
         let mut st = state(a, &[a]);
         st.consecutive_skips = 2;
-        let p = plan(&f.repo(), &st, s1, 2).expect("plan");
+        let p = plan(&f.repo(), &st, s1, 2, None).expect("plan");
         assert_eq!(p.forced, Some(s1));
     }
 }

@@ -266,4 +266,21 @@ mod tests {
         let live = fs::read_to_string(log.path()).unwrap_or_default();
         assert_eq!(total + live.lines().count(), 100);
     }
+
+    #[test]
+    fn segments_past_the_retention_are_deleted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = Limits {
+            max_bytes: 1_024,
+            retention: Duration::ZERO,
+        };
+        let mut log = EventLog::new(dir.path(), limits);
+        for i in 0..40 {
+            log.append("tick", Level::Info, None, json!({ "i": i }));
+        }
+        // Every rotation prunes: with no retention, no segment survives its own rotation.
+        std::thread::sleep(Duration::from_millis(20));
+        log.prune();
+        assert!(log.segments().is_empty(), "{:?}", log.segments());
+    }
 }

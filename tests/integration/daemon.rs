@@ -734,3 +734,166 @@ fn two_watchdogs_at_once_start_one_daemon() {
     assert_eq!(daemons(&repo).len(), 1);
     assert_eq!(count(&repo.events(), "watchdog_restart"), 1);
 }
+
+#[test]
+fn a_linked_worktree_is_watched_through_its_own_git_file() {
+    let repo = repo_with_commit();
+    let parent = repo.path().parent().expect("parent").to_path_buf();
+    let linked = parent.join(format!(
+        "{}-linked",
+        repo.path().file_name().expect("name").to_string_lossy()
+    ));
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "side",
+        &linked.to_string_lossy(),
+    ]);
+    let _cleanup = RemoveOnDrop(linked.clone());
+    // `.git` in a linked worktree is a file pointing into the main repository's worktrees/.
+    assert!(linked.join(".git").is_file());
+    let mut watch = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"));
+    let log = std::fs::File::create(linked.with_extension("log")).expect("log");
+    let mut child = watch
+        .args(["watch", "--repo"])
+        .arg(&linked)
+        .stdout(log)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch the linked worktree");
+    assert!(eventually(20, || !read_events(&linked).is_empty()));
+    std::fs::write(linked.join("side.txt"), "side\n").expect("write");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&linked)
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "a")
+            .env("GIT_COMMITTER_EMAIL", "a@example.invalid")
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "--no-verify", "-m", "on the side"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let found = eventually(20, || {
+        read_events(&linked).iter().any(|e| {
+            e["event_type"] == "change_detected"
+                && e["commit"] == head.as_str()
+                && e["details"]["source"] == "inotify"
+        })
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(found, "{:?}", read_events(&linked));
+    // The main worktree's HEAD did not move and its status is clean.
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("log"));
+    }
+}
+
+#[test]
+fn preempt_kills_running_tests_and_audits_the_bigger_batch() {
+    let repo = repo_with_commit();
+    let marker = "3129";
+    let cfg = config_with(
+        &repo,
+        &[("preempt", "true")],
+        &format!(
+            r#"
+[runner]
+grace = "1s"
+
+[[check]]
+name = "slow-tests"
+stage = "test"
+command = ["sh", "-c", "sleep {marker}"]
+timeout = "10m"
+"#
+        ),
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    let first = repo.head();
+    w.wait_event(20, "transition", |e| {
+        e["details"]["to"] == "TESTING" && e["commit"] == first.as_str()
+    });
+    repo.write("next.txt", "next\n");
+    let next = repo.commit("arrives during the tests");
+    w.wait_event(20, "audit_cancelled", |e| e["commit"] == first.as_str());
+    let started = w.wait_event(20, "audit_started", |e| e["commit"] == next.as_str());
+    let covered: Vec<&str> = started["details"]["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(covered, [first.as_str(), next.as_str()], "{started}");
+    assert!(
+        eventually(10, || pids_matching(&[&format!("sleep {marker}")]).len()
+            <= 1),
+        "the preempted test run was not killed"
+    );
+}
+
+#[test]
+fn the_watchdog_can_start_the_daemon_in_a_tmux_session() {
+    let repo = repo_with_commit();
+    let _cleanup = StopOnDrop(&repo);
+    let sockets = tempfile::tempdir().expect("tempdir");
+    let cfg = config(&repo, "");
+    let out = repo
+        .auditor()
+        .args([
+            "watchdog",
+            "--config",
+            &cfg,
+            "--tmux-session",
+            "auditor-wd-test",
+        ])
+        .env("TMUX_TMPDIR", sockets.path())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("watchdog");
+    let kill_server = || {
+        let _ = std::process::Command::new("tmux")
+            .arg("kill-server")
+            .env("TMUX_TMPDIR", sockets.path())
+            .stderr(std::process::Stdio::null())
+            .status();
+    };
+    if !out.status.success() {
+        kill_server();
+        panic!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let windows = std::process::Command::new("tmux")
+        .args([
+            "list-windows",
+            "-t",
+            "auditor-wd-test",
+            "-F",
+            "#{window_name}",
+        ])
+        .env("TMUX_TMPDIR", sockets.path())
+        .output()
+        .expect("tmux list-windows");
+    kill_server();
+    assert_eq!(String::from_utf8_lossy(&windows.stdout).trim(), "auditor");
+    let restart = repo
+        .events()
+        .into_iter()
+        .find(|e| e["event_type"] == "watchdog_restart")
+        .expect("a watchdog_restart event");
+    assert_eq!(restart["details"]["tmux_session"], "auditor-wd-test");
+}
