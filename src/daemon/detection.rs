@@ -21,6 +21,14 @@ impl Daemon {
         match change {
             Change::Git => self.check_head("inotify"),
             Change::WorkTree(paths) => {
+                if let Some(tree) = &mut self.tree_watch {
+                    if let Err(e) = tree.add_new_folders(&self.repo, &paths) {
+                        // Out of watches: new folders go unseen until the next full look.
+                        self.full_scan_due = true;
+                        let message = e.to_string();
+                        self.log_error("watch_worktree", &message);
+                    }
+                }
                 if let Some(quiet) = self.settings.watch.uncommitted_quiet {
                     self.dirty.extend(paths);
                     self.uncommitted_due = Some(Instant::now() + quiet);

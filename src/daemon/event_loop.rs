@@ -128,6 +128,8 @@ pub(super) struct Daemon {
     pub(super) watchers: Vec<notify::RecommendedWatcher>,
     pub(super) watcher_kind: &'static str,
     pub(super) tree_watched: bool,
+    /// The working-tree watch, when it could be set up.
+    pub(super) tree_watch: Option<crate::git::TreeWatch>,
     /// Where a daemon with no state began (see `plan::plan`).
     pub(super) origin: Option<Oid>,
     /// Started with a terminal on stdout.
@@ -207,7 +209,7 @@ impl Daemon {
 
         let mut watchers = Vec::new();
         let mut watcher_kind = "polling";
-        let mut tree_watched = false;
+        let mut tree_watch = None;
         if !poll_only {
             match watch_git(&repo, change_tx.clone()) {
                 Ok(w) => {
@@ -235,10 +237,7 @@ impl Daemon {
                     layout.state_dir.clone(),
                 ];
                 match watch_worktree(&repo, own, change_tx.clone()) {
-                    Ok(w) => {
-                        watchers.push(w);
-                        tree_watched = true;
-                    }
+                    Ok(w) => tree_watch = Some(w),
                     Err(e) => {
                         let msg = format!("{e}; uncommitted changes are polled instead");
                         events.append(
@@ -291,7 +290,8 @@ impl Daemon {
             _change_tx: change_tx,
             watchers,
             watcher_kind,
-            tree_watched,
+            tree_watched: tree_watch.is_some(),
+            tree_watch,
             on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             origin,
             running: None,
@@ -321,6 +321,7 @@ impl Daemon {
                 "pid": std::process::id(),
                 "version": env!("CARGO_PKG_VERSION"),
                 "watcher": daemon.watcher_kind,
+                "watched_folders": daemon.tree_watch.as_ref().map(|t| t.folders),
                 "state": daemon.state.as_str(),
                 "resumed_from": daemon.persisted.last_checked,
             }),
@@ -521,6 +522,7 @@ impl Daemon {
         );
         self.view.line(&format!("{signal_name}: stopping"));
         self.watchers.clear();
+        self.tree_watch = None;
         let mut exit = Exit::Stopped;
         if let Some(r) = &self.running {
             r.cancel.store(true, Ordering::SeqCst);

@@ -23,4 +23,4 @@ pub use snapshot::{SnapshotUpdate, sync_snapshot};
 pub use uncommitted::{
     WorkChange, changes_among, commit_worktree, read_snapshot_objects, uncommitted_changes,
 };
-pub use watch::{Change, WatchError, watch_git, watch_worktree};
+pub use watch::{Change, TreeWatch, WatchError, watch_git, watch_worktree};

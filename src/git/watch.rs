@@ -84,13 +84,82 @@ pub fn watch_git(
     Ok(watcher)
 }
 
+/// The working-tree watch: one non-recursive inotify watch per folder that git does not
+/// ignore, so that build outputs (`target/`, `node_modules/`), `.git` and the auditor's own
+/// folders (with the snapshot, a second copy of the tree) cost no watch at all.
+pub struct TreeWatch {
+    watcher: RecommendedWatcher,
+    root: PathBuf,
+    own_folders: Vec<PathBuf>,
+    /// Folders watched.
+    pub folders: usize,
+}
+
+impl TreeWatch {
+    fn skip(&self, repo: &Repo, dir: &Path) -> bool {
+        let Ok(rel) = dir.strip_prefix(&self.root) else {
+            return true;
+        };
+        if rel.as_os_str().is_empty() {
+            return false;
+        }
+        if rel.components().any(|c| c.as_os_str() == ".git")
+            || self.own_folders.iter().any(|f| dir.starts_with(f))
+            // A nested repository or submodule is not this tree.
+            || dir.join(".git").exists()
+        {
+            return true;
+        }
+        // A trailing slash asks about the folder, so that `target/` patterns apply.
+        let as_dir = format!("{}/", rel.to_string_lossy());
+        repo.git.is_path_ignored(&as_dir).unwrap_or(false)
+    }
+
+    /// Watches `dir` and every folder below it that is not skipped.
+    pub fn add_tree(&mut self, repo: &Repo, dir: &Path) -> Result<(), WatchError> {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            if self.skip(repo, &d) {
+                continue;
+            }
+            match self.watcher.watch(&d, RecursiveMode::NonRecursive) {
+                Ok(()) => self.folders += 1,
+                // Gone already (a short-lived temp folder): nothing to watch.
+                Err(e) if matches!(e.kind, notify::ErrorKind::PathNotFound) => continue,
+                Err(e) => return Err(watch_error(&d, &e)),
+            }
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Watches the folders among `paths` (repo-relative, as a change reported them): a new
+    /// folder must be watched before edits inside it are seen.
+    pub fn add_new_folders(&mut self, repo: &Repo, paths: &[String]) -> Result<(), WatchError> {
+        for p in paths {
+            let full = self.root.join(p);
+            if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
+                self.add_tree(repo, &full)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Watches the working tree for edits, ignoring `.git`, the auditor's own folders and what
 /// `.gitignore` ignores.
 pub fn watch_worktree(
     repo: &Repo,
     own_folders: Vec<PathBuf>,
     tx: UnboundedSender<Change>,
-) -> Result<RecommendedWatcher, WatchError> {
+) -> Result<TreeWatch, WatchError> {
     let root = repo.root.clone();
     // The callback runs on notify's thread; it gets its own handle for ignore rules.
     let ignores = git2::Repository::open(repo.git.path()).map_err(|e| WatchError {
@@ -99,7 +168,8 @@ pub fn watch_worktree(
     })?;
     let ignores = std::sync::Mutex::new(ignores);
     let base = root.clone();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+    let own = own_folders.clone();
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if !relevant(&event.kind) {
             return;
@@ -111,7 +181,7 @@ pub fn watch_worktree(
                 let rel = p.strip_prefix(&base).ok()?;
                 if rel.as_os_str().is_empty()
                     || rel.components().any(|c| c.as_os_str() == ".git")
-                    || own_folders.iter().any(|f| p.starts_with(f))
+                    || own.iter().any(|f| p.starts_with(f))
                 {
                     return None;
                 }
@@ -128,8 +198,12 @@ pub fn watch_worktree(
         }
     })
     .map_err(|e| watch_error(&root, &e))?;
-    watcher
-        .watch(&root, RecursiveMode::Recursive)
-        .map_err(|e| watch_error(&root, &e))?;
-    Ok(watcher)
+    let mut tree = TreeWatch {
+        watcher,
+        root: root.clone(),
+        own_folders,
+        folders: 0,
+    };
+    tree.add_tree(repo, &root)?;
+    Ok(tree)
 }

@@ -829,6 +829,9 @@ timeout = "10m"
     w.wait_event(20, "transition", |e| {
         e["details"]["to"] == "TESTING" && e["commit"] == first.as_str()
     });
+    let marker_arg = format!("sleep {marker}");
+    assert!(eventually(10, || !pids_matching(&[&marker_arg]).is_empty()));
+    let first_run = pids_matching(&[&marker_arg]);
     repo.write("next.txt", "next\n");
     let next = repo.commit("arrives during the tests");
     w.wait_event(20, "audit_cancelled", |e| e["commit"] == first.as_str());
@@ -841,8 +844,7 @@ timeout = "10m"
         .collect();
     assert_eq!(covered, [first.as_str(), next.as_str()], "{started}");
     assert!(
-        eventually(10, || pids_matching(&[&format!("sleep {marker}")]).len()
-            <= 1),
+        eventually(10, || first_run.iter().all(|p| exited(*p))),
         "the preempted test run was not killed"
     );
 }
@@ -896,4 +898,50 @@ fn the_watchdog_can_start_the_daemon_in_a_tmux_session() {
         .find(|e| e["event_type"] == "watchdog_restart")
         .expect("a watchdog_restart event");
     assert_eq!(restart["details"]["tmux_session"], "auditor-wd-test");
+}
+
+#[test]
+fn ignored_folders_and_the_auditors_own_cost_no_watch() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "target/\n");
+    repo.write("src/lib/mod.rs", "// code\n");
+    repo.commit("initial");
+    for d in [
+        "target/debug/deps",
+        "target/release/build/x",
+        "state/supervisor/workspace/src",
+    ] {
+        std::fs::create_dir_all(repo.path().join(d)).expect("mkdir");
+    }
+    let cfg = config_with(
+        &repo,
+        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
+        "",
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    let started = w.wait_event(10, "daemon_started", |_| true);
+    // The root, src/, src/lib/ and state/ (it may hold more than the auditor's folder):
+    // not target/, .git/ or state/supervisor/.
+    assert_eq!(started["details"]["watched_folders"], 4, "{started}");
+    w.wait_settled(20);
+
+    // A folder created later is watched too: a second edit inside it is seen.
+    let uncommitted_audits = |w: &crate::support::Watch| {
+        w.events()
+            .iter()
+            .filter(|e| e["event_type"] == "audit_finished" && e["details"]["uncommitted"] == true)
+            .count()
+    };
+    repo.write("docs/new/page.md", "text\n");
+    assert!(
+        eventually(20, || uncommitted_audits(&w) == 1),
+        "{}",
+        w.output()
+    );
+    repo.write("docs/new/page.md", "text, edited\n");
+    assert!(
+        eventually(20, || uncommitted_audits(&w) == 2),
+        "{}",
+        w.output()
+    );
 }
