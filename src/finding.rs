@@ -4,7 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How urgent a finding is, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     /// Logged only.
     Low,
@@ -41,6 +44,15 @@ impl Severity {
             Severity::Critical => Severity::High,
             Severity::High => Severity::Medium,
             Severity::Medium | Severity::Low => Severity::Low,
+        }
+    }
+
+    /// One level higher, saturating at CRITICAL (escalation).
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::Low => Severity::Medium,
+            Severity::Medium => Severity::High,
+            Severity::High | Severity::Critical => Severity::Critical,
         }
     }
 
@@ -98,6 +110,12 @@ pub enum IssueType {
     CheckError,
     /// Commits asked not to be audited more often than the policy allows.
     AuditSkipped,
+    /// A `[fix-ID]` claim the audit does not confirm.
+    IneffectiveFix,
+    /// Test coverage under the minimum, or dropped too far.
+    Coverage,
+    /// The test stage got much slower.
+    PerformanceRegression,
 }
 
 impl IssueType {
@@ -113,6 +131,9 @@ impl IssueType {
             IssueType::CheckTimeout => "CHECK_TIMEOUT",
             IssueType::CheckError => "CHECK_ERROR",
             IssueType::AuditSkipped => "AUDIT_SKIPPED",
+            IssueType::IneffectiveFix => "INEFFECTIVE_FIX",
+            IssueType::Coverage => "COVERAGE",
+            IssueType::PerformanceRegression => "PERFORMANCE_REGRESSION",
         }
     }
 
@@ -125,6 +146,9 @@ impl IssueType {
             IssueType::Lint => "LINT",
             IssueType::CheckUnavailable | IssueType::CheckTimeout | IssueType::CheckError => "CHK",
             IssueType::AuditSkipped => "PROC",
+            IssueType::IneffectiveFix => "FIX",
+            IssueType::Coverage => "COV",
+            IssueType::PerformanceRegression => "PERF",
         }
     }
 

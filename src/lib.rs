@@ -15,6 +15,7 @@ pub mod eventlog;
 pub mod finding;
 pub mod git;
 pub mod inbox;
+pub mod ledger;
 pub mod parsers;
 pub mod policy;
 pub mod report;

@@ -18,9 +18,9 @@ pub use detect::{
 pub use error::ConfigError;
 pub use raw::{RawCheck, RawConfig};
 pub use settings::{
-    CheckSpec, EventSettings, Format, PathSettings, PolicySettings, RunnerSettings, Scope,
-    SecretsSettings, Settings, Stage, WatchSettings, WorkspaceMode, WorkspaceSettings,
-    embedded_defaults, load,
+    CheckSpec, EventSettings, Format, HookSettings, MetricSettings, PathSettings, PolicySettings,
+    RunnerSettings, Scope, SecretsSettings, Settings, Stage, WatchSettings, WorkspaceMode,
+    WorkspaceSettings, embedded_defaults, load,
 };
 pub use units::{parse_duration, parse_size};
 

@@ -31,6 +31,36 @@ pub struct RawConfig {
     pub watch: Option<RawWatch>,
     /// The event log.
     pub events: Option<RawEvents>,
+    /// Commands run on CRITICAL issues and escalations.
+    pub hooks: Option<RawHooks>,
+    /// Coverage and performance metrics.
+    pub metrics: Option<RawMetrics>,
+}
+
+/// The `[hooks]` table: commands run to reach the agent or a person.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHooks {
+    /// Run for each new CRITICAL issue (program and arguments).
+    pub on_critical: Option<Vec<String>>,
+    /// Run for each escalation.
+    pub on_escalate: Option<Vec<String>>,
+    /// How long a hook may run.
+    pub timeout: Option<DurationValue>,
+}
+
+/// The `[metrics]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// An lcov or Cobertura file the test command writes, relative to the workspace.
+    pub coverage: Option<String>,
+    /// Coverage below this percentage is a MEDIUM issue.
+    pub coverage_min: Option<f64>,
+    /// A fall of more than this many points since the previous audit is a MEDIUM issue.
+    pub coverage_drop_max: Option<f64>,
+    /// A test stage slower than this times the recent median is a performance regression.
+    pub perf_regression_ratio: Option<f64>,
 }
 
 /// A `[[check]]` table.
@@ -85,6 +115,8 @@ pub struct RawPolicy {
     pub fail_on: Option<SeverityValue>,
     /// Skip the test stage when a static check found something CRITICAL.
     pub skip_tests_on_critical: Option<bool>,
+    /// Audited commits an open issue may survive after its feedback before it escalates.
+    pub escalate_after_commits: Option<u32>,
 }
 
 /// The `[secrets]` table.
@@ -258,7 +290,7 @@ impl RawConfig {
         }
         if let Some(t) = &top.policy {
             let b = self.policy.get_or_insert_with(Default::default);
-            overlay!(b, t; fail_on, skip_tests_on_critical);
+            overlay!(b, t; fail_on, skip_tests_on_critical, escalate_after_commits);
         }
         if let Some(t) = &top.secrets {
             let b = self.secrets.get_or_insert_with(Default::default);
@@ -276,6 +308,14 @@ impl RawConfig {
             let b = self.watch.get_or_insert_with(Default::default);
             overlay!(b, t; poll_interval, debounce, uncommitted, uncommitted_quiet, preempt,
                 max_consecutive_skips, wait_timeout, heartbeat, stale_after);
+        }
+        if let Some(t) = &top.hooks {
+            let b = self.hooks.get_or_insert_with(Default::default);
+            overlay!(b, t; on_critical, on_escalate, timeout);
+        }
+        if let Some(t) = &top.metrics {
+            let b = self.metrics.get_or_insert_with(Default::default);
+            overlay!(b, t; coverage, coverage_min, coverage_drop_max, perf_regression_ratio);
         }
         if let Some(t) = &top.events {
             let b = self.events.get_or_insert_with(Default::default);

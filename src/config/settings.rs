@@ -101,6 +101,32 @@ pub struct PolicySettings {
     pub fail_on: Severity,
     /// Skip tests after a CRITICAL static finding.
     pub skip_tests_on_critical: bool,
+    /// Audited commits an open issue may survive after its feedback before it escalates.
+    pub escalate_after_commits: u32,
+}
+
+/// `[hooks]`, resolved (empty: none).
+#[derive(Debug, Clone)]
+pub struct HookSettings {
+    /// Run for each new CRITICAL issue.
+    pub on_critical: Vec<String>,
+    /// Run for each escalation.
+    pub on_escalate: Vec<String>,
+    /// How long a hook may run.
+    pub timeout: Duration,
+}
+
+/// `[metrics]`, resolved.
+#[derive(Debug, Clone)]
+pub struct MetricSettings {
+    /// The coverage file (lcov or Cobertura), workspace-relative.
+    pub coverage: Option<String>,
+    /// Minimum coverage, percent.
+    pub coverage_min: Option<f64>,
+    /// Largest allowed drop, percentage points.
+    pub coverage_drop_max: f64,
+    /// Test-stage slowdown that is a regression.
+    pub perf_regression_ratio: f64,
 }
 
 /// `[secrets]`, resolved.
@@ -191,6 +217,10 @@ pub struct Settings {
     pub watch: WatchSettings,
     /// The event log.
     pub events: EventSettings,
+    /// Hooks.
+    pub hooks: HookSettings,
+    /// Metrics.
+    pub metrics: MetricSettings,
     /// The config files that were read, lowest layer first.
     pub sources: Vec<PathBuf>,
 }
@@ -329,6 +359,7 @@ fn resolve(
     let policy = PolicySettings {
         fail_on: p.fail_on.map_or(Severity::High, |s| s.0),
         skip_tests_on_critical: p.skip_tests_on_critical.unwrap_or(true),
+        escalate_after_commits: p.escalate_after_commits.unwrap_or(3).max(1),
     };
     let s = raw.secrets.unwrap_or_default();
     let allow_regexes = s
@@ -472,6 +503,24 @@ fn resolve(
         max_size: e.max_size.map_or(10 << 20, |v| v.0).max(1024),
         retention: secs(e.retention, 90 * 86_400),
     };
+    let h = raw.hooks.unwrap_or_default();
+    let hooks = HookSettings {
+        on_critical: h.on_critical.unwrap_or_default(),
+        on_escalate: h.on_escalate.unwrap_or_default(),
+        timeout: secs(h.timeout, 30),
+    };
+    let m = raw.metrics.unwrap_or_default();
+    let metrics = MetricSettings {
+        coverage: m.coverage,
+        coverage_min: m.coverage_min,
+        coverage_drop_max: m.coverage_drop_max.unwrap_or(2.0),
+        perf_regression_ratio: m.perf_regression_ratio.unwrap_or(1.5),
+    };
+    if metrics.perf_regression_ratio <= 1.0 {
+        return Err(invalid(
+            "metrics.perf_regression_ratio must be above 1.0".into(),
+        ));
+    }
     Ok(Settings {
         checks,
         checks_detected,
@@ -482,6 +531,8 @@ fn resolve(
         paths,
         watch,
         events,
+        hooks,
+        metrics,
         sources,
     })
 }

@@ -3,6 +3,8 @@
 //!
 //! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
 
+mod ledger_stage;
+mod metrics;
 mod model;
 mod secrets_stage;
 mod workspace;
@@ -13,6 +15,7 @@ pub use model::{
 };
 pub use secrets_stage::scan_commits;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,6 +39,9 @@ pub enum EngineError {
     /// The caller cancelled the audit (preemption or shutdown); nothing was written.
     #[error("the audit was cancelled")]
     Cancelled,
+    /// The ledger could not be locked or written.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     /// Locking or preparing the workspace failed.
     #[error("prepare the workspace {path}: {message}")]
     Workspace {
@@ -95,13 +101,21 @@ pub async fn audit(
     let tree_paths = || repo.tree_paths(target.target).unwrap_or_default();
     let head = |p: &str| repo.file_head(target.target, p, 256);
     let mut planned = Vec::new();
+    // What each check will look at, for the ledger (None: the whole tree).
+    let mut planned_files: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
     for spec in &settings.checks {
         if spec.stage == Stage::Test && !options.run_tests {
             checks.push(CheckRun::skipped(&spec.name, spec.stage, "--no-tests"));
             continue;
         }
         match select_files(spec, &existing, &tree_paths, &head) {
-            Some(files) => planned.push((spec.clone(), files)),
+            Some(files) => {
+                let whole = spec.stage == Stage::Test
+                    || spec.scope == crate::config::Scope::Tree
+                    || !spec.command.iter().any(|a| a.contains("{files}"));
+                planned_files.insert(spec.name.clone(), (!whole).then(|| files.clone()));
+                planned.push((spec.clone(), files));
+            }
             None => checks.push(CheckRun::skipped(
                 &spec.name,
                 spec.stage,
@@ -210,7 +224,7 @@ pub async fn audit(
             uncommitted_wording(f);
         }
     }
-    let issues = policy::assign_ids(findings);
+    let mut issues = policy::assign_ids(findings);
     let test_runs: Vec<&CheckRun> = checks
         .iter()
         .filter(|c| c.stage == Stage::Test && c.outcome != CheckOutcome::Skipped)
@@ -235,11 +249,83 @@ pub async fn audit(
             },
         ),
     };
+    let test_ms = (!test_runs.is_empty()).then(|| test_runs.iter().map(|r| r.duration_ms).sum());
+    let coverage = match (&settings.metrics.coverage, &workspace_path) {
+        (Some(file), Some(ws)) if test_stage == TestStage::Ran => std::fs::read(ws.join(file))
+            .ok()
+            .and_then(|b| crate::parsers::coverage(&b)),
+        _ => None,
+    };
+
+    // The ledger: stable IDs, each issue's life, what this audit resolved and escalated.
+    let target_hex = target.target.to_string();
+    let mut record = None;
+    if options.write && !options.uncommitted {
+        let mut locked = crate::ledger::lock(layout)?;
+        if let Some(message) = &locked.recovered {
+            tracing::warn!("{message}");
+        }
+        let claims = ledger_stage::fix_claims(repo, &target.commits);
+        let mut extra =
+            ledger_stage::ineffective_claims(&locked.ledger, &issues, &claims, &target_hex);
+        extra.extend(metrics::issues(
+            &locked.ledger,
+            coverage,
+            test_ms,
+            &settings.metrics,
+            &target_hex,
+        ));
+        for mut i in extra {
+            i.finding.fingerprint = if i.finding.fingerprint.is_empty() {
+                policy::fingerprint(&i.finding, None)
+            } else {
+                i.finding.fingerprint.clone()
+            };
+            issues.push(i);
+        }
+        let examined =
+            ledger_stage::examined(settings.secrets.enabled, &changes, &planned_files, &checks);
+        let applied = crate::ledger::apply(
+            &mut locked.ledger,
+            &mut issues,
+            &examined,
+            &target_hex,
+            u32::try_from(target.commits.len()).unwrap_or(u32::MAX),
+            &claims,
+            settings.policy.escalate_after_commits,
+        );
+        // Escalation may have raised severities: rank again.
+        issues.sort_by(|a, b| {
+            b.finding
+                .severity
+                .cmp(&a.finding.severity)
+                .then(a.id.cmp(&b.id))
+        });
+        let failed = policy::status(&issues, settings.policy.fail_on) == policy::Status::Fail;
+        ledger_stage::count_day(
+            &mut locked.ledger,
+            &timestamp.format("%Y-%m-%d").to_string(),
+            failed,
+            &applied,
+            coverage,
+        );
+        metrics::record(&mut locked.ledger, &target_hex, test_ms, coverage);
+        record = Some((locked, applied));
+    }
+    let (resolved, escalated, acknowledged) = match &record {
+        Some((locked, applied)) => (
+            applied.resolved.clone(),
+            applied.escalated.clone(),
+            ledger_stage::acknowledged(&locked.ledger),
+        ),
+        None => Default::default(),
+    };
+
     let report = AuditReport {
         timestamp,
         repo_root: repo.root.clone(),
         spec: target.spec.clone(),
-        target: target.target.to_string(),
+        target: target_hex.clone(),
         base: target.base.map(|b| b.to_string()),
         commits: target
             .commits
@@ -257,6 +343,7 @@ pub async fn audit(
         test_stage,
         tests,
         test_pass_rate,
+        coverage,
         scan,
         changed_files: changes.len(),
         workspace: workspace_path,
@@ -266,6 +353,10 @@ pub async fn audit(
         skipped: options.skipped.clone(),
         uncommitted: options.uncommitted,
         inbox_files: Vec::new(),
+        resolved,
+        escalated,
+        acknowledged,
+        hook_runs: Vec::new(),
     };
     let mut report = report;
     progress(Progress::Verified);
@@ -279,20 +370,49 @@ pub async fn audit(
             layout.report_path(&report.target)
         };
         crate::store::write_atomic(&path, crate::report::json::render(&report).as_bytes())?;
-        let to_send = report
-            .issues
-            .iter()
-            .any(|i| i.finding.severity >= Severity::Medium);
-        progress(Progress::ReportWritten { path, to_send });
-        if to_send {
-            report.inbox_files = crate::inbox::write(layout, &report)?;
-            progress(Progress::FeedbackWritten {
-                files: report.inbox_files.clone(),
-                blocking: report
+        match record {
+            Some((mut locked, applied)) => {
+                let lessons =
+                    ledger_stage::lessons(repo, &locked.ledger, &applied.raised, &scanner);
+                let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
+                let synced = crate::inbox::sync(
+                    layout,
+                    &report,
+                    &mut locked.ledger,
+                    &applied,
+                    &settings.hooks,
+                    &learned,
+                )?;
+                locked.save()?;
+                drop(locked);
+                report.inbox_files = synced.files;
+                report.hook_runs = synced.hooks;
+                let to_send = !report.inbox_files.is_empty() || synced.blocking;
+                progress(Progress::ReportWritten { path, to_send });
+                if to_send {
+                    progress(Progress::FeedbackWritten {
+                        files: report.inbox_files.clone(),
+                        blocking: synced.blocking,
+                    });
+                }
+            }
+            None => {
+                let to_send = report
                     .issues
                     .iter()
-                    .any(|i| i.finding.severity >= Severity::High),
-            });
+                    .any(|i| i.finding.severity >= Severity::Medium);
+                progress(Progress::ReportWritten { path, to_send });
+                if to_send {
+                    report.inbox_files = crate::inbox::write(layout, &report)?;
+                    progress(Progress::FeedbackWritten {
+                        files: report.inbox_files.clone(),
+                        blocking: report
+                            .issues
+                            .iter()
+                            .any(|i| i.finding.severity >= Severity::High),
+                    });
+                }
+            }
         }
     }
     Ok(report)

@@ -179,6 +179,16 @@ pub struct AuditReport {
     pub skipped: Vec<CommitInfo>,
     /// An audit of uncommitted changes (the target is a snapshot, `base` is HEAD).
     pub uncommitted: bool,
-    /// The inbox files this audit wrote.
+    /// The inbox files this audit wrote, updated or moved.
     pub inbox_files: Vec<PathBuf>,
+    /// Line coverage in percent, when measured (`[metrics] coverage`).
+    pub coverage: Option<f64>,
+    /// Issues this audit resolved (ledger).
+    pub resolved: Vec<crate::ledger::Resolution>,
+    /// Issues that escalated with this audit.
+    pub escalated: Vec<String>,
+    /// Issues the operator accepted that are still present: (ID, title, reason, when).
+    pub acknowledged: Vec<(String, String, String, String)>,
+    /// Hooks run for CRITICAL issues and escalations.
+    pub hook_runs: Vec<crate::inbox::HookRun>,
 }

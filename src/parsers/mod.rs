@@ -4,12 +4,15 @@
 //! with a property test that arbitrary input never panics.
 
 mod cargo;
+mod coverage;
 mod eslint;
 mod junit;
 mod lines;
 mod ruff;
 mod sarif;
 mod shellcheck;
+
+pub use coverage::coverage;
 
 use crate::config::Format;
 

@@ -33,10 +33,25 @@ impl Status {
 /// A finding with its report ID.
 #[derive(Debug, Clone)]
 pub struct Issue {
-    /// `SEC-001`, `LINT-014`.
+    /// `SEC-001`, `LINT-014`: per audit at first, the ledger's stable ID once it has one.
     pub id: String,
     /// The finding.
     pub finding: Finding,
+    /// Its life in the ledger, when the audit was recorded in one.
+    pub life: Option<IssueLife>,
+}
+
+/// An issue's place in the ledger, as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueLife {
+    /// `new`, `open` or `reopened`.
+    pub status: &'static str,
+    /// How many audited commits it was present in.
+    pub seen_in: u32,
+    /// The first commit it was found in.
+    pub first_seen: String,
+    /// The operator accepted it (`auditor inbox ack`): kept out of the inbox and the gate.
+    pub acknowledged: bool,
 }
 
 /// Labels each non-secret finding introduced, touched or preexisting and adjusts severity.
@@ -115,6 +130,7 @@ pub fn assign_ids(mut findings: Vec<Finding>) -> Vec<Issue> {
             Issue {
                 id: format!("{prefix}-{n:03}"),
                 finding,
+                life: None,
             }
         })
         .collect()

@@ -30,6 +30,12 @@ pub fn issue(i: &Issue) -> Value {
     if let Some(r) = &f.redacted {
         v["redacted"] = json!(r);
     }
+    if let Some(life) = &i.life {
+        v["status"] = json!(life.status);
+        v["seen_in_commits"] = json!(life.seen_in);
+        v["first_seen"] = json!(life.first_seen);
+        v["acknowledged"] = json!(life.acknowledged);
+    }
     if let Some(s) = &f.snippet {
         v["snippet"] = json!(s);
     }
@@ -59,11 +65,23 @@ pub fn value(r: &AuditReport) -> Value {
         "commit_summaries": r.commits.iter().map(|c| json!({"hash": c.hash, "summary": c.summary})).collect::<Vec<_>>(),
         "uncommitted": r.uncommitted,
         "skipped_commits": r.skipped.iter().map(|c| json!({"hash": c.hash, "summary": c.summary})).collect::<Vec<_>>(),
+        "resolved": r.resolved.iter().map(|x| json!({
+            "id": x.id, "severity": x.severity.as_str(), "type": x.issue_type, "title": x.title,
+            "file": x.file, "resolved_in": x.resolved_in, "claimed_fix": x.claimed,
+        })).collect::<Vec<_>>(),
+        "escalated": r.escalated,
+        "acknowledged": r.acknowledged.iter().map(|(id, title, reason, at)| json!({
+            "id": id, "title": title, "reason": reason, "at": at,
+        })).collect::<Vec<_>>(),
+        "hooks": r.hook_runs.iter().map(|h| json!({
+            "event": h.event, "issue": h.issue,
+            "exit_code": h.outcome.as_ref().ok(), "error": h.outcome.as_ref().err(),
+        })).collect::<Vec<_>>(),
         "status": r.status.as_str(),
         "fail_on": r.fail_on.as_str(),
         "summary": counts,
         "metrics": {
-            "coverage": Value::Null,
+            "coverage": r.coverage,
             "test_pass_rate": r.test_pass_rate,
             "security_score": r.security_score.to_string(),
             "tests": r.tests.map(|t| json!({"total": t.total, "failed": t.failed, "skipped": t.skipped})),

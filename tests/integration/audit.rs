@@ -77,7 +77,11 @@ fn writes_report_and_inbox_and_leaves_git_status_unchanged() {
             .join(format!("logs/audit/report_{head}.json"))
             .is_file()
     );
-    let inbox = repo.files_under("tasks/supervisor_feedback");
+    let inbox: Vec<_> = repo
+        .files_under("tasks/supervisor_feedback")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/ISSUE_"))
+        .collect();
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     let name = inbox[0]
         .file_name()
@@ -128,8 +132,15 @@ fn auditing_the_same_commit_twice_does_not_repeat_feedback() {
     repo.write("app.py", format!("KEY = \"{}\"\n", aws_key()));
     repo.commit("leak");
     repo.audit_json(&[]);
-    repo.audit_json(&[]);
-    assert_eq!(repo.files_under("tasks/supervisor_feedback").len(), 1);
+    let (_, report, _) = repo.audit_json(&[]);
+    let issue_files = repo
+        .files_under("tasks/supervisor_feedback")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/ISSUE_"))
+        .count();
+    assert_eq!(issue_files, 1);
+    // A re-run of the same commit is not a second commit the issue survived.
+    assert_eq!(report["issues"][0]["seen_in_commits"], 1, "{report}");
 }
 
 #[test]

@@ -119,12 +119,22 @@ fn fail_on_decides_the_exit_code() {
     let (code, report, _) = repo.audit_json(&[]);
     assert_eq!(report["status"], "FAIL");
     assert_eq!(code, 1);
-    let medium = repo
-        .files_under("tasks/supervisor_feedback")
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("_MEDIUM_"))
-        .count();
-    assert_eq!(medium, 1, "MEDIUM issues are batched in one file");
+    let inbox = repo.files_under("tasks/supervisor_feedback");
+    assert!(
+        !inbox
+            .iter()
+            .any(|p| p.to_string_lossy().contains("/ISSUE_")),
+        "MEDIUM issues get no file of their own: {inbox:?}"
+    );
+    let digest = inbox
+        .iter()
+        .find(|p| p.to_string_lossy().contains("/DIGEST_"))
+        .expect("a daily digest");
+    let text = std::fs::read_to_string(digest).expect("digest");
+    assert!(
+        text.contains("LINT-001") && text.contains("`a.txt`"),
+        "{text}"
+    );
 }
 
 #[test]

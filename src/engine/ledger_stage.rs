@@ -1,0 +1,228 @@
+//! The audit's record in the ledger: what it examined, `[fix-ID]` claims, stable IDs and life,
+//! per-day counts, and what the ledger learned about a rule (an earlier fix to show).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use git2::{DiffOptions, Oid};
+
+use crate::checks::{CheckOutcome, CheckRun};
+use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::git::{ChangedFile, Repo};
+use crate::ledger::{Applied, Entry, Examined, Ledger};
+use crate::policy::Issue;
+use crate::secrets::Scanner;
+
+/// Lines of an earlier fix shown as a worked example.
+const EXAMPLE_LINES: usize = 24;
+
+/// The IDs `[fix-ID]` markers in the audited commits' messages claim to fix.
+pub fn fix_claims(repo: &Repo, commits: &[Oid]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for c in commits {
+        let Ok(commit) = repo.git.find_commit(*c) else {
+            continue;
+        };
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let mut rest = message.as_str();
+        while let Some(at) = rest.find("[fix-") {
+            rest = &rest[at + 5..];
+            if let Some(end) = rest.find(']') {
+                let id = rest[..end].trim().to_ascii_uppercase();
+                if !id.is_empty() && id.len() < 32 && !id.contains(char::is_whitespace) {
+                    out.insert(id);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// HIGH issues for claims whose issue is still present in this audit.
+pub fn ineffective_claims(
+    ledger: &Ledger,
+    issues: &[Issue],
+    claims: &BTreeSet<String>,
+    commit: &str,
+) -> Vec<Issue> {
+    let present = crate::ledger::present_ids(ledger, issues);
+    claims
+        .iter()
+        .filter(|id| present.contains(*id))
+        .map(|id| {
+            let title = ledger.get(id).map(|e| e.title.clone()).unwrap_or_default();
+            Issue {
+                id: String::new(),
+                life: None,
+                finding: Finding {
+                    check: "ledger".into(),
+                    rule: "fix-claim".into(),
+                    issue_type: IssueType::IneffectiveFix,
+                    severity: Severity::High,
+                    file: None,
+                    line: None,
+                    column: None,
+                    title: format!("Claimed fix for {id} not effective"),
+                    description: format!(
+                        "A commit says `[fix-{id}]`, but {id} (\"{title}\") is still present in commit `{}`.",
+                        &commit[..commit.len().min(7)]
+                    ),
+                    remediation: format!(
+                        "Open {id}'s feedback file, fix what it describes, and only then claim the fix. Claiming a fix that the audit does not confirm is recorded."
+                    ),
+                    snippet: None,
+                    location: Location::Introduced,
+                    commit: Some(commit.to_string()),
+                    fingerprint: format!("claim:{id}"),
+                    redacted: None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// What the audit looked at, per check (see `ledger::Examined`).
+pub fn examined(
+    secrets_enabled: bool,
+    changes: &[ChangedFile],
+    planned: &BTreeMap<String, Option<Vec<String>>>,
+    runs: &[CheckRun],
+) -> Examined {
+    let mut by_check: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
+    if secrets_enabled {
+        by_check.insert(
+            "secrets".into(),
+            Some(changes.iter().map(|c| c.path.clone()).collect()),
+        );
+    }
+    for run in runs {
+        // Only a run that finished gives a trustworthy absence.
+        if !matches!(run.outcome, CheckOutcome::Passed | CheckOutcome::Failed) {
+            continue;
+        }
+        if let Some(files) = planned.get(&run.name) {
+            by_check.insert(
+                run.name.clone(),
+                files.as_ref().map(|f| f.iter().cloned().collect()),
+            );
+        }
+    }
+    // Issues the audit itself raises are re-decided by every audit.
+    for own in ["ledger", "daemon", "metrics"] {
+        by_check.insert(own.into(), None);
+    }
+    Examined { by_check }
+}
+
+/// Counts the audit in its day.
+pub fn count_day(
+    ledger: &mut Ledger,
+    day: &str,
+    failed: bool,
+    applied: &Applied,
+    coverage: Option<f64>,
+) {
+    let d = ledger.days.entry(day.to_string()).or_default();
+    d.audits += 1;
+    d.passed += u32::from(!failed);
+    d.opened += u32::try_from(applied.raised.len()).unwrap_or(u32::MAX);
+    d.resolved += u32::try_from(applied.resolved.len()).unwrap_or(u32::MAX);
+    d.escalated += u32::try_from(applied.escalated.len()).unwrap_or(u32::MAX);
+    d.coverage.extend(coverage);
+    // Keep a quarter of days.
+    while ledger.days.len() > 92 {
+        let Some(first) = ledger.days.keys().next().cloned() else {
+            break;
+        };
+        ledger.days.remove(&first);
+    }
+}
+
+/// For each new or reopened issue whose rule was fixed before: "seen N times; last resolved in
+/// commit X" and that fix's diff, secrets redacted.
+pub fn lessons(
+    repo: &Repo,
+    ledger: &Ledger,
+    raised: &[String],
+    scanner: &Scanner,
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for id in raised {
+        let Some(e) = ledger.get(id) else { continue };
+        let Some(stats) = ledger.rules.get(&format!("{}/{}", e.check, e.rule)) else {
+            continue;
+        };
+        let Some(fixed_in) = &stats.last_resolved_in else {
+            continue;
+        };
+        if stats.resolved == 0 {
+            continue;
+        }
+        let mut s = format!(
+            "## Seen before\n\nThis rule (`{}/{}`) has fired {} times; it was last resolved in commit `{}`.",
+            e.check,
+            e.rule,
+            stats.fired,
+            &fixed_in[..fixed_in.len().min(7)]
+        );
+        if let Some(hunk) = fix_example(repo, fixed_in, stats.last_resolved_file.as_deref(), e) {
+            s.push_str(" That fix, as a worked example:\n\n```diff\n");
+            s.push_str(&crate::secrets::scrub(scanner, &hunk));
+            s.push_str("\n```\n");
+        } else {
+            s.push('\n');
+        }
+        out.insert(id.clone(), s);
+    }
+    out
+}
+
+fn fix_example(repo: &Repo, commit: &str, file: Option<&str>, _e: &Entry) -> Option<String> {
+    let oid = Oid::from_str(commit).ok()?;
+    let c = repo.git.find_commit(oid).ok()?;
+    let new_tree = c.tree().ok()?;
+    let old_tree = c.parent(0).ok().and_then(|p| p.tree().ok());
+    let mut opts = DiffOptions::new();
+    opts.context_lines(1);
+    if let Some(f) = file {
+        opts.pathspec(f);
+    }
+    let diff = repo
+        .git
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
+        .ok()?;
+    let mut lines: Vec<String> = Vec::new();
+    diff.print(git2::DiffFormat::Patch, |_, _, line| {
+        if lines.len() < EXAMPLE_LINES {
+            let text = String::from_utf8_lossy(line.content())
+                .trim_end()
+                .to_string();
+            let text: String = text.chars().take(160).collect();
+            match line.origin() {
+                '+' | '-' | ' ' => lines.push(format!("{}{text}", line.origin())),
+                'F' | 'H' => lines.push(text),
+                _ => {}
+            }
+        }
+        true
+    })
+    .ok()?;
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Issues the operator accepted that are still present, for every report to list.
+pub fn acknowledged(ledger: &Ledger) -> Vec<(String, String, String, String)> {
+    ledger
+        .entries
+        .iter()
+        .filter(|e| e.life.is_open())
+        .filter_map(|e| {
+            let a = e.ack.as_ref()?;
+            Some((
+                e.id.clone(),
+                e.title.clone(),
+                a.reason.clone(),
+                a.at.clone(),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! The Markdown of feedback files, in the design document's format; and the plain writer used
+//! for audits outside the ledger (uncommitted changes): one file per CRITICAL or HIGH issue not
+//! sent before, one for the MEDIUM issues.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::AuditReport;
+use crate::finding::Severity;
+use crate::policy::Issue;
+use crate::store::{AtomicWriteError, Layout, write_atomic};
+
+/// The marker at the end of each file that lets a later audit recognise what it already sent.
+const MARKER: &str = "<!-- auditor:";
+
+pub(super) fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(7)]
+}
+
+fn context_line(r: &AuditReport) -> String {
+    if r.uncommitted {
+        return format!(
+            "**Context:** Uncommitted changes in the working tree, on top of commit `{}` (not committed yet: fix before you commit)",
+            r.base.as_deref().map(short).unwrap_or("(none)")
+        );
+    }
+    let last = r.commits.last();
+    let subject = last.map(|c| c.summary.as_str()).unwrap_or_default();
+    let mut s = format!("**Context:** Commit `{}` (\"{subject}\")", short(&r.target));
+    if r.commits.len() > 1 {
+        let list: Vec<String> = r
+            .commits
+            .iter()
+            .map(|c| format!("`{}`", short(&c.hash)))
+            .collect();
+        s.push_str(&format!(
+            ", audit of {} commits: {}",
+            r.commits.len(),
+            list.join(" ")
+        ));
+    }
+    if !r.skipped.is_empty() {
+        let list: Vec<String> = r
+            .skipped
+            .iter()
+            .map(|c| format!("`{}`", short(&c.hash)))
+            .collect();
+        s.push_str(&format!("; skipped by `[skip-audit]`: {}", list.join(" ")));
+    }
+    s
+}
+
+pub(super) fn place(i: &Issue) -> String {
+    match (&i.finding.file, i.finding.line) {
+        (Some(f), Some(l)) => format!("`{f}` (line {l})"),
+        (Some(f), None) => format!("`{f}`"),
+        _ => "(the commit as a whole)".into(),
+    }
+}
+
+fn issue_body(i: &Issue) -> String {
+    let f = &i.finding;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "**ID:** {} · **Type:** {} · **Check:** {} (`{}`) · **Where:** {}{}\n\n",
+        i.id,
+        f.issue_type.as_str(),
+        f.check,
+        f.rule,
+        f.location.as_str(),
+        f.commit
+            .as_deref()
+            .map(|c| format!(" in commit `{}`", short(c)))
+            .unwrap_or_default()
+    ));
+    s.push_str("## Issue\n\n");
+    s.push_str(f.description.trim());
+    s.push('\n');
+    if let Some(snippet) = &f.snippet {
+        s.push_str(&format!("\n```text\n{snippet}\n```\n"));
+    }
+    s.push_str("\n## Remediation\n\n");
+    s.push_str(f.remediation.trim());
+    s.push('\n');
+    s
+}
+
+/// The Markdown of one CRITICAL or HIGH issue's file.
+pub fn render_issue(i: &Issue, r: &AuditReport) -> String {
+    let f = &i.finding;
+    format!(
+        "# Supervisor Feedback: [{}] {}{}\n\n{}\n**File:** {}\n{}\n## Severity\n\n{}\n\n{MARKER} id={} fingerprint={} commit={} -->\n",
+        f.severity.as_str(),
+        if r.uncommitted { "(uncommitted) " } else { "" },
+        f.title,
+        context_line(r),
+        place(i),
+        issue_body(i),
+        f.severity.action(),
+        i.id,
+        f.fingerprint,
+        r.target
+    )
+}
+
+/// The Markdown of the batched MEDIUM issues of one audit.
+pub fn render_medium(issues: &[&Issue], r: &AuditReport) -> String {
+    let mut s = format!(
+        "# Supervisor Feedback: [MEDIUM] {} issue{} to fix in the next batch\n\n{}\n\n",
+        issues.len(),
+        if issues.len() == 1 { "" } else { "s" },
+        context_line(r)
+    );
+    for i in issues {
+        s.push_str(&format!(
+            "---\n\n### {}: {}\n\n**File:** {}\n{}\n",
+            i.id,
+            i.finding.title,
+            place(i),
+            issue_body(i)
+        ));
+    }
+    s.push_str(&format!(
+        "## Severity\n\n{}\n\n{MARKER} medium-batch commit={} -->\n",
+        Severity::Medium.action(),
+        r.target
+    ));
+    s
+}
+
+/// Fingerprints of CRITICAL/HIGH issues already in the inbox, so re-audits don't repeat them.
+fn already_sent(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("ISSUE_"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|text| {
+            let marker = text.rfind(MARKER)?;
+            let fp = text[marker..]
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("fingerprint="))?;
+            Some(fp.to_string())
+        })
+        .collect()
+}
+
+/// Writes the inbox files of an audit and returns their paths.
+pub fn write(layout: &Layout, r: &AuditReport) -> Result<Vec<PathBuf>, AtomicWriteError> {
+    let stamp = r.timestamp.format("%Y%m%dT%H%M%SZ").to_string();
+    let sent = already_sent(&layout.inbox_dir);
+    let mut written = Vec::new();
+    for i in r
+        .issues
+        .iter()
+        .filter(|i| i.finding.severity >= Severity::High)
+        .filter(|i| !sent.contains(&i.finding.fingerprint))
+    {
+        let path = layout.inbox_dir.join(format!(
+            "ISSUE_{stamp}_{}_{}.md",
+            i.finding.severity.as_str(),
+            i.id
+        ));
+        write_atomic(&path, render_issue(i, r).as_bytes())?;
+        written.push(path);
+    }
+    let medium: Vec<&Issue> = r
+        .issues
+        .iter()
+        .filter(|i| i.finding.severity == Severity::Medium)
+        .collect();
+    if !medium.is_empty() {
+        let name = if r.uncommitted {
+            format!("ISSUE_{stamp}_MEDIUM_uncommitted.md")
+        } else {
+            format!("ISSUE_{stamp}_MEDIUM_{}.md", short(&r.target))
+        };
+        let path = layout.inbox_dir.join(name);
+        write_atomic(&path, render_medium(&medium, r).as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}

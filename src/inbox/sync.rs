@@ -1,0 +1,409 @@
+//! Keeping the inbox in step with the ledger after an audit: feedback files written once and
+//! updated in place, resolved ones moved to `resolved/`, the daily MEDIUM digest, `INBOX.md`,
+//! `BLOCKING`, and the hooks.
+
+use std::path::{Path, PathBuf};
+
+use super::hooks::{HookRun, run_hook};
+use super::render::{render_issue, short};
+use crate::config::HookSettings;
+use crate::engine::AuditReport;
+use crate::finding::Severity;
+use crate::ledger::{Applied, Entry, Ledger};
+use crate::store::{AtomicWriteError, Layout, write_atomic};
+
+const STATUS_START: &str = "<!-- auditor:status -->";
+const STATUS_END: &str = "<!-- /auditor:status -->";
+
+/// What syncing the inbox did.
+#[derive(Debug, Clone, Default)]
+pub struct Synced {
+    /// Feedback files written, updated or moved.
+    pub files: Vec<PathBuf>,
+    /// Hooks run.
+    pub hooks: Vec<HookRun>,
+    /// An active issue at HIGH or above remains: the agent must fix it.
+    pub blocking: bool,
+}
+
+fn status_block(e: &Entry) -> String {
+    let mut s = format!(
+        "{STATUS_START}\n## Status\n\n**{}** · first seen in commit `{}` · ",
+        e.life.as_str().to_uppercase(),
+        short(&e.first_seen)
+    );
+    if e.seen_in > 1 {
+        s.push_str(&format!(
+            "still present in commit `{}`; seen in {} commits.\n",
+            short(&e.last_seen),
+            e.seen_in
+        ));
+    } else {
+        s.push_str("seen in 1 commit.\n");
+    }
+    if e.escalations > 0 {
+        s.push_str(&format!(
+            "\n**Escalated** to {} (was {}): still open after the commits that followed its feedback.\n",
+            e.severity.as_str(),
+            e.original_severity.as_str()
+        ));
+    }
+    s.push_str(STATUS_END);
+    s.push('\n');
+    s
+}
+
+/// Replaces the status block of a feedback file's text (or adds one before the marker).
+fn with_status(text: &str, e: &Entry) -> String {
+    let block = status_block(e);
+    if let (Some(a), Some(b)) = (text.find(STATUS_START), text.find(STATUS_END)) {
+        let end =
+            b + STATUS_END.len() + usize::from(text[b + STATUS_END.len()..].starts_with('\n'));
+        return format!("{}{block}{}", &text[..a], &text[end..]);
+    }
+    match text.rfind("<!-- auditor:") {
+        Some(m) => format!("{}{block}\n{}", &text[..m], &text[m..]),
+        None => format!("{text}\n{block}"),
+    }
+}
+
+/// A file for an issue the audit did not show (it escalated where nothing looked).
+fn render_entry(e: &Entry) -> String {
+    format!(
+        "# Supervisor Feedback: [{}] {}\n\n**File:** {}\n**ID:** {} · **Type:** {} · **Check:** {} (`{}`)\n\n{}\n{}\n\n<!-- auditor: id={} -->\n",
+        e.severity.as_str(),
+        e.title,
+        e.file
+            .as_deref()
+            .map_or("(the commit as a whole)".to_string(), |f| format!("`{f}`")),
+        e.id,
+        e.issue_type,
+        e.check,
+        e.rule,
+        status_block(e),
+        "## Severity\n\n".to_string() + e.severity.action(),
+        e.id
+    )
+}
+
+fn hook_env(
+    e: &Entry,
+    inbox_file: &Path,
+    layout: &Layout,
+    event: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("AUDITOR_EVENT", event.to_string()),
+        ("AUDITOR_ISSUE_ID", e.id.clone()),
+        ("AUDITOR_SEVERITY", e.severity.as_str().to_string()),
+        ("AUDITOR_TITLE", e.title.clone()),
+        ("AUDITOR_FILE", e.file.clone().unwrap_or_default()),
+        (
+            "AUDITOR_INBOX_FILE",
+            inbox_file.to_string_lossy().into_owned(),
+        ),
+        (
+            "AUDITOR_INBOX",
+            layout.inbox_dir.to_string_lossy().into_owned(),
+        ),
+        (
+            "AUDITOR_REPO",
+            layout.repo_root.to_string_lossy().into_owned(),
+        ),
+    ]
+}
+
+fn run_hooks_for(
+    command: &[String],
+    event: &'static str,
+    e: &Entry,
+    file: &Path,
+    layout: &Layout,
+    hooks: &HookSettings,
+) -> Option<HookRun> {
+    if command.is_empty() {
+        return None;
+    }
+    Some(HookRun {
+        event,
+        issue: e.id.clone(),
+        outcome: run_hook(
+            command,
+            &hook_env(e, file, layout, event),
+            &layout.repo_root,
+            hooks.timeout,
+        ),
+    })
+}
+
+/// Brings the inbox in step with the ledger after `report` was applied to it.
+///
+/// `learned` gives, for a new or reopened issue, what the ledger learned about its rule (an
+/// earlier fix, as Markdown) to show as a worked example.
+pub fn sync(
+    layout: &Layout,
+    report: &AuditReport,
+    ledger: &mut Ledger,
+    applied: &Applied,
+    hooks: &HookSettings,
+    learned: &dyn Fn(&Entry) -> Option<String>,
+) -> Result<Synced, AtomicWriteError> {
+    let mut out = Synced::default();
+    let stamp = report.timestamp.format("%Y%m%dT%H%M%SZ").to_string();
+    for issue in report
+        .issues
+        .iter()
+        .filter(|i| i.finding.severity >= Severity::High)
+    {
+        let Some(e) = ledger.entries.iter_mut().find(|e| e.id == issue.id) else {
+            continue;
+        };
+        if e.ack.is_some() {
+            continue;
+        }
+        match &e.inbox_file {
+            None => {
+                let name = format!("ISSUE_{stamp}_{}_{}.md", e.severity.as_str(), e.id);
+                let path = layout.inbox_dir.join(&name);
+                let mut text = render_issue(issue, report);
+                if let Some(lesson) = learned(e) {
+                    text = match text.find("## Severity") {
+                        Some(at) => format!("{}{lesson}\n{}", &text[..at], &text[at..]),
+                        None => format!("{text}\n{lesson}"),
+                    };
+                }
+                write_atomic(&path, with_status(&text, e).as_bytes())?;
+                e.inbox_file = Some(name);
+                e.commits_since_feedback = 0;
+                out.files.push(path.clone());
+                if e.severity == Severity::Critical {
+                    out.hooks.extend(run_hooks_for(
+                        &hooks.on_critical,
+                        "critical",
+                        e,
+                        &path,
+                        layout,
+                        hooks,
+                    ));
+                }
+            }
+            Some(name) => {
+                let path = layout.inbox_dir.join(name);
+                let text =
+                    std::fs::read_to_string(&path).unwrap_or_else(|_| render_issue(issue, report));
+                write_atomic(&path, with_status(&text, e).as_bytes())?;
+                out.files.push(path);
+            }
+        }
+    }
+    out.hooks
+        .extend(update_escalated(layout, ledger, &applied.escalated, hooks)?.hooks);
+
+    for r in &applied.resolved {
+        let Some(name) = &r.inbox_file else { continue };
+        let from = layout.inbox_dir.join(name);
+        let Ok(text) = std::fs::read_to_string(&from) else {
+            continue;
+        };
+        let mut section = format!("\n## Resolved in commit `{}`\n\n", short(&r.resolved_in));
+        if r.claimed {
+            section.push_str(&format!(
+                "The commit claimed this fix with `[fix-{}]`, and the audit confirms it.\n",
+                r.id
+            ));
+        } else {
+            section.push_str("A later audit looked again and the issue is gone.\n");
+        }
+        if r.issue_type == "SECRET_EXPOSURE" {
+            section.push_str("\n**The credential is still in the git history**: removing it from the tree does not un-leak it. Rotate it at its provider if that is not done yet.\n");
+        }
+        let to = layout.inbox_dir.join("resolved").join(name);
+        write_atomic(&to, format!("{text}{section}").as_bytes())?;
+        let _ = std::fs::remove_file(&from);
+        out.files.push(to);
+    }
+
+    write_digest(layout, report, ledger)?;
+    refresh_index(layout, ledger)?;
+    out.blocking = ledger.active().iter().any(|e| e.severity >= Severity::High);
+    Ok(out)
+}
+
+/// Notes escalations in their files (writing one where none was sent yet) and runs
+/// `on_escalate` for each.
+pub fn update_escalated(
+    layout: &Layout,
+    ledger: &mut Ledger,
+    escalated: &[String],
+    hooks: &HookSettings,
+) -> Result<Synced, AtomicWriteError> {
+    let mut out = Synced::default();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    for id in escalated {
+        let Some(e) = ledger.entries.iter_mut().find(|e| &e.id == id) else {
+            continue;
+        };
+        let path = match &e.inbox_file {
+            Some(name) => {
+                let path = layout.inbox_dir.join(name);
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|_| render_entry(e));
+                write_atomic(&path, with_status(&text, e).as_bytes())?;
+                path
+            }
+            None if e.severity >= Severity::High => {
+                let name = format!("ISSUE_{stamp}_{}_{}.md", e.severity.as_str(), e.id);
+                let path = layout.inbox_dir.join(&name);
+                write_atomic(&path, render_entry(e).as_bytes())?;
+                e.inbox_file = Some(name);
+                path
+            }
+            None => layout.inbox_dir.join(digest_name(&chrono::Utc::now())),
+        };
+        out.hooks.extend(run_hooks_for(
+            &hooks.on_escalate,
+            "escalation",
+            e,
+            &path,
+            layout,
+            hooks,
+        ));
+        out.files.push(path);
+    }
+    refresh_index(layout, ledger)?;
+    Ok(out)
+}
+
+fn digest_name(at: &chrono::DateTime<chrono::Utc>) -> String {
+    format!("DIGEST_{}.md", at.format("%Y-%m-%d"))
+}
+
+/// The day's digest: every open MEDIUM issue, the day's counts and the most frequent rules.
+fn write_digest(
+    layout: &Layout,
+    report: &AuditReport,
+    ledger: &Ledger,
+) -> Result<(), AtomicWriteError> {
+    let day = report.timestamp.format("%Y-%m-%d").to_string();
+    let path = layout.inbox_dir.join(digest_name(&report.timestamp));
+    let medium: Vec<&Entry> = ledger
+        .active()
+        .into_iter()
+        .filter(|e| e.severity == Severity::Medium)
+        .collect();
+    if medium.is_empty() && !path.exists() {
+        return Ok(());
+    }
+    let mut s = format!(
+        "# Supervisor Digest: {day}\n\nMEDIUM issues are batched here (fix them when convenient, before they accumulate); CRITICAL and HIGH issues have files of their own, and `INBOX.md` ranks everything open.\n\n## Open MEDIUM issues ({})\n\n",
+        medium.len()
+    );
+    if medium.is_empty() {
+        s.push_str("None.\n");
+    }
+    for e in &medium {
+        s.push_str(&format!(
+            "- **{}** {} — {} (`{}`; first seen in `{}`, seen in {} commit{})\n",
+            e.id,
+            e.title,
+            e.file
+                .as_deref()
+                .map_or("the commit as a whole".to_string(), |f| format!("`{f}`")),
+            e.rule,
+            short(&e.first_seen),
+            e.seen_in,
+            if e.seen_in == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(d) = ledger.days.get(&day) {
+        let rate = if d.audits > 0 {
+            format!("{:.0}%", 100.0 * f64::from(d.passed) / f64::from(d.audits))
+        } else {
+            "n/a".into()
+        };
+        let coverage = if d.coverage.is_empty() {
+            "not measured".to_string()
+        } else {
+            d.coverage
+                .iter()
+                .map(|c| format!("{c:.1}%"))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        s.push_str(&format!(
+            "\n## Today\n\n- audits: {} (passed: {rate})\n- issues opened: {}, resolved: {}, escalated: {}\n- coverage: {coverage}\n",
+            d.audits, d.opened, d.resolved, d.escalated
+        ));
+    }
+    let top = ledger.top_rules(5);
+    if !top.is_empty() {
+        s.push_str("\n## Most frequent rules\n\n");
+        for (rule, st) in top {
+            s.push_str(&format!(
+                "- `{rule}`: fired {} times, resolved {} times\n",
+                st.fired, st.resolved
+            ));
+        }
+    }
+    write_atomic(&path, s.as_bytes())
+}
+
+/// Rewrites `INBOX.md` (every open issue, ranked) and `BLOCKING` (the CRITICAL IDs; removed
+/// when none remain).
+pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWriteError> {
+    let active = ledger.active();
+    let mut s = String::from(
+        "# Supervisor inbox\n\nOpen issues, most urgent first. Read this before your next task; fix CRITICAL and HIGH issues before starting new work.\n\n",
+    );
+    if active.is_empty() {
+        s.push_str("No open issues.\n");
+    }
+    for e in &active {
+        let link = match (&e.inbox_file, e.severity) {
+            (Some(f), _) => format!("[{f}]({f})"),
+            (None, Severity::Medium) => {
+                let d = digest_name(&chrono::Utc::now());
+                format!("[{d}]({d})")
+            }
+            (None, _) => "logged in the audit report".to_string(),
+        };
+        s.push_str(&format!(
+            "- **[{}] {}** {}{} → {link}\n",
+            e.severity.as_str(),
+            e.id,
+            e.title,
+            e.file
+                .as_deref()
+                .map(|f| format!(" (`{f}`)"))
+                .unwrap_or_default()
+        ));
+    }
+    let acked: Vec<&Entry> = ledger
+        .entries
+        .iter()
+        .filter(|e| e.life.is_open() && e.ack.is_some())
+        .collect();
+    if !acked.is_empty() {
+        s.push_str("\n## Accepted by the operator (not blocking)\n\n");
+        for e in acked {
+            let reason = e
+                .ack
+                .as_ref()
+                .map(|a| a.reason.as_str())
+                .unwrap_or_default();
+            s.push_str(&format!("- {} {}: {reason}\n", e.id, e.title));
+        }
+    }
+    write_atomic(&layout.inbox_dir.join("INBOX.md"), s.as_bytes())?;
+    let blocking: Vec<&str> = active
+        .iter()
+        .filter(|e| e.severity == Severity::Critical)
+        .map(|e| e.id.as_str())
+        .collect();
+    let path = layout.inbox_dir.join("BLOCKING");
+    if blocking.is_empty() {
+        let _ = std::fs::remove_file(path);
+    } else {
+        write_atomic(&path, format!("{}\n", blocking.join("\n")).as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,403 @@
+//! Applying one audit to the ledger: a pure function of the ledger, the audit's issues, what
+//! the audit looked at and the commit's `[fix-ID]` claims.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::{Entry, Ledger, Life, RuleStats};
+use crate::finding::Severity;
+use crate::policy::{Issue, IssueLife};
+
+/// What an audit looked at, per check: some files, or everything (`None`). An issue of a
+/// check in a file the audit did not look at stays open: not looking is not fixing.
+#[derive(Debug, Clone, Default)]
+pub struct Examined {
+    /// Check name → the files it examined (`None`: the whole tree).
+    pub by_check: BTreeMap<String, Option<BTreeSet<String>>>,
+}
+
+impl Examined {
+    /// Whether `check` looked at `file` (or, for issues about no file, ran at all).
+    pub fn looked_at(&self, check: &str, file: Option<&str>) -> bool {
+        match (self.by_check.get(check), file) {
+            (None, _) => false,
+            (Some(None), _) | (Some(Some(_)), None) => true,
+            (Some(Some(files)), Some(f)) => files.contains(f),
+        }
+    }
+}
+
+/// An issue this audit resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    /// Its ID.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its type (`SECRET_EXPOSURE`).
+    pub issue_type: String,
+    /// Its severity when resolved.
+    pub severity: Severity,
+    /// Its file.
+    pub file: Option<String>,
+    /// The resolving commit.
+    pub resolved_in: String,
+    /// The commit claimed the fix with `[fix-ID]`.
+    pub claimed: bool,
+    /// Its feedback file, to move to `resolved/`.
+    pub inbox_file: Option<String>,
+}
+
+/// What applying an audit changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// Issues resolved by this audit.
+    pub resolved: Vec<Resolution>,
+    /// IDs that are new or reopened.
+    pub raised: Vec<String>,
+    /// IDs that escalated (severity raised one level).
+    pub escalated: Vec<String>,
+    /// `[fix-ID]` claims whose issue is still present.
+    pub ineffective_claims: Vec<String>,
+}
+
+fn key_of(issue: &Issue) -> String {
+    let f = &issue.finding;
+    format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        f.check,
+        f.rule,
+        f.file.as_deref().unwrap_or(""),
+        f.fingerprint
+    )
+}
+
+fn rule_key(check: &str, rule: &str) -> String {
+    format!("{check}/{rule}")
+}
+
+/// Records one audit of `commit` (covering `commits` commits) in the ledger and gives each
+/// issue its stable ID and life. `escalate_after` commits without a fix since feedback raise
+/// an issue's severity one level.
+pub fn apply(
+    ledger: &mut Ledger,
+    issues: &mut [Issue],
+    examined: &Examined,
+    commit: &str,
+    commits: u32,
+    claims: &BTreeSet<String>,
+    escalate_after: u32,
+) -> Applied {
+    let mut applied = Applied::default();
+    // Auditing the same commit again (a re-run) is not another commit without a fix.
+    let commits = if ledger.last_audited.as_deref() == Some(commit) {
+        0
+    } else {
+        commits
+    };
+    ledger.last_audited = Some(commit.to_string());
+    let mut matched: HashSet<usize> = HashSet::new();
+    let mut occurrences: BTreeMap<String, u32> = BTreeMap::new();
+    for issue in issues.iter_mut() {
+        // The same content flagged twice in one file is two issues, not one.
+        let base = key_of(issue);
+        let n = occurrences.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let key = if *n == 1 { base } else { format!("{base}#{n}") };
+        let f = &issue.finding;
+        let index = match ledger.entries.iter().position(|e| e.key == key) {
+            Some(i) => {
+                let e = &mut ledger.entries[i];
+                match e.life {
+                    Life::Resolved => {
+                        e.life = Life::Reopened;
+                        e.resolved_in = None;
+                        e.resolved_by_claim = false;
+                        e.commits_since_feedback = 0;
+                        e.inbox_file = None;
+                        e.severity = e.severity.max(f.severity);
+                        applied.raised.push(e.id.clone());
+                        ledger
+                            .rules
+                            .entry(rule_key(&e.check, &e.rule))
+                            .or_default()
+                            .fired += 1;
+                    }
+                    _ => {
+                        e.life = Life::Open;
+                        e.commits_since_feedback += commits;
+                        e.severity = e.severity.max(f.severity);
+                    }
+                }
+                if commits > 0 {
+                    e.seen_in += 1;
+                }
+                i
+            }
+            None => {
+                let prefix = f.issue_type.id_prefix().to_string();
+                let counter = ledger.counters.entry(prefix.clone()).or_insert(0);
+                *counter += 1;
+                let id = format!("{prefix}-{:03}", *counter);
+                ledger
+                    .rules
+                    .entry(rule_key(&f.check, &f.rule))
+                    .or_default()
+                    .fired += 1;
+                ledger.entries.push(Entry {
+                    id: id.clone(),
+                    key,
+                    check: f.check.clone(),
+                    rule: f.rule.clone(),
+                    file: f.file.clone(),
+                    issue_type: f.issue_type.as_str().to_string(),
+                    severity: f.severity,
+                    original_severity: f.severity,
+                    title: f.title.clone(),
+                    life: Life::New,
+                    first_seen: commit.to_string(),
+                    last_seen: commit.to_string(),
+                    seen_in: 1,
+                    commits_since_feedback: 0,
+                    resolved_in: None,
+                    resolved_by_claim: false,
+                    inbox_file: None,
+                    ack: None,
+                    escalations: 0,
+                });
+                applied.raised.push(id);
+                ledger.entries.len() - 1
+            }
+        };
+        matched.insert(index);
+        let e = &mut ledger.entries[index];
+        e.last_seen = commit.to_string();
+        e.title = issue.finding.title.clone();
+        issue.id = e.id.clone();
+        issue.finding.severity = e.severity;
+        issue.life = Some(IssueLife {
+            status: e.life.as_str(),
+            seen_in: e.seen_in,
+            first_seen: e.first_seen.clone(),
+            acknowledged: e.ack.is_some(),
+        });
+        if claims.contains(&e.id) {
+            applied.ineffective_claims.push(e.id.clone());
+        }
+    }
+
+    for (i, e) in ledger.entries.iter_mut().enumerate() {
+        if matched.contains(&i) || !e.life.is_open() {
+            continue;
+        }
+        if examined.looked_at(&e.check, e.file.as_deref()) {
+            e.life = Life::Resolved;
+            e.resolved_in = Some(commit.to_string());
+            e.resolved_by_claim = claims.contains(&e.id);
+            let stats: &mut RuleStats =
+                ledger.rules.entry(rule_key(&e.check, &e.rule)).or_default();
+            stats.resolved += 1;
+            stats.last_resolved_in = Some(commit.to_string());
+            stats.last_resolved_file = e.file.clone();
+            applied.resolved.push(Resolution {
+                id: e.id.clone(),
+                title: e.title.clone(),
+                issue_type: e.issue_type.clone(),
+                severity: e.severity,
+                file: e.file.clone(),
+                resolved_in: commit.to_string(),
+                claimed: e.resolved_by_claim,
+                inbox_file: e.inbox_file.clone(),
+            });
+        } else {
+            // Not looked at: still open, and one more commit without a fix.
+            e.commits_since_feedback += commits;
+        }
+    }
+
+    for e in ledger.entries.iter_mut() {
+        let fed_back = e.severity >= Severity::Medium;
+        if commits > 0
+            && e.is_active()
+            && fed_back
+            && e.commits_since_feedback >= escalate_after.max(1)
+        {
+            e.severity = e.severity.raised();
+            e.escalations += 1;
+            e.commits_since_feedback = 0;
+            applied.escalated.push(e.id.clone());
+        }
+    }
+    for issue in issues.iter_mut() {
+        if let Some(e) = ledger.entries.iter().find(|e| e.id == issue.id) {
+            issue.finding.severity = e.severity;
+        }
+    }
+    applied
+}
+
+/// The IDs of ledger entries that `issues` would match (their first occurrence), to tell
+/// whether a claimed fix is real before the audit is applied.
+pub fn present_ids(ledger: &Ledger, issues: &[Issue]) -> BTreeSet<String> {
+    let keys: HashSet<String> = issues.iter().map(key_of).collect();
+    ledger
+        .entries
+        .iter()
+        .filter(|e| e.life.is_open() && keys.contains(&e.key))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// Escalates every active blocking issue (HIGH and above) once: a wait for a fix timed out.
+pub fn escalate_blocking(ledger: &mut Ledger) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in ledger.entries.iter_mut() {
+        if e.is_active() && e.severity >= Severity::High {
+            e.severity = e.severity.raised();
+            e.escalations += 1;
+            e.commits_since_feedback = 0;
+            out.push(e.id.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Finding, IssueType, Location};
+
+    fn issue(rule: &str, file: &str, fp: &str, severity: Severity) -> Issue {
+        Issue {
+            id: "X-001".into(),
+            finding: Finding {
+                check: "secrets".into(),
+                rule: rule.into(),
+                issue_type: IssueType::SecretExposure,
+                severity,
+                file: Some(file.into()),
+                line: Some(3),
+                column: None,
+                title: format!("{rule} in {file}"),
+                description: String::new(),
+                remediation: String::new(),
+                snippet: None,
+                location: Location::Introduced,
+                commit: None,
+                fingerprint: fp.into(),
+                redacted: None,
+            },
+            life: None,
+        }
+    }
+
+    fn looked(files: &[&str]) -> Examined {
+        Examined {
+            by_check: [(
+                "secrets".to_string(),
+                Some(files.iter().map(|f| f.to_string()).collect()),
+            )]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    fn run(l: &mut Ledger, issues: &mut [Issue], files: &[&str], commit: &str) -> Applied {
+        apply(l, issues, &looked(files), commit, 1, &BTreeSet::new(), 3)
+    }
+
+    #[test]
+    fn new_open_resolved_reopened_with_one_stable_id() {
+        let mut l = Ledger::default();
+        let mut a = [issue("aws", "a.py", "fp1", Severity::Critical)];
+        let applied = run(&mut l, &mut a, &["a.py"], "c1");
+        assert_eq!(a[0].id, "SEC-001");
+        assert_eq!(a[0].life.as_ref().map(|x| x.status), Some("new"));
+        assert_eq!(applied.raised, ["SEC-001"]);
+
+        // Present again (its line moved: the fingerprint does not hold line numbers).
+        let mut again = [issue("aws", "a.py", "fp1", Severity::Critical)];
+        again[0].finding.line = Some(23);
+        run(&mut l, &mut again, &["a.py"], "c2");
+        assert_eq!(again[0].id, "SEC-001");
+        assert_eq!(
+            again[0].life.as_ref().map(|x| (x.status, x.seen_in)),
+            Some(("open", 2))
+        );
+
+        // Absent from an audit that looked at a.py with the same check: resolved.
+        let applied = run(&mut l, &mut [], &["a.py"], "c3");
+        assert_eq!(applied.resolved.len(), 1);
+        assert_eq!(applied.resolved[0].resolved_in, "c3");
+        assert_eq!(l.entries[0].life, Life::Resolved);
+
+        // Back: reopened, same ID; a different secret gets the next ID.
+        let mut back = [
+            issue("aws", "a.py", "fp1", Severity::Critical),
+            issue("aws", "a.py", "fp2", Severity::Critical),
+        ];
+        let applied = run(&mut l, &mut back, &["a.py"], "c4");
+        assert_eq!(back[0].id, "SEC-001");
+        assert_eq!(back[0].life.as_ref().map(|x| x.status), Some("reopened"));
+        assert_eq!(back[1].id, "SEC-002");
+        assert_eq!(applied.raised, ["SEC-001", "SEC-002"]);
+        assert_eq!(l.rules["secrets/aws"].fired, 3);
+        assert_eq!(l.rules["secrets/aws"].resolved, 1);
+    }
+
+    #[test]
+    fn not_looking_is_not_fixing() {
+        let mut l = Ledger::default();
+        run(
+            &mut l,
+            &mut [issue("aws", "a.py", "fp1", Severity::High)],
+            &["a.py"],
+            "c1",
+        );
+        let applied = run(&mut l, &mut [], &["b.py"], "c2");
+        assert!(applied.resolved.is_empty());
+        assert!(l.entries[0].life.is_open());
+    }
+
+    #[test]
+    fn open_issues_escalate_after_commits_without_a_fix() {
+        let mut l = Ledger::default();
+        run(
+            &mut l,
+            &mut [issue("aws", "a.py", "fp1", Severity::High)],
+            &["a.py"],
+            "c1",
+        );
+        let mut escalated = Vec::new();
+        for c in ["c2", "c3", "c4"] {
+            escalated = run(&mut l, &mut [], &["other.py"], c).escalated;
+        }
+        assert_eq!(escalated, ["SEC-001"]);
+        assert_eq!(l.entries[0].severity, Severity::Critical);
+        assert_eq!(l.entries[0].original_severity, Severity::High);
+        // Acknowledged issues never escalate.
+        l.entries[0].ack = Some(super::super::Ack {
+            reason: "accepted".into(),
+            at: "now".into(),
+        });
+        for c in ["c5", "c6", "c7"] {
+            assert!(run(&mut l, &mut [], &["other.py"], c).escalated.is_empty());
+        }
+    }
+
+    #[test]
+    fn fix_claims_are_checked() {
+        let mut l = Ledger::default();
+        run(
+            &mut l,
+            &mut [issue("aws", "a.py", "fp1", Severity::High)],
+            &["a.py"],
+            "c1",
+        );
+        let claims: BTreeSet<String> = ["SEC-001".to_string()].into();
+        let mut still = [issue("aws", "a.py", "fp1", Severity::High)];
+        let a = apply(&mut l, &mut still, &looked(&["a.py"]), "c2", 1, &claims, 3);
+        assert_eq!(a.ineffective_claims, ["SEC-001"]);
+        let a = apply(&mut l, &mut [], &looked(&["a.py"]), "c3", 1, &claims, 3);
+        assert!(a.resolved[0].claimed);
+    }
+}

@@ -1,0 +1,298 @@
+//! The issue ledger, `state/supervisor/ledger.json`: every issue's life across audits (found,
+//! followed, resolved, reopened, acknowledged, escalated), its stable ID, and per-rule counts.
+//!
+//! Written atomically under an flock (`ledger.lock`), so the daemon and `auditor inbox ack`
+//! never lose each other's updates. A corrupt file is moved aside and the ledger starts anew.
+
+mod lifecycle;
+
+pub use lifecycle::{Applied, Examined, Resolution, apply, escalate_blocking, present_ids};
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Severity;
+use crate::store::{AtomicWriteError, Layout, write_atomic};
+
+/// Where an issue is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Life {
+    /// Found by the latest audit that saw it, for the first time.
+    New,
+    /// Still present in a later audit.
+    Open,
+    /// Absent from a later audit that looked at the same file with the same check.
+    Resolved,
+    /// Back after being resolved.
+    Reopened,
+}
+
+impl Life {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Life::New => "new",
+            Life::Open => "open",
+            Life::Resolved => "resolved",
+            Life::Reopened => "reopened",
+        }
+    }
+
+    /// New, open or reopened.
+    pub fn is_open(self) -> bool {
+        self != Life::Resolved
+    }
+}
+
+/// An operator's acceptance of an issue (`auditor inbox ack`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Why it is accepted.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One issue's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The stable ID (`SEC-001`).
+    pub id: String,
+    /// Identity: check, rule, file and content fingerprint.
+    pub key: String,
+    /// The check that finds it.
+    pub check: String,
+    /// The rule within the check.
+    pub rule: String,
+    /// The file, when it is about one.
+    pub file: Option<String>,
+    /// The issue type (`SECRET_EXPOSURE`).
+    pub issue_type: String,
+    /// Severity now (escalation raises it).
+    pub severity: Severity,
+    /// Severity when first found.
+    pub original_severity: Severity,
+    /// One line saying what is wrong.
+    pub title: String,
+    /// Where it is in its life.
+    pub life: Life,
+    /// The first commit it was found in.
+    pub first_seen: String,
+    /// The last commit it was found in.
+    pub last_seen: String,
+    /// How many audited commits it was present in.
+    pub seen_in: u32,
+    /// Audited commits since its feedback was sent (for escalation).
+    pub commits_since_feedback: u32,
+    /// The commit that resolved it.
+    pub resolved_in: Option<String>,
+    /// A `[fix-ID]` claim in the resolving commit.
+    pub resolved_by_claim: bool,
+    /// Its feedback file's name in the inbox, once written.
+    pub inbox_file: Option<String>,
+    /// Accepted by the operator.
+    pub ack: Option<Ack>,
+    /// How many times it escalated.
+    pub escalations: u32,
+}
+
+impl Entry {
+    /// Open and not acknowledged: in the inbox and the gate.
+    pub fn is_active(&self) -> bool {
+        self.life.is_open() && self.ack.is_none()
+    }
+}
+
+/// What a rule has done across audits (the pattern learner).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleStats {
+    /// Issues it raised (new or reopened).
+    pub fired: u32,
+    /// Issues of it that were resolved.
+    pub resolved: u32,
+    /// The commit of the last resolution.
+    pub last_resolved_in: Option<String>,
+    /// The file of the last resolution.
+    pub last_resolved_file: Option<String>,
+}
+
+/// One day's activity, for the daily digest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DayStats {
+    /// Audits recorded.
+    pub audits: u32,
+    /// Audits that passed (no issue at or above `fail_on`).
+    pub passed: u32,
+    /// Issues raised (new or reopened).
+    pub opened: u32,
+    /// Issues resolved.
+    pub resolved: u32,
+    /// Escalations.
+    pub escalated: u32,
+    /// Coverage of each audit that measured it, in order.
+    pub coverage: Vec<f64>,
+}
+
+/// One audit's test-stage time and coverage, for regressions and drops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricSample {
+    /// The audited commit.
+    pub commit: String,
+    /// Test stage wall time, when tests ran.
+    pub test_ms: Option<u64>,
+    /// Line coverage in percent, when measured.
+    pub coverage: Option<f64>,
+}
+
+/// The whole ledger.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Format version.
+    pub schema_version: u32,
+    /// Every issue ever seen, in order of discovery.
+    pub entries: Vec<Entry>,
+    /// The last number used per ID prefix.
+    pub counters: BTreeMap<String, u32>,
+    /// Per-rule counts, keyed `check/rule`.
+    pub rules: BTreeMap<String, RuleStats>,
+    /// Per-day counts, keyed `YYYY-MM-DD`.
+    #[serde(default)]
+    pub days: BTreeMap<String, DayStats>,
+    /// Recent audits' metrics, oldest first (at most 50).
+    #[serde(default)]
+    pub metrics: Vec<MetricSample>,
+    /// The commit of the last audit applied (re-auditing it counts no new commit).
+    #[serde(default)]
+    pub last_audited: Option<String>,
+}
+
+impl Ledger {
+    /// The entry with this ID.
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Active entries, most severe first, then by ID.
+    pub fn active(&self) -> Vec<&Entry> {
+        let mut v: Vec<&Entry> = self.entries.iter().filter(|e| e.is_active()).collect();
+        v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// The most frequent rules, most fired first.
+    pub fn top_rules(&self, n: usize) -> Vec<(&str, &RuleStats)> {
+        let mut v: Vec<(&str, &RuleStats)> =
+            self.rules.iter().map(|(k, s)| (k.as_str(), s)).collect();
+        v.sort_by(|a, b| b.1.fired.cmp(&a.1.fired).then(a.0.cmp(b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// Reading or writing the ledger failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The lock could not be taken.
+    #[error("lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+}
+
+/// The ledger file.
+pub fn path(layout: &Layout) -> PathBuf {
+    layout.state_dir.join("ledger.json")
+}
+
+/// The ledger held for a read-modify-write; saved explicitly, unlocked on drop.
+pub struct Locked {
+    /// The ledger as read.
+    pub ledger: Ledger,
+    /// A corrupt file that was moved aside, with where.
+    pub recovered: Option<String>,
+    path: PathBuf,
+    _lock: Flock<File>,
+}
+
+impl Locked {
+    /// Writes the ledger atomically (still locked).
+    pub fn save(&self) -> Result<(), LedgerError> {
+        let text = serde_json::to_string_pretty(&self.ledger).unwrap_or_default();
+        write_atomic(&self.path, format!("{text}\n").as_bytes())?;
+        Ok(())
+    }
+}
+
+/// Locks and reads the ledger (an empty one when there is none yet).
+pub fn lock(layout: &Layout) -> Result<Locked, LedgerError> {
+    let lock_path = layout.state_dir.join("ledger.lock");
+    let lock_err = |source| LedgerError::Lock {
+        path: lock_path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&layout.state_dir).map_err(lock_err)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(lock_err)?;
+    let lock = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| lock_err(std::io::Error::from(errno)))?;
+    let path = path(layout);
+    let (ledger, recovered) = read(&path);
+    Ok(Locked {
+        ledger,
+        recovered,
+        path,
+        _lock: lock,
+    })
+}
+
+/// Reads the ledger without locking (for display); corrupt or missing reads as empty.
+pub fn read_only(layout: &Layout) -> Ledger {
+    match std::fs::read(path(layout)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(_) => Ledger::default(),
+    }
+}
+
+fn read(path: &Path) -> (Ledger, Option<String>) {
+    let empty = Ledger {
+        schema_version: 1,
+        ..Ledger::default()
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => match serde_json::from_slice::<Ledger>(&bytes) {
+            Ok(l) if l.schema_version == 1 => (l, None),
+            _ => {
+                let aside = path.with_extension(format!(
+                    "corrupt-{}",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+                ));
+                let _ = std::fs::rename(path, &aside);
+                (
+                    empty,
+                    Some(format!(
+                        "{} was corrupt; moved it to {} and started a new ledger",
+                        path.display(),
+                        aside.display()
+                    )),
+                )
+            }
+        },
+        Err(_) => (empty, None),
+    }
+}
