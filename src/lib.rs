@@ -36,6 +36,8 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
         cli::Command::Watchdog(args) => commands::watchdog::run(args),
         cli::Command::Stop(args) => commands::stop::run(args),
         cli::Command::Reset(args) => commands::reset::run(args),
+        cli::Command::Gate(args) => commands::gate::run(args),
+        cli::Command::Inbox(args) => commands::inbox::run(args),
         cli::Command::Completions { shell } => commands::completions::run(shell),
     }
 }

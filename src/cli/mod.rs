@@ -41,6 +41,11 @@ pub enum Command {
     Stop(PlainRepoArgs),
     /// End a wait for a fix: WAIT_FOR_FIX → IDLE.
     Reset(PlainRepoArgs),
+    /// For agents' hooks: exit 0 when no open issue is at or above the threshold, exit 2 with a
+    /// ranked list on stderr otherwise.
+    Gate(GateArgs),
+    /// List the open issues (`show ID` for one, `ack ID --reason` to accept one).
+    Inbox(InboxArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -104,6 +109,49 @@ pub struct WatchdogArgs {
     /// Start the daemon in a window of this tmux session instead of detached.
     #[arg(long, value_name = "NAME")]
     pub tmux_session: Option<String>,
+}
+
+/// `auditor gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Block on open issues at or above this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
+    pub max_severity: String,
+}
+
+/// `auditor inbox`.
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub repo: Option<PathBuf>,
+    /// Print as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do (default: list the open issues).
+    #[command(subcommand)]
+    pub action: Option<InboxAction>,
+}
+
+/// `auditor inbox` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InboxAction {
+    /// Show one issue: its ledger record and its feedback file.
+    Show {
+        /// The issue's ID (`SEC-001`).
+        id: String,
+    },
+    /// Accept an issue: it leaves the inbox and the gate; every later report lists it.
+    Ack {
+        /// The issue's ID (`SEC-001`).
+        id: String,
+        /// Why it is accepted (recorded in the ledger).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// `auditor audit`.

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod completions;
+pub mod gate;
+pub mod inbox;
 pub mod init;
 pub mod reset;
 pub mod scan;

@@ -49,6 +49,22 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
     let (settings, layout) = settings_or_defaults(&repo);
     let h = health(&layout, settings.watch.stale_after);
     let now = Utc::now();
+    let ledger = crate::ledger::read_only(&layout);
+    let active = ledger.active();
+    let open: Vec<(String, usize)> = crate::finding::Severity::RANKED
+        .iter()
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                active.iter().filter(|e| e.severity == *s).count(),
+            )
+        })
+        .collect();
+    let escalated: Vec<&crate::ledger::Entry> = active
+        .iter()
+        .copied()
+        .filter(|e| e.escalations > 0)
+        .collect();
     if args.json {
         let v = json!({
             "running": h.holder.is_some(),
@@ -56,18 +72,45 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
             "pid": h.holder,
             "heartbeat_age_ms": h.heartbeat_age.map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
             "status": h.status.as_ref().ok().map(Status::to_json),
+            "open_issues": open.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "escalations": escalated.iter().map(|e| json!({
+                "id": e.id, "severity": e.severity.as_str(),
+                "original_severity": e.original_severity.as_str(), "escalations": e.escalations,
+                "title": e.title,
+            })).collect::<Vec<_>>(),
+            "top_rules": ledger.top_rules(5).iter().map(|(rule, st)| json!({
+                "rule": rule, "fired": st.fired, "resolved": st.resolved,
+                "last_resolved_in": st.last_resolved_in,
+            })).collect::<Vec<_>>(),
             "problem": h.status.as_ref().err(),
         });
         print(&format!("{v:#}\n"))?;
     } else if args.short {
         let line = match (&h.status, h.holder) {
-            (Ok(s), Some(_)) if h.healthy => short_line(s, now),
+            (Ok(s), Some(_)) if h.healthy => short_line(
+                s,
+                now,
+                (!ledger.entries.is_empty()).then_some(open.as_slice()),
+            ),
             (_, Some(pid)) => format!("auditor: HUNG (pid {pid})"),
             (_, None) => "auditor: not running".to_string(),
         };
         print(&format!("{line}\n"))?;
     } else {
-        print(&long_form(&h, now, &repo.root))?;
+        let mut text = long_form(&h, now, &repo.root);
+        if !ledger.entries.is_empty() {
+            text.push_str(&format!("open:       {}\n", short_counts(&open)));
+        }
+        for e in &escalated {
+            text.push_str(&format!(
+                "escalated:  {} {} → {} ({})\n",
+                e.id,
+                e.original_severity.as_str(),
+                e.severity.as_str(),
+                e.title
+            ));
+        }
+        print(&text)?;
     }
     Ok(if h.healthy {
         ExitCode::Clean

@@ -275,6 +275,11 @@ impl Daemon {
                 self.finished(running, result);
             }
             WorkerMessage::Done(..) => {}
+            WorkerMessage::Escalated(Ok((ids, hooks))) => {
+                self.log_escalations(&ids, None);
+                self.log_hooks(&hooks);
+            }
+            WorkerMessage::Escalated(Err(message)) => self.log_error("escalation", &message),
         }
     }
 
@@ -425,6 +430,37 @@ impl Daemon {
         release_free_memory();
     }
 
+    pub(super) fn log_escalations(&mut self, ids: &[String], commit: Option<&str>) {
+        for id in ids {
+            self.events.append(
+                "escalation",
+                Level::Warning,
+                commit,
+                json!({ "id": id, "reason": if commit.is_some() { "open after escalate_after_commits commits" } else { "the wait for a fix timed out" } }),
+            );
+            self.view.line(&format!("escalated {id}"));
+        }
+    }
+
+    pub(super) fn log_hooks(&mut self, hooks: &[crate::inbox::HookRun]) {
+        for h in hooks {
+            let level = if h.outcome == Ok(0) {
+                Level::Info
+            } else {
+                Level::Warning
+            };
+            self.events.append(
+                "hook_run",
+                level,
+                None,
+                json!({
+                    "event": h.event, "issue": h.issue,
+                    "exit_code": h.outcome.as_ref().ok(), "error": h.outcome.as_ref().err(),
+                }),
+            );
+        }
+    }
+
     pub(super) fn record_batch(&mut self, plan: &Plan) {
         let done: Vec<String> = plan
             .to_audit
@@ -465,6 +501,17 @@ impl Daemon {
                 "commits": running.commits,
             }),
         );
+        for r in &report.resolved {
+            self.events.append(
+                "issue_resolved",
+                Level::Info,
+                Some(&running.commit),
+                json!({ "id": r.id, "title": r.title, "claimed_fix": r.claimed }),
+            );
+        }
+        let commit = running.commit.clone();
+        self.log_escalations(&report.escalated, Some(&commit));
+        self.log_hooks(&report.hook_runs);
         self.view.line(&format!(
             "{} {} {} in {} ms",
             report.status.as_str(),

@@ -125,6 +125,8 @@ impl Daemon {
                 None,
                 json!({ "waited_ms": ms(self.settings.watch.wait_timeout) }),
             );
+            self.worker
+                .escalate_blocking(self.layout.clone(), self.settings.hooks.clone());
             self.fire(Event::WaitTimedOut, "the wait for a fix timed out");
         }
         if self.heartbeat_due <= now {

@@ -543,7 +543,7 @@ impl Daemon {
                             break;
                         }
                         Some(WorkerMessage::Done(..)) | None => break,
-                        Some(WorkerMessage::Progress(..)) => {}
+                        Some(WorkerMessage::Progress(..) | WorkerMessage::Escalated(_)) => {}
                     },
                     () = &mut deadline => break,
                     _ = term.recv() => { exit = Exit::Killed; break; }

@@ -208,8 +208,9 @@ pub fn short_counts(counts: &[(String, usize)]) -> String {
     }
 }
 
-/// The one-line form (`auditor status --short`, the live view's header).
-pub fn short_line(s: &Status, now: DateTime<Utc>) -> String {
+/// The one-line form (`auditor status --short`, the live view's header). `open` are the
+/// ledger's open issues by severity, when known; else the last verdict's counts are shown.
+pub fn short_line(s: &Status, now: DateTime<Utc>, open: Option<&[(String, usize)]>) -> String {
     let mut line = format!("auditor: {}", s.state);
     if let Some(c) = &s.current {
         let elapsed = (now - c.stage_started).to_std().unwrap_or(Duration::ZERO);
@@ -226,8 +227,10 @@ pub fn short_line(s: &Status, now: DateTime<Utc>) -> String {
             line.push_str(&format!("/~{}", clock(Duration::from_millis(est))));
         }
     }
-    if let Some(v) = &s.last_verdict {
-        line.push_str(&format!(" | {}", short_counts(&v.counts)));
+    match (open, &s.last_verdict) {
+        (Some(counts), _) => line.push_str(&format!(" | {}", short_counts(counts))),
+        (None, Some(v)) => line.push_str(&format!(" | {}", short_counts(&v.counts))),
+        (None, None) => {}
     }
     line
 }

@@ -82,7 +82,7 @@ impl View {
         let now = Utc::now();
         let mut s = String::from("\x1b[H\x1b[2J");
         s.push_str(&format!("{} · watcher {}\n\n", self.header, status.watcher));
-        s.push_str(&format!("  {}\n", short_line(status, now)));
+        s.push_str(&format!("  {}\n", short_line(status, now, None)));
         let since = (now - status.state_since).to_std().unwrap_or_default();
         s.push_str(&format!("  in {} for {}\n", status.state, clock(since)));
         if let Some(v) = &status.last_verdict {

@@ -49,6 +49,8 @@ pub enum WorkerMessage {
     Progress(u64, Progress),
     /// The audit ended.
     Done(u64, Result<Box<AuditReport>, JobError>),
+    /// Blocking issues escalated after a wait timed out: their IDs and the hooks run.
+    Escalated(Result<(Vec<String>, Vec<crate::inbox::HookRun>), String>),
 }
 
 /// Why a job produced no report.
@@ -63,6 +65,7 @@ pub enum JobError {
 /// The handle the daemon keeps.
 pub struct Worker {
     jobs: Sender<Job>,
+    out: UnboundedSender<WorkerMessage>,
 }
 
 impl Worker {
@@ -73,10 +76,29 @@ impl Worker {
         out: UnboundedSender<WorkerMessage>,
     ) -> std::io::Result<Worker> {
         let (jobs, rx) = channel::<Job>();
+        let thread_out = out.clone();
         std::thread::Builder::new()
             .name("audit".into())
-            .spawn(move || work(&root, &layout, &rx, &out))?;
-        Ok(Worker { jobs })
+            .spawn(move || work(&root, &layout, &rx, &thread_out))?;
+        Ok(Worker { jobs, out })
+    }
+
+    /// Escalates every open blocking issue (a wait for a fix timed out), off the loop: the
+    /// hooks it runs may take their time.
+    pub fn escalate_blocking(&self, layout: Layout, hooks: crate::config::HookSettings) {
+        let out = self.out.clone();
+        std::thread::spawn(move || {
+            let result = (|| -> Result<(Vec<String>, Vec<crate::inbox::HookRun>), String> {
+                let mut locked = crate::ledger::lock(&layout).map_err(|e| e.to_string())?;
+                let ids = crate::ledger::escalate_blocking(&mut locked.ledger);
+                let synced =
+                    crate::inbox::update_escalated(&layout, &mut locked.ledger, &ids, &hooks)
+                        .map_err(|e| e.to_string())?;
+                locked.save().map_err(|e| e.to_string())?;
+                Ok((ids, synced.hooks))
+            })();
+            let _ = out.send(WorkerMessage::Escalated(result));
+        });
     }
 
     /// Queues a job; false when the thread is gone.

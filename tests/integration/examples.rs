@@ -166,3 +166,44 @@ fn the_systemd_unit_verifies() {
         "systemd-analyze complained about the unit: {stderr}"
     );
 }
+
+#[test]
+fn the_claude_code_stop_hook_blocks_while_a_high_issue_is_open() {
+    let repo = repo();
+    let settings: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(example("claude-code-settings.json")).expect("settings"),
+    )
+    .expect("valid JSON");
+    let command = settings["hooks"]["Stop"][0]["hooks"][0]["command"]
+        .as_str()
+        .expect("a Stop hook command")
+        .to_string();
+    assert_eq!(settings["hooks"]["Stop"][0]["hooks"][0]["type"], "command");
+    let run_hook = || {
+        Command::new("sh")
+            .args(["-c", &command])
+            .env("PATH", path_with_binary())
+            .env("CLAUDE_PROJECT_DIR", repo.path())
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run the hook")
+    };
+    assert_eq!(run_hook().status.code(), Some(0), "nothing open yet");
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    let out = run_hook();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "Claude Code blocks only on exit 2"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("SEC-001") && stderr.contains("[CRITICAL]"),
+        "{stderr}"
+    );
+}

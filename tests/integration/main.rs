@@ -9,5 +9,6 @@ mod checks;
 mod cli;
 mod daemon;
 mod examples;
+mod ledger;
 mod scan;
 mod secrets;
