@@ -501,6 +501,23 @@ impl Daemon {
                 "commits": running.commits,
             }),
         );
+        // Every issue the audit raised (LOW ones live only here and in the report).
+        for i in &report.issues {
+            let Some(life) = &i.life else { continue };
+            if life.status == "open" {
+                continue;
+            }
+            self.events.append(
+                "issue_raised",
+                Level::Info,
+                Some(&running.commit),
+                json!({
+                    "id": i.id, "severity": i.finding.severity.as_str(),
+                    "type": i.finding.issue_type.as_str(), "title": i.finding.title,
+                    "file": i.finding.file, "line": i.finding.line, "status": life.status,
+                }),
+            );
+        }
         for r in &report.resolved {
             self.events.append(
                 "issue_resolved",

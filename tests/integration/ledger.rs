@@ -452,6 +452,8 @@ fn the_daemon_waits_for_a_fix_and_escalates_when_the_wait_times_out() {
     repo.write("tok.py", format!("T = \"{}\"\n", github_token()));
     repo.commit("token");
     w.wait_event(20, "transition", |e| e["details"]["to"] == "WAIT_FOR_FIX");
+    let raised = w.wait_event(10, "issue_raised", |e| e["details"]["id"] == "SEC-001");
+    assert_eq!(raised["details"]["status"], "new");
     // The wait times out: blocking issues escalate (hook run), the daemon goes back to IDLE.
     w.wait_event(20, "wait_timeout", |_| true);
     w.wait_event(20, "escalation", |e| e["details"]["id"] == "SEC-001");
