@@ -6,11 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use git2::{DiffOptions, Oid};
 
 use crate::checks::{CheckOutcome, CheckRun};
+use crate::config::Settings;
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{ChangedFile, Repo};
 use crate::ledger::{Applied, Entry, Examined, Ledger};
+use crate::ledger::{LedgerError, Locked};
 use crate::policy::Issue;
 use crate::secrets::Scanner;
+use crate::store::Layout;
 
 /// Lines of an earlier fix shown as a worked example.
 const EXAMPLE_LINES: usize = 24;
@@ -80,12 +83,15 @@ pub fn ineffective_claims(
         .collect()
 }
 
-/// What the audit looked at, per check (see `ledger::Examined`).
+/// What the audit looked at, per check (see `ledger::Examined`). Coverage and test-time
+/// issues are only re-decided by an audit that measured them.
 pub fn examined(
     secrets_enabled: bool,
     changes: &[ChangedFile],
     planned: &BTreeMap<String, Option<Vec<String>>>,
     runs: &[CheckRun],
+    measured_coverage: bool,
+    measured_tests: bool,
 ) -> Examined {
     let mut by_check: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
     if secrets_enabled {
@@ -107,10 +113,101 @@ pub fn examined(
         }
     }
     // Issues the audit itself raises are re-decided by every audit.
-    for own in ["ledger", "daemon", "metrics"] {
+    for own in ["ledger", "daemon"] {
         by_check.insert(own.into(), None);
     }
+    if measured_coverage {
+        by_check.insert("coverage".into(), None);
+    }
+    if measured_tests {
+        by_check.insert("performance".into(), None);
+    }
     Examined { by_check }
+}
+
+/// Everything the ledger needs from one audit.
+pub struct AuditFacts<'a> {
+    /// The audited commits, oldest first.
+    pub commits: &'a [Oid],
+    /// The commit the report is for.
+    pub target: &'a str,
+    /// The files the audit changed.
+    pub changes: &'a [ChangedFile],
+    /// What each configured check was to look at.
+    pub planned: &'a BTreeMap<String, Option<Vec<String>>>,
+    /// The checks' runs.
+    pub runs: &'a [CheckRun],
+    /// Line coverage, when measured.
+    pub coverage: Option<f64>,
+    /// Test stage time, when tests ran.
+    pub test_ms: Option<u64>,
+    /// The audit's day, `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// Records the audit in the ledger (locked until the returned guard is saved and dropped):
+/// claims and metric issues join the issues, which get their stable IDs and life.
+pub fn record(
+    repo: &Repo,
+    layout: &Layout,
+    settings: &Settings,
+    issues: &mut Vec<Issue>,
+    facts: &AuditFacts<'_>,
+) -> Result<(Locked, Applied), LedgerError> {
+    let mut locked = crate::ledger::lock(layout)?;
+    if let Some(message) = &locked.recovered {
+        tracing::warn!("{message}");
+    }
+    let claims = fix_claims(repo, facts.commits);
+    let extra = ineffective_claims(&locked.ledger, issues, &claims, facts.target);
+    issues.extend(extra);
+    issues.extend(super::metrics::issues(
+        &locked.ledger,
+        facts.coverage,
+        facts.test_ms,
+        &settings.metrics,
+        facts.target,
+    ));
+    let examined = examined(
+        settings.secrets.enabled,
+        facts.changes,
+        facts.planned,
+        facts.runs,
+        facts.coverage.is_some(),
+        facts.test_ms.is_some(),
+    );
+    let applied = crate::ledger::apply(
+        &mut locked.ledger,
+        issues,
+        &examined,
+        facts.target,
+        u32::try_from(facts.commits.len()).unwrap_or(u32::MAX),
+        &claims,
+        settings.policy.escalate_after_commits,
+    );
+    // Escalation may have raised severities: rank again.
+    issues.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.id.cmp(&b.id))
+    });
+    let failed =
+        crate::policy::status(issues, settings.policy.fail_on) == crate::policy::Status::Fail;
+    count_day(
+        &mut locked.ledger,
+        &facts.day,
+        failed,
+        &applied,
+        facts.coverage,
+    );
+    super::metrics::record(
+        &mut locked.ledger,
+        facts.target,
+        facts.test_ms,
+        facts.coverage,
+    );
+    Ok((locked, applied))
 }
 
 /// Counts the audit in its day.

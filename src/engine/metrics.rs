@@ -12,7 +12,12 @@ const KEEP: usize = 50;
 const WINDOW: usize = 5;
 const MIN_SAMPLES: usize = 3;
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one constructor for three similar issues"
+)]
 fn issue(
+    check: &str,
     rule: &str,
     issue_type: IssueType,
     severity: Severity,
@@ -25,7 +30,7 @@ fn issue(
         id: String::new(),
         life: None,
         finding: Finding {
-            check: "metrics".into(),
+            check: check.into(),
             rule: rule.into(),
             issue_type,
             severity,
@@ -57,6 +62,7 @@ pub fn issues(
     if let (Some(c), Some(min)) = (coverage, settings.coverage_min) {
         if c < min {
             out.push(issue(
+                "coverage",
                 "coverage-min",
                 IssueType::Coverage,
                 Severity::Medium,
@@ -71,6 +77,7 @@ pub fn issues(
     if let (Some(c), Some(p)) = (coverage, previous) {
         if p - c > settings.coverage_drop_max {
             out.push(issue(
+                "coverage",
                 "coverage-drop",
                 IssueType::Coverage,
                 Severity::Medium,
@@ -103,6 +110,7 @@ pub fn issues(
             let ratio = now as f64 / median as f64;
             if ratio > settings.perf_regression_ratio {
                 out.push(issue(
+                    "performance",
                     "test-duration",
                     IssueType::PerformanceRegression,
                     Severity::High,

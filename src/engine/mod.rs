@@ -259,59 +259,27 @@ pub async fn audit(
 
     // The ledger: stable IDs, each issue's life, what this audit resolved and escalated.
     let target_hex = target.target.to_string();
-    let mut record = None;
-    if options.write && !options.uncommitted {
-        let mut locked = crate::ledger::lock(layout)?;
-        if let Some(message) = &locked.recovered {
-            tracing::warn!("{message}");
-        }
-        let claims = ledger_stage::fix_claims(repo, &target.commits);
-        let mut extra =
-            ledger_stage::ineffective_claims(&locked.ledger, &issues, &claims, &target_hex);
-        extra.extend(metrics::issues(
-            &locked.ledger,
+    let record = if options.write && !options.uncommitted {
+        let facts = ledger_stage::AuditFacts {
+            commits: &target.commits,
+            target: &target_hex,
+            changes: &changes,
+            planned: &planned_files,
+            runs: &checks,
             coverage,
             test_ms,
-            &settings.metrics,
-            &target_hex,
-        ));
-        for mut i in extra {
-            i.finding.fingerprint = if i.finding.fingerprint.is_empty() {
-                policy::fingerprint(&i.finding, None)
-            } else {
-                i.finding.fingerprint.clone()
-            };
-            issues.push(i);
-        }
-        let examined =
-            ledger_stage::examined(settings.secrets.enabled, &changes, &planned_files, &checks);
-        let applied = crate::ledger::apply(
-            &mut locked.ledger,
+            day: timestamp.format("%Y-%m-%d").to_string(),
+        };
+        Some(ledger_stage::record(
+            repo,
+            layout,
+            settings,
             &mut issues,
-            &examined,
-            &target_hex,
-            u32::try_from(target.commits.len()).unwrap_or(u32::MAX),
-            &claims,
-            settings.policy.escalate_after_commits,
-        );
-        // Escalation may have raised severities: rank again.
-        issues.sort_by(|a, b| {
-            b.finding
-                .severity
-                .cmp(&a.finding.severity)
-                .then(a.id.cmp(&b.id))
-        });
-        let failed = policy::status(&issues, settings.policy.fail_on) == policy::Status::Fail;
-        ledger_stage::count_day(
-            &mut locked.ledger,
-            &timestamp.format("%Y-%m-%d").to_string(),
-            failed,
-            &applied,
-            coverage,
-        );
-        metrics::record(&mut locked.ledger, &target_hex, test_ms, coverage);
-        record = Some((locked, applied));
-    }
+            &facts,
+        )?)
+    } else {
+        None
+    };
     let (resolved, escalated, acknowledged) = match &record {
         Some((locked, applied)) => (
             applied.resolved.clone(),

@@ -428,8 +428,9 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
     let inbox: Vec<_> = repo.files_under("tasks/supervisor_feedback");
     let feedback = inbox
         .iter()
+        .filter(|p| p.to_string_lossy().contains("_CRITICAL_"))
         .map(|p| std::fs::read_to_string(p).expect("read"))
-        .find(|t| t.contains("CRITICAL"))
+        .next()
         .expect("a CRITICAL feedback file");
     assert!(feedback.contains("(uncommitted)"), "{feedback}");
     assert!(feedback.contains("Uncommitted changes"), "{feedback}");
