@@ -116,6 +116,26 @@ pub enum IssueType {
     Coverage,
     /// The test stage got much slower.
     PerformanceRegression,
+    /// A skip, ignore or focus marker added to a test.
+    TestDisabled,
+    /// Tests deleted without replacement.
+    TestDeleted,
+    /// A test's assertions dropped or replaced by a constant truth.
+    AssertionRemoved,
+    /// The auditor's own configuration, inbox or state, the CI or the test runner changed.
+    SupervisionTampering,
+    /// Merge conflict markers committed.
+    ConflictMarker,
+    /// A stub where code should be.
+    StubCode,
+    /// A credentials file or key added.
+    SensitiveFile,
+    /// A very large or binary file added.
+    LargeFile,
+    /// Debug output left in library code.
+    DebugLeftover,
+    /// A finding a pre-existing `auditor:allow` pragma suppressed.
+    GuardSuppressed,
 }
 
 impl IssueType {
@@ -134,6 +154,16 @@ impl IssueType {
             IssueType::IneffectiveFix => "INEFFECTIVE_FIX",
             IssueType::Coverage => "COVERAGE",
             IssueType::PerformanceRegression => "PERFORMANCE_REGRESSION",
+            IssueType::TestDisabled => "TEST_DISABLED",
+            IssueType::TestDeleted => "TEST_DELETED",
+            IssueType::AssertionRemoved => "ASSERTION_REMOVED",
+            IssueType::SupervisionTampering => "SUPERVISION_TAMPERING",
+            IssueType::ConflictMarker => "CONFLICT_MARKER",
+            IssueType::StubCode => "STUB_CODE",
+            IssueType::SensitiveFile => "SENSITIVE_FILE",
+            IssueType::LargeFile => "LARGE_FILE",
+            IssueType::DebugLeftover => "DEBUG_LEFTOVER",
+            IssueType::GuardSuppressed => "GUARD_SUPPRESSED",
         }
     }
 
@@ -149,12 +179,25 @@ impl IssueType {
             IssueType::IneffectiveFix => "FIX",
             IssueType::Coverage => "COV",
             IssueType::PerformanceRegression => "PERF",
+            IssueType::TestDisabled
+            | IssueType::TestDeleted
+            | IssueType::AssertionRemoved
+            | IssueType::SupervisionTampering
+            | IssueType::ConflictMarker
+            | IssueType::StubCode
+            | IssueType::SensitiveFile
+            | IssueType::LargeFile
+            | IssueType::DebugLeftover
+            | IssueType::GuardSuppressed => "GRD",
         }
     }
 
     /// Whether findings of this type count towards the security score.
     pub fn is_security(self) -> bool {
-        matches!(self, IssueType::SecretExposure)
+        matches!(
+            self,
+            IssueType::SecretExposure | IssueType::SensitiveFile | IssueType::SupervisionTampering
+        )
     }
 }
 

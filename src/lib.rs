@@ -14,6 +14,7 @@ pub mod error;
 pub mod eventlog;
 pub mod finding;
 pub mod git;
+pub mod guards;
 pub mod inbox;
 pub mod ledger;
 pub mod parsers;

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::common::{open_repo, print, user_path};
 use crate::cli::ScanArgs;
 use crate::config::SecretsSettings;
-use crate::engine::{ScanStats, scan_commits};
+use crate::engine::{ScanStats, guard_commits, scan_commits};
 use crate::error::{Error, ExitCode};
 use crate::finding::Finding;
 use crate::git::{HistoryIndex, Repo, index_history, index_tree, read_blobs};
@@ -40,13 +40,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     } else {
         let spec = args.rev.clone().unwrap_or_else(|| "HEAD".into());
         let target = repo.target(&spec)?;
-        let f = scan_commits(
+        let mut f = scan_commits(
             &repo,
             &target.commits,
             &scanner,
             &settings.secrets,
             &mut stats,
         )?;
+        f.extend(guard_commits(&repo, &target.commits, &settings.guards)?);
         (spec, target.commits.len(), f)
     };
     let issues = policy::assign_ids(findings);

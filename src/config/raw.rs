@@ -35,6 +35,24 @@ pub struct RawConfig {
     pub hooks: Option<RawHooks>,
     /// Coverage and performance metrics.
     pub metrics: Option<RawMetrics>,
+    /// The built-in guards against agent shortcuts.
+    pub guards: Option<RawGuards>,
+}
+
+/// The `[guards]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuards {
+    /// Run the guards.
+    pub enabled: Option<bool>,
+    /// Rule IDs switched off (`DEBUG_LEFTOVER`).
+    pub disabled: Option<Vec<toml::Spanned<String>>>,
+    /// Rule IDs re-ranked (`{ STUB_CODE = "HIGH" }`).
+    pub severity: Option<BTreeMap<toml::Spanned<String>, SeverityValue>>,
+    /// LARGE_FILE above this size.
+    pub large_file: Option<SizeValue>,
+    /// Folders where large and binary files are expected.
+    pub asset_folders: Option<Vec<String>>,
 }
 
 /// The `[hooks]` table: commands run to reach the agent or a person.
@@ -316,6 +334,10 @@ impl RawConfig {
         if let Some(t) = &top.metrics {
             let b = self.metrics.get_or_insert_with(Default::default);
             overlay!(b, t; coverage, coverage_min, coverage_drop_max, perf_regression_ratio);
+        }
+        if let Some(t) = &top.guards {
+            let b = self.guards.get_or_insert_with(Default::default);
+            overlay!(b, t; enabled, disabled, severity, large_file, asset_folders);
         }
         if let Some(t) = &top.events {
             let b = self.events.get_or_insert_with(Default::default);

@@ -221,6 +221,8 @@ pub struct Settings {
     pub hooks: HookSettings,
     /// Metrics.
     pub metrics: MetricSettings,
+    /// The guards (their supervision paths and test runners are filled in from the rest).
+    pub guards: crate::guards::GuardSettings,
     /// The config files that were read, lowest layer first.
     pub sources: Vec<PathBuf>,
 }
@@ -239,6 +241,28 @@ fn parse_layer(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
                     text,
                     r.span().start,
                     format!("invalid regex in secrets.allow_regexes: {e}"),
+                ));
+            }
+        }
+    }
+    if let Some(g) = &raw.guards {
+        let keys = g
+            .disabled
+            .iter()
+            .flatten()
+            .chain(g.severity.iter().flat_map(|m| m.keys()));
+        for id in keys {
+            if crate::guards::Rule::parse(id.get_ref()).is_none() {
+                let known: Vec<&str> = crate::guards::Rule::ALL.iter().map(|r| r.id()).collect();
+                return Err(ConfigError::at(
+                    path.to_path_buf(),
+                    text,
+                    id.span().start,
+                    format!(
+                        "unknown guard `{}` (known: {})",
+                        id.get_ref(),
+                        known.join(", ")
+                    ),
                 ));
             }
         }
@@ -521,6 +545,55 @@ fn resolve(
             "metrics.perf_regression_ratio must be above 1.0".into(),
         ));
     }
+    let g = raw.guards.unwrap_or_default();
+    let mut supervision_paths = vec![
+        CONFIG_FILE_NAME.to_string(),
+        paths.reports.clone(),
+        paths.inbox.clone(),
+        paths.state.clone(),
+    ];
+    supervision_paths.dedup();
+    let guards = crate::guards::GuardSettings {
+        enabled: g.enabled.unwrap_or(true),
+        disabled: g
+            .disabled
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| crate::guards::Rule::parse(id.get_ref()))
+            .collect(),
+        severity: g
+            .severity
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(id, sev)| crate::guards::Rule::parse(id.get_ref()).map(|r| (r, sev.0)))
+            .collect(),
+        large_file: g.large_file.map_or(5 << 20, |v| v.0),
+        asset_folders: g.asset_folders.unwrap_or_else(|| {
+            [
+                "assets",
+                "static",
+                "public",
+                "images",
+                "img",
+                "fonts",
+                "media",
+                "resources",
+            ]
+            .map(String::from)
+            .to_vec()
+        }),
+        supervision_paths,
+        // A test check's command that names a script in the repository: its runner.
+        test_runners: checks
+            .iter()
+            .filter(|c: &&CheckSpec| c.stage == Stage::Test)
+            .flat_map(|c| c.command.iter())
+            .filter(|a| {
+                a.contains('/') && !a.starts_with('-') && !a.contains('{') && !a.starts_with('/')
+            })
+            .map(|a| a.trim_start_matches("./").to_string())
+            .collect(),
+    };
     Ok(Settings {
         checks,
         checks_detected,
@@ -533,6 +606,7 @@ fn resolve(
         events,
         hooks,
         metrics,
+        guards,
         sources,
     })
 }

@@ -94,12 +94,12 @@ pub fn examined(
     measured_tests: bool,
 ) -> Examined {
     let mut by_check: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
+    // The built-in scanners look at every file the audited commits changed.
+    let changed: BTreeSet<String> = changes.iter().map(|c| c.path.clone()).collect();
     if secrets_enabled {
-        by_check.insert(
-            "secrets".into(),
-            Some(changes.iter().map(|c| c.path.clone()).collect()),
-        );
+        by_check.insert("secrets".into(), Some(changed.clone()));
     }
+    by_check.insert("guards".into(), Some(changed));
     for run in runs {
         // Only a run that finished gives a trustworthy absence.
         if !matches!(run.outcome, CheckOutcome::Passed | CheckOutcome::Failed) {

@@ -3,12 +3,14 @@
 //!
 //! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
 
+mod guards_stage;
 mod ledger_stage;
 mod metrics;
 mod model;
 mod secrets_stage;
 mod workspace;
 
+pub use guards_stage::guard_commits;
 pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
     no_progress,
@@ -94,6 +96,14 @@ pub async fn audit(
             &mut scan,
         )?;
         checks.push(builtin_run("secrets", &found, t.elapsed(), scan.blobs));
+        findings.extend(found);
+    }
+
+    // The guards against shortcuts: every commit of the batch, one by one.
+    if settings.guards.enabled {
+        let t = Instant::now();
+        let found = guard_commits(repo, &target.commits, &settings.guards)?;
+        checks.push(builtin_run("guards", &found, t.elapsed(), changes.len()));
         findings.extend(found);
     }
 

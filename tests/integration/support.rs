@@ -32,6 +32,10 @@ impl TestRepo {
             tick: std::cell::Cell::new(0),
         };
         repo.git(&["init", "-q", "-b", "main"]);
+        // The tests' auditor.toml is the operator's, not a commit's: committing it would be
+        // SUPERVISION_TAMPERING (a guard tested on its own).
+        std::fs::write(repo.path().join(".git/info/exclude"), "/auditor.toml\n")
+            .expect("exclude");
         repo
     }
 

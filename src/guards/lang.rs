@@ -1,0 +1,254 @@
+//! Just enough language knowledge for the guards: which language a file is, whether it is a
+//! test file, and the code part of each line (string contents and comments blanked), so that
+//! a marker inside a string or a comment never counts.
+
+/// The languages the guards know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// `.rs`
+    Rust,
+    /// `.py`
+    Python,
+    /// `.js`, `.jsx`, `.ts`, `.tsx`, `.mjs`, `.cjs`
+    Js,
+    /// `.go`
+    Go,
+    /// `.java`, `.kt`, `.kts`
+    Java,
+    /// Anything else.
+    Other,
+}
+
+/// The language of a path, from its extension.
+pub fn lang_of(path: &str) -> Lang {
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    match ext {
+        "rs" => Lang::Rust,
+        "py" | "pyi" => Lang::Python,
+        "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" => Lang::Js,
+        "go" => Lang::Go,
+        "java" | "kt" | "kts" => Lang::Java,
+        _ => Lang::Other,
+    }
+}
+
+/// Whether a path is test code by the usual conventions of its language.
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let in_test_dir = lower.split('/').rev().skip(1).any(|d| {
+        matches!(
+            d,
+            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing"
+        )
+    });
+    in_test_dir
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name.ends_with("_test.go")
+        || name.ends_with("_tests.rs")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || (name.ends_with("test.java")
+            || name.ends_with("tests.java")
+            || name.ends_with("test.kt"))
+}
+
+/// Carries block comments and multi-line strings from one line to the next.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LexState {
+    block_comment: bool,
+    /// Inside a Python triple-quoted string, with its quote character.
+    triple: Option<u8>,
+    /// Inside a JS template literal.
+    template: bool,
+}
+
+/// The code part of `line`: string contents and comments replaced by nothing (quotes kept),
+/// so `"it.skip("` in a string or `// xit(` in a comment leave no marker behind.
+pub fn code_part(line: &str, lang: Lang, state: &mut LexState) -> String {
+    if lang == Lang::Other {
+        return line.to_string();
+    }
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < b.len() {
+        if state.block_comment {
+            if b[i..].starts_with(b"*/") {
+                state.block_comment = false;
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if let Some(q) = state.triple {
+            if b[i..].starts_with(&[q, q, q]) {
+                state.triple = None;
+                out.push_str("\"\"\"");
+                i += 3;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if state.template {
+            if b[i] == b'\\' {
+                i += 2;
+            } else if b[i] == b'`' {
+                state.template = false;
+                out.push('`');
+                i += 1;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        let c = b[i];
+        let hash_comment = lang == Lang::Python && c == b'#';
+        let slash_comment = lang != Lang::Python && b[i..].starts_with(b"//");
+        if hash_comment || slash_comment {
+            break;
+        }
+        if lang != Lang::Python && b[i..].starts_with(b"/*") {
+            state.block_comment = true;
+            i += 2;
+            continue;
+        }
+        if lang == Lang::Python && (b[i..].starts_with(b"\"\"\"") || b[i..].starts_with(b"'''")) {
+            state.triple = Some(c);
+            out.push_str("\"\"\"");
+            i += 3;
+            continue;
+        }
+        if lang == Lang::Js && c == b'`' {
+            state.template = true;
+            out.push('`');
+            i += 1;
+            continue;
+        }
+        // A Rust lifetime or char literal `'a'` is not a string opener worth tracking past
+        // the line: single-line strings end at the line's end anyway.
+        let quote = c == b'"' || (c == b'\'' && lang != Lang::Rust);
+        if quote {
+            out.push(c as char);
+            i += 1;
+            while i < b.len() && b[i] != c {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            out.push(c as char);
+            i += 1;
+            continue;
+        }
+        // Copy one UTF-8 character whole.
+        let len = utf8_len(c);
+        out.push_str(&line[i..(i + len).min(line.len())]);
+        i += len;
+    }
+    out
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// Whether `token` occurs in `code` as a whole token (not inside a longer identifier).
+pub fn has_token(code: &str, token: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(at) = code[from..].find(token) {
+        let start = from + at;
+        let before_ok = code[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !ident(c) || token.starts_with(|t: char| !ident(t)));
+        let after = code[start + token.len()..].chars().next();
+        let after_ok = token.ends_with(|t: char| !ident(t)) || after.is_none_or(|c| !ident(c));
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + token.len().max(1);
+        if from >= code.len() {
+            break;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(lang: Lang, line: &str) -> String {
+        code_part(line, lang, &mut LexState::default())
+    }
+
+    #[test]
+    fn strings_and_comments_are_blanked() {
+        assert_eq!(
+            code(Lang::Js, r#"const s = "it.skip("; // xit("#),
+            r#"const s = ""; "#
+        );
+        assert_eq!(
+            code(Lang::Python, "x = 'pytest.skip(' # @pytest.mark.skip"),
+            "x = '' "
+        );
+        assert_eq!(
+            code(Lang::Rust, "let s = \"#[ignore]\"; /* todo!() */ f()"),
+            "let s = \"\";  f()"
+        );
+        let mut st = LexState::default();
+        assert_eq!(code_part("/* start", Lang::Go, &mut st), "");
+        assert_eq!(
+            code_part("t.Skip() */ t.Run()", Lang::Go, &mut st),
+            " t.Run()"
+        );
+        let mut st = LexState::default();
+        assert_eq!(
+            code_part("doc = \"\"\"", Lang::Python, &mut st),
+            "doc = \"\"\""
+        );
+        assert_eq!(code_part("pytest.skip(", Lang::Python, &mut st), "");
+        assert_eq!(
+            code_part("\"\"\"; pytest.skip(1)", Lang::Python, &mut st),
+            "\"\"\"; pytest.skip(1)"
+        );
+    }
+
+    #[test]
+    fn tokens_are_whole() {
+        assert!(has_token("  xit('a', () => {})", "xit("));
+        assert!(!has_token("process.exit(1)", "xit("));
+        assert!(has_token("fit('x')", "fit("));
+        assert!(!has_token("outfit('x')", "fit("));
+        assert!(has_token("#[ignore]", "#[ignore"));
+    }
+
+    #[test]
+    fn test_paths() {
+        for p in [
+            "tests/api.rs",
+            "src/foo_test.go",
+            "pkg/test_util.py",
+            "web/a.test.ts",
+            "src/test/java/FooTest.java",
+            "app/__tests__/x.js",
+        ] {
+            assert!(is_test_path(p), "{p}");
+        }
+        for p in [
+            "src/lib.rs",
+            "src/contest.py",
+            "latest/x.go",
+            "src/attestation.ts",
+        ] {
+            assert!(!is_test_path(p), "{p}");
+        }
+    }
+}

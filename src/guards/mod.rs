@@ -1,0 +1,689 @@
+//! Guards against agent shortcuts: built-in checks no linter has. Each compares what a commit
+//! changed (the facts of each file before and after, see `facts.rs`) and flags a shortcut: a
+//! disabled or deleted test, a weakened assertion, tampering with the supervision, a conflict
+//! marker, a stub, a credentials file, a large blob, a debug leftover.
+//!
+//! Pure: file versions in, findings out. The engine feeds it each audited commit; `scan`
+//! each scanned commit.
+
+mod facts;
+mod lang;
+mod rules;
+
+pub use facts::{Facts, Mark, facts};
+pub use lang::{Lang, is_test_path, lang_of};
+pub use rules::Rule;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::finding::{Finding, Location, Severity};
+
+/// Facts are read from files up to this size.
+const MAX_FACTS_BYTES: usize = 2 << 20;
+
+/// How a file changed in a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// New file.
+    Added,
+    /// Content changed.
+    Modified,
+    /// Removed.
+    Deleted,
+    /// Moved (possibly with edits).
+    Renamed,
+}
+
+/// One file a commit changed, with both versions.
+#[derive(Debug, Clone)]
+pub struct FileChange<'a> {
+    /// Path after the commit (before, for a deletion).
+    pub path: String,
+    /// Path before, when it was renamed.
+    pub old_path: Option<String>,
+    /// How it changed.
+    pub kind: ChangeKind,
+    /// Content before (none when added).
+    pub old: Option<&'a [u8]>,
+    /// Content after (none when deleted).
+    pub new: Option<&'a [u8]>,
+    /// Size after, in bytes.
+    pub new_size: u64,
+}
+
+/// `[guards]`, resolved.
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    /// Run the guards.
+    pub enabled: bool,
+    /// Rules switched off.
+    pub disabled: Vec<Rule>,
+    /// Rules re-ranked.
+    pub severity: BTreeMap<Rule, Severity>,
+    /// LARGE_FILE above this size.
+    pub large_file: u64,
+    /// Folders where large and binary files are expected.
+    pub asset_folders: Vec<String>,
+    /// The auditor's own files and folders (config, inbox, state, reports).
+    pub supervision_paths: Vec<String>,
+    /// Test runner scripts the configuration names.
+    pub test_runners: Vec<String>,
+}
+
+impl GuardSettings {
+    fn on(&self, rule: Rule) -> bool {
+        self.enabled && !self.disabled.contains(&rule)
+    }
+
+    fn severity(&self, rule: Rule) -> Severity {
+        self.severity
+            .get(&rule)
+            .copied()
+            .unwrap_or_else(|| rule.default_severity())
+    }
+}
+
+fn text(bytes: Option<&[u8]>) -> Option<std::borrow::Cow<'_, str>> {
+    let b = bytes?;
+    if b.len() > MAX_FACTS_BYTES || crate::secrets::is_binary(b) {
+        return None;
+    }
+    Some(String::from_utf8_lossy(b))
+}
+
+/// The marks of `new` that `old` does not have (by text, counting repeats).
+fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
+    let mut have: HashMap<&str, usize> = HashMap::new();
+    for m in old {
+        *have.entry(m.text.as_str()).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for m in new {
+        match have.get_mut(m.text.as_str()) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => out.push(m),
+        }
+    }
+    out
+}
+
+/// What the guards found in one commit.
+pub fn check_commit(
+    changes: &[FileChange<'_>],
+    settings: &GuardSettings,
+    commit: &str,
+) -> Vec<Finding> {
+    if !settings.enabled {
+        return Vec::new();
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    let mut new_pragmas: Vec<(String, u32, String)> = Vec::new();
+    let mut removed_tests: Vec<(String, Vec<String>, bool)> = Vec::new();
+    let mut added_tests: HashMap<String, usize> = HashMap::new();
+    let mut pragmas_by_file: HashMap<String, Vec<(Mark, String)>> = HashMap::new();
+
+    for c in changes {
+        let old_text = text(c.old);
+        let new_text = text(c.new);
+        let old_facts = old_text
+            .as_deref()
+            .map(|t| facts(c.old_path.as_deref().unwrap_or(&c.path), t))
+            .unwrap_or_default();
+        let new_facts = new_text
+            .as_deref()
+            .map(|t| facts(&c.path, t))
+            .unwrap_or_default();
+        let emit = |rule: Rule,
+                    line: Option<u32>,
+                    detail: String,
+                    snippet: Option<String>,
+                    out: &mut Vec<Finding>| {
+            out.push(rules::finding(
+                rule,
+                settings.severity(rule),
+                &c.path,
+                line,
+                detail,
+                snippet,
+                commit,
+            ));
+        };
+
+        rules::path_rules(c, settings, &old_text, &new_text, commit, &mut out);
+
+        if settings.on(Rule::TestDisabled) {
+            for m in added(&old_facts.skips, &new_facts.skips) {
+                emit(
+                    Rule::TestDisabled,
+                    Some(m.line),
+                    format!("`{}`", m.text),
+                    None,
+                    &mut out,
+                );
+            }
+        }
+        // Tests: what this file lost and gained (a move to another file is not a loss).
+        let mut before: HashMap<&str, usize> = HashMap::new();
+        for t in &old_facts.tests {
+            *before.entry(t.as_str()).or_default() += 1;
+        }
+        for t in &new_facts.tests {
+            match before.get_mut(t.as_str()) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => *added_tests.entry(t.clone()).or_default() += 1,
+            }
+        }
+        let lost: Vec<String> = before
+            .into_iter()
+            .flat_map(|(name, n)| std::iter::repeat_n(name.to_string(), n))
+            .collect();
+        if !lost.is_empty() {
+            removed_tests.push((c.path.clone(), lost, c.kind == ChangeKind::Deleted));
+        }
+        if settings.on(Rule::AssertionRemoved) && c.kind != ChangeKind::Deleted {
+            let same_tests = new_facts.tests.len() >= old_facts.tests.len();
+            if same_tests && new_facts.assertions < old_facts.assertions {
+                emit(
+                    Rule::AssertionRemoved,
+                    None,
+                    format!(
+                        "the file's assertions dropped from {} to {} while its tests stayed",
+                        old_facts.assertions, new_facts.assertions
+                    ),
+                    None,
+                    &mut out,
+                );
+            }
+            for m in added(&old_facts.constant_truths, &new_facts.constant_truths) {
+                emit(
+                    Rule::AssertionRemoved,
+                    Some(m.line),
+                    format!("`{}` asserts a constant truth", m.text),
+                    None,
+                    &mut out,
+                );
+            }
+        }
+        if settings.on(Rule::ConflictMarker) {
+            let real = new_facts
+                .conflicts
+                .iter()
+                .any(|m| m.text.starts_with("<<<<<<<") || m.text.starts_with(">>>>>>>"));
+            if real {
+                for m in added(&old_facts.conflicts, &new_facts.conflicts) {
+                    emit(
+                        Rule::ConflictMarker,
+                        Some(m.line),
+                        format!("`{}`", m.text),
+                        None,
+                        &mut out,
+                    );
+                }
+            }
+        }
+        if settings.on(Rule::StubCode) {
+            for m in added(&old_facts.stubs, &new_facts.stubs) {
+                emit(
+                    Rule::StubCode,
+                    Some(m.line),
+                    format!("`{}`", m.text),
+                    None,
+                    &mut out,
+                );
+            }
+        }
+        if settings.on(Rule::DebugLeftover) {
+            for m in added(&old_facts.debug, &new_facts.debug) {
+                emit(
+                    Rule::DebugLeftover,
+                    Some(m.line),
+                    format!("`{}`", m.text),
+                    None,
+                    &mut out,
+                );
+            }
+        }
+        let old_pragmas: Vec<Mark> = old_facts.pragmas.iter().map(|(m, _)| m.clone()).collect();
+        let new_marks: Vec<Mark> = new_facts.pragmas.iter().map(|(m, _)| m.clone()).collect();
+        for m in added(&old_pragmas, &new_marks) {
+            let rule = new_facts
+                .pragmas
+                .iter()
+                .find(|(p, _)| p.line == m.line)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            new_pragmas.push((c.path.clone(), m.line, rule));
+        }
+        pragmas_by_file.insert(c.path.clone(), new_facts.pragmas.clone());
+    }
+
+    if settings.on(Rule::TestDeleted) {
+        for (path, lost, deleted) in removed_tests {
+            let really_lost: Vec<String> = lost
+                .into_iter()
+                .filter(|name| match added_tests.get_mut(name) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                })
+                .collect();
+            if really_lost.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = really_lost
+                .iter()
+                .take(10)
+                .map(|n| format!("`{n}`"))
+                .collect();
+            let detail = format!(
+                "{} lost {} test{} ({}{}){}",
+                if deleted {
+                    "the deleted file"
+                } else {
+                    "the file"
+                },
+                really_lost.len(),
+                if really_lost.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if really_lost.len() > 10 { ", ..." } else { "" },
+                if deleted {
+                    ""
+                } else {
+                    " and no other file of the commit adds them back"
+                }
+            );
+            out.push(rules::finding(
+                Rule::TestDeleted,
+                settings.severity(Rule::TestDeleted),
+                &path,
+                None,
+                detail,
+                None,
+                commit,
+            ));
+        }
+    }
+
+    // Pragmas: an added one is tampering; an old one that silenced a finding is reported LOW.
+    let mut kept = Vec::with_capacity(out.len());
+    for f in out {
+        let silenced_by = f.file.as_ref().zip(f.line).and_then(|(file, line)| {
+            pragmas_by_file.get(file).and_then(|ps| {
+                ps.iter()
+                    .find(|(m, rule)| {
+                        (m.line == line || m.line + 1 == line) && rule.eq_ignore_ascii_case(&f.rule)
+                    })
+                    .map(|(m, _)| m.line)
+            })
+        });
+        match silenced_by {
+            Some(pragma_line) => {
+                let is_new = new_pragmas
+                    .iter()
+                    .any(|(p, l, _)| Some(p) == f.file.as_ref() && *l == pragma_line);
+                if !is_new {
+                    kept.push(rules::suppressed(&f, pragma_line, commit));
+                }
+            }
+            None => kept.push(f),
+        }
+    }
+    if settings.on(Rule::SupervisionTampering) {
+        for (path, line, rule) in new_pragmas {
+            kept.push(rules::finding(
+                Rule::SupervisionTampering,
+                Severity::Critical,
+                &path,
+                Some(line),
+                format!("the commit adds an `auditor:allow({rule})` pragma, which silences the supervisor"),
+                None,
+                commit,
+            ));
+        }
+    }
+    for f in &mut kept {
+        f.location = Location::Introduced;
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> GuardSettings {
+        GuardSettings {
+            enabled: true,
+            disabled: Vec::new(),
+            severity: BTreeMap::new(),
+            large_file: 5_000_000,
+            asset_folders: vec!["assets".into()],
+            supervision_paths: vec!["auditor.toml".into(), "tasks/supervisor_feedback".into()],
+            test_runners: vec!["tests/run_tests.sh".into()],
+        }
+    }
+
+    fn modified<'a>(path: &str, old: &'a str, new: &'a str) -> FileChange<'a> {
+        FileChange {
+            path: path.into(),
+            old_path: None,
+            kind: ChangeKind::Modified,
+            old: Some(old.as_bytes()),
+            new: Some(new.as_bytes()),
+            new_size: new.len() as u64,
+        }
+    }
+
+    fn added_file<'a>(path: &str, new: &'a [u8]) -> FileChange<'a> {
+        FileChange {
+            path: path.into(),
+            old_path: None,
+            kind: ChangeKind::Added,
+            old: None,
+            new: Some(new),
+            new_size: new.len() as u64,
+        }
+    }
+
+    fn rules(findings: &[Finding]) -> Vec<&str> {
+        findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    fn run(changes: &[FileChange<'_>]) -> Vec<Finding> {
+        check_commit(changes, &settings(), "c0ffee")
+    }
+
+    #[test]
+    fn test_disabled_fires_on_added_markers_only() {
+        // Positives, one per language.
+        let cases = [
+            (
+                "src/lib.rs",
+                "#[cfg(test)]\nmod t {\n#[test]\nfn a() {}\n}\n",
+                "#[cfg(test)]\nmod t {\n#[test]\n#[ignore]\nfn a() {}\n}\n",
+            ),
+            (
+                "tests/test_a.py",
+                "def test_a():\n    assert f()\n",
+                "@pytest.mark.skip\ndef test_a():\n    assert f()\n",
+            ),
+            (
+                "tests/test_a.py",
+                "def test_a():\n    assert f()\n",
+                "@pytest.mark.xfail\ndef test_a():\n    assert f()\n",
+            ),
+            (
+                "web/a.test.ts",
+                "it('a', () => {})\n",
+                "it.skip('a', () => {})\n",
+            ),
+            (
+                "web/a.test.ts",
+                "describe('s', () => {})\n",
+                "describe.only('s', () => {})\n",
+            ),
+            (
+                "pkg/a_test.go",
+                "func TestA(t *testing.T) {\n}\n",
+                "func TestA(t *testing.T) {\n\tt.Skip(\"x\")\n}\n",
+            ),
+            (
+                "src/test/java/ATest.java",
+                "@Test\nvoid a() {}\n",
+                "@Disabled\n@Test\nvoid a() {}\n",
+            ),
+        ];
+        for (path, old, new) in cases {
+            let f = run(&[modified(path, old, new)]);
+            assert_eq!(rules(&f), ["TEST_DISABLED"], "{path}: {new}");
+            assert_eq!(f[0].severity, Severity::High);
+        }
+        // Negatives: already there, in a string, in a comment, a look-alike.
+        let negatives = [
+            (
+                "src/lib.rs",
+                "#[test]\n#[ignore]\nfn a() {}\n",
+                "#[test]\n#[ignore]\nfn a() { let x = 1; }\n",
+            ),
+            (
+                "web/a.test.ts",
+                "it('a', () => {})\n",
+                "it('a', () => { const s = \"it.skip(\" })\n",
+            ),
+            (
+                "tests/test_a.py",
+                "def test_a():\n    pass\n",
+                "def test_a():\n    # pytest.skip( later\n    pass\n",
+            ),
+            (
+                "web/a.test.js",
+                "it('a', () => {})\n",
+                "it('a', () => { process.exit(0) })\n",
+            ),
+        ];
+        for (path, old, new) in negatives {
+            assert!(run(&[modified(path, old, new)]).is_empty(), "{path}: {new}");
+        }
+    }
+
+    #[test]
+    fn test_deleted_counts_what_is_lost_not_what_moved() {
+        let old = "def test_a():\n    assert 1\n\ndef test_b():\n    assert 2\n";
+        let deleted = FileChange {
+            path: "tests/test_x.py".into(),
+            old_path: None,
+            kind: ChangeKind::Deleted,
+            old: Some(old.as_bytes()),
+            new: None,
+            new_size: 0,
+        };
+        let f = run(std::slice::from_ref(&deleted));
+        assert_eq!(rules(&f), ["TEST_DELETED"]);
+        assert!(
+            f[0].description.contains("lost 2 tests"),
+            "{}",
+            f[0].description
+        );
+        // Moved to another file in the same commit: nothing lost.
+        let moved = added_file("tests/test_y.py", old.as_bytes());
+        assert!(run(&[deleted.clone(), moved]).is_empty());
+        // A renamed file is not a deleted one.
+        let renamed = FileChange {
+            path: "tests/test_z.py".into(),
+            old_path: Some("tests/test_x.py".into()),
+            kind: ChangeKind::Renamed,
+            old: Some(old.as_bytes()),
+            new: Some(old.as_bytes()),
+            new_size: old.len() as u64,
+        };
+        assert!(run(&[renamed]).is_empty());
+        // One test function removed from a Rust test module.
+        let f = run(&[modified(
+            "tests/api.rs",
+            "#[test]\nfn a() {}\n#[test]\nfn b() {}\n",
+            "#[test]\nfn a() {}\n",
+        )]);
+        assert_eq!(rules(&f), ["TEST_DELETED"]);
+        assert!(f[0].description.contains("`b`"));
+    }
+
+    #[test]
+    fn assertions_weakened() {
+        let f = run(&[modified(
+            "tests/test_a.py",
+            "def test_a():\n    assert f() == 2\n",
+            "def test_a():\n    assert True\n",
+        )]);
+        assert!(rules(&f).contains(&"ASSERTION_REMOVED"), "{f:?}");
+        let f = run(&[modified(
+            "web/a.test.js",
+            "it('a', () => { expect(f()).toBe(2) })\n",
+            "it('a', () => { expect(true).toBe(true) })\n",
+        )]);
+        assert!(rules(&f).contains(&"ASSERTION_REMOVED"));
+        let f = run(&[modified(
+            "tests/t.rs",
+            "#[test]\nfn a() {\n assert_eq!(f(), 1);\n assert!(g());\n}\n",
+            "#[test]\nfn a() {\n assert_eq!(f(), 1);\n}\n",
+        )]);
+        assert_eq!(rules(&f), ["ASSERTION_REMOVED"]);
+        // More assertions is fine.
+        assert!(
+            run(&[modified(
+                "tests/t.rs",
+                "#[test]\nfn a() {\n assert!(g());\n}\n",
+                "#[test]\nfn a() {\n assert!(g());\n assert!(h());\n}\n"
+            )])
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn content_rules() {
+        let f = run(&[modified(
+            "src/a.rs",
+            "fn a() {}\n",
+            "<<<<<<< HEAD\nfn a() {}\n=======\nfn b() {}\n>>>>>>> x\n",
+        )]);
+        assert_eq!(rules(&f), ["CONFLICT_MARKER"; 3]);
+        // A Markdown setext heading is no conflict.
+        assert!(run(&[modified("README.md", "x\n", "Title\n=======\n")]).is_empty());
+        let f = run(&[modified(
+            "src/a.rs",
+            "fn a() -> u32 { 1 }\n",
+            "fn a() -> u32 { todo!() }\n",
+        )]);
+        assert_eq!(rules(&f), ["STUB_CODE"]);
+        // Stubs in tests are not flagged.
+        assert!(
+            run(&[modified(
+                "tests/a.rs",
+                "fn a() {}\n",
+                "fn a() { todo!() }\n"
+            )])
+            .is_empty()
+        );
+        let f = run(&[modified(
+            "src/util.rs",
+            "fn a() {}\n",
+            "fn a() { dbg!(1); }\n",
+        )]);
+        assert_eq!(rules(&f), ["DEBUG_LEFTOVER"]);
+        assert_eq!(f[0].severity, Severity::Low);
+    }
+
+    #[test]
+    fn file_rules() {
+        for path in [
+            ".env",
+            "config/id_rsa",
+            "certs/server.pem",
+            "secrets/credentials.json",
+            "infra/terraform.tfstate",
+        ] {
+            assert_eq!(
+                rules(&run(&[added_file(path, b"x")])),
+                ["SENSITIVE_FILE"],
+                "{path}"
+            );
+        }
+        for path in [".env.example", "docs/id_rsa.pub", "src/pem.rs"] {
+            assert!(run(&[added_file(path, b"x")]).is_empty(), "{path}");
+        }
+        assert_eq!(
+            rules(&run(&[added_file(
+                ".npmrc",
+                b"//registry.npmjs.org/:_authToken=abc\n"
+            )])),
+            ["SENSITIVE_FILE"]
+        );
+        assert!(run(&[added_file(".npmrc", b"save-exact=true\n")]).is_empty());
+        let big = vec![b'a'; 6_000_000];
+        assert_eq!(
+            rules(&run(&[added_file("data/dump.csv", &big)])),
+            ["LARGE_FILE"]
+        );
+        assert!(run(&[added_file("assets/video.csv", &big)]).is_empty());
+        assert_eq!(
+            rules(&run(&[added_file("bin/tool", b"\x7fELF\0\0\x01")])),
+            ["LARGE_FILE"]
+        );
+    }
+
+    #[test]
+    fn supervision_tampering() {
+        let f = run(&[modified(
+            "auditor.toml",
+            "[policy]\nfail_on = \"HIGH\"\n",
+            "[policy]\nfail_on = \"CRITICAL\"\n",
+        )]);
+        assert_eq!(rules(&f), ["SUPERVISION_TAMPERING"]);
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert!(
+            f[0].snippet
+                .as_deref()
+                .is_some_and(|s| s.contains("+fail_on = \"CRITICAL\""))
+        );
+        let f = run(&[modified(
+            ".github/workflows/ci.yml",
+            "run: make test\n",
+            "run: true\n",
+        )]);
+        assert_eq!(f[0].severity, Severity::High);
+        let f = run(&[modified("tests/run_tests.sh", "cargo test\n", "exit 0\n")]);
+        assert_eq!(rules(&f), ["SUPERVISION_TAMPERING"]);
+        let f = run(&[modified(
+            "pyproject.toml",
+            "[tool.coverage.report]\nfail_under = 90\n",
+            "[tool.coverage.report]\nfail_under = 50\n",
+        )]);
+        assert_eq!(rules(&f), ["SUPERVISION_TAMPERING"]);
+        assert!(f[0].description.contains("from 90 to 50"));
+        // Raising a threshold is fine.
+        assert!(
+            run(&[modified(
+                "pyproject.toml",
+                "fail_under = 50\n",
+                "fail_under = 90\n"
+            )])
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn pragmas_suppress_but_are_reported() {
+        // Added with the shortcut: tampering, and the shortcut is silenced.
+        let f = run(&[modified(
+            "src/util.rs",
+            "fn a() {}\n",
+            "// auditor:allow(DEBUG_LEFTOVER) needed\nfn a() { dbg!(1); }\n",
+        )]);
+        assert_eq!(rules(&f), ["SUPERVISION_TAMPERING"]);
+        // A pragma that was already there: the finding it silences is reported LOW.
+        let f = run(&[modified(
+            "src/util.rs",
+            "// auditor:allow(STUB_CODE) generated\nfn a() {}\n",
+            "// auditor:allow(STUB_CODE) generated\nfn a() { todo!() }\n",
+        )]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].issue_type, crate::finding::IssueType::GuardSuppressed);
+        assert_eq!(f[0].severity, Severity::Low);
+    }
+
+    #[test]
+    fn rules_can_be_switched_off_and_re_ranked() {
+        let mut s = settings();
+        s.disabled.push(Rule::DebugLeftover);
+        s.severity.insert(Rule::StubCode, Severity::High);
+        let changes = [modified(
+            "src/util.rs",
+            "fn a() {}\n",
+            "fn a() { dbg!(todo!()); }\n",
+        )];
+        let f = check_commit(&changes, &s, "c");
+        assert_eq!(rules(&f), ["STUB_CODE"]);
+        assert_eq!(f[0].severity, Severity::High);
+    }
+}

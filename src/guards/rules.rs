@@ -1,0 +1,436 @@
+//! The guards' rules: IDs, default severities, what each means and how to fix it; and the
+//! rules decided from a file's path and size rather than its content.
+
+use std::borrow::Cow;
+
+use super::{ChangeKind, FileChange, GuardSettings};
+use crate::finding::{Finding, IssueType, Location, Severity};
+
+/// A guard's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A skip, ignore or focus marker added to a test.
+    TestDisabled,
+    /// Tests deleted without replacement.
+    TestDeleted,
+    /// Assertions dropped, or replaced by a constant truth.
+    AssertionRemoved,
+    /// The supervision, the CI or the test runner changed.
+    SupervisionTampering,
+    /// Merge conflict markers.
+    ConflictMarker,
+    /// Stubs where code should be.
+    StubCode,
+    /// Credentials files.
+    SensitiveFile,
+    /// Large or binary blobs.
+    LargeFile,
+    /// Debug output in library code.
+    DebugLeftover,
+}
+
+impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 9] = [
+        Rule::TestDisabled,
+        Rule::TestDeleted,
+        Rule::AssertionRemoved,
+        Rule::SupervisionTampering,
+        Rule::ConflictMarker,
+        Rule::StubCode,
+        Rule::SensitiveFile,
+        Rule::LargeFile,
+        Rule::DebugLeftover,
+    ];
+
+    /// The rule ID (also the issue type).
+    pub fn id(self) -> &'static str {
+        self.issue_type().as_str()
+    }
+
+    /// Parses a rule ID.
+    pub fn parse(id: &str) -> Option<Rule> {
+        Rule::ALL
+            .into_iter()
+            .find(|r| r.id().eq_ignore_ascii_case(id))
+    }
+
+    /// The issue type its findings have.
+    pub fn issue_type(self) -> IssueType {
+        match self {
+            Rule::TestDisabled => IssueType::TestDisabled,
+            Rule::TestDeleted => IssueType::TestDeleted,
+            Rule::AssertionRemoved => IssueType::AssertionRemoved,
+            Rule::SupervisionTampering => IssueType::SupervisionTampering,
+            Rule::ConflictMarker => IssueType::ConflictMarker,
+            Rule::StubCode => IssueType::StubCode,
+            Rule::SensitiveFile => IssueType::SensitiveFile,
+            Rule::LargeFile => IssueType::LargeFile,
+            Rule::DebugLeftover => IssueType::DebugLeftover,
+        }
+    }
+
+    /// Its severity unless `[guards] severity` re-ranks it.
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Rule::SupervisionTampering | Rule::ConflictMarker | Rule::SensitiveFile => {
+                Severity::Critical
+            }
+            Rule::TestDisabled | Rule::TestDeleted => Severity::High,
+            Rule::AssertionRemoved | Rule::StubCode | Rule::LargeFile => Severity::Medium,
+            Rule::DebugLeftover => Severity::Low,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Rule::TestDisabled => "A test was disabled (skip, ignore or focus marker added)",
+            Rule::TestDeleted => "Tests were deleted",
+            Rule::AssertionRemoved => "A test's assertions were weakened",
+            Rule::SupervisionTampering => "The supervision was tampered with",
+            Rule::ConflictMarker => "Merge conflict markers were committed",
+            Rule::StubCode => "A stub stands where code should be",
+            Rule::SensitiveFile => "A credentials file was added",
+            Rule::LargeFile => "A large or binary file was added",
+            Rule::DebugLeftover => "Debug output was left in library code",
+        }
+    }
+
+    fn remediation(self) -> &'static str {
+        match self {
+            Rule::TestDisabled => {
+                "Remove the marker and make the test pass by fixing the code it tests. A skipped or focused test stops checking anything; if it truly cannot run here, say why in the commit and ask the operator to acknowledge it (`auditor inbox ack`)."
+            }
+            Rule::TestDeleted => {
+                "Restore the tests, or replace them with tests that check the same behaviour, in the same commit. Deleting a failing test hides the failure; it does not fix it."
+            }
+            Rule::AssertionRemoved => {
+                "Restore the assertions (or assert something at least as strong). A test that asserts a constant truth or fewer things passes without checking the behaviour."
+            }
+            Rule::SupervisionTampering => {
+                "Revert this change. The supervisor's configuration, inbox, state and the CI and test runner are not the agent's to edit; if a change there is really needed, leave it to the operator."
+            }
+            Rule::ConflictMarker => {
+                "Resolve the conflict: keep the right side, delete the `<<<<<<<`, `=======` and `>>>>>>>` lines, build and test, and commit the result."
+            }
+            Rule::StubCode => {
+                "Implement the function (or remove it if nothing needs it). A stub compiles and passes shallow tests but does nothing."
+            }
+            Rule::SensitiveFile => {
+                "Remove the file from the repository, add it to `.gitignore`, and rotate every credential it held: it stays in the history. Load secrets at run time instead."
+            }
+            Rule::LargeFile => {
+                "Keep large and binary artefacts out of the repository (build outputs, datasets, archives): generate them, download them, or use Git LFS for real assets."
+            }
+            Rule::DebugLeftover => {
+                "Remove the debug output, or use the project's logging at an appropriate level."
+            }
+        }
+    }
+}
+
+/// A finding of `rule` in `path`.
+pub fn finding(
+    rule: Rule,
+    severity: Severity,
+    path: &str,
+    line: Option<u32>,
+    detail: String,
+    snippet: Option<String>,
+    commit: &str,
+) -> Finding {
+    let mut f = Finding {
+        check: "guards".into(),
+        rule: rule.id().into(),
+        issue_type: rule.issue_type(),
+        severity,
+        file: Some(path.to_string()),
+        line,
+        column: None,
+        title: rule.title().into(),
+        description: format!("{}: {detail}.", rule.title()),
+        remediation: rule.remediation().into(),
+        snippet,
+        location: Location::Introduced,
+        commit: Some(commit.to_string()),
+        fingerprint: String::new(),
+        redacted: None,
+    };
+    f.fingerprint = crate::policy::fingerprint(&f, Some(&detail));
+    f
+}
+
+/// The LOW finding that reports a pre-existing pragma silencing `f`.
+pub fn suppressed(f: &Finding, pragma_line: u32, commit: &str) -> Finding {
+    let mut s = f.clone();
+    s.issue_type = IssueType::GuardSuppressed;
+    s.severity = Severity::Low;
+    s.rule = format!("allow:{}", f.rule);
+    s.title = format!("{} (suppressed by a pragma)", f.title);
+    s.description = format!(
+        "{} An `auditor:allow({})` pragma on line {pragma_line} silences it.",
+        f.description, f.rule
+    );
+    s.remediation =
+        "Check that the pragma's reason still holds; remove it when it does not.".into();
+    s.commit = Some(commit.to_string());
+    s
+}
+
+fn name_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn sensitive(path: &str, content: Option<&str>) -> Option<&'static str> {
+    let name = name_of(path).to_ascii_lowercase();
+    let example = ["example", "sample", "template", "dist"]
+        .iter()
+        .any(|x| name.contains(x));
+    if name == ".env" || (name.starts_with(".env.") && !example) {
+        return Some("an environment file with secrets");
+    }
+    if matches!(
+        name.as_str(),
+        "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519"
+    ) {
+        return Some("an SSH private key");
+    }
+    if [".pem", ".p12", ".pfx", ".jks", ".keystore"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
+        return Some("a key or certificate store");
+    }
+    if name == "credentials.json" || name == "service-account.json" {
+        return Some("a credentials file");
+    }
+    if name == "terraform.tfstate" || name.ends_with(".tfstate") {
+        return Some("a Terraform state file (it holds secrets in clear)");
+    }
+    if name == ".npmrc" && content.is_some_and(|c| c.contains("_authToken") || c.contains("_auth="))
+    {
+        return Some("an `.npmrc` with a registry token");
+    }
+    if name == ".pypirc" && content.is_some_and(|c| c.contains("password")) {
+        return Some("a `.pypirc` with a password");
+    }
+    None
+}
+
+const CI_PATHS: [&str; 6] = [
+    ".ci/",
+    ".github/workflows/",
+    ".gitlab-ci.yml",
+    ".circleci/",
+    "Jenkinsfile",
+    "azure-pipelines.yml",
+];
+
+/// Config files where thresholds and timeouts live, and the keys that hold them.
+const THRESHOLD_FILES: [&str; 9] = [
+    "pyproject.toml",
+    "setup.cfg",
+    "pytest.ini",
+    "tox.ini",
+    ".coveragerc",
+    "jest.config.js",
+    "jest.config.ts",
+    "package.json",
+    "codecov.yml",
+];
+const THRESHOLD_KEYS: [&str; 10] = [
+    "fail_under",
+    "fail-under",
+    "--cov-fail-under",
+    "coverageThreshold",
+    "branches",
+    "lines",
+    "functions",
+    "statements",
+    "timeout",
+    "target",
+];
+
+/// A number on a line after one of the threshold keys: (key, value).
+fn threshold(line: &str) -> Option<(&'static str, f64)> {
+    let key = THRESHOLD_KEYS.iter().find(|k| line.contains(*k))?;
+    let after = &line[line.find(key)? + key.len()..];
+    let digits: String = after
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits.parse().ok().map(|v| (*key, v))
+}
+
+/// The lines one version has and the other lacks, as a small diff.
+fn changed_lines(old: Option<&str>, new: Option<&str>) -> (Vec<String>, Vec<String>) {
+    let o: Vec<&str> = old.map(|t| t.lines().collect()).unwrap_or_default();
+    let n: Vec<&str> = new.map(|t| t.lines().collect()).unwrap_or_default();
+    let removed = o
+        .iter()
+        .filter(|l| !n.contains(l))
+        .map(|l| l.to_string())
+        .collect();
+    let added = n
+        .iter()
+        .filter(|l| !o.contains(l))
+        .map(|l| l.to_string())
+        .collect();
+    (removed, added)
+}
+
+fn diff_snippet(removed: &[String], added: &[String]) -> Option<String> {
+    let mut lines: Vec<String> = removed.iter().take(10).map(|l| format!("-{l}")).collect();
+    lines.extend(added.iter().take(10).map(|l| format!("+{l}")));
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn under(path: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| {
+        let p = p.trim_end_matches('/');
+        path == p || path.starts_with(&format!("{p}/"))
+    })
+}
+
+/// The rules decided by a file's path, size and changed lines.
+pub fn path_rules(
+    c: &FileChange<'_>,
+    settings: &GuardSettings,
+    old_text: &Option<Cow<'_, str>>,
+    new_text: &Option<Cow<'_, str>>,
+    commit: &str,
+    out: &mut Vec<Finding>,
+) {
+    let on = |r: Rule| settings.enabled && !settings.disabled.contains(&r);
+    let sev = |r: Rule| {
+        settings
+            .severity
+            .get(&r)
+            .copied()
+            .unwrap_or_else(|| r.default_severity())
+    };
+    let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
+    if on(Rule::SensitiveFile) && added_file && c.new.is_some() {
+        if let Some(what) = sensitive(&c.path, new_text.as_deref()) {
+            out.push(finding(
+                Rule::SensitiveFile,
+                sev(Rule::SensitiveFile),
+                &c.path,
+                None,
+                format!("`{}` is {what}", c.path),
+                None,
+                commit,
+            ));
+        }
+    }
+    if on(Rule::LargeFile)
+        && c.new.is_some()
+        && c.kind != ChangeKind::Deleted
+        && !under(&c.path, &settings.asset_folders)
+    {
+        let binary = c.new.is_some_and(crate::secrets::is_binary);
+        if c.new_size > settings.large_file {
+            out.push(finding(
+                Rule::LargeFile,
+                sev(Rule::LargeFile),
+                &c.path,
+                None,
+                format!(
+                    "`{}` is {:.1} MB (the limit is {:.1} MB)",
+                    c.path,
+                    c.new_size as f64 / 1e6,
+                    settings.large_file as f64 / 1e6
+                ),
+                None,
+                commit,
+            ));
+        } else if binary && c.kind == ChangeKind::Added {
+            out.push(finding(
+                Rule::LargeFile,
+                sev(Rule::LargeFile),
+                &c.path,
+                None,
+                format!("`{}` is a binary blob outside the asset folders", c.path),
+                None,
+                commit,
+            ));
+        }
+    }
+    if !on(Rule::SupervisionTampering) {
+        return;
+    }
+    let touched = [Some(c.path.as_str()), c.old_path.as_deref()];
+    let (removed, added) = changed_lines(old_text.as_deref(), new_text.as_deref());
+    let snippet = || diff_snippet(&removed, &added);
+    if touched
+        .iter()
+        .flatten()
+        .any(|p| under(p, &settings.supervision_paths))
+    {
+        out.push(finding(
+            Rule::SupervisionTampering,
+            Severity::Critical,
+            &c.path,
+            None,
+            format!(
+                "the commit changes `{}`, which belongs to the supervisor",
+                c.path
+            ),
+            snippet(),
+            commit,
+        ));
+        return;
+    }
+    let ci = touched.iter().flatten().any(|p| {
+        CI_PATHS
+            .iter()
+            .any(|ci| p.starts_with(ci) || *p == ci.trim_end_matches('/'))
+    });
+    let runner = touched
+        .iter()
+        .flatten()
+        .any(|p| settings.test_runners.iter().any(|r| r == p));
+    if ci || runner {
+        out.push(finding(
+            Rule::SupervisionTampering,
+            sev(Rule::SupervisionTampering).min(Severity::High),
+            &c.path,
+            None,
+            format!(
+                "the commit changes {} `{}`",
+                if ci {
+                    "the CI definition"
+                } else {
+                    "the test runner the configuration names,"
+                },
+                c.path
+            ),
+            snippet(),
+            commit,
+        ));
+        return;
+    }
+    if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == ChangeKind::Modified {
+        let before: Vec<(&str, f64)> = removed.iter().filter_map(|l| threshold(l)).collect();
+        for (key, value) in added.iter().filter_map(|l| threshold(l)) {
+            if let Some((_, old)) = before.iter().find(|(k, _)| *k == key) {
+                if value < *old {
+                    out.push(finding(
+                        Rule::SupervisionTampering,
+                        sev(Rule::SupervisionTampering).min(Severity::High),
+                        &c.path,
+                        None,
+                        format!(
+                            "the commit lowers `{key}` from {old} to {value} in `{}`",
+                            c.path
+                        ),
+                        snippet(),
+                        commit,
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+}
