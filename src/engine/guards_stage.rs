@@ -7,7 +7,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, Oid};
 
 use crate::finding::Finding;
 use crate::git::{GitError, Repo};
-use crate::guards::{ChangeKind, FileChange, GuardSettings, check_commit};
+use crate::guards::{ChangeKind, FactsCache, FileChange, GuardSettings, check_commit_cached};
 
 /// Blobs larger than this are judged by size alone (never inflated for facts).
 const READ_LIMIT: u64 = 2 << 20;
@@ -27,6 +27,7 @@ struct Owned {
     old: Option<Vec<u8>>,
     new: Option<Vec<u8>>,
     new_size: u64,
+    ids: (String, String),
 }
 
 /// The blob's size without inflating it, and its content when small enough to read.
@@ -54,6 +55,7 @@ pub fn guard_commits(
     if !settings.enabled {
         return Ok(out);
     }
+    let mut cache = FactsCache::default();
     let odb = repo
         .git
         .odb()
@@ -103,6 +105,13 @@ pub fn guard_commits(
             };
             let (_, old) = blob(repo, &odb, delta.old_file().id());
             let (new_size, new) = blob(repo, &odb, delta.new_file().id());
+            let id = |f: git2::DiffFile<'_>| {
+                if f.id().is_zero() {
+                    String::new()
+                } else {
+                    f.id().to_string()
+                }
+            };
             owned.push(Owned {
                 path,
                 old_path,
@@ -110,6 +119,7 @@ pub fn guard_commits(
                 old,
                 new,
                 new_size,
+                ids: (id(delta.old_file()), id(delta.new_file())),
             });
         }
         let changes: Vec<FileChange<'_>> = owned
@@ -121,9 +131,10 @@ pub fn guard_commits(
                 old: o.old.as_deref(),
                 new: o.new.as_deref(),
                 new_size: o.new_size,
+                ids: o.ids.clone(),
             })
             .collect();
-        for f in check_commit(&changes, settings, &oid.to_string()) {
+        for f in check_commit_cached(&changes, settings, &oid.to_string(), &mut cache) {
             if seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                 out.push(f);
             }

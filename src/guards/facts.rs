@@ -156,6 +156,24 @@ fn test_name(lang: Lang, code: &str, raw: &str, attr_pending: bool) -> Option<St
     }
 }
 
+/// A cheap test before the token search: can this line hold a skip or focus marker at all?
+fn might_skip(lang: Lang, code: &str) -> bool {
+    match lang {
+        Lang::Rust => code.contains("#[ignore"),
+        Lang::Python => code.contains("skip") || code.contains("xfail"),
+        Lang::Js => {
+            code.contains("skip")
+                || code.contains("only")
+                || code.contains("it(")
+                || code.contains("test(")
+                || code.contains("describe(")
+        }
+        Lang::Go => code.contains("Skip"),
+        Lang::Java => code.contains("@Disabled") || code.contains("@Ignore"),
+        Lang::Other => false,
+    }
+}
+
 fn is_library_rust(path: &str) -> bool {
     path.starts_with("src/")
         && !path.ends_with("src/main.rs")
@@ -187,9 +205,8 @@ pub fn facts(path: &str, content: &str) -> Facts {
         {
             f.conflicts.push(mark());
         }
-        if let Some(at) = raw.find("auditor:allow(") {
-            let rule: String = raw[at + 14..].chars().take_while(|c| *c != ')').collect();
-            f.pragmas.push((mark(), rule.trim().to_string()));
+        if let Some(rule) = pragma(raw) {
+            f.pragmas.push((mark(), rule));
         }
         if lang == Lang::Other {
             continue;
@@ -201,6 +218,7 @@ pub fn facts(path: &str, content: &str) -> Facts {
         let testy = test_file || in_rust_tests;
         let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
         if may_skip
+            && might_skip(lang, &code)
             && markers(SKIP_MARKERS, lang)
                 .iter()
                 .any(|m| has_token(&code, m))
@@ -233,11 +251,14 @@ pub fn facts(path: &str, content: &str) -> Facts {
                     .min(1),
             )
             .unwrap_or(0);
-            if CONSTANT_TRUTHS
-                .iter()
-                .any(|t| code.replace(' ', "").contains(&t.replace(' ', "")))
-            {
-                f.constant_truths.push(mark());
+            if code.contains("true") || code.contains("True") || code.contains("1, 1") {
+                let compact = code.replace(' ', "");
+                if CONSTANT_TRUTHS
+                    .iter()
+                    .any(|t| compact.contains(&t.replace(' ', "")))
+                {
+                    f.constant_truths.push(mark());
+                }
             }
         } else {
             let stub = match lang {
@@ -270,6 +291,37 @@ pub fn facts(path: &str, content: &str) -> Facts {
         }
     }
     f
+}
+
+/// The rule of an `auditor:allow(RULE)` pragma written in a comment on this line (a mention
+/// in a string or in prose is not a pragma).
+fn pragma(raw: &str) -> Option<String> {
+    const PRAGMA: &str = "auditor:allow(";
+    let at = raw.find(PRAGMA)?;
+    let before = &raw[..at];
+    let opener = ["//", "#", "/*", "<!--", "--", ";"]
+        .iter()
+        .filter_map(|o| before.find(o))
+        .min()?;
+    // The comment opener must itself be outside a string.
+    let quotes = before[..opener].matches('"').count() + before[..opener].matches('\'').count();
+    // The pragma opens the comment; quoted in a comment's prose, it is only a mention.
+    let lead_in_ok = before[opener..]
+        .chars()
+        .all(|c| matches!(c, '/' | '*' | '#' | '!' | '-' | '<' | ';' | ' ' | '\t'));
+    if quotes % 2 == 1 || !lead_in_ok {
+        return None;
+    }
+    let rule: String = raw[at + PRAGMA.len()..]
+        .chars()
+        .take_while(|c| *c != ')')
+        .collect();
+    let rule = rule.trim();
+    (!rule.is_empty()
+        && rule
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then(|| rule.to_string())
 }
 
 fn indent(s: &str) -> usize {
@@ -367,6 +419,34 @@ mod tests {
         let f = facts("notes.txt", t);
         assert_eq!(f.conflicts.len(), 3);
         assert_eq!(f.pragmas[0].1, "DEBUG_LEFTOVER");
+        // Mentioned in a string or in prose: not a pragma.
+        assert!(
+            facts("src/a.rs", "let s = \"// auditor:allow(STUB_CODE)\";\n")
+                .pragmas
+                .is_empty()
+        );
+        assert!(
+            facts(
+                "README.md",
+                "Write `auditor:allow(RULE) reason` in a comment.\n"
+            )
+            .pragmas
+            .is_empty()
+        );
+        assert!(
+            facts("src/a.rs", "/// `auditor:allow(RULE)` pragmas\n")
+                .pragmas
+                .is_empty()
+        );
+        assert_eq!(
+            facts(
+                "ci.yml",
+                "run: x  # auditor:allow(SUPERVISION_TAMPERING) ok\n"
+            )
+            .pragmas
+            .len(),
+            1
+        );
         // Library println! is debug output; a binary's is its interface.
         assert_eq!(
             facts("src/util.rs", "fn f() { println!(\"x\"); }\n")

@@ -66,9 +66,20 @@ pub struct LexState {
 
 /// The code part of `line`: string contents and comments replaced by nothing (quotes kept),
 /// so `"it.skip("` in a string or `// xit(` in a comment leave no marker behind.
-pub fn code_part(line: &str, lang: Lang, state: &mut LexState) -> String {
+pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
     if lang == Lang::Other {
-        return line.to_string();
+        return Cow::Borrowed(line);
+    }
+    // Most lines open no string and no comment: nothing to blank.
+    let plain = !state.block_comment
+        && state.triple.is_none()
+        && !state.template
+        && !line
+            .bytes()
+            .any(|b| matches!(b, b'"' | b'\'' | b'#' | b'/' | b'`'));
+    if plain {
+        return Cow::Borrowed(line);
     }
     let b = line.as_bytes();
     let mut out = String::with_capacity(line.len());
@@ -146,7 +157,7 @@ pub fn code_part(line: &str, lang: Lang, state: &mut LexState) -> String {
         out.push_str(&line[i..(i + len).min(line.len())]);
         i += len;
     }
-    out
+    Cow::Owned(out)
 }
 
 fn utf8_len(first: u8) -> usize {
@@ -186,7 +197,7 @@ mod tests {
     use super::*;
 
     fn code(lang: Lang, line: &str) -> String {
-        code_part(line, lang, &mut LexState::default())
+        code_part(line, lang, &mut LexState::default()).into_owned()
     }
 
     #[test]
@@ -204,7 +215,7 @@ mod tests {
             "let s = \"\";  f()"
         );
         let mut st = LexState::default();
-        assert_eq!(code_part("/* start", Lang::Go, &mut st), "");
+        assert_eq!(&*code_part("/* start", Lang::Go, &mut st), "");
         assert_eq!(
             code_part("t.Skip() */ t.Run()", Lang::Go, &mut st),
             " t.Run()"
@@ -214,7 +225,7 @@ mod tests {
             code_part("doc = \"\"\"", Lang::Python, &mut st),
             "doc = \"\"\""
         );
-        assert_eq!(code_part("pytest.skip(", Lang::Python, &mut st), "");
+        assert_eq!(&*code_part("pytest.skip(", Lang::Python, &mut st), "");
         assert_eq!(
             code_part("\"\"\"; pytest.skip(1)", Lang::Python, &mut st),
             "\"\"\"; pytest.skip(1)"

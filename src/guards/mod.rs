@@ -49,6 +49,36 @@ pub struct FileChange<'a> {
     pub new: Option<&'a [u8]>,
     /// Size after, in bytes.
     pub new_size: u64,
+    /// Object ids of the versions before and after, for the facts cache (empty: no cache).
+    pub ids: (String, String),
+}
+
+/// Facts already read, by path and object id: across a history, one commit's new version is
+/// the next commit's old one.
+#[derive(Debug, Default)]
+pub struct FactsCache {
+    map: HashMap<(String, String), Facts>,
+}
+
+impl FactsCache {
+    /// Entries kept before the cache starts over.
+    const CAP: usize = 20_000;
+
+    fn get(&mut self, path: &str, id: &str, content: Option<&[u8]>) -> Facts {
+        if id.is_empty() {
+            return text(content).map(|t| facts(path, &t)).unwrap_or_default();
+        }
+        let key = (path.to_string(), id.to_string());
+        if let Some(f) = self.map.get(&key) {
+            return f.clone();
+        }
+        let f = text(content).map(|t| facts(path, &t)).unwrap_or_default();
+        if self.map.len() >= Self::CAP {
+            self.map.clear();
+        }
+        self.map.insert(key, f.clone());
+        f
+    }
 }
 
 /// `[guards]`, resolved.
@@ -113,6 +143,16 @@ pub fn check_commit(
     settings: &GuardSettings,
     commit: &str,
 ) -> Vec<Finding> {
+    check_commit_cached(changes, settings, commit, &mut FactsCache::default())
+}
+
+/// `check_commit` with a cache of facts shared across commits.
+pub fn check_commit_cached(
+    changes: &[FileChange<'_>],
+    settings: &GuardSettings,
+    commit: &str,
+    cache: &mut FactsCache,
+) -> Vec<Finding> {
     if !settings.enabled {
         return Vec::new();
     }
@@ -125,14 +165,8 @@ pub fn check_commit(
     for c in changes {
         let old_text = text(c.old);
         let new_text = text(c.new);
-        let old_facts = old_text
-            .as_deref()
-            .map(|t| facts(c.old_path.as_deref().unwrap_or(&c.path), t))
-            .unwrap_or_default();
-        let new_facts = new_text
-            .as_deref()
-            .map(|t| facts(&c.path, t))
-            .unwrap_or_default();
+        let old_facts = cache.get(c.old_path.as_deref().unwrap_or(&c.path), &c.ids.0, c.old);
+        let new_facts = cache.get(&c.path, &c.ids.1, c.new);
         let emit = |rule: Rule,
                     line: Option<u32>,
                     detail: String,
@@ -173,10 +207,11 @@ pub fn check_commit(
                 _ => *added_tests.entry(t.clone()).or_default() += 1,
             }
         }
-        let lost: Vec<String> = before
+        let mut lost: Vec<String> = before
             .into_iter()
             .flat_map(|(name, n)| std::iter::repeat_n(name.to_string(), n))
             .collect();
+        lost.sort();
         if !lost.is_empty() {
             removed_tests.push((c.path.clone(), lost, c.kind == ChangeKind::Deleted));
         }
@@ -258,8 +293,11 @@ pub fn check_commit(
     }
 
     if settings.on(Rule::TestDeleted) {
+        // Tests moved to another file keep their name; a renamed test is one removed and one
+        // added. What is lost is what the commit's test count fell by.
+        let mut per_file: Vec<(String, Vec<String>, bool)> = Vec::new();
         for (path, lost, deleted) in removed_tests {
-            let really_lost: Vec<String> = lost
+            let unmatched: Vec<String> = lost
                 .into_iter()
                 .filter(|name| match added_tests.get_mut(name) {
                     Some(n) if *n > 0 => {
@@ -269,40 +307,39 @@ pub fn check_commit(
                     _ => true,
                 })
                 .collect();
-            if really_lost.is_empty() {
-                continue;
+            if !unmatched.is_empty() {
+                per_file.push((path, unmatched, deleted));
             }
-            let shown: Vec<String> = really_lost
-                .iter()
-                .take(10)
-                .map(|n| format!("`{n}`"))
-                .collect();
-            let detail = format!(
-                "{} lost {} test{} ({}{}){}",
-                if deleted {
-                    "the deleted file"
-                } else {
-                    "the file"
-                },
-                really_lost.len(),
-                if really_lost.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if really_lost.len() > 10 { ", ..." } else { "" },
-                if deleted {
-                    ""
-                } else {
-                    " and no other file of the commit adds them back"
-                }
-            );
-            out.push(rules::finding(
-                Rule::TestDeleted,
-                settings.severity(Rule::TestDeleted),
-                &path,
-                None,
-                detail,
-                None,
-                commit,
-            ));
+        }
+        let removed: usize = per_file.iter().map(|(_, l, _)| l.len()).sum();
+        let added: usize = added_tests.values().sum();
+        let net_lost = removed.saturating_sub(added);
+        if net_lost > 0 {
+            for (path, lost, deleted) in per_file {
+                let shown: Vec<String> = lost.iter().take(10).map(|n| format!("`{n}`")).collect();
+                let detail = format!(
+                    "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer and adds none that replace them",
+                    if deleted {
+                        "the deleted file held"
+                    } else {
+                        "the file lost"
+                    },
+                    lost.len(),
+                    if lost.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if lost.len() > 10 { ", ..." } else { "" },
+                    if net_lost == 1 { "" } else { "s" },
+                );
+                out.push(rules::finding(
+                    Rule::TestDeleted,
+                    settings.severity(Rule::TestDeleted),
+                    &path,
+                    None,
+                    detail,
+                    None,
+                    commit,
+                ));
+            }
         }
     }
 
@@ -373,6 +410,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(new.as_bytes()),
             new_size: new.len() as u64,
+            ids: Default::default(),
         }
     }
 
@@ -384,6 +422,7 @@ mod tests {
             old: None,
             new: Some(new),
             new_size: new.len() as u64,
+            ids: Default::default(),
         }
     }
 
@@ -478,11 +517,13 @@ mod tests {
             old: Some(old.as_bytes()),
             new: None,
             new_size: 0,
+            ids: Default::default(),
         };
         let f = run(std::slice::from_ref(&deleted));
         assert_eq!(rules(&f), ["TEST_DELETED"]);
         assert!(
-            f[0].description.contains("lost 2 tests"),
+            f[0].description
+                .contains("held 2 tests (`test_a`, `test_b`)"),
             "{}",
             f[0].description
         );
@@ -497,8 +538,18 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(old.as_bytes()),
             new_size: old.len() as u64,
+            ids: Default::default(),
         };
         assert!(run(&[renamed]).is_empty());
+        // A test renamed in place is not lost.
+        assert!(
+            run(&[modified(
+                "tests/api.rs",
+                "#[test]\nfn a() {}\n",
+                "#[test]\nfn a_renamed() {}\n"
+            )])
+            .is_empty()
+        );
         // One test function removed from a Rust test module.
         let f = run(&[modified(
             "tests/api.rs",

@@ -361,8 +361,12 @@ pub fn path_rules(
         return;
     }
     let touched = [Some(c.path.as_str()), c.old_path.as_deref()];
-    let (removed, added) = changed_lines(old_text.as_deref(), new_text.as_deref());
-    let snippet = || diff_snippet(&removed, &added);
+    // The changed lines, only for the few files these rules concern (quadratic, but small).
+    let lines = || changed_lines(old_text.as_deref(), new_text.as_deref());
+    let snippet = || {
+        let (removed, added) = lines();
+        diff_snippet(&removed, &added)
+    };
     if touched
         .iter()
         .flatten()
@@ -412,6 +416,7 @@ pub fn path_rules(
         return;
     }
     if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == ChangeKind::Modified {
+        let (removed, added) = lines();
         let before: Vec<(&str, f64)> = removed.iter().filter_map(|l| threshold(l)).collect();
         for (key, value) in added.iter().filter_map(|l| threshold(l)) {
             if let Some((_, old)) = before.iter().find(|(k, _)| *k == key) {

@@ -9,6 +9,7 @@ mod checks;
 mod cli;
 mod daemon;
 mod examples;
+mod guards;
 mod ledger;
 mod scan;
 mod secrets;

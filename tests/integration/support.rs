@@ -34,8 +34,7 @@ impl TestRepo {
         repo.git(&["init", "-q", "-b", "main"]);
         // The tests' auditor.toml is the operator's, not a commit's: committing it would be
         // SUPERVISION_TAMPERING (a guard tested on its own).
-        std::fs::write(repo.path().join(".git/info/exclude"), "/auditor.toml\n")
-            .expect("exclude");
+        std::fs::write(repo.path().join(".git/info/exclude"), "/auditor.toml\n").expect("exclude");
         repo
     }
 

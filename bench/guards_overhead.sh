@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmark: what the guards add to the built-in scanners' time, on the history bench/
+# scan_history.sh builds (the Python standard library in thousands of edit commits):
+# `auditor scan FIRST..HEAD` (every commit's files, through libgit2) with [guards] on and off.
+# Target (issue): under 10%.
+#
+# usage: bench/guards_overhead.sh [RUNS] [EDIT_COMMITS]      (defaults: 5 runs, 3000 edits)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+edits=${2:-3000}
+work=${BENCH_DIR:-/tmp/auditor-bench}/history-$edits
+cargo build --release --quiet
+auditor=$PWD/target/release/auditor
+if [ ! -d "$work/repo/.git" ]; then
+    src=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+    rm -rf "$work" && mkdir -p "$work"
+    python3 bench/make_history.py "$src" "$work/repo" "$edits"
+fi
+repo=$work/repo
+first=$(git -C "$repo" rev-list --max-parents=0 HEAD | tail -1)
+printf '[guards]\nenabled = false\n' > "$work/guards-off.toml"
+printf '[guards]\nenabled = true\n' > "$work/guards-on.toml"
+echo "history: $(git -C "$repo" rev-list --count HEAD) commits; scanning $first..HEAD"
+for mode in off on; do
+    # (The scan exits 1 on the planted credentials; timeit.py times it whatever it exits with.)
+    python3 bench/timeit.py "scan with guards $mode" "$runs" \
+        "$auditor" scan --repo "$repo" --config "$work/guards-$mode.toml" "$first..HEAD"
+done

@@ -1,0 +1,193 @@
+//! The guards through `audit` and `scan` on real commits.
+
+use serde_json::Value;
+
+use crate::support::TestRepo;
+
+fn types(report: &Value) -> Vec<String> {
+    let mut v: Vec<String> = report["issues"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["type"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn issue<'a>(report: &'a Value, issue_type: &str) -> &'a Value {
+    report["issues"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["type"] == issue_type))
+        .unwrap_or_else(|| panic!("no {issue_type} in {report}"))
+}
+
+#[test]
+fn a_skipped_test_and_a_deleted_one_are_reported_with_remediation() {
+    let repo = TestRepo::new();
+    repo.write(
+        "tests/test_api.py",
+        "def test_get():\n    assert get() == 1\n",
+    );
+    repo.write(
+        "tests/api.rs",
+        "#[test]\nfn posts() { assert!(post()); }\n#[test]\nfn deletes() { assert!(delete()); }\n",
+    );
+    repo.commit("tests");
+    repo.write("tests/test_api.py", "import pytest\n\n@pytest.mark.skip(reason='flaky')\ndef test_get():\n    assert get() == 1\n");
+    repo.write("tests/api.rs", "#[test]\nfn posts() { assert!(post()); }\n");
+    repo.commit("make CI green");
+    let (code, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        types(&report),
+        ["TEST_DELETED", "TEST_DISABLED"],
+        "{report}"
+    );
+    let disabled = issue(&report, "TEST_DISABLED");
+    assert_eq!(disabled["severity"], "HIGH");
+    assert_eq!(disabled["file"], "tests/test_api.py");
+    assert_eq!(disabled["line"], 3);
+    let deleted = issue(&report, "TEST_DELETED");
+    assert!(
+        deleted["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`deletes`"),
+        "{deleted}"
+    );
+    let files = repo.files_under("tasks/supervisor_feedback");
+    let text = files
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/ISSUE_"))
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .find(|t| t.contains("TEST_DISABLED"))
+        .expect("a feedback file for the skipped test");
+    assert!(
+        text.contains("## Remediation") && text.contains("Remove the marker"),
+        "{text}"
+    );
+}
+
+#[test]
+fn credentials_files_and_ci_edits_are_flagged_with_the_diff() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: make test\n",
+    );
+    repo.commit("ci");
+    repo.write(".env", "API=1\n");
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: true\n",
+    );
+    repo.commit("simplify");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(
+        types(&report),
+        ["SENSITIVE_FILE", "SUPERVISION_TAMPERING"],
+        "{report}"
+    );
+    assert_eq!(issue(&report, "SENSITIVE_FILE")["severity"], "CRITICAL");
+    let tamper = issue(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(tamper["severity"], "HIGH");
+    let snippet = tamper["snippet"].as_str().unwrap_or_default();
+    assert!(
+        snippet.contains("-      - run: make test") && snippet.contains("+      - run: true"),
+        "{snippet}"
+    );
+}
+
+#[test]
+fn what_the_commit_did_not_do_is_not_flagged() {
+    let repo = TestRepo::new();
+    repo.write(
+        "tests/old_test.rs",
+        "#[test]\n#[ignore]\nfn slow() {}\n#[test]\nfn fast() {}\n",
+    );
+    repo.write("web/a.test.js", "it('a', () => { expect(f()).toBe(1) })\n");
+    repo.commit("tests");
+    // An untouched #[ignore] elsewhere, a marker in a string, a renamed test file.
+    repo.write(
+        "tests/old_test.rs",
+        "#[test]\n#[ignore]\nfn slow() {}\n#[test]\nfn fast() { let _ = 1; }\n",
+    );
+    repo.write(
+        "web/a.test.js",
+        "it('a', () => { expect(f(\"it.skip(\")).toBe(1) })\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["mv", "tests/old_test.rs", "tests/new_test.rs"]);
+    repo.commit("tidy");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert!(types(&report).is_empty(), "{report}");
+}
+
+#[test]
+fn an_added_pragma_is_tampering_and_the_config_can_switch_rules_off() {
+    let repo = TestRepo::new();
+    repo.write("src/lib.rs", "pub fn f() {}\n");
+    repo.commit("lib");
+    repo.write(
+        "src/lib.rs",
+        "pub fn f() {\n    // auditor:allow(DEBUG_LEFTOVER) handy\n    dbg!(1);\n}\n",
+    );
+    repo.commit("debug");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(types(&report), ["SUPERVISION_TAMPERING"], "{report}");
+    assert_eq!(
+        issue(&report, "SUPERVISION_TAMPERING")["severity"],
+        "CRITICAL"
+    );
+
+    repo.write(
+        "auditor.toml",
+        "[guards]\ndisabled = [\"SUPERVISION_TAMPERING\", \"DEBUG_LEFTOVER\"]\n",
+    );
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert!(types(&report).is_empty(), "{report}");
+
+    repo.write("auditor.toml", "[guards]\ndisabled = [\"NO_SUCH_GUARD\"]\n");
+    let out = repo
+        .auditor()
+        .args(["audit", "--no-tests"])
+        .output()
+        .expect("audit");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("auditor.toml:2:13") && stderr.contains("unknown guard"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn scan_runs_the_guards_over_a_range() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    let first = repo.commit("a");
+    repo.write("src/x.py", "def f():\n    return 1\n");
+    repo.commit("f");
+    repo.write(
+        "src/x.py",
+        "<<<<<<< HEAD\ndef f():\n=======\ndef g():\n>>>>>>> topic\n    return 1\n",
+    );
+    repo.commit("merge gone wrong");
+    let out = repo
+        .auditor()
+        .args(["scan", &format!("{first}..HEAD"), "--json"])
+        .output()
+        .expect("scan");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert!(
+        v["issues"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|i| i["type"] == "CONFLICT_MARKER")),
+        "{v}"
+    );
+    assert_eq!(v["issues"].as_array().map(Vec::len), Some(3));
+}
