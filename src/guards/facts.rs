@@ -304,7 +304,13 @@ fn pragma(raw: &str) -> Option<String> {
         .filter_map(|o| before.find(o))
         .min()?;
     // The comment opener must itself be outside a string.
-    let quotes = before[..opener].matches('"').count() + before[..opener].matches('\'').count();
+    // Unescaped quotes before the opener: an odd count means the opener is inside a string.
+    let head = before[..opener].as_bytes();
+    let quotes = head
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| matches!(b, b'"' | b'\'') && (*i == 0 || head[i - 1] != b'\\'))
+        .count();
     // The pragma opens the comment; quoted in a comment's prose, it is only a mention.
     let lead_in_ok = before[opener..]
         .chars()
@@ -419,7 +425,15 @@ mod tests {
         let f = facts("notes.txt", t);
         assert_eq!(f.conflicts.len(), 3);
         assert_eq!(f.pragmas[0].1, "DEBUG_LEFTOVER");
-        // Mentioned in a string or in prose: not a pragma.
+        // Mentioned in a string (even one with escaped quotes) or in prose: not a pragma.
+        assert!(
+            facts(
+                "tests/x.rs",
+                "f(\"a\", \"let s = \\\"// auditor:allow(STUB_CODE)\\\";\");\n"
+            )
+            .pragmas
+            .is_empty()
+        );
         assert!(
             facts("src/a.rs", "let s = \"// auditor:allow(STUB_CODE)\";\n")
                 .pragmas
