@@ -211,6 +211,18 @@ pub async fn audit(
         test_stage = TestStage::Skipped("--no-tests".into());
     }
 
+    // A tool reporting the same diagnostic twice (clippy does, once per target) is one issue.
+    let mut distinct = std::collections::HashSet::new();
+    findings.retain(|f| {
+        distinct.insert((
+            f.check.clone(),
+            f.rule.clone(),
+            f.file.clone(),
+            f.line,
+            f.column,
+            f.description.clone(),
+        ))
+    });
     policy::locate(&mut findings, &changes);
     for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
         let line_text = match (&f.file, f.line) {

@@ -305,7 +305,7 @@ fn pragma(raw: &str) -> Option<String> {
         .min()?;
     // The comment opener must itself be outside a string.
     // Unescaped quotes before the opener: an odd count means the opener is inside a string.
-    let head = before[..opener].as_bytes();
+    let head = &before.as_bytes()[..opener];
     let quotes = head
         .iter()
         .enumerate()

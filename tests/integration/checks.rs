@@ -284,3 +284,21 @@ timeout = "5m"
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_diagnostic_reported_twice_is_one_issue() {
+    // Clippy reports a lib warning once per target (lib and lib test): one problem, one issue.
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"lint\"\ncommand = [\"sh\", \"-c\", \"echo 'a.txt:1: warning: twice'; echo 'a.txt:1: warning: twice'\"]\nformat = \"lines\"\n",
+    );
+    repo.write("a.txt", "a\n");
+    repo.commit("a");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(
+        report["issues"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+}
