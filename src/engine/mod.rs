@@ -102,7 +102,18 @@ pub async fn audit(
     // The guards against shortcuts: every commit of the batch, one by one.
     if settings.guards.enabled {
         let t = Instant::now();
-        let found = guard_commits(repo, &target.commits, &settings.guards)?;
+        let mut found = guard_commits(repo, &target.commits, &settings.guards)?;
+        if options.uncommitted {
+            // The operator's own untracked auditor.toml is not tampering; committing one is,
+            // and is caught when it is committed.
+            let base = target.base;
+            found.retain(|f| {
+                f.issue_type != crate::finding::IssueType::SupervisionTampering
+                    || f.file.as_deref().is_none_or(|file| {
+                        base.is_some_and(|b| repo.file_head(b, file, 1).is_some())
+                    })
+            });
+        }
         checks.push(builtin_run("guards", &found, t.elapsed(), changes.len()));
         findings.extend(found);
     }
