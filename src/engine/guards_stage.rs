@@ -103,7 +103,14 @@ pub fn guard_commits(
             ) else {
                 continue;
             };
-            let (_, old) = blob(repo, &odb, delta.old_file().id());
+            let old_path_key = old_path.as_deref().unwrap_or(&path);
+            let old_known = cache.contains(old_path_key, &delta.old_file().id().to_string());
+            // Facts already read spare inflating the old version, unless its lines are shown.
+            let old = if old_known && !settings.needs_old_text(&path) {
+                None
+            } else {
+                blob(repo, &odb, delta.old_file().id()).1
+            };
             let (new_size, new) = blob(repo, &odb, delta.new_file().id());
             let id = |f: git2::DiffFile<'_>| {
                 if f.id().is_zero() {

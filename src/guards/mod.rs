@@ -64,6 +64,11 @@ impl FactsCache {
     /// Entries kept before the cache starts over.
     const CAP: usize = 20_000;
 
+    /// Whether the facts of this version are known already.
+    pub fn contains(&self, path: &str, id: &str) -> bool {
+        !id.is_empty() && self.map.contains_key(&(path.to_string(), id.to_string()))
+    }
+
     fn get(&mut self, path: &str, id: &str, content: Option<&[u8]>) -> Facts {
         if id.is_empty() {
             return text(content).map(|t| facts(path, &t)).unwrap_or_default();
@@ -101,6 +106,12 @@ pub struct GuardSettings {
 }
 
 impl GuardSettings {
+    /// Whether the rules need a file's old content beyond its facts (the tampering rules show
+    /// and compare changed lines): otherwise, cached facts spare reading it.
+    pub fn needs_old_text(&self, path: &str) -> bool {
+        rules::concerns_lines(self, path)
+    }
+
     fn on(&self, rule: Rule) -> bool {
         self.enabled && !self.disabled.contains(&rule)
     }

@@ -293,6 +293,16 @@ fn under(path: &str, prefixes: &[String]) -> bool {
     })
 }
 
+/// Whether the path-based tampering rules look at this file's changed lines.
+pub fn concerns_lines(settings: &GuardSettings, path: &str) -> bool {
+    under(path, &settings.supervision_paths)
+        || CI_PATHS
+            .iter()
+            .any(|ci| path.starts_with(ci) || path == ci.trim_end_matches('/'))
+        || settings.test_runners.iter().any(|r| r == path)
+        || THRESHOLD_FILES.contains(&name_of(path))
+}
+
 /// The rules decided by a file's path, size and changed lines.
 pub fn path_rules(
     c: &FileChange<'_>,
