@@ -13,7 +13,14 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     let threshold: Severity = args.max_severity.parse().map_err(Error::Usage)?;
     let repo = open_repo(args.repo.as_deref())?;
     let (_, layout) = settings_or_defaults(&repo);
-    let ledger = ledger::read_only(&layout);
+    // A ledger that cannot be read must not open the gate.
+    let ledger = match ledger::read_checked(&layout) {
+        Ok(l) => l,
+        Err(message) => {
+            eprintln!("auditor: the gate cannot tell what is open: {message}");
+            return Ok(ExitCode::Usage);
+        }
+    };
     let blocking: Vec<&ledger::Entry> = ledger
         .active()
         .into_iter()

@@ -209,6 +209,14 @@ pub enum LedgerError {
     /// The file could not be written.
     #[error(transparent)]
     Write(#[from] AtomicWriteError),
+    /// The ledger could not be serialised (nothing was written).
+    #[error("encode {path}: {message}")]
+    Encode {
+        /// The ledger file.
+        path: PathBuf,
+        /// What serde said.
+        message: String,
+    },
 }
 
 /// The ledger file.
@@ -229,7 +237,11 @@ pub struct Locked {
 impl Locked {
     /// Writes the ledger atomically (still locked).
     pub fn save(&self) -> Result<(), LedgerError> {
-        let text = serde_json::to_string_pretty(&self.ledger).unwrap_or_default();
+        // Never write an empty ledger over a good one because serialising failed.
+        let text = serde_json::to_string_pretty(&self.ledger).map_err(|e| LedgerError::Encode {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
         write_atomic(&self.path, format!("{text}\n").as_bytes())?;
         Ok(())
     }
@@ -259,6 +271,17 @@ pub fn lock(layout: &Layout) -> Result<Locked, LedgerError> {
         path,
         _lock: lock,
     })
+}
+
+/// Reads the ledger without locking; missing is empty, unreadable or corrupt is an error.
+pub fn read_checked(layout: &Layout) -> Result<Ledger, String> {
+    let path = path(layout);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} is not a valid ledger ({e})", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
 }
 
 /// Reads the ledger without locking (for display); corrupt or missing reads as empty.

@@ -483,3 +483,29 @@ fn the_daemon_waits_for_a_fix_and_escalates_when_the_wait_times_out() {
     assert_eq!(last["details"]["to"], "IDLE", "{last}");
     assert_eq!(gate(&repo, "LOW").0, 0);
 }
+
+#[test]
+fn a_corrupt_ledger_keeps_the_gate_closed() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit("a");
+    let state = repo.path().join("state/supervisor");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    std::fs::write(state.join("ledger.json"), "{\"schema_version\": 1, \"entr").expect("write");
+    let (code, stderr) = gate(&repo, "HIGH");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a valid ledger"), "{stderr}");
+    // The next audit moves it aside and starts a new ledger.
+    let cfg = config(&repo, "");
+    audit(&repo, &cfg);
+    assert_eq!(gate(&repo, "HIGH").0, 0);
+    assert!(
+        std::fs::read_dir(&state)
+            .expect("state")
+            .flatten()
+            .any(|e| e
+                .file_name()
+                .to_string_lossy()
+                .starts_with("ledger.corrupt-"))
+    );
+}
