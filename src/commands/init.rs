@@ -35,10 +35,14 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         "tasks/supervisor_feedback",
         "state/supervisor",
     );
-    ensure_excluded(&repo, &defaults.exclude_patterns())?;
+    // The config is the operator's: an agent committing a change to it is SUPERVISION_TAMPERING,
+    // so by default it stays out of `git add -A` (`git add -f` shares it on purpose).
+    let mut patterns = defaults.exclude_patterns();
+    patterns.push(format!("/{}", crate::config::CONFIG_FILE_NAME));
+    ensure_excluded(&repo, &patterns)?;
     let names: Vec<&str> = detected.iter().map(|d| d.check.name.as_str()).collect();
     super::common::print(&format!(
-        "wrote {} with {} check{}{}\n",
+        "wrote {} with {} check{}{}\n(kept out of git status through .git/info/exclude: a committed change to it is reported as SUPERVISION_TAMPERING; `git add -f {}` shares it deliberately)\n",
         path.display(),
         names.len(),
         if names.len() == 1 { "" } else { "s" },
@@ -46,7 +50,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             String::new()
         } else {
             format!(": {}", names.join(", "))
-        }
+        },
+        crate::config::CONFIG_FILE_NAME
     ))?;
     Ok(ExitCode::Clean)
 }

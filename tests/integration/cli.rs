@@ -8,6 +8,8 @@ fn init_detects_checks_writes_a_valid_config_and_refuses_to_overwrite() {
     repo.write("Cargo.toml", "[package]\nname = \"x\"\n");
     repo.write("tools/deploy", "#!/usr/bin/env bash\necho hi\n");
     repo.write("tests/run_tests.sh", "#!/bin/sh\nexit 0\n");
+    // As in a repository the test helper has not prepared.
+    std::fs::write(repo.path().join(".git/info/exclude"), "").expect("reset exclude");
     let out = repo.auditor().arg("init").output().expect("run");
     assert_eq!(
         out.status.code(),
@@ -29,6 +31,13 @@ fn init_detects_checks_writes_a_valid_config_and_refuses_to_overwrite() {
     );
     let exclude = std::fs::read_to_string(repo.path().join(".git/info/exclude")).expect("exclude");
     assert!(exclude.contains("/state/supervisor/"));
+    // The config stays the operator's: out of `git add -A`.
+    assert!(exclude.lines().any(|l| l == "/auditor.toml"), "{exclude}");
+    assert!(
+        !repo
+            .git(&["status", "--porcelain"])
+            .contains("auditor.toml")
+    );
 
     let again = repo.auditor().arg("init").output().expect("run");
     assert_eq!(again.status.code(), Some(2));
