@@ -312,14 +312,8 @@ pub fn path_rules(
     commit: &str,
     out: &mut Vec<Finding>,
 ) {
-    let on = |r: Rule| settings.enabled && !settings.disabled.contains(&r);
-    let sev = |r: Rule| {
-        settings
-            .severity
-            .get(&r)
-            .copied()
-            .unwrap_or_else(|| r.default_severity())
-    };
+    let on = |r: Rule| settings.on(r);
+    let sev = |r: Rule| settings.severity(r);
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
     if on(Rule::SensitiveFile) && added_file && c.new.is_some() {
         if let Some(what) = sensitive(&c.path, new_text.as_deref()) {

@@ -277,6 +277,15 @@ fn digest_name(at: &chrono::DateTime<chrono::Utc>) -> String {
     format!("DIGEST_{}.md", at.format("%Y-%m-%d"))
 }
 
+/// Rewrites a file the agent reads only when its content changes: every audit refreshes the
+/// index files, and most audits change nothing in them (no fsync, no watcher wake-up).
+fn write_if_changed(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
+    if std::fs::read(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    write_atomic(path, contents)
+}
+
 /// The day's digest: every open MEDIUM issue, the day's counts and the most frequent rules.
 fn write_digest(
     layout: &Layout,
@@ -344,7 +353,7 @@ fn write_digest(
             ));
         }
     }
-    write_atomic(&path, s.as_bytes())
+    write_if_changed(&path, s.as_bytes())
 }
 
 /// Rewrites `INBOX.md` (every open issue, ranked) and `BLOCKING` (the CRITICAL IDs; removed
@@ -393,7 +402,7 @@ pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWrite
             s.push_str(&format!("- {} {}: {reason}\n", e.id, e.title));
         }
     }
-    write_atomic(&layout.inbox_dir.join("INBOX.md"), s.as_bytes())?;
+    write_if_changed(&layout.inbox_dir.join("INBOX.md"), s.as_bytes())?;
     let blocking: Vec<&str> = active
         .iter()
         .filter(|e| e.severity == Severity::Critical)
@@ -403,7 +412,7 @@ pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWrite
     if blocking.is_empty() {
         let _ = std::fs::remove_file(path);
     } else {
-        write_atomic(&path, format!("{}\n", blocking.join("\n")).as_bytes())?;
+        write_if_changed(&path, format!("{}\n", blocking.join("\n")).as_bytes())?;
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 use crate::support::{
-    TestRepo, audited_commits, aws_key, eventually, pids_matching, process_alive, read_events,
+    TestRepo, audited_commits, aws_key, eventually, issue_of, pids_matching, process_alive,
+    read_events,
 };
 
 /// Fast timings for tests; uncommitted audits off unless a test turns them on.
@@ -218,11 +219,7 @@ fn five_commits_in_one_second_are_one_batched_audit() {
         covered,
         commits.iter().map(String::as_str).collect::<Vec<_>>()
     );
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{head}.json")))
-            .expect("report"),
-    )
-    .expect("json");
+    let report = repo.report(&head);
     assert_eq!(report["commits"].as_array().map(Vec::len), Some(5));
 }
 
@@ -363,11 +360,7 @@ fn skip_audit_is_honoured_recorded_and_limited() {
     repo.write("n.txt", "normal\n");
     let normal = repo.commit("normal work");
     w.wait_event(20, "audit_finished", |e| e["commit"] == normal.as_str());
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{normal}.json")))
-            .expect("report"),
-    )
-    .expect("json");
+    let report = repo.report(&normal);
     assert_eq!(
         report["skipped_commits"][0]["hash"],
         s1.as_str(),
@@ -387,21 +380,8 @@ fn skip_audit_is_honoured_recorded_and_limited() {
     w.wait_event(20, "audit_finished", |e| {
         e["commit"] == forced_commit.as_str()
     });
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            repo.path()
-                .join(format!("logs/audit/report_{forced_commit}.json")),
-        )
-        .expect("report"),
-    )
-    .expect("json");
-    let skipped_issue = report["issues"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .find(|i| i["type"] == "AUDIT_SKIPPED")
-        .cloned()
-        .expect("an AUDIT_SKIPPED issue");
+    let report = repo.report(&forced_commit);
+    let skipped_issue = issue_of(&report, "AUDIT_SKIPPED");
     assert_eq!(skipped_issue["severity"], "MEDIUM");
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::TestRepo;
+use crate::support::{TestRepo, issue_of};
 
 fn types(report: &Value) -> Vec<String> {
     let mut v: Vec<String> = report["issues"]
@@ -15,13 +15,6 @@ fn types(report: &Value) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
-}
-
-fn issue<'a>(report: &'a Value, issue_type: &str) -> &'a Value {
-    report["issues"]
-        .as_array()
-        .and_then(|a| a.iter().find(|i| i["type"] == issue_type))
-        .unwrap_or_else(|| panic!("no {issue_type} in {report}"))
 }
 
 #[test]
@@ -46,11 +39,11 @@ fn a_skipped_test_and_a_deleted_one_are_reported_with_remediation() {
         ["TEST_DELETED", "TEST_DISABLED"],
         "{report}"
     );
-    let disabled = issue(&report, "TEST_DISABLED");
+    let disabled = issue_of(&report, "TEST_DISABLED");
     assert_eq!(disabled["severity"], "HIGH");
     assert_eq!(disabled["file"], "tests/test_api.py");
     assert_eq!(disabled["line"], 3);
-    let deleted = issue(&report, "TEST_DELETED");
+    let deleted = issue_of(&report, "TEST_DELETED");
     assert!(
         deleted["description"]
             .as_str()
@@ -91,8 +84,8 @@ fn credentials_files_and_ci_edits_are_flagged_with_the_diff() {
         ["SENSITIVE_FILE", "SUPERVISION_TAMPERING"],
         "{report}"
     );
-    assert_eq!(issue(&report, "SENSITIVE_FILE")["severity"], "CRITICAL");
-    let tamper = issue(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(issue_of(&report, "SENSITIVE_FILE")["severity"], "CRITICAL");
+    let tamper = issue_of(&report, "SUPERVISION_TAMPERING");
     assert_eq!(tamper["severity"], "HIGH");
     let snippet = tamper["snippet"].as_str().unwrap_or_default();
     assert!(
@@ -106,14 +99,22 @@ fn what_the_commit_did_not_do_is_not_flagged() {
     let repo = TestRepo::new();
     repo.write(
         "tests/old_test.rs",
-        "#[test]\n#[ignore]\nfn slow() {}\n#[test]\nfn fast() {}\n",
+        concat!(
+            "#[test]\n",
+            "#[ig",
+            "nore]\nfn slow() {}\n#[test]\nfn fast() {}\n"
+        ),
     );
     repo.write("web/a.test.js", "it('a', () => { expect(f()).toBe(1) })\n");
     repo.commit("tests");
-    // An untouched #[ignore] elsewhere, a marker in a string, a renamed test file.
+    // An untouched ignore attribute elsewhere, a marker in a string, a renamed test file.
     repo.write(
         "tests/old_test.rs",
-        "#[test]\n#[ignore]\nfn slow() {}\n#[test]\nfn fast() { let _ = 1; }\n",
+        concat!(
+            "#[test]\n",
+            "#[ig",
+            "nore]\nfn slow() {}\n#[test]\nfn fast() { let _ = 1; }\n"
+        ),
     );
     repo.write(
         "web/a.test.js",
@@ -139,7 +140,7 @@ fn an_added_pragma_is_tampering_and_the_config_can_switch_rules_off() {
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
     assert_eq!(types(&report), ["SUPERVISION_TAMPERING"], "{report}");
     assert_eq!(
-        issue(&report, "SUPERVISION_TAMPERING")["severity"],
+        issue_of(&report, "SUPERVISION_TAMPERING")["severity"],
         "CRITICAL"
     );
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{TestRepo, aws_key, eventually, github_token};
+use crate::support::{TestRepo, aws_key, eventually, github_token, issue_of};
 
 /// Writes `text` as a config inside `.git/` and returns `--config PATH`.
 fn config(repo: &TestRepo, text: &str) -> [String; 2] {
@@ -205,13 +205,7 @@ fn fix_claims_are_checked_and_credited() {
     repo.write("app.py", format!("# fixed?\nT = \"{}\"\n", github_token()));
     repo.commit("[fix-SEC-001] remove the token");
     let r = audit(&repo, &cfg);
-    let claim = r["issues"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .find(|i| i["type"] == "INEFFECTIVE_FIX")
-        .cloned()
-        .expect("an INEFFECTIVE_FIX issue");
+    let claim = issue_of(&r, "INEFFECTIVE_FIX");
     assert_eq!(claim["severity"], "HIGH");
     assert!(
         claim["title"]
@@ -378,13 +372,7 @@ command = ["sh", "-c", "sleep $(cat delay); cp cov.lcov coverage.lcov"]
         .collect();
     assert!(types.contains(&"PERFORMANCE_REGRESSION"), "{r}");
     assert!(types.contains(&"COVERAGE"), "{r}");
-    let perf = r["issues"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .find(|i| i["type"] == "PERFORMANCE_REGRESSION")
-        .cloned()
-        .expect("perf");
+    let perf = issue_of(&r, "PERFORMANCE_REGRESSION");
     assert_eq!(perf["severity"], "HIGH");
     assert!(
         r["issues"]

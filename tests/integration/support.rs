@@ -130,6 +130,14 @@ impl TestRepo {
         )
     }
 
+    /// The JSON report the auditor wrote for `commit`.
+    pub fn report(&self, commit: &str) -> Value {
+        let path = self.path().join(format!("logs/audit/report_{commit}.json"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+        serde_json::from_str(&text).expect("the report is JSON")
+    }
+
     /// Every file under a folder of the repository, recursively.
     pub fn files_under(&self, folder: &str) -> Vec<PathBuf> {
         let mut out = Vec::new();
@@ -154,6 +162,14 @@ impl TestRepo {
 /// The issues of a report.
 pub fn issues(report: &Value) -> Vec<Value> {
     report["issues"].as_array().cloned().unwrap_or_default()
+}
+
+/// The first issue of a given type; panics (showing the report) when there is none.
+pub fn issue_of(report: &Value, issue_type: &str) -> Value {
+    issues_of(report, issue_type)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no {issue_type} issue in {report}"))
 }
 
 /// The issues of a given type.
