@@ -109,7 +109,16 @@ impl EventLog {
     /// Moves the live file to a segment and gzips it.
     fn rotate(&self) -> std::io::Result<()> {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let segment = self.dir.join(format!("events-{stamp}.jsonl"));
+        // Two rotations in one millisecond must not share a name: the second would replace
+        // the first segment and its events.
+        let taken =
+            |p: &PathBuf| p.exists() || PathBuf::from(format!("{}.gz", p.display())).exists();
+        let mut segment = self.dir.join(format!("events-{stamp}.jsonl"));
+        let mut n = 1;
+        while taken(&segment) {
+            segment = self.dir.join(format!("events-{stamp}-{n}.jsonl"));
+            n += 1;
+        }
         fs::rename(self.path(), &segment)?;
         gzip_segment(&segment)?;
         self.prune();
