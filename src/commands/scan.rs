@@ -10,7 +10,7 @@ use serde_json::json;
 use super::common::{open_repo, print, user_path};
 use crate::cli::ScanArgs;
 use crate::config::SecretsSettings;
-use crate::engine::{ScanStats, guard_commits, scan_commits};
+use crate::engine::{Builtins, ScanStats, scan_commits};
 use crate::error::{Error, ExitCode};
 use crate::finding::Finding;
 use crate::git::{HistoryIndex, Repo, index_history, index_tree, read_blobs};
@@ -40,15 +40,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     } else {
         let spec = args.rev.clone().unwrap_or_else(|| "HEAD".into());
         let target = repo.target(&spec)?;
-        let mut f = scan_commits(
-            &repo,
-            &target.commits,
-            &scanner,
-            &settings.secrets,
-            &mut stats,
-        )?;
-        f.extend(guard_commits(&repo, &target.commits, &settings.guards)?);
-        (spec, target.commits.len(), f)
+        let builtins = Builtins {
+            scanner: Some(&scanner),
+            secrets: &settings.secrets,
+            guards: &settings.guards,
+        };
+        let mut found = scan_commits(&repo, &target.commits, &builtins)?;
+        stats = found.stats;
+        found.secrets.append(&mut found.guards);
+        (spec, target.commits.len(), found.secrets)
     };
     let issues = policy::assign_ids(findings);
     let status = policy::status(&issues, settings.policy.fail_on);

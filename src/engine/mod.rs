@@ -3,19 +3,17 @@
 //!
 //! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
 
-mod guards_stage;
+mod builtin;
 mod ledger_stage;
 mod metrics;
 mod model;
-mod secrets_stage;
 mod workspace;
 
-pub use guards_stage::guard_commits;
+pub use builtin::{BuiltinFindings, Builtins, scan_commits};
 pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
     no_progress,
 };
-pub use secrets_stage::scan_commits;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -82,40 +80,40 @@ pub async fn audit(
         .map(|c| c.path.clone())
         .collect();
 
-    // The built-in scanner: every commit of the batch, one by one.
+    // The built-in scanners: every commit of the batch, one by one, each read once.
     let mut findings: Vec<Finding> = options.extra_findings.clone();
     let mut checks: Vec<CheckRun> = Vec::new();
-    let mut scan = ScanStats::default();
+    let builtins = Builtins {
+        scanner: settings.secrets.enabled.then_some(&*scanner),
+        secrets: &settings.secrets,
+        guards: &settings.guards,
+    };
+    let mut found = scan_commits(repo, &target.commits, &builtins)?;
+    let scan = found.stats;
+    // The shared reading counts toward the secret scan, or toward the guards alone.
     if settings.secrets.enabled {
-        let t = Instant::now();
-        let found = scan_commits(
-            repo,
-            &target.commits,
-            &scanner,
-            &settings.secrets,
-            &mut scan,
-        )?;
-        checks.push(builtin_run("secrets", &found, t.elapsed(), scan.blobs));
-        findings.extend(found);
+        let took = found.read_time + found.secrets_time;
+        checks.push(builtin_run("secrets", &found.secrets, took, scan.blobs));
+        findings.append(&mut found.secrets);
     }
-
-    // The guards against shortcuts: every commit of the batch, one by one.
     if settings.guards.enabled {
-        let t = Instant::now();
-        let mut found = guard_commits(repo, &target.commits, &settings.guards)?;
+        let mut took = found.guards_time;
+        if !settings.secrets.enabled {
+            took += found.read_time;
+        }
         if options.uncommitted {
             // The operator's own untracked auditor.toml is not tampering; committing one is,
             // and is caught when it is committed.
             let base = target.base;
-            found.retain(|f| {
+            found.guards.retain(|f| {
                 f.issue_type != crate::finding::IssueType::SupervisionTampering
                     || f.file.as_deref().is_none_or(|file| {
                         base.is_some_and(|b| repo.file_head(b, file, 1).is_some())
                     })
             });
         }
-        checks.push(builtin_run("guards", &found, t.elapsed(), changes.len()));
-        findings.extend(found);
+        checks.push(builtin_run("guards", &found.guards, took, changes.len()));
+        findings.append(&mut found.guards);
     }
 
     // Which configured checks have something to do.

@@ -1,9 +1,10 @@
-//! What the audited commits changed: files, their added lines, and each commit's touched blobs.
+//! What the audited commits changed: files and their added lines, over a range or one commit.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
-use git2::{Delta, DiffOptions, FileMode, Oid};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid};
 
 use super::error::{GitContext, GitError};
 use super::repo::Repo;
@@ -34,17 +35,23 @@ pub struct ChangedFile {
     pub blob: Option<Oid>,
 }
 
-/// A blob one commit touched (added or modified), for the secret scanner.
+/// One file a commit changed against its first parent, renames detected: what the built-in
+/// scanners read for that commit.
 #[derive(Debug, Clone)]
-pub struct CommitBlob {
-    /// The commit.
-    pub commit: Oid,
-    /// Repo-relative path at that commit.
+pub struct CommitChange {
+    /// Repo-relative path at the commit (before it, for deletions).
     pub path: String,
-    /// The blob's id.
-    pub blob: Oid,
-    /// Lines this commit added (vs its first parent).
-    pub added_lines: BTreeSet<u32>,
+    /// The path before, for a rename.
+    pub old_path: Option<String>,
+    /// How it changed.
+    pub status: FileStatus,
+    /// The version before (none when added).
+    pub old_blob: Option<Oid>,
+    /// The version at the commit (none when deleted).
+    pub new_blob: Option<Oid>,
+    /// Whether the change is the commit's own: for a merge, the file also differs from every
+    /// other parent (what `git log --cc` shows, such as a conflict resolution).
+    pub own: bool,
 }
 
 fn is_content(mode: FileMode) -> bool {
@@ -143,38 +150,185 @@ pub fn changed_files(
         .collect())
 }
 
-/// The blobs one commit added or modified.
+/// The files one commit changed against its first parent, renames detected.
 ///
-/// For a merge, the files that differ from every parent (the merge's own changes, such as a
-/// conflict resolution), as `git log --cc` shows them.
-pub fn commit_blobs(repo: &Repo, oid: Oid) -> Result<Vec<CommitBlob>, GitError> {
+/// Missing parents (a shallow clone) make the commit a root.
+pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<Vec<CommitChange>, GitError> {
     let commit = repo
         .git
         .find_commit(oid)
         .ctx(|| format!("read commit {oid}"))?;
-    // In a shallow clone, missing parents are treated as absent (the commit is a root).
     let parents: Vec<Oid> = commit
         .parent_ids()
         .filter(|p| repo.git.find_commit(*p).is_ok())
         .collect();
-    let first = diff_trees(repo, parents.first().copied(), oid, false)?;
-    let mut keep: Vec<ChangedFile> = first
-        .into_values()
-        .filter(|f| f.status != FileStatus::Deleted)
-        .collect();
+    let tree_of = |oid: Oid| {
+        repo.git
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .ctx(|| format!("read the tree of {oid}"))
+    };
+    let new_tree = commit.tree().ctx(|| format!("read the tree of {oid}"))?;
+    let old_tree = parents.first().copied().map(tree_of).transpose()?;
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true);
+    let mut diff = repo
+        .git
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
+        .ctx(|| format!("diff {oid}"))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true);
+    diff.find_similar(Some(&mut find))
+        .ctx(|| format!("find renames in {oid}"))?;
+    let path_of = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
+    let id_of = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let status = match delta.status() {
+            Delta::Added | Delta::Copied => FileStatus::Added,
+            Delta::Deleted => FileStatus::Deleted,
+            Delta::Renamed => FileStatus::Renamed,
+            Delta::Modified | Delta::Typechange => FileStatus::Modified,
+            _ => continue,
+        };
+        let (side, mode) = if status == FileStatus::Deleted {
+            (delta.old_file(), delta.old_file().mode())
+        } else {
+            (delta.new_file(), delta.new_file().mode())
+        };
+        if !is_content(mode) {
+            continue; // submodules and symlinks carry no content to audit
+        }
+        let Some(path) = path_of(side) else { continue };
+        let old_content = is_content(delta.old_file().mode());
+        out.push(CommitChange {
+            old_path: (status == FileStatus::Renamed)
+                .then(|| path_of(delta.old_file()))
+                .flatten(),
+            old_blob: if old_content {
+                id_of(delta.old_file())
+            } else {
+                None
+            },
+            new_blob: id_of(delta.new_file()),
+            path,
+            status,
+            own: true,
+        });
+    }
+    // A merge's own changes: what also differs from every other parent.
     for other in parents.iter().skip(1) {
         let changed = diff_trees(repo, Some(*other), oid, false)?;
-        keep.retain(|f| changed.contains_key(&f.path));
+        for c in &mut out {
+            c.own &= changed.contains_key(&c.path);
+        }
     }
-    Ok(keep
-        .into_iter()
-        .filter_map(|f| {
-            Some(CommitBlob {
-                commit: oid,
-                blob: f.blob?,
-                path: f.path,
-                added_lines: f.added_lines,
+    Ok(out)
+}
+
+/// One changed region of a file: lines `old` of the version before became lines `new`
+/// (0-based, half-open; an empty range is an insertion or deletion point).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    /// Lines of the version before.
+    pub old: Range<usize>,
+    /// Lines of the version after.
+    pub new: Range<usize>,
+}
+
+/// How `new` differs from `old`, as git's diff decides (without `old`: all of `new` is added).
+pub fn line_diff(
+    old: Option<&git2::Blob<'_>>,
+    new: &git2::Blob<'_>,
+) -> Result<Vec<Hunk>, GitError> {
+    let Some(old) = old else {
+        let lines = line_count(new.content());
+        return Ok(if lines == 0 {
+            Vec::new()
+        } else {
+            vec![Hunk {
+                old: 0..0,
+                new: 0..lines,
+            }]
+        });
+    };
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0);
+    // From blobs, not buffers: libgit2 would hash buffers again to name them.
+    let patch = git2::Patch::from_blobs(old, None, new, None, Some(&mut opts))
+        .ctx(|| format!("diff {} against {}", new.id(), old.id()))?;
+    // Git numbers an empty side by the line before it: `-5,0` is "after line 5".
+    let range = |start: u32, len: u32| {
+        let (start, len) = (start as usize, len as usize);
+        if len == 0 {
+            start..start
+        } else {
+            start - 1..start - 1 + len
+        }
+    };
+    (0..patch.num_hunks())
+        .map(|h| {
+            let (hunk, _) = patch.hunk(h).ctx(|| "read a diff hunk".to_string())?;
+            Ok(Hunk {
+                old: range(hunk.old_start(), hunk.old_lines()),
+                new: range(hunk.new_start(), hunk.new_lines()),
             })
         })
-        .collect())
+        .collect()
+}
+
+/// The 1-based lines the hunks add.
+pub fn added_lines(hunks: &[Hunk]) -> BTreeSet<u32> {
+    hunks
+        .iter()
+        .flat_map(|h| h.new.clone())
+        .map(|l| u32::try_from(l + 1).unwrap_or(u32::MAX))
+        .collect()
+}
+
+/// Lines in `content`, counted as `str::lines` counts them.
+fn line_count(content: &[u8]) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', content).count();
+    newlines + usize::from(!content.is_empty() && !content.ends_with(b"\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunks_and_added_lines_of_edits_and_new_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = git2::Repository::init(dir.path()).expect("init");
+        let blob = |b: &[u8]| git.find_blob(git.blob(b).expect("write")).expect("read");
+        let old = blob(b"a\nb\nc\nd\n");
+        let new = blob(b"a\nB\nc\nd\ne\n");
+        let hunks = line_diff(Some(&old), &new).expect("diff");
+        assert_eq!(
+            hunks,
+            [
+                Hunk {
+                    old: 1..2,
+                    new: 1..2
+                },
+                Hunk {
+                    old: 4..4,
+                    new: 4..5
+                }
+            ]
+        );
+        assert_eq!(added_lines(&hunks).into_iter().collect::<Vec<_>>(), [2, 5]);
+        let deletion = line_diff(Some(&old), &blob(b"a\nd\n")).expect("diff");
+        assert_eq!(
+            deletion,
+            [Hunk {
+                old: 1..3,
+                new: 1..1
+            }]
+        );
+        let all = line_diff(None, &blob(b"x\ny")).expect("diff");
+        assert_eq!(added_lines(&all).into_iter().collect::<Vec<_>>(), [1, 2]);
+        assert!(line_diff(None, &blob(b"")).expect("diff").is_empty());
+        assert!(line_diff(Some(&old), &old).expect("diff").is_empty());
+    }
 }

@@ -15,8 +15,11 @@ mod uncommitted;
 mod watch;
 
 pub use batch::{BlobRef, HistoryIndex, index_history, index_tree, read_blobs};
-pub use diff::{ChangedFile, CommitBlob, FileStatus, changed_files, commit_blobs};
-pub use error::GitError;
+pub use diff::{
+    ChangedFile, CommitChange, FileStatus, Hunk, added_lines, changed_files, commit_changes,
+    line_diff,
+};
+pub use error::{GitContext, GitError};
 pub use exclude::ensure_excluded;
 pub use repo::{AuditTarget, Repo, worktree_paths};
 pub use snapshot::{SnapshotUpdate, sync_snapshot};

@@ -3,7 +3,14 @@
 //! and `auditor:allow` pragmas, each with the line it is on. Guards compare the facts of a
 //! file before and after a commit; nothing here needs a diff.
 
+use std::cell::Cell;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 use super::lang::{Lang, LexState, code_part, has_token, is_test_path, lang_of};
+use super::text::Text;
 
 /// Something found on a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,26 +190,293 @@ fn is_library_rust(path: &str) -> bool {
         && !path.ends_with("build.rs")
 }
 
-/// Reads the facts of `content` at `path`.
-pub fn facts(path: &str, content: &str) -> Facts {
-    let lang = lang_of(path);
-    let test_file = is_test_path(path);
-    let mut f = Facts::default();
-    let mut state = LexState::default();
-    let mut attr_pending = false;
-    // Rust unit tests live beside the code, after #[cfg(test)].
-    let mut in_rust_tests = false;
-    let lines: Vec<&str> = content.lines().collect();
-    for (idx, raw) in lines.iter().enumerate() {
-        let line = u32::try_from(idx + 1).unwrap_or(u32::MAX);
+/// Substrings one of which is on every line a fact can come from, by language and by whether
+/// the file is a test file: the words of every marker the rules below look for there, and the
+/// lexer's own openers and closers (a line without one leaves the lexer's state as it was).
+/// Only lines holding one are examined, so a file is read at the speed of one multi-pattern
+/// search. A superset is harmless (the line yields nothing); a missing word would lose facts.
+fn trigger_words(lang: Lang, test_file: bool) -> Vec<&'static str> {
+    let mut words = vec!["<<<<<<<", ">>>>>>>", "=======", "|||||||", "auditor:allow("];
+    words.extend_from_slice(context_words(lang));
+    // Stubs and debug output count outside tests; assertions and test names inside.
+    let (tests, code): (&[&str], &[&str]) = match lang {
+        // Rust's unit tests start mid-file (`#[cfg(test)]`): both sets everywhere.
+        Lang::Rust => (
+            &[
+                concat!("#[ig", "nore"),
+                "#[test]",
+                "#[tokio::test",
+                "#[rstest",
+                "fn ",
+                "assert",
+            ],
+            &[
+                concat!("to", "do!("),
+                concat!("unimple", "mented!("),
+                "dbg!(",
+                "println!(",
+                "// TODO",
+            ],
+        ),
+        Lang::Python => (
+            &["def ", "assert", "pytest.raises("],
+            &[
+                "NotImplementedError",
+                "pass",
+                "breakpoint(",
+                "pdb.set_trace(",
+                "// TODO",
+            ],
+        ),
+        Lang::Js => (
+            &["expect", "assert"],
+            &["throw new Error(", "console.log(", "// TODO"],
+        ),
+        Lang::Go => (
+            &["func ", "t.Error", "t.Fatal", "assert", "require."],
+            &["// TODO"],
+        ),
+        // Java's tests are named wherever an `@Test` is.
+        Lang::Java => (
+            &["@Disabled", "@Ignore", "assert", "Assert."],
+            &["throw new Error(", "// TODO"],
+        ),
+        Lang::Other => (&[], &[]),
+    };
+    // Skip and focus markers count in any Python, JavaScript or Go file.
+    let anywhere: &[&str] = match lang {
+        Lang::Python => &["skip", "xfail"],
+        Lang::Js => &["skip", "only", "it(", "test(", "describe("],
+        Lang::Go => &["Skip"],
+        Lang::Java => &["@Test", "void ", "fun "],
+        _ => &[],
+    };
+    words.extend_from_slice(anywhere);
+    if test_file || lang == Lang::Rust {
+        words.extend_from_slice(tests);
+    }
+    if !test_file || lang == Lang::Rust {
+        words.extend_from_slice(code);
+    }
+    words
+}
+
+/// The words that change a reader's context: the lexer's openers and closers, the start of
+/// Rust's unit tests, and test attributes with the functions they wait for.
+fn context_words(lang: Lang) -> &'static [&'static str] {
+    match lang {
+        Lang::Rust => &[
+            "/*",
+            "*/",
+            "#[cfg(test)]",
+            "#[test]",
+            "#[tokio::test",
+            "#[rstest",
+            "fn ",
+        ],
+        Lang::Python => &["\"\"\"", "'''"],
+        Lang::Js => &["/*", "*/", "`"],
+        Lang::Go => &["/*", "*/"],
+        Lang::Java => &["/*", "*/", "@Test", "void ", "fun "],
+        Lang::Other => &[],
+    }
+}
+
+/// The searches of one language.
+struct Search {
+    /// Every line a fact can come from holds one of these.
+    triggers: AhoCorasick,
+    /// Every line that changes the context holds one of these (none: nothing does).
+    context: Option<AhoCorasick>,
+}
+
+/// The searches for each language, for test files and for other files, built once.
+fn search(lang: Lang, test_file: bool) -> &'static Search {
+    const LANGS: [Lang; 6] = [
+        Lang::Rust,
+        Lang::Python,
+        Lang::Js,
+        Lang::Go,
+        Lang::Java,
+        Lang::Other,
+    ];
+    static SEARCHES: OnceLock<Vec<Search>> = OnceLock::new();
+    // A DFA: these words share their first bytes with much ordinary code, which defeats the
+    // prefilters, and a DFA searches at one transition per byte.
+    let build = |words: &[&str]| {
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(words)
+            .expect("static words compile")
+    };
+    let searches = SEARCHES.get_or_init(|| {
+        LANGS
+            .iter()
+            .flat_map(|l| [(*l, false), (*l, true)])
+            .map(|(l, test_file)| Search {
+                triggers: build(&trigger_words(l, test_file)),
+                context: (!context_words(l).is_empty()).then(|| build(context_words(l))),
+            })
+            .collect()
+    });
+    let at = LANGS
+        .iter()
+        .position(|l| *l == lang)
+        .unwrap_or(LANGS.len() - 1);
+    &searches[2 * at + usize::from(test_file)]
+}
+
+/// What carries from one line to the next while reading a file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    lex: LexState,
+    /// A test attribute (`#[test]`, `@Test`) waits for its function.
+    attr_pending: bool,
+    /// Rust unit tests live beside the code, after `#[cfg(test)]`.
+    in_rust_tests: bool,
+}
+
+/// Line numbers, counted only as far as a mark needs them (most examined lines make none).
+struct LineNumbers<'a> {
+    bytes: &'a [u8],
+    /// Newlines are counted up to here,
+    counted: Cell<usize>,
+    /// where this (1-based) line starts.
+    line: Cell<usize>,
+}
+
+impl LineNumbers<'_> {
+    /// The number of the line starting at `start` (at or after the last one asked for).
+    fn at(&self, start: usize) -> u32 {
+        let from = self.counted.get();
+        let newlines = memchr::memchr_iter(b'\n', &self.bytes[from..start]).count();
+        self.line.set(self.line.get() + newlines);
+        self.counted.set(start);
+        u32::try_from(self.line.get()).unwrap_or(u32::MAX)
+    }
+}
+
+/// Reads the facts of one version of one file, in whole or region by region.
+pub struct Reader<'a> {
+    path: &'a str,
+    lang: Lang,
+    test_file: bool,
+    text: Text<'a>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `content`, a version of the file at `path`.
+    pub fn new(path: &'a str, content: &'a [u8]) -> Reader<'a> {
+        Reader {
+            path,
+            lang: lang_of(path),
+            test_file: is_test_path(path),
+            text: Text(content),
+        }
+    }
+
+    /// Whether the two readers read their files by the same rules (a rename may change the
+    /// language or make a file a test file).
+    pub fn same_rules(&self, other: &Reader<'_>) -> bool {
+        self.lang == other.lang && self.test_file == other.test_file
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.text.0
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// Adds the facts of the lines in `span` (byte offsets at line starts; the first is line
+    /// `first_line`, 1-based) to `f`, carrying `ctx` through them.
+    pub fn read(&self, span: Range<usize>, first_line: usize, ctx: &mut Context, f: &mut Facts) {
+        let numbers = LineNumbers {
+            bytes: self.text.0,
+            counted: Cell::new(span.start),
+            line: Cell::new(first_line),
+        };
+        let mut examined_to = span.start;
+        let input = aho_corasick::Input::new(self.text.0).span(span.clone());
+        for hit in search(self.lang, self.test_file).triggers.find_iter(input) {
+            if hit.start() < examined_to {
+                continue; // another word on a line already examined
+            }
+            let (start, end) = self.text.bounds(hit.start());
+            examined_to = end + 1;
+            self.line(start, end, &numbers, ctx, f);
+        }
+    }
+
+    /// Carries `ctx` through the lines in `span` without reading facts: only the lines that
+    /// open or close a comment or a string, or start Rust's unit tests, change it.
+    pub fn skip(&self, span: Range<usize>, ctx: &mut Context) {
+        let Some(words) = &search(self.lang, self.test_file).context else {
+            return;
+        };
+        let mut examined_to = span.start;
+        let input = aho_corasick::Input::new(self.text.0).span(span);
+        for hit in words.find_iter(input) {
+            if hit.start() < examined_to {
+                continue;
+            }
+            let (start, end) = self.text.bounds(hit.start());
+            examined_to = end + 1;
+            let raw = self.text.line(start, end);
+            let code = code_part(&raw, self.lang, &mut ctx.lex);
+            self.carry(&code, &raw, ctx);
+        }
+    }
+
+    /// Carries the context past one line (its code part already read): Rust's unit tests
+    /// starting, a test attribute waiting for its function. Returns the test the line names.
+    fn carry(&self, code: &str, raw: &str, ctx: &mut Context) -> Option<String> {
+        let lang = self.lang;
+        if lang == Lang::Rust && code.contains("#[cfg(test)]") {
+            ctx.in_rust_tests = true;
+        }
+        let is_attr = match lang {
+            Lang::Rust => {
+                code.contains("#[test]")
+                    || code.contains("#[tokio::test")
+                    || code.contains("#[rstest")
+            }
+            Lang::Java => has_token(code, "@Test"),
+            _ => false,
+        };
+        let name = test_name(lang, code, raw, ctx.attr_pending || is_attr);
+        if name.is_some() {
+            ctx.attr_pending = false;
+        } else if is_attr {
+            ctx.attr_pending = true;
+        }
+        name
+    }
+
+    /// Reads one line (from byte `start` to `end`).
+    fn line(
+        &self,
+        start: usize,
+        end: usize,
+        numbers: &LineNumbers<'_>,
+        ctx: &mut Context,
+        f: &mut Facts,
+    ) {
+        let lang = self.lang;
+        let raw = self.text.line(start, end);
+        let raw = raw.as_ref();
         let trimmed = raw.trim();
         let mark = || Mark {
-            line,
+            line: numbers.at(start),
             text: trimmed.to_string(),
         };
         if raw.starts_with("<<<<<<< ")
             || raw.starts_with(">>>>>>> ")
-            || *raw == "======="
+            || raw == "======="
             || raw.starts_with("||||||| ")
         {
             f.conflicts.push(mark());
@@ -211,13 +485,11 @@ pub fn facts(path: &str, content: &str) -> Facts {
             f.pragmas.push((mark(), rule));
         }
         if lang == Lang::Other {
-            continue;
+            return;
         }
-        let code = code_part(raw, lang, &mut state);
-        if lang == Lang::Rust && code.contains("#[cfg(test)]") {
-            in_rust_tests = true;
-        }
-        let testy = test_file || in_rust_tests;
+        let code = code_part(raw, lang, &mut ctx.lex);
+        let name = self.carry(&code, raw, ctx);
+        let testy = self.test_file || ctx.in_rust_tests;
         let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
         if may_skip
             && might_skip(lang, &code)
@@ -227,32 +499,11 @@ pub fn facts(path: &str, content: &str) -> Facts {
         {
             f.skips.push(mark());
         }
-        let is_attr = match lang {
-            Lang::Rust => {
-                code.contains("#[test]")
-                    || code.contains("#[tokio::test")
-                    || code.contains("#[rstest")
-            }
-            Lang::Java => has_token(&code, "@Test"),
-            _ => false,
-        };
-        if let Some(name) = test_name(lang, &code, raw, attr_pending || is_attr) {
-            if testy || lang == Lang::Rust || lang == Lang::Java {
-                f.tests.push(name);
-            }
-            attr_pending = false;
-        } else if is_attr {
-            attr_pending = true;
+        if let Some(name) = name.filter(|_| testy || lang == Lang::Rust || lang == Lang::Java) {
+            f.tests.push(name);
         }
         if testy {
-            f.assertions += u32::try_from(
-                markers(ASSERTIONS, lang)
-                    .iter()
-                    .filter(|m| code.contains(*m))
-                    .count()
-                    .min(1),
-            )
-            .unwrap_or(0);
+            f.assertions += u32::from(markers(ASSERTIONS, lang).iter().any(|m| code.contains(*m)));
             if code.contains("true") || code.contains("True") || code.contains("1, 1") {
                 let compact = code.replace(' ', "");
                 if CONSTANT_TRUTHS
@@ -276,15 +527,16 @@ pub fn facts(path: &str, content: &str) -> Facts {
                 _ => false,
             } || (lang == Lang::Python
                 && trimmed == "pass"
-                && python_body_is_only_pass(&lines, idx))
-                || (trimmed.starts_with("// TODO") && brace_body_is_only_this(&lines, idx));
+                && python_body_is_only_pass(&self.text, start, end, raw))
+                || (trimmed.starts_with("// TODO")
+                    && brace_body_is_only_this(&self.text, start, end));
             if stub {
                 f.stubs.push(mark());
             }
             let debug = match lang {
                 Lang::Rust => {
                     has_token(&code, "dbg!(")
-                        || (is_library_rust(path) && has_token(&code, "println!("))
+                        || (is_library_rust(self.path) && has_token(&code, "println!("))
                 }
                 Lang::Js => code.contains("console.log("),
                 Lang::Python => has_token(&code, "breakpoint(") || code.contains("pdb.set_trace("),
@@ -295,6 +547,12 @@ pub fn facts(path: &str, content: &str) -> Facts {
             }
         }
     }
+}
+
+/// Reads the facts of `content` at `path`.
+pub fn facts(path: &str, content: &[u8]) -> Facts {
+    let mut f = Facts::default();
+    Reader::new(path, content).read(0..content.len(), 1, &mut Context::default(), &mut f);
     f
 }
 
@@ -302,7 +560,11 @@ pub fn facts(path: &str, content: &str) -> Facts {
 /// in a string or in prose is not a pragma).
 fn pragma(raw: &str) -> Option<String> {
     const PRAGMA: &str = "auditor:allow(";
-    let at = raw.find(PRAGMA)?;
+    // Asked of every line examined: a prebuilt search, not one built per call.
+    static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    let at = FINDER
+        .get_or_init(|| memchr::memmem::Finder::new(PRAGMA))
+        .find(raw.as_bytes())?;
     let before = &raw[..at];
     let opener = ["//", "#", "/*", "<!--", "--", ";"]
         .iter()
@@ -339,9 +601,10 @@ fn indent(s: &str) -> usize {
     s.len() - s.trim_start().len()
 }
 
-/// `pass` as the whole body of a `def` (not of a class, an `except` or a loop).
-fn python_body_is_only_pass(lines: &[&str], idx: usize) -> bool {
-    let Some(prev) = lines[..idx].iter().rev().find(|l| !l.trim().is_empty()) else {
+/// `pass` (the line from `start` to `end`) as the whole body of a `def` (not of a class, an
+/// `except` or a loop).
+fn python_body_is_only_pass(text: &Text<'_>, start: usize, end: usize, raw: &str) -> bool {
+    let Some(prev) = text.prev_nonblank(start) else {
         return false;
     };
     let def = prev.trim_start();
@@ -349,18 +612,15 @@ fn python_body_is_only_pass(lines: &[&str], idx: usize) -> bool {
     {
         return false;
     }
-    let body = indent(lines[idx]);
-    lines[idx + 1..]
-        .iter()
-        .find(|l| !l.trim().is_empty())
-        .is_none_or(|next| indent(next) < body)
+    let body = indent(raw);
+    text.next_nonblank(end)
+        .is_none_or(|next| indent(&next) < body)
 }
 
-/// A `// TODO` comment that is the whole body between a function's braces.
-fn brace_body_is_only_this(lines: &[&str], idx: usize) -> bool {
-    let prev = lines[..idx].iter().rev().find(|l| !l.trim().is_empty());
-    let next = lines[idx + 1..].iter().find(|l| !l.trim().is_empty());
-    match (prev, next) {
+/// A `// TODO` comment (the line from `start` to `end`) that is the whole body between a
+/// function's braces.
+fn brace_body_is_only_this(text: &Text<'_>, start: usize, end: usize) -> bool {
+    match (text.prev_nonblank(start), text.next_nonblank(end)) {
         (Some(p), Some(n)) => {
             let p = p.trim_end();
             p.ends_with('{')
@@ -374,6 +634,11 @@ fn brace_body_is_only_this(lines: &[&str], idx: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The facts of a text (shadows the byte-level `facts`).
+    fn facts(path: &str, text: &str) -> Facts {
+        super::facts(path, text.as_bytes())
+    }
 
     #[test]
     fn rust_tests_ignores_and_assertions() {

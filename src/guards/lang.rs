@@ -55,7 +55,7 @@ pub fn is_test_path(path: &str) -> bool {
 }
 
 /// Carries block comments and multi-line strings from one line to the next.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LexState {
     block_comment: bool,
     /// Inside a Python triple-quoted string, with its quote character.
@@ -152,21 +152,16 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
             i += 1;
             continue;
         }
-        // Copy one UTF-8 character whole.
-        let len = utf8_len(c);
-        out.push_str(&line[i..(i + len).min(line.len())]);
-        i += len;
+        // Copy the run up to the next byte that may open a string or a comment at once
+        // (those bytes are ASCII, so the run ends on a character boundary).
+        let run = b[i + 1..]
+            .iter()
+            .position(|b| matches!(b, b'"' | b'\'' | b'#' | b'/' | b'`'))
+            .map_or(b.len(), |p| i + 1 + p);
+        out.push_str(&line[i..run]);
+        i = run;
     }
     Cow::Owned(out)
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xF0..=0xFF => 4,
-        0xE0..=0xEF => 3,
-        0xC0..=0xDF => 2,
-        _ => 1,
-    }
 }
 
 /// Whether `token` occurs in `code` as a whole token (not inside a longer identifier).

@@ -3,12 +3,15 @@
 //! disabled or deleted test, a weakened assertion, tampering with the supervision, a conflict
 //! marker, a stub, a credentials file, a large blob, a debug leftover.
 //!
-//! Pure: file versions in, findings out. The engine feeds it each audited commit; `scan`
-//! each scanned commit.
+//! Pure: file versions and their line diff in, findings out; a modified file is read only
+//! around its changes (`regions.rs`). The engine feeds it each audited commit; `scan` each
+//! scanned commit.
 
 mod facts;
 mod lang;
+mod regions;
 mod rules;
+mod text;
 
 pub use facts::{Facts, Mark, facts};
 pub use lang::{Lang, is_test_path, lang_of};
@@ -17,6 +20,7 @@ pub use rules::Rule;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::git::Hunk;
 
 /// Facts are read from files up to this size.
 const MAX_FACTS_BYTES: usize = 2 << 20;
@@ -49,41 +53,9 @@ pub struct FileChange<'a> {
     pub new: Option<&'a [u8]>,
     /// Size after, in bytes.
     pub new_size: u64,
-    /// Object ids of the versions before and after, for the facts cache (empty: no cache).
-    pub ids: (String, String),
-}
-
-/// Facts already read, by path and object id: across a history, one commit's new version is
-/// the next commit's old one.
-#[derive(Debug, Default)]
-pub struct FactsCache {
-    map: HashMap<(String, String), Facts>,
-}
-
-impl FactsCache {
-    /// Entries kept before the cache starts over.
-    const CAP: usize = 20_000;
-
-    /// Whether the facts of this version are known already.
-    pub fn contains(&self, path: &str, id: &str) -> bool {
-        !id.is_empty() && self.map.contains_key(&(path.to_string(), id.to_string()))
-    }
-
-    fn get(&mut self, path: &str, id: &str, content: Option<&[u8]>) -> Facts {
-        if id.is_empty() {
-            return text(content).map(|t| facts(path, &t)).unwrap_or_default();
-        }
-        let key = (path.to_string(), id.to_string());
-        if let Some(f) = self.map.get(&key) {
-            return f.clone();
-        }
-        let f = text(content).map(|t| facts(path, &t)).unwrap_or_default();
-        if self.map.len() >= Self::CAP {
-            self.map.clear();
-        }
-        self.map.insert(key, f.clone());
-        f
-    }
+    /// How the versions differ line by line, when both were read: the guards then read only
+    /// the changed regions (without: the whole versions).
+    pub hunks: Option<&'a [Hunk]>,
 }
 
 /// `[guards]`, resolved.
@@ -106,12 +78,6 @@ pub struct GuardSettings {
 }
 
 impl GuardSettings {
-    /// Whether the rules need a file's old content beyond its facts (the tampering rules show
-    /// and compare changed lines): otherwise, cached facts spare reading it.
-    pub fn needs_old_text(&self, path: &str) -> bool {
-        rules::concerns_lines(self, path)
-    }
-
     /// Whether `rule` runs.
     pub fn on(&self, rule: Rule) -> bool {
         self.enabled && !self.disabled.contains(&rule)
@@ -126,12 +92,14 @@ impl GuardSettings {
     }
 }
 
+/// The content as text, unless it is binary or too large to read facts from.
+fn readable(bytes: Option<&[u8]>) -> Option<&[u8]> {
+    bytes.filter(|b| b.len() <= MAX_FACTS_BYTES && !crate::secrets::is_binary(b))
+}
+
+/// The content as text, for the rules that compare lines.
 fn text(bytes: Option<&[u8]>) -> Option<std::borrow::Cow<'_, str>> {
-    let b = bytes?;
-    if b.len() > MAX_FACTS_BYTES || crate::secrets::is_binary(b) {
-        return None;
-    }
-    Some(String::from_utf8_lossy(b))
+    readable(bytes).map(String::from_utf8_lossy)
 }
 
 /// The marks of `new` that `old` does not have (by text, counting repeats).
@@ -150,21 +118,28 @@ fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     out
 }
 
+/// The facts of a file before and after a commit: of its changed regions when the hunks are
+/// known, of its whole versions otherwise (none for a missing or unreadable version).
+fn facts_of(c: &FileChange<'_>) -> (Facts, Facts) {
+    let old_path = c.old_path.as_deref().unwrap_or(&c.path);
+    match (readable(c.old), readable(c.new), c.hunks) {
+        (Some(old), Some(new), Some(hunks)) => regions::changed_facts(
+            &facts::Reader::new(old_path, old),
+            &facts::Reader::new(&c.path, new),
+            hunks,
+        ),
+        (old, new, _) => (
+            old.map(|o| facts(old_path, o)).unwrap_or_default(),
+            new.map(|n| facts(&c.path, n)).unwrap_or_default(),
+        ),
+    }
+}
+
 /// What the guards found in one commit.
 pub fn check_commit(
     changes: &[FileChange<'_>],
     settings: &GuardSettings,
     commit: &str,
-) -> Vec<Finding> {
-    check_commit_cached(changes, settings, commit, &mut FactsCache::default())
-}
-
-/// `check_commit` with a cache of facts shared across commits.
-pub fn check_commit_cached(
-    changes: &[FileChange<'_>],
-    settings: &GuardSettings,
-    commit: &str,
-    cache: &mut FactsCache,
 ) -> Vec<Finding> {
     if !settings.enabled {
         return Vec::new();
@@ -176,10 +151,7 @@ pub fn check_commit_cached(
     let mut pragmas_by_file: HashMap<String, Vec<(Mark, String)>> = HashMap::new();
 
     for c in changes {
-        let old_text = text(c.old);
-        let new_text = text(c.new);
-        let old_facts = cache.get(c.old_path.as_deref().unwrap_or(&c.path), &c.ids.0, c.old);
-        let new_facts = cache.get(&c.path, &c.ids.1, c.new);
+        let (old_facts, new_facts) = facts_of(c);
         let emit = |rule: Rule,
                     line: Option<u32>,
                     detail: String,
@@ -196,7 +168,7 @@ pub fn check_commit_cached(
             ));
         };
 
-        rules::path_rules(c, settings, &old_text, &new_text, commit, &mut out);
+        rules::path_rules(c, settings, commit, &mut out);
 
         if settings.on(Rule::TestDisabled) {
             for m in added(&old_facts.skips, &new_facts.skips) {
@@ -234,10 +206,13 @@ pub fn check_commit_cached(
                 emit(
                     Rule::AssertionRemoved,
                     None,
-                    format!(
-                        "the file's assertions dropped from {} to {} while its tests stayed",
-                        old_facts.assertions, new_facts.assertions
-                    ),
+                    {
+                        let lost = old_facts.assertions - new_facts.assertions;
+                        format!(
+                            "the commit removes {lost} assertion{} from the file's tests while its tests stayed",
+                            if lost == 1 { "" } else { "s" }
+                        )
+                    },
                     None,
                     &mut out,
                 );
@@ -423,7 +398,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(new.as_bytes()),
             new_size: new.len() as u64,
-            ids: Default::default(),
+            hunks: None,
         }
     }
 
@@ -435,7 +410,7 @@ mod tests {
             old: None,
             new: Some(new),
             new_size: new.len() as u64,
-            ids: Default::default(),
+            hunks: None,
         }
     }
 
@@ -534,7 +509,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: None,
             new_size: 0,
-            ids: Default::default(),
+            hunks: None,
         };
         let f = run(std::slice::from_ref(&deleted));
         assert_eq!(rules(&f), ["TEST_DELETED"]);
@@ -555,7 +530,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(old.as_bytes()),
             new_size: old.len() as u64,
-            ids: Default::default(),
+            hunks: None,
         };
         assert!(run(&[renamed]).is_empty());
         // A test renamed in place is not lost.

@@ -1,9 +1,7 @@
 //! The guards' rules: IDs, default severities, what each means and how to fix it; and the
 //! rules decided from a file's path and size rather than its content.
 
-use std::borrow::Cow;
-
-use super::{ChangeKind, FileChange, GuardSettings};
+use super::{ChangeKind, FileChange, GuardSettings, text};
 use crate::finding::{Finding, IssueType, Location, Severity};
 
 /// A guard's rule.
@@ -181,7 +179,7 @@ fn name_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn sensitive(path: &str, content: Option<&str>) -> Option<&'static str> {
+fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     let name = name_of(path).to_ascii_lowercase();
     let example = ["example", "sample", "template", "dist"]
         .iter()
@@ -207,11 +205,13 @@ fn sensitive(path: &str, content: Option<&str>) -> Option<&'static str> {
     if name == "terraform.tfstate" || name.ends_with(".tfstate") {
         return Some("a Terraform state file (it holds secrets in clear)");
     }
-    if name == ".npmrc" && content.is_some_and(|c| c.contains("_authToken") || c.contains("_auth="))
-    {
+    let holds = |needle: &str| {
+        content.is_some_and(|c| memchr::memmem::find(c, needle.as_bytes()).is_some())
+    };
+    if name == ".npmrc" && (holds("_authToken") || holds("_auth=")) {
         return Some("an `.npmrc` with a registry token");
     }
-    if name == ".pypirc" && content.is_some_and(|c| c.contains("password")) {
+    if name == ".pypirc" && holds("password") {
         return Some("a `.pypirc` with a password");
     }
     None
@@ -293,22 +293,10 @@ fn under(path: &str, prefixes: &[String]) -> bool {
     })
 }
 
-/// Whether the path-based tampering rules look at this file's changed lines.
-pub fn concerns_lines(settings: &GuardSettings, path: &str) -> bool {
-    under(path, &settings.supervision_paths)
-        || CI_PATHS
-            .iter()
-            .any(|ci| path.starts_with(ci) || path == ci.trim_end_matches('/'))
-        || settings.test_runners.iter().any(|r| r == path)
-        || THRESHOLD_FILES.contains(&name_of(path))
-}
-
 /// The rules decided by a file's path, size and changed lines.
 pub fn path_rules(
     c: &FileChange<'_>,
     settings: &GuardSettings,
-    old_text: &Option<Cow<'_, str>>,
-    new_text: &Option<Cow<'_, str>>,
     commit: &str,
     out: &mut Vec<Finding>,
 ) {
@@ -316,7 +304,7 @@ pub fn path_rules(
     let sev = |r: Rule| settings.severity(r);
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
     if on(Rule::SensitiveFile) && added_file && c.new.is_some() {
-        if let Some(what) = sensitive(&c.path, new_text.as_deref()) {
+        if let Some(what) = sensitive(&c.path, c.new) {
             out.push(finding(
                 Rule::SensitiveFile,
                 sev(Rule::SensitiveFile),
@@ -328,8 +316,8 @@ pub fn path_rules(
             ));
         }
     }
+    // A file too large to read is judged by its size alone.
     if on(Rule::LargeFile)
-        && c.new.is_some()
         && c.kind != ChangeKind::Deleted
         && !under(&c.path, &settings.asset_folders)
     {
@@ -366,7 +354,7 @@ pub fn path_rules(
     }
     let touched = [Some(c.path.as_str()), c.old_path.as_deref()];
     // The changed lines, only for the few files these rules concern (quadratic, but small).
-    let lines = || changed_lines(old_text.as_deref(), new_text.as_deref());
+    let lines = || changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
     let snippet = || {
         let (removed, added) = lines();
         diff_snippet(&removed, &added)

@@ -1,0 +1,252 @@
+//! The built-in scanners over an audit's commits, in one pass: each commit is diffed once
+//! (renames detected) and each changed blob is inflated once, then handed to both the secret
+//! scanner and the guards. Inflating blobs is most of the cost (see PERFORMANCE.md), so the two
+//! scanners never read a commit twice.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use git2::Oid;
+
+use super::model::ScanStats;
+use crate::config::SecretsSettings;
+use crate::finding::Finding;
+use crate::git::{
+    CommitChange, FileStatus, GitContext, GitError, Hunk, Repo, added_lines, commit_changes,
+    line_diff,
+};
+use crate::guards::{ChangeKind, FileChange, GuardSettings, check_commit};
+use crate::secrets::{Scanner, is_binary, scan_file};
+
+/// Blobs are read up to this size at least (the guards' facts need the text), and never above
+/// `MAX_READ` (beyond it, a file is judged by its size alone).
+const MIN_READ: u64 = 2 << 20;
+const MAX_READ: u64 = 64 << 20;
+
+/// What the built-in scanners run with.
+pub struct Builtins<'a> {
+    /// The secret scanner, or none to skip the secret scan.
+    pub scanner: Option<&'a Scanner>,
+    /// `[secrets]`.
+    pub secrets: &'a SecretsSettings,
+    /// `[guards]`.
+    pub guards: &'a GuardSettings,
+}
+
+/// What the built-in scanners found in the commits, and what they cost.
+#[derive(Debug, Default)]
+pub struct BuiltinFindings {
+    /// Secrets, each reported once, at the commit that introduced it.
+    pub secrets: Vec<Finding>,
+    /// Shortcuts the guards caught, each reported once.
+    pub guards: Vec<Finding>,
+    /// What the secret scanner read.
+    pub stats: ScanStats,
+    /// Diffing the commits and inflating their blobs (shared by both scanners).
+    pub read_time: Duration,
+    /// The secret scanner's own time.
+    pub secrets_time: Duration,
+    /// The guards' own time.
+    pub guards_time: Duration,
+}
+
+/// One version of a file: its size, and its blob when small enough to read.
+struct Version<'r> {
+    size: u64,
+    blob: Option<git2::Blob<'r>>,
+}
+
+impl<'r> Version<'r> {
+    fn read(repo: &'r Repo, odb: &git2::Odb<'_>, id: Oid, limit: u64) -> Version<'r> {
+        // The header gives the size without inflating the blob.
+        let size = odb.read_header(id).map_or(0, |(len, _)| len as u64);
+        let blob = if size <= limit {
+            repo.git.find_blob(id).ok() // missing in a partial clone: nothing to read
+        } else {
+            None
+        };
+        Version { size, blob }
+    }
+
+    fn content(&self) -> Option<&[u8]> {
+        self.blob.as_ref().map(|b| b.content())
+    }
+
+    /// The blob, when it was read and is text.
+    fn text(&self) -> Option<&git2::Blob<'r>> {
+        self.blob.as_ref().filter(|b| !is_binary(b.content()))
+    }
+}
+
+/// One changed file with its versions read, and how they differ.
+struct Read<'r> {
+    change: CommitChange,
+    old: Option<Version<'r>>,
+    new: Option<Version<'r>>,
+    /// The line diff, when a scanner needs it.
+    hunks: Option<Vec<Hunk>>,
+}
+
+impl<'r> Read<'r> {
+    /// Reads the versions the scanners need, and diffs them once for both.
+    fn new(
+        repo: &'r Repo,
+        odb: &git2::Odb<'_>,
+        change: CommitChange,
+        limit: u64,
+        secret_scan: bool,
+        guards: bool,
+    ) -> Result<Read<'r>, GitError> {
+        let new = change
+            .new_blob
+            .map(|id| Version::read(repo, odb, id, limit));
+        let new_text = new.as_ref().and_then(Version::text);
+        // The old version matters against a new text (its added lines, its facts), and to the
+        // guards when the file is deleted (the tests it held).
+        let needs_old = new_text.is_some() || (guards && change.status == FileStatus::Deleted);
+        let old = change
+            .old_blob
+            .filter(|_| needs_old)
+            .map(|id| Version::read(repo, odb, id, limit));
+        let old_text = old.as_ref().and_then(Version::text);
+        // An old version that is binary or too large to read: every line counts as added.
+        let hunks = match new_text {
+            Some(n) if secret_scan || (guards && old_text.is_some()) => {
+                Some(line_diff(old_text, n)?)
+            }
+            _ => None,
+        };
+        Ok(Read {
+            change,
+            old,
+            new,
+            hunks,
+        })
+    }
+
+    /// What the guards see of this file.
+    fn file_change(&self) -> FileChange<'_> {
+        let c = &self.change;
+        FileChange {
+            path: c.path.clone(),
+            old_path: c.old_path.clone(),
+            kind: match c.status {
+                FileStatus::Added => ChangeKind::Added,
+                FileStatus::Modified => ChangeKind::Modified,
+                FileStatus::Renamed => ChangeKind::Renamed,
+                FileStatus::Deleted => ChangeKind::Deleted,
+            },
+            old: self.old.as_ref().and_then(Version::content),
+            new: self.new.as_ref().and_then(Version::content),
+            new_size: self.new.as_ref().map_or(0, |v| v.size),
+            hunks: self.hunks.as_deref(),
+        }
+    }
+}
+
+/// Runs the secret scanner and the guards over every commit, oldest first.
+///
+/// A secret seen again later in the batch (same value, same file) is reported once, at the
+/// commit that introduced it; one added and later removed is still reported. A guard finding
+/// repeated by a later commit is likewise reported once.
+pub fn scan_commits(
+    repo: &Repo,
+    commits: &[Oid],
+    run: &Builtins<'_>,
+) -> Result<BuiltinFindings, GitError> {
+    let mut out = BuiltinFindings::default();
+    let guards = run.guards.enabled;
+    if run.scanner.is_none() && !guards {
+        return Ok(out);
+    }
+    let odb = repo.git.odb().ctx(|| "open the object database".into())?;
+    let limit = run
+        .secrets
+        .max_file_size
+        .max(run.guards.large_file)
+        .clamp(MIN_READ, MAX_READ);
+    let mut secrets_seen: HashSet<(String, String)> = HashSet::new();
+    let mut scanned_blobs: HashSet<(Oid, String)> = HashSet::new();
+    let mut guards_seen: HashSet<(String, Option<String>, String)> = HashSet::new();
+    for &oid in commits {
+        let commit = oid.to_string();
+        let started = Instant::now();
+        let mut files: Vec<(Read<'_>, bool)> = Vec::new();
+        for change in commit_changes(repo, oid)? {
+            // The secret scanner reads what the commit itself added or modified, once.
+            let secret_scan = run.scanner.is_some()
+                && change.own
+                && change
+                    .new_blob
+                    .is_some_and(|id| scanned_blobs.insert((id, change.path.clone())));
+            files.push((
+                Read::new(repo, &odb, change, limit, secret_scan, guards)?,
+                secret_scan,
+            ));
+        }
+        out.read_time += started.elapsed();
+        let t = Instant::now();
+        for (read, _) in files.iter().filter(|(_, scan)| *scan) {
+            scan_secrets(run, read, &commit, &mut out, &mut secrets_seen);
+        }
+        out.secrets_time += t.elapsed();
+        if guards {
+            let t = Instant::now();
+            let changes: Vec<FileChange<'_>> = files.iter().map(|(r, _)| r.file_change()).collect();
+            for f in check_commit(&changes, run.guards, &commit) {
+                if guards_seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
+                    out.guards.push(f);
+                }
+            }
+            out.guards_time += t.elapsed();
+        }
+    }
+    tracing::debug!(
+        commits = commits.len(),
+        read_ms = out.read_time.as_millis(),
+        secrets_ms = out.secrets_time.as_millis(),
+        guards_ms = out.guards_time.as_millis(),
+        "built-in scanners"
+    );
+    Ok(out)
+}
+
+/// The secret scan of one file version a commit added or modified.
+fn scan_secrets(
+    run: &Builtins<'_>,
+    read: &Read<'_>,
+    commit: &str,
+    out: &mut BuiltinFindings,
+    seen: &mut HashSet<(String, String)>,
+) {
+    let (Some(scanner), Some(new)) = (run.scanner, &read.new) else {
+        return;
+    };
+    if new.size > run.secrets.max_file_size {
+        out.stats.skipped_large += 1;
+        return;
+    }
+    let Some(content) = new.content() else {
+        return;
+    };
+    if is_binary(content) {
+        out.stats.skipped_binary += 1;
+        return;
+    }
+    out.stats.blobs += 1;
+    out.stats.bytes += content.len() as u64;
+    let added = read.hunks.as_deref().map(added_lines).unwrap_or_default();
+    let path = &read.change.path;
+    for f in scan_file(
+        scanner,
+        run.secrets,
+        path,
+        content,
+        Some(commit),
+        Some(&added),
+    ) {
+        if seen.insert((f.fingerprint.clone(), path.clone())) {
+            out.secrets.push(f);
+        }
+    }
+}
