@@ -96,18 +96,32 @@ const ASSERTIONS: &[(Lang, &[&str])] = &[
     (Lang::Java, &["assert", "Assert.", "assertThat("]),
 ];
 
+/// Assertions of a constant truth, spaces removed, whole calls: `assertTrue(x)` asserts
+/// something, `assertTrue(True)` nothing. Python's `assert True` statement is told apart
+/// separately (without spaces it would read as `assertTrue`).
 const CONSTANT_TRUTHS: &[&str] = &[
-    "assert True",
     "assert(True)",
     "assert!(true)",
-    "assert_eq!(true, true)",
-    "assert_eq!(1, 1)",
+    "assert_eq!(true,true)",
+    "assert_eq!(1,1)",
     "expect(true).toBe(true)",
     "expect(true).toBeTruthy()",
     "assertTrue(true)",
-    "assert.True(t, true)",
-    "self.assertTrue(True)",
+    "assertTrue(True)",
+    "assert.True(t,true)",
 ];
+
+/// Whether the code part of a line asserts a constant truth.
+fn asserts_constant_truth(code: &str) -> bool {
+    let statement = code.trim();
+    let python = statement
+        .strip_prefix("assert True")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ',', ';']));
+    python || {
+        let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        CONSTANT_TRUTHS.iter().any(|t| compact.contains(t))
+    }
+}
 
 fn markers(
     table: &'static [(Lang, &'static [&'static str])],
@@ -504,14 +518,10 @@ impl<'a> Reader<'a> {
         }
         if testy {
             f.assertions += u32::from(markers(ASSERTIONS, lang).iter().any(|m| code.contains(*m)));
-            if code.contains("true") || code.contains("True") || code.contains("1, 1") {
-                let compact = code.replace(' ', "");
-                if CONSTANT_TRUTHS
-                    .iter()
-                    .any(|t| compact.contains(&t.replace(' ', "")))
-                {
-                    f.constant_truths.push(mark());
-                }
+            if (code.contains("true") || code.contains("True") || code.contains("1,"))
+                && asserts_constant_truth(&code)
+            {
+                f.constant_truths.push(mark());
             }
         } else {
             let stub = match lang {
@@ -662,6 +672,14 @@ mod tests {
         assert_eq!(f.tests, ["test_a", "test_b"]);
         assert_eq!(f.skips.len(), 1, "{:?}", f.skips);
         assert_eq!(f.constant_truths.len(), 1);
+        // Asserting something true is not asserting a constant truth.
+        let t = "def test_c():\n    self.assertTrue(os.path.exists(p))\n    assert Truthy(x)\n    self.assertTrue(True)\n    assert True, 'always'\n";
+        let lines: Vec<u32> = facts("tests/test_y.py", t)
+            .constant_truths
+            .iter()
+            .map(|m| m.line)
+            .collect();
+        assert_eq!(lines, [4, 5]);
         let lib = "class A:\n    pass\n\ndef todo():\n    pass\n\ndef real():\n    raise NotImplementedError\n\ntry:\n    x()\nexcept E:\n    pass\n";
         let f = facts("app/a.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
