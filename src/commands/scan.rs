@@ -9,14 +9,12 @@ use serde_json::json;
 
 use super::common::{open_repo, print, user_path};
 use crate::cli::ScanArgs;
-use crate::config::SecretsSettings;
-use crate::engine::{Builtins, ScanStats, scan_commits};
+use crate::engine::{Builtins, scan_commits, scan_index};
 use crate::error::{Error, ExitCode};
-use crate::finding::Finding;
-use crate::git::{HistoryIndex, Repo, index_history, index_tree, read_blobs};
+use crate::git::{index_history, index_tree};
 use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
-use crate::secrets::{Scanner, is_binary, scan_file};
+use crate::secrets::Scanner;
 use crate::store::write_atomic;
 
 /// Runs the scan command.
@@ -26,30 +24,29 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     // Scans need no checks: never run detection for them.
     let settings = crate::config::load(&repo.root, args.repo.config.as_deref(), Vec::new)?;
     let scanner = Scanner::new();
+    let builtins = Builtins {
+        scanner: Some(&scanner),
+        secrets: &settings.secrets,
+        guards: &settings.guards,
+    };
     let started = Instant::now();
-    let mut stats = ScanStats::default();
-    let (mode, commits, findings) = if args.tree {
+    let (mode, commits, mut found) = if args.tree {
         let index = index_tree(&repo.root, &head.to_string())?;
-        let f = scan_index(&repo, &index, &scanner, &settings.secrets, &mut stats)?;
-        ("tree".to_string(), 1, f)
+        let found = scan_index(&repo, &index, &builtins, Some(head))?;
+        ("tree".to_string(), 1, found)
     } else if args.history {
-        let index = index_history(&repo.root)?;
-        let n = index.commits;
-        let f = scan_index(&repo, &index, &scanner, &settings.secrets, &mut stats)?;
-        ("history".to_string(), n, f)
+        let index = index_history(&repo.root, settings.guards.enabled)?;
+        let found = scan_index(&repo, &index, &builtins, None)?;
+        ("history".to_string(), index.commits, found)
     } else {
         let spec = args.rev.clone().unwrap_or_else(|| "HEAD".into());
         let target = repo.target(&spec)?;
-        let builtins = Builtins {
-            scanner: Some(&scanner),
-            secrets: &settings.secrets,
-            guards: &settings.guards,
-        };
-        let mut found = scan_commits(&repo, &target.commits, &builtins)?;
-        stats = found.stats;
-        found.secrets.append(&mut found.guards);
-        (spec, target.commits.len(), found.secrets)
+        let found = scan_commits(&repo, &target.commits, &builtins)?;
+        (spec, target.commits.len(), found)
     };
+    let stats = found.stats;
+    let mut findings = std::mem::take(&mut found.secrets);
+    findings.append(&mut found.guards);
     let issues = policy::assign_ids(findings);
     let status = policy::status(&issues, settings.policy.fail_on);
     let elapsed = started.elapsed();
@@ -113,83 +110,4 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
         Status::Fail => ExitCode::Findings,
         _ => ExitCode::Clean,
     })
-}
-
-/// Scans every unique blob of an index once, in parallel, and attributes findings to every
-/// path and commit that introduced the blob.
-fn scan_index(
-    repo: &Repo,
-    index: &HistoryIndex,
-    scanner: &Scanner,
-    settings: &SecretsSettings,
-    stats: &mut ScanStats,
-) -> Result<Vec<Finding>, Error> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let max = settings.max_file_size;
-    let results = read_blobs(&repo.root, &index.blobs, workers, |blob, content| {
-        let mut s = ScanStats::default();
-        if content.len() as u64 > max {
-            s.skipped_large = 1;
-            return (s, Vec::new());
-        }
-        if is_binary(content) {
-            s.skipped_binary = 1;
-            return (s, Vec::new());
-        }
-        s.blobs = 1;
-        s.bytes = content.len() as u64;
-        let paths: Vec<&(String, String)> = blob
-            .introduced
-            .iter()
-            .filter(|(p, _)| !settings.allow_paths.is_match(p))
-            .collect();
-        let Some((first_path, first_commit)) = paths.first() else {
-            return (s, Vec::new());
-        };
-        let found = scan_file(
-            scanner,
-            settings,
-            first_path,
-            content,
-            Some(first_commit),
-            None,
-        );
-        let mut out = Vec::with_capacity(found.len() * paths.len());
-        for (path, commit) in &paths {
-            for f in &found {
-                let mut f = f.clone();
-                f.file = Some(path.clone());
-                f.commit = Some(commit.clone());
-                out.push(f);
-            }
-        }
-        (s, out)
-    })?;
-    // A file edited many times holds the same secret in many blobs: report it once per path,
-    // at the oldest commit that introduced it.
-    let age = |f: &Finding| {
-        f.commit
-            .as_ref()
-            .and_then(|c| index.commit_age.get(c))
-            .copied()
-            .unwrap_or(0)
-    };
-    let mut oldest: std::collections::HashMap<(String, Option<String>), Finding> =
-        std::collections::HashMap::new();
-    for (s, found) in results {
-        stats.blobs += s.blobs;
-        stats.bytes += s.bytes;
-        stats.skipped_binary += s.skipped_binary;
-        stats.skipped_large += s.skipped_large;
-        for f in found {
-            let key = (f.fingerprint.clone(), f.file.clone());
-            match oldest.get(&key) {
-                Some(kept) if age(kept) >= age(&f) => {}
-                _ => {
-                    oldest.insert(key, f);
-                }
-            }
-        }
-    }
-    Ok(oldest.into_values().collect())
 }

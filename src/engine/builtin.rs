@@ -140,6 +140,7 @@ impl<'r> Read<'r> {
             new: self.new.as_ref().and_then(Version::content),
             new_size: self.new.as_ref().map_or(0, |v| v.size),
             hunks: self.hunks.as_deref(),
+            known: None,
         }
     }
 }

@@ -4,12 +4,14 @@
 //! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
 
 mod builtin;
+mod history;
 mod ledger_stage;
 mod metrics;
 mod model;
 mod workspace;
 
 pub use builtin::{BuiltinFindings, Builtins, scan_commits};
+pub use history::scan_index;
 pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
     no_progress,

@@ -22,6 +22,28 @@ pub struct BlobRef {
     pub introduced: Vec<(String, String)>,
 }
 
+/// A file one commit changed, as `git log --raw` lists it: renames are a deletion and an
+/// addition, a merge is compared with its first parent (and listed only where it differs from
+/// every parent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    /// The path.
+    pub path: String,
+    /// The version before (hex; none when added, or not a regular file).
+    pub old_blob: Option<String>,
+    /// The version after (hex; none when deleted).
+    pub new_blob: Option<String>,
+}
+
+/// The files one commit changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawCommit {
+    /// The commit (hex).
+    pub commit: String,
+    /// Its changed regular files.
+    pub changes: Vec<RawChange>,
+}
+
 /// Every unique blob of a history, in the order git listed them.
 #[derive(Debug, Default)]
 pub struct HistoryIndex {
@@ -31,6 +53,8 @@ pub struct HistoryIndex {
     pub commits: usize,
     /// Each commit's age rank: higher is older (git log lists newest first).
     pub commit_age: HashMap<String, usize>,
+    /// Each commit's changes, newest first, when asked for.
+    pub changes: Vec<RawCommit>,
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
@@ -73,7 +97,7 @@ impl IndexBuilder {
         }
     }
 
-    fn finish(mut self, commits: usize) -> HistoryIndex {
+    fn finish(mut self, commits: usize, changes: Vec<RawCommit>) -> HistoryIndex {
         let commit_age = std::mem::take(&mut self.commit_age);
         let blobs = self
             .order
@@ -87,6 +111,7 @@ impl IndexBuilder {
             blobs,
             commits,
             commit_age,
+            changes,
         }
     }
 }
@@ -97,9 +122,11 @@ fn is_content_mode(mode: &str) -> bool {
     mode == "100644" || mode == "100755"
 }
 
-/// Parses `git log --raw -z -c --format=%x01%H` output.
-fn parse_raw_log(out: &[u8]) -> HistoryIndex {
+/// Parses `git log --raw -z -c --format=%x01%H` output; with `with_changes`, keeps each
+/// commit's changes too.
+fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
     let mut builder = IndexBuilder::default();
+    let mut history: Vec<RawCommit> = Vec::new();
     let mut commit = String::new();
     let mut commits = 0;
     let mut tokens = out.split(|&b| b == 0).peekable();
@@ -110,6 +137,12 @@ fn parse_raw_log(out: &[u8]) -> HistoryIndex {
             commit = hash.trim().to_string();
             builder.commit_age.insert(commit.clone(), commits);
             commits += 1;
+            if with_changes {
+                history.push(RawCommit {
+                    commit: commit.clone(),
+                    changes: Vec::new(),
+                });
+            }
             continue;
         }
         if !token.starts_with(':') {
@@ -123,15 +156,32 @@ fn parse_raw_log(out: &[u8]) -> HistoryIndex {
         let (Some(mode), Some(sha)) = (fields.get(parents), fields.get(2 * parents + 1)) else {
             continue;
         };
-        if is_content_mode(mode) && *sha != NULL_OID {
-            builder.add(sha, path, &commit);
+        let new_blob = (is_content_mode(mode) && *sha != NULL_OID).then(|| sha.to_string());
+        if let Some(blob) = &new_blob {
+            builder.add(blob, path.clone(), &commit);
+        }
+        if let Some(last) = history.last_mut() {
+            // Against the first parent: its mode and blob come first.
+            let old_blob = match (fields.first(), fields.get(parents + 1)) {
+                (Some(m), Some(s)) if is_content_mode(m) && *s != NULL_OID => Some(s.to_string()),
+                _ => None,
+            };
+            let new_mode_is_content = is_content_mode(mode) || *sha == NULL_OID;
+            if new_mode_is_content && (old_blob.is_some() || new_blob.is_some()) {
+                last.changes.push(RawChange {
+                    path,
+                    old_blob,
+                    new_blob,
+                });
+            }
         }
     }
-    builder.finish(commits)
+    builder.finish(commits, history)
 }
 
-/// Lists every blob introduced anywhere in the history reachable from any ref.
-pub fn index_history(root: &Path) -> Result<HistoryIndex, GitError> {
+/// Lists every blob introduced anywhere in the history reachable from any ref; with
+/// `with_changes`, each commit's changes too.
+pub fn index_history(root: &Path, with_changes: bool) -> Result<HistoryIndex, GitError> {
     let out = git(
         root,
         &[
@@ -145,7 +195,7 @@ pub fn index_history(root: &Path) -> Result<HistoryIndex, GitError> {
             "--format=%x01%H",
         ],
     )?;
-    Ok(parse_raw_log(&out))
+    Ok(parse_raw_log(&out, with_changes))
 }
 
 /// Lists every blob of a commit's tree.
@@ -164,7 +214,7 @@ pub fn index_tree(root: &Path, commit: &str) -> Result<HistoryIndex, GitError> {
             }
         }
     }
-    Ok(builder.finish(1))
+    Ok(builder.finish(1, Vec::new()))
 }
 
 /// Reads each blob once through `workers` `git cat-file --batch` processes and calls
@@ -273,7 +323,7 @@ mod tests {
              \u{1}m1\0\n::100644 100644 100644 {a} {b} {c} MM\0merged.txt\0\
              \u{1}c1\0\n:000000 100644 {NULL_OID} {a} A\0src/x.rs\0:000000 160000 {NULL_OID} {c} A\0sub\0"
         );
-        let idx = parse_raw_log(out.as_bytes());
+        let idx = parse_raw_log(out.as_bytes(), true);
         assert_eq!(idx.commits, 3);
         let ids: Vec<&str> = idx.blobs.iter().map(|b| b.blob.as_str()).collect();
         assert_eq!(ids, [b.as_str(), c.as_str(), a.as_str()]);
@@ -282,5 +332,26 @@ mod tests {
             [("merged.txt".into(), "m1".into())]
         );
         assert_eq!(idx.blobs[2].introduced, [("src/x.rs".into(), "c1".into())]);
+        let change = |path: &str, old: Option<&str>, new: Option<&str>| RawChange {
+            path: path.into(),
+            old_blob: old.map(String::from),
+            new_blob: new.map(String::from),
+        };
+        let commits: Vec<&str> = idx.changes.iter().map(|c| c.commit.as_str()).collect();
+        assert_eq!(commits, ["c2", "m1", "c1"]);
+        assert_eq!(
+            idx.changes[0].changes,
+            [
+                change("src/x.rs", Some(&a), Some(&b)),
+                change("gone.txt", Some(&a), None)
+            ]
+        );
+        // A merge against its first parent; a submodule is no file.
+        assert_eq!(
+            idx.changes[1].changes,
+            [change("merged.txt", Some(&a), Some(&c))]
+        );
+        assert_eq!(idx.changes[2].changes, [change("src/x.rs", None, Some(&a))]);
+        assert!(parse_raw_log(out.as_bytes(), false).changes.is_empty());
     }
 }

@@ -14,7 +14,9 @@ mod snapshot;
 mod uncommitted;
 mod watch;
 
-pub use batch::{BlobRef, HistoryIndex, index_history, index_tree, read_blobs};
+pub use batch::{
+    BlobRef, HistoryIndex, RawChange, RawCommit, index_history, index_tree, read_blobs,
+};
 pub use diff::{
     ChangedFile, CommitChange, FileStatus, Hunk, added_lines, changed_files, commit_changes,
     line_diff,

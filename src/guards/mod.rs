@@ -17,6 +17,7 @@ pub use facts::{Facts, Mark, facts};
 pub use lang::{Lang, is_test_path, lang_of};
 pub use rules::Rule;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::finding::{Finding, Location, Severity};
@@ -56,6 +57,20 @@ pub struct FileChange<'a> {
     /// How the versions differ line by line, when both were read: the guards then read only
     /// the changed regions (without: the whole versions).
     pub hunks: Option<&'a [Hunk]>,
+    /// What was already read of the versions, standing in for their contents.
+    pub known: Option<Known<'a>>,
+}
+
+/// What the history scan already read of a file's two versions (each blob once, in
+/// parallel): their facts, and whether the new one is binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    /// Facts of the version before.
+    pub old: &'a Facts,
+    /// Facts of the version after.
+    pub new: &'a Facts,
+    /// Whether the version after is binary.
+    pub new_binary: bool,
 }
 
 /// `[guards]`, resolved.
@@ -78,6 +93,12 @@ pub struct GuardSettings {
 }
 
 impl GuardSettings {
+    /// Whether the rules read this file's text beyond its facts (the tampering rules show and
+    /// compare changed lines; some credentials files are told by their content).
+    pub fn needs_text(&self, path: &str) -> bool {
+        rules::needs_text(self, path)
+    }
+
     /// Whether `rule` runs.
     pub fn on(&self, rule: Rule) -> bool {
         self.enabled && !self.disabled.contains(&rule)
@@ -97,8 +118,15 @@ fn readable(bytes: Option<&[u8]>) -> Option<&[u8]> {
     bytes.filter(|b| b.len() <= MAX_FACTS_BYTES && !crate::secrets::is_binary(b))
 }
 
+/// The facts of one version of a file (none for a binary or oversized one).
+pub fn version_facts(path: &str, content: &[u8]) -> Facts {
+    readable(Some(content))
+        .map(|c| facts(path, c))
+        .unwrap_or_default()
+}
+
 /// The content as text, for the rules that compare lines.
-fn text(bytes: Option<&[u8]>) -> Option<std::borrow::Cow<'_, str>> {
+fn text(bytes: Option<&[u8]>) -> Option<Cow<'_, str>> {
     readable(bytes).map(String::from_utf8_lossy)
 }
 
@@ -118,11 +146,15 @@ fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     out
 }
 
-/// The facts of a file before and after a commit: of its changed regions when the hunks are
-/// known, of its whole versions otherwise (none for a missing or unreadable version).
-fn facts_of(c: &FileChange<'_>) -> (Facts, Facts) {
+/// The facts of a file before and after a commit: as already known, of its changed regions
+/// when the hunks are known, of its whole versions otherwise (none for a missing or unreadable
+/// version).
+fn facts_of<'a>(c: &FileChange<'a>) -> (Cow<'a, Facts>, Cow<'a, Facts>) {
+    if let Some(known) = c.known {
+        return (Cow::Borrowed(known.old), Cow::Borrowed(known.new));
+    }
     let old_path = c.old_path.as_deref().unwrap_or(&c.path);
-    match (readable(c.old), readable(c.new), c.hunks) {
+    let (old, new) = match (readable(c.old), readable(c.new), c.hunks) {
         (Some(old), Some(new), Some(hunks)) => regions::changed_facts(
             &facts::Reader::new(old_path, old),
             &facts::Reader::new(&c.path, new),
@@ -132,7 +164,8 @@ fn facts_of(c: &FileChange<'_>) -> (Facts, Facts) {
             old.map(|o| facts(old_path, o)).unwrap_or_default(),
             new.map(|n| facts(&c.path, n)).unwrap_or_default(),
         ),
-    }
+    };
+    (Cow::Owned(old), Cow::Owned(new))
 }
 
 /// What the guards found in one commit.
@@ -399,6 +432,7 @@ mod tests {
             new: Some(new.as_bytes()),
             new_size: new.len() as u64,
             hunks: None,
+            known: None,
         }
     }
 
@@ -411,6 +445,7 @@ mod tests {
             new: Some(new),
             new_size: new.len() as u64,
             hunks: None,
+            known: None,
         }
     }
 
@@ -510,6 +545,7 @@ mod tests {
             new: None,
             new_size: 0,
             hunks: None,
+            known: None,
         };
         let f = run(std::slice::from_ref(&deleted));
         assert_eq!(rules(&f), ["TEST_DELETED"]);
@@ -531,6 +567,7 @@ mod tests {
             new: Some(old.as_bytes()),
             new_size: old.len() as u64,
             hunks: None,
+            known: None,
         };
         assert!(run(&[renamed]).is_empty());
         // A test renamed in place is not lost.

@@ -293,6 +293,22 @@ fn under(path: &str, prefixes: &[String]) -> bool {
     })
 }
 
+/// Whether the path rules read this file's text: the tampering rules show and compare its
+/// changed lines, and an `.npmrc` or `.pypirc` is told by what it holds.
+pub fn needs_text(settings: &GuardSettings, path: &str) -> bool {
+    under(path, &settings.supervision_paths)
+        || is_ci(path)
+        || settings.test_runners.iter().any(|r| r == path)
+        || THRESHOLD_FILES.contains(&name_of(path))
+        || matches!(name_of(path), ".npmrc" | ".pypirc")
+}
+
+fn is_ci(path: &str) -> bool {
+    CI_PATHS
+        .iter()
+        .any(|ci| path.starts_with(ci) || path == ci.trim_end_matches('/'))
+}
+
 /// The rules decided by a file's path, size and changed lines.
 pub fn path_rules(
     c: &FileChange<'_>,
@@ -303,7 +319,7 @@ pub fn path_rules(
     let on = |r: Rule| settings.on(r);
     let sev = |r: Rule| settings.severity(r);
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
-    if on(Rule::SensitiveFile) && added_file && c.new.is_some() {
+    if on(Rule::SensitiveFile) && added_file {
         if let Some(what) = sensitive(&c.path, c.new) {
             out.push(finding(
                 Rule::SensitiveFile,
@@ -321,7 +337,10 @@ pub fn path_rules(
         && c.kind != ChangeKind::Deleted
         && !under(&c.path, &settings.asset_folders)
     {
-        let binary = c.new.is_some_and(crate::secrets::is_binary);
+        let binary = match c.new {
+            Some(content) => crate::secrets::is_binary(content),
+            None => c.known.is_some_and(|k| k.new_binary),
+        };
         if c.new_size > settings.large_file {
             out.push(finding(
                 Rule::LargeFile,
@@ -378,11 +397,7 @@ pub fn path_rules(
         ));
         return;
     }
-    let ci = touched.iter().flatten().any(|p| {
-        CI_PATHS
-            .iter()
-            .any(|ci| p.starts_with(ci) || *p == ci.trim_end_matches('/'))
-    });
+    let ci = touched.iter().flatten().any(|p| is_ci(p));
     let runner = touched
         .iter()
         .flatten()

@@ -192,3 +192,93 @@ fn scan_runs_the_guards_over_a_range() {
     );
     assert_eq!(v["issues"].as_array().map(Vec::len), Some(3));
 }
+
+/// `scan` with the given arguments, as JSON.
+fn scan(repo: &TestRepo, args: &[&str]) -> (Option<i32>, Value) {
+    let out = repo
+        .auditor()
+        .arg("scan")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("scan");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    (out.status.code(), v)
+}
+
+#[test]
+fn scan_history_judges_every_commit_and_names_the_one_that_did_it() {
+    let repo = TestRepo::new();
+    repo.write(
+        "tests/test_api.py",
+        "def test_get():\n    assert get() == 1\n\ndef test_put():\n    assert put() == 1\n",
+    );
+    repo.commit("tests");
+    repo.write(
+        "tests/test_api.py",
+        "import pytest\n\n@pytest.mark.skip(reason='flaky')\ndef test_get():\n    assert get() == 1\n\ndef test_put():\n    assert put() == 1\n",
+    );
+    let skipped = repo.commit("skip a flaky test");
+    repo.write("deploy/.env", "TOKEN=x\n");
+    let env = repo.commit("env");
+    repo.git(&["rm", "-q", "deploy/.env"]);
+    repo.commit("remove env");
+    // A test moved to another file is not lost; one dropped for good is.
+    repo.write(
+        "tests/test_api.py",
+        "import pytest\n\n@pytest.mark.skip(reason='flaky')\ndef test_get():\n    assert get() == 1\n",
+    );
+    repo.write(
+        "tests/test_put.py",
+        "def test_put():\n    assert put() == 1\n",
+    );
+    repo.commit("split");
+    repo.git(&["rm", "-q", "tests/test_put.py"]);
+    let dropped = repo.commit("drop");
+    let (code, v) = scan(&repo, &["--history"]);
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(
+        types(&v),
+        ["SENSITIVE_FILE", "TEST_DELETED", "TEST_DISABLED"],
+        "{v}"
+    );
+    let at = |t: &str| issue_of(&v, t)["commit"].as_str().map(str::to_string);
+    assert_eq!(at("TEST_DISABLED"), Some(skipped));
+    assert_eq!(issue_of(&v, "TEST_DISABLED")["line"], 3);
+    assert_eq!(at("SENSITIVE_FILE"), Some(env));
+    assert_eq!(at("TEST_DELETED"), Some(dropped));
+    // The same history through the per-commit scan finds the same.
+    let root = repo.git(&["rev-list", "--max-parents=0", "HEAD"]);
+    let (_, range) = scan(&repo, &[&format!("{}..HEAD", root.trim())]);
+    assert_eq!(types(&range), types(&v), "{range}");
+    // Without guards, only the secret scan runs.
+    repo.write("off.toml", "[guards]\nenabled = false\n");
+    let (code, v) = scan(&repo, &["--history", "--config", "off.toml"]);
+    assert_eq!((code, types(&v)), (Some(0), Vec::<String>::new()), "{v}");
+}
+
+#[test]
+fn scan_tree_judges_what_the_files_are_not_how_they_changed() {
+    let repo = TestRepo::new();
+    repo.write(
+        "tests/test_api.py",
+        "import pytest\n\n@pytest.mark.skip(reason='flaky')\ndef test_get():\n    assert True\n",
+    );
+    repo.write("keys/id_rsa", "not really a key\n");
+    repo.write(
+        "src/x.py",
+        "<<<<<<< HEAD\nx = 1\n=======\nx = 2\n>>>>>>> topic\n",
+    );
+    repo.write("src/ok.py", "def f():\n    return 1\n");
+    repo.commit("everything");
+    let (code, v) = scan(&repo, &["--tree"]);
+    assert_eq!(code, Some(1), "{v}");
+    let t = types(&v);
+    assert!(t.contains(&"SENSITIVE_FILE".to_string()), "{v}");
+    assert!(t.contains(&"CONFLICT_MARKER".to_string()), "{v}");
+    assert!(
+        t.iter()
+            .all(|t| matches!(t.as_str(), "SENSITIVE_FILE" | "CONFLICT_MARKER")),
+        "a tree scan judges no change: {v}"
+    );
+}

@@ -1,0 +1,311 @@
+//! The built-in scanners over a whole history or tree (`scan --history`, `scan --tree`): each
+//! unique blob is inflated once, in parallel, and read there by both the secret scanner and the
+//! guards' fact reader. The guards then compare each commit's versions by those facts, so no
+//! blob is read twice and no commit is diffed line by line.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use git2::Oid;
+
+use super::builtin::{BuiltinFindings, Builtins};
+use super::model::ScanStats;
+use crate::finding::Finding;
+use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blobs};
+use crate::guards::{
+    ChangeKind, Facts, FileChange, GuardSettings, Known, Rule, check_commit, version_facts,
+};
+use crate::secrets::{is_binary, scan_file};
+
+/// What the guards keep of one blob: the facts of each path it was introduced at (only those
+/// with any), and its size and binariness when they could matter.
+#[derive(Default)]
+struct BlobFacts {
+    facts: Vec<(String, Facts)>,
+    /// Size and binariness, kept for binary blobs and blobs over the large-file limit.
+    notable: Option<(u64, bool)>,
+}
+
+/// What the workers read of one blob.
+struct BlobRead {
+    stats: ScanStats,
+    secrets: Vec<Finding>,
+    guards: BlobFacts,
+}
+
+/// What scanning a whole tree judges: what the files are, not how they changed (a tree has no
+/// change, and listing every skipped test and stub it ever had would be noise).
+const TREE_RULES: [Rule; 3] = [Rule::SensitiveFile, Rule::LargeFile, Rule::ConflictMarker];
+
+/// Scans every unique blob of an index once, in parallel, attributing secrets to every path
+/// and commit that introduced the blob; then runs the guards over each commit of the history
+/// (or, for a tree, over its files as they are).
+pub fn scan_index(
+    repo: &Repo,
+    index: &HistoryIndex,
+    run: &Builtins<'_>,
+    tree: Option<Oid>,
+) -> Result<BuiltinFindings, GitError> {
+    let started = Instant::now();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let guards = run.guards.enabled;
+    let results = read_blobs(&repo.root, &index.blobs, workers, |blob, content| {
+        let read = BlobRead {
+            guards: if guards {
+                blob_facts(blob, content, run.guards)
+            } else {
+                BlobFacts::default()
+            },
+            ..scan_blob(run, blob, content)
+        };
+        (read, blob.blob.clone())
+    })?;
+    let mut out = BuiltinFindings {
+        read_time: started.elapsed(),
+        ..BuiltinFindings::default()
+    };
+    // A file edited many times holds the same secret in many blobs: report it once per path,
+    // at the oldest commit that introduced it.
+    let age = |f: &Finding| {
+        f.commit
+            .as_ref()
+            .and_then(|c| index.commit_age.get(c))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut oldest: HashMap<(String, Option<String>), Finding> = HashMap::new();
+    let mut facts: HashMap<(String, String), Facts> = HashMap::new();
+    let mut notable: HashMap<String, (u64, bool)> = HashMap::new();
+    for (read, blob) in results {
+        let s = read.stats;
+        out.stats.blobs += s.blobs;
+        out.stats.bytes += s.bytes;
+        out.stats.skipped_binary += s.skipped_binary;
+        out.stats.skipped_large += s.skipped_large;
+        for f in read.secrets {
+            let key = (f.fingerprint.clone(), f.file.clone());
+            match oldest.get(&key) {
+                Some(kept) if age(kept) >= age(&f) => {}
+                _ => {
+                    oldest.insert(key, f);
+                }
+            }
+        }
+        for (path, f) in read.guards.facts {
+            facts.insert((blob.clone(), path), f);
+        }
+        if let Some(n) = read.guards.notable {
+            notable.insert(blob, n);
+        }
+    }
+    out.secrets = oldest.into_values().collect();
+    if guards {
+        let t = Instant::now();
+        let versions = Versions { facts, notable };
+        out.guards = match tree {
+            Some(head) => guard_tree(repo, index, &versions, run.guards, head),
+            None => guard_history(repo, index, &versions, run.guards),
+        };
+        out.guards_time = t.elapsed();
+    }
+    tracing::debug!(
+        blobs = index.blobs.len(),
+        read_ms = out.read_time.as_millis(),
+        guards_ms = out.guards_time.as_millis(),
+        "built-in scanners over the index"
+    );
+    Ok(out)
+}
+
+/// The secret scan of one blob, its findings placed at every path that introduced it.
+fn scan_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
+    let mut read = BlobRead {
+        stats: ScanStats::default(),
+        secrets: Vec::new(),
+        guards: BlobFacts::default(),
+    };
+    let Some(scanner) = run.scanner else {
+        return read;
+    };
+    let settings = run.secrets;
+    if content.len() as u64 > settings.max_file_size {
+        read.stats.skipped_large = 1;
+        return read;
+    }
+    if is_binary(content) {
+        read.stats.skipped_binary = 1;
+        return read;
+    }
+    read.stats.blobs = 1;
+    read.stats.bytes = content.len() as u64;
+    let paths: Vec<&(String, String)> = blob
+        .introduced
+        .iter()
+        .filter(|(p, _)| !settings.allow_paths.is_match(p))
+        .collect();
+    let Some((first_path, first_commit)) = paths.first() else {
+        return read;
+    };
+    let found = scan_file(
+        scanner,
+        settings,
+        first_path,
+        content,
+        Some(first_commit),
+        None,
+    );
+    for (path, commit) in &paths {
+        for f in &found {
+            let mut f = f.clone();
+            f.file = Some(path.clone());
+            f.commit = Some(commit.clone());
+            read.secrets.push(f);
+        }
+    }
+    read
+}
+
+/// The guards' facts of one blob at each path it was introduced at.
+fn blob_facts(blob: &BlobRef, content: &[u8], settings: &GuardSettings) -> BlobFacts {
+    let size = content.len() as u64;
+    let binary = is_binary(content);
+    BlobFacts {
+        facts: blob
+            .introduced
+            .iter()
+            .map(|(path, _)| (path.clone(), version_facts(path, content)))
+            .filter(|(_, f)| *f != Facts::default())
+            .collect(),
+        notable: (binary || size > settings.large_file).then_some((size, binary)),
+    }
+}
+
+/// What the workers learnt of every blob.
+struct Versions {
+    facts: HashMap<(String, String), Facts>,
+    notable: HashMap<String, (u64, bool)>,
+}
+
+impl Versions {
+    fn facts(&self, blob: Option<&String>, path: &str) -> Option<&Facts> {
+        blob.and_then(|b| self.facts.get(&(b.clone(), path.to_string())))
+    }
+}
+
+/// The contents of the few files whose text the rules read (see `GuardSettings::needs_text`),
+/// by blob id.
+fn texts<'c>(
+    repo: &Repo,
+    changes: impl Iterator<Item = &'c RawChange>,
+    settings: &GuardSettings,
+) -> HashMap<String, Vec<u8>> {
+    let mut out = HashMap::new();
+    for c in changes.filter(|c| settings.needs_text(&c.path)) {
+        for id in [&c.old_blob, &c.new_blob].into_iter().flatten() {
+            let blob = Oid::from_str(id)
+                .ok()
+                .and_then(|o| repo.git.find_blob(o).ok());
+            if let Some(blob) = blob {
+                out.insert(id.clone(), blob.content().to_vec());
+            }
+        }
+    }
+    out
+}
+
+/// The guards' view of one change, from what the workers read.
+fn file_change<'a>(
+    c: &'a RawChange,
+    kind: ChangeKind,
+    versions: &'a Versions,
+    texts: &'a HashMap<String, Vec<u8>>,
+    none: &'a Facts,
+) -> FileChange<'a> {
+    let (new_size, new_binary) = c
+        .new_blob
+        .as_ref()
+        .and_then(|b| versions.notable.get(b))
+        .copied()
+        .unwrap_or((0, false));
+    let text = |blob: &Option<String>| blob.as_ref().and_then(|b| texts.get(b)).map(Vec::as_slice);
+    FileChange {
+        path: c.path.clone(),
+        old_path: None,
+        kind,
+        old: text(&c.old_blob),
+        new: text(&c.new_blob),
+        new_size,
+        hunks: None,
+        known: Some(Known {
+            old: versions.facts(c.old_blob.as_ref(), &c.path).unwrap_or(none),
+            new: versions.facts(c.new_blob.as_ref(), &c.path).unwrap_or(none),
+            new_binary,
+        }),
+    }
+}
+
+/// The guards over every commit of the history, oldest first; a finding repeated by a later
+/// commit is reported once, at the first.
+fn guard_history(
+    repo: &Repo,
+    index: &HistoryIndex,
+    versions: &Versions,
+    settings: &GuardSettings,
+) -> Vec<Finding> {
+    let none = Facts::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for commit in index.changes.iter().rev() {
+        let texts = texts(repo, commit.changes.iter(), settings);
+        let changes: Vec<FileChange<'_>> = commit
+            .changes
+            .iter()
+            .map(|c| {
+                let kind = match (&c.old_blob, &c.new_blob) {
+                    (None, _) => ChangeKind::Added,
+                    (_, None) => ChangeKind::Deleted,
+                    _ => ChangeKind::Modified,
+                };
+                file_change(c, kind, versions, &texts, &none)
+            })
+            .collect();
+        for f in check_commit(&changes, settings, &commit.commit) {
+            if seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// The guards over a tree's files as they are (`TREE_RULES` only).
+fn guard_tree(
+    repo: &Repo,
+    index: &HistoryIndex,
+    versions: &Versions,
+    settings: &GuardSettings,
+    head: Oid,
+) -> Vec<Finding> {
+    let mut tree_settings = settings.clone();
+    tree_settings
+        .disabled
+        .extend(Rule::ALL.iter().filter(|r| !TREE_RULES.contains(r)));
+    let files: Vec<RawChange> = index
+        .blobs
+        .iter()
+        .flat_map(|b| {
+            b.introduced.iter().map(|(path, _)| RawChange {
+                path: path.clone(),
+                old_blob: None,
+                new_blob: Some(b.blob.clone()),
+            })
+        })
+        .collect();
+    let none = Facts::default();
+    let texts = texts(repo, files.iter(), &tree_settings);
+    let changes: Vec<FileChange<'_>> = files
+        .iter()
+        .map(|c| file_change(c, ChangeKind::Added, versions, &texts, &none))
+        .collect();
+    check_commit(&changes, &tree_settings, &head.to_string())
+}
