@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
-use super::lang::{Lang, LexState, code_part, has_token, is_test_path, lang_of};
+use super::lang::{Lang, LexState, code_part, has_token, holds, is_test_path, lang_of};
 use super::text::Text;
 
 /// Something found on a line.
@@ -179,24 +179,6 @@ fn test_name(lang: Lang, code: &str, raw: &str, attr_pending: bool) -> Option<St
     }
 }
 
-/// A cheap test before the token search: can this line hold a skip or focus marker at all?
-fn might_skip(lang: Lang, code: &str) -> bool {
-    match lang {
-        Lang::Rust => code.contains(concat!("#[ig", "nore")),
-        Lang::Python => code.contains("skip") || code.contains("xfail"),
-        Lang::Js => {
-            code.contains("skip")
-                || code.contains("only")
-                || code.contains("it(")
-                || code.contains("test(")
-                || code.contains("describe(")
-        }
-        Lang::Go => code.contains("Skip"),
-        Lang::Java => code.contains("@Disabled") || code.contains("@Ignore"),
-        Lang::Other => false,
-    }
-}
-
 fn is_library_rust(path: &str) -> bool {
     path.starts_with("src/")
         && !path.ends_with("src/main.rs")
@@ -204,65 +186,146 @@ fn is_library_rust(path: &str) -> bool {
         && !path.ends_with("build.rs")
 }
 
+/// What a trigger word can lead to on its line: the checks a line runs are those its words
+/// call for.
+mod kind {
+    /// A merge conflict marker.
+    pub const CONFLICT: u16 = 1;
+    /// An `auditor:allow(` pragma.
+    pub const PRAGMA: u16 = 1 << 1;
+    /// Opens or closes a comment or string (the lexer's context).
+    pub const LEX: u16 = 1 << 2;
+    /// Rust's `#[cfg(test)]`.
+    pub const CFG_TEST: u16 = 1 << 3;
+    /// A test attribute (`#[test]`, `@Test`).
+    pub const ATTR: u16 = 1 << 4;
+    /// Where a test function is named.
+    pub const NAME: u16 = 1 << 5;
+    /// A skip or focus marker.
+    pub const SKIP: u16 = 1 << 6;
+    /// An assertion.
+    pub const ASSERT: u16 = 1 << 7;
+    /// A stub.
+    pub const STUB: u16 = 1 << 8;
+    /// Debug output.
+    pub const DEBUG: u16 = 1 << 9;
+}
+
+/// Words, each with the kinds of checks it calls for.
+type WordList = &'static [(&'static str, u16)];
+
+/// The words that change a reader's context, by language: the lexer's openers and closers,
+/// the start of Rust's unit tests, and test attributes with the functions they wait for.
+fn context_words(lang: Lang) -> WordList {
+    use kind::*;
+    match lang {
+        Lang::Rust => &[
+            ("/*", LEX),
+            ("*/", LEX),
+            ("#[cfg(test)]", CFG_TEST),
+            ("#[test]", ATTR),
+            ("#[tokio::test", ATTR),
+            ("#[rstest", ATTR),
+            ("fn ", NAME),
+        ],
+        Lang::Python => &[("\"\"\"", LEX), ("'''", LEX)],
+        Lang::Js => &[("/*", LEX), ("*/", LEX), ("`", LEX)],
+        Lang::Go => &[("/*", LEX), ("*/", LEX)],
+        Lang::Java => &[
+            ("/*", LEX),
+            ("*/", LEX),
+            ("@Test", ATTR),
+            ("void ", NAME),
+            ("fun ", NAME),
+        ],
+        Lang::Other => &[],
+    }
+}
+
 /// Substrings one of which is on every line a fact can come from, by language and by whether
-/// the file is a test file: the words of every marker the rules below look for there, and the
-/// lexer's own openers and closers (a line without one leaves the lexer's state as it was).
-/// Only lines holding one are examined, so a file is read at the speed of one multi-pattern
-/// search. A superset is harmless (the line yields nothing); a missing word would lose facts.
-fn trigger_words(lang: Lang, test_file: bool) -> Vec<&'static str> {
-    let mut words = vec!["<<<<<<<", ">>>>>>>", "=======", "|||||||", "auditor:allow("];
+/// the file is a test file, each with the checks it calls for: the words of every marker the
+/// rules look for there, and the context words. Only lines holding one are examined, and only
+/// by the checks their words call for, so a file is read at about the speed of one
+/// multi-pattern search. No word is a prefix of another, and the search restarts one byte
+/// after each hit, so every word on a line is seen.
+fn trigger_words(lang: Lang, test_file: bool) -> Vec<(&'static str, u16)> {
+    use kind::*;
+    let mut words = vec![
+        ("<<<<<<<", CONFLICT),
+        (">>>>>>>", CONFLICT),
+        ("=======", CONFLICT),
+        ("|||||||", CONFLICT),
+        ("auditor:allow(", PRAGMA),
+    ];
     words.extend_from_slice(context_words(lang));
     // Stubs and debug output count outside tests; assertions and test names inside.
-    let (tests, code): (&[&str], &[&str]) = match lang {
+    let (tests, code): (WordList, WordList) = match lang {
         // Rust's unit tests start mid-file (`#[cfg(test)]`): both sets everywhere.
         Lang::Rust => (
+            &[(concat!("#[ig", "nore"), SKIP), ("assert", ASSERT)],
             &[
-                concat!("#[ig", "nore"),
-                "#[test]",
-                "#[tokio::test",
-                "#[rstest",
-                "fn ",
-                "assert",
-            ],
-            &[
-                concat!("to", "do!("),
-                concat!("unimple", "mented!("),
-                "dbg!(",
-                "println!(",
-                "// TODO",
+                (concat!("to", "do!("), STUB),
+                (concat!("unimple", "mented!("), STUB),
+                ("dbg!(", DEBUG),
+                ("println!(", DEBUG),
+                ("// TODO", STUB),
             ],
         ),
         Lang::Python => (
-            &["def ", "assert", "pytest.raises("],
             &[
-                "NotImplementedError",
-                "pass",
-                "breakpoint(",
-                "pdb.set_trace(",
-                "// TODO",
+                ("def ", NAME),
+                ("assert", ASSERT),
+                ("pytest.raises(", ASSERT),
+            ],
+            &[
+                ("NotImplementedError", STUB),
+                ("pass", STUB),
+                ("breakpoint(", DEBUG),
+                ("pdb.set_trace(", DEBUG),
+                ("// TODO", STUB),
             ],
         ),
         Lang::Js => (
-            &["expect", "assert"],
-            &["throw new Error(", "console.log(", "// TODO"],
+            &[("expect", ASSERT), ("assert", ASSERT)],
+            &[
+                ("throw new Error(", STUB),
+                ("console.log(", DEBUG),
+                ("// TODO", STUB),
+            ],
         ),
         Lang::Go => (
-            &["func ", "t.Error", "t.Fatal", "assert", "require."],
-            &["// TODO"],
+            &[
+                ("func ", NAME),
+                ("t.Error", ASSERT),
+                ("t.Fatal", ASSERT),
+                ("assert", ASSERT),
+                ("require.", ASSERT),
+            ],
+            &[("// TODO", STUB)],
         ),
-        // Java's tests are named wherever an `@Test` is.
         Lang::Java => (
-            &["@Disabled", "@Ignore", "assert", "Assert."],
-            &["throw new Error(", "// TODO"],
+            &[
+                ("@Disabled", SKIP),
+                ("@Ignore", SKIP),
+                ("assert", ASSERT),
+                ("Assert.", ASSERT),
+            ],
+            &[("throw new Error(", STUB), ("// TODO", STUB)],
         ),
         Lang::Other => (&[], &[]),
     };
-    // Skip and focus markers count in any Python, JavaScript or Go file.
-    let anywhere: &[&str] = match lang {
-        Lang::Python => &["skip", "xfail"],
-        Lang::Js => &["skip", "only", "it(", "test(", "describe("],
-        Lang::Go => &["Skip"],
-        Lang::Java => &["@Test", "void ", "fun "],
+    // Skip and focus markers count in any Python, JavaScript or Go file; JavaScript names its
+    // tests in the same calls (`it.skip('name'`), and Java names them wherever `@Test` is.
+    let anywhere: WordList = match lang {
+        Lang::Python => &[("skip", SKIP), ("xfail", SKIP)],
+        Lang::Js => &[
+            ("skip", SKIP | NAME),
+            ("only", SKIP | NAME),
+            ("it(", SKIP | NAME),
+            ("test(", SKIP | NAME),
+            ("describe(", SKIP),
+        ],
+        Lang::Go => &[("Skip", SKIP)],
         _ => &[],
     };
     words.extend_from_slice(anywhere);
@@ -275,33 +338,61 @@ fn trigger_words(lang: Lang, test_file: bool) -> Vec<&'static str> {
     words
 }
 
-/// The words that change a reader's context: the lexer's openers and closers, the start of
-/// Rust's unit tests, and test attributes with the functions they wait for.
-fn context_words(lang: Lang) -> &'static [&'static str] {
-    match lang {
-        Lang::Rust => &[
-            "/*",
-            "*/",
-            "#[cfg(test)]",
-            "#[test]",
-            "#[tokio::test",
-            "#[rstest",
-            "fn ",
-        ],
-        Lang::Python => &["\"\"\"", "'''"],
-        Lang::Js => &["/*", "*/", "`"],
-        Lang::Go => &["/*", "*/"],
-        Lang::Java => &["/*", "*/", "@Test", "void ", "fun "],
-        Lang::Other => &[],
+/// A search for words, each with its kinds.
+struct Words {
+    search: AhoCorasick,
+    kinds: Vec<u16>,
+}
+
+impl Words {
+    fn new(words: &[(&str, u16)]) -> Words {
+        // Leftmost-first lets the search use its SIMD prefilter (Teddy); with the restart
+        // after each hit it still sees every word.
+        let search = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(words.iter().map(|(w, _)| w))
+            .expect("static words compile");
+        Words {
+            search,
+            kinds: words.iter().map(|(_, k)| *k).collect(),
+        }
+    }
+
+    /// Each line in `span` holding words, with the kinds of all its words, in order.
+    fn lines(&self, text: &Text<'_>, span: Range<usize>, mut visit: impl FnMut(usize, usize, u16)) {
+        let mut line: Option<(usize, usize, u16)> = None;
+        let mut at = span.start;
+        while at < span.end {
+            let input = aho_corasick::Input::new(text.0).span(at..span.end);
+            let Some(hit) = self.search.find(input) else {
+                break;
+            };
+            let kinds = self.kinds[hit.pattern().as_usize()];
+            match &mut line {
+                Some((_, end, mask)) if hit.start() < *end => *mask |= kinds,
+                _ => {
+                    if let Some((s, e, mask)) = line.take() {
+                        visit(s, e, mask);
+                    }
+                    let (s, e) = text.bounds(hit.start());
+                    line = Some((s, e, kinds));
+                }
+            }
+            at = hit.start() + 1;
+        }
+        if let Some((s, e, mask)) = line {
+            visit(s, e, mask);
+        }
     }
 }
 
 /// The searches of one language.
 struct Search {
     /// Every line a fact can come from holds one of these.
-    triggers: AhoCorasick,
+    triggers: Words,
     /// Every line that changes the context holds one of these (none: nothing does).
-    context: Option<AhoCorasick>,
+    context: Option<Words>,
 }
 
 /// The searches for each language, for test files and for other files, built once.
@@ -315,22 +406,13 @@ fn search(lang: Lang, test_file: bool) -> &'static Search {
         Lang::Other,
     ];
     static SEARCHES: OnceLock<Vec<Search>> = OnceLock::new();
-    // A DFA: these words share their first bytes with much ordinary code, which defeats the
-    // prefilters, and a DFA searches at one transition per byte.
-    let build = |words: &[&str]| {
-        AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(words)
-            .expect("static words compile")
-    };
     let searches = SEARCHES.get_or_init(|| {
         LANGS
             .iter()
             .flat_map(|l| [(*l, false), (*l, true)])
             .map(|(l, test_file)| Search {
-                triggers: build(&trigger_words(l, test_file)),
-                context: (!context_words(l).is_empty()).then(|| build(context_words(l))),
+                triggers: Words::new(&trigger_words(l, test_file)),
+                context: (!context_words(l).is_empty()).then(|| Words::new(context_words(l))),
             })
             .collect()
     });
@@ -414,16 +496,11 @@ impl<'a> Reader<'a> {
             counted: Cell::new(span.start),
             line: Cell::new(first_line),
         };
-        let mut examined_to = span.start;
-        let input = aho_corasick::Input::new(self.text.0).span(span.clone());
-        for hit in search(self.lang, self.test_file).triggers.find_iter(input) {
-            if hit.start() < examined_to {
-                continue; // another word on a line already examined
-            }
-            let (start, end) = self.text.bounds(hit.start());
-            examined_to = end + 1;
-            self.line(start, end, &numbers, ctx, f);
-        }
+        search(self.lang, self.test_file)
+            .triggers
+            .lines(&self.text, span, |start, end, kinds| {
+                self.line(start, end, kinds, &numbers, ctx, f);
+            });
     }
 
     /// Carries `ctx` through the lines in `span` without reading facts: only the lines that
@@ -432,37 +509,37 @@ impl<'a> Reader<'a> {
         let Some(words) = &search(self.lang, self.test_file).context else {
             return;
         };
-        let mut examined_to = span.start;
-        let input = aho_corasick::Input::new(self.text.0).span(span);
-        for hit in words.find_iter(input) {
-            if hit.start() < examined_to {
-                continue;
-            }
-            let (start, end) = self.text.bounds(hit.start());
-            examined_to = end + 1;
+        words.lines(&self.text, span, |start, end, kinds| {
             let raw = self.text.line(start, end);
             let code = code_part(&raw, self.lang, &mut ctx.lex);
-            self.carry(&code, &raw, ctx);
-        }
+            self.carry(&code, &raw, kinds, ctx);
+        });
     }
 
-    /// Carries the context past one line (its code part already read): Rust's unit tests
-    /// starting, a test attribute waiting for its function. Returns the test the line names.
-    fn carry(&self, code: &str, raw: &str, ctx: &mut Context) -> Option<String> {
+    /// Carries the context past one line (its code part already read; `kinds` of its words):
+    /// Rust's unit tests starting, a test attribute waiting for its function. Returns the test
+    /// the line names.
+    fn carry(&self, code: &str, raw: &str, kinds: u16, ctx: &mut Context) -> Option<String> {
         let lang = self.lang;
-        if lang == Lang::Rust && code.contains("#[cfg(test)]") {
+        if kinds & kind::CFG_TEST != 0 && lang == Lang::Rust && holds(code, "#[cfg(test)]") {
             ctx.in_rust_tests = true;
         }
-        let is_attr = match lang {
-            Lang::Rust => {
-                code.contains("#[test]")
-                    || code.contains("#[tokio::test")
-                    || code.contains("#[rstest")
-            }
-            Lang::Java => has_token(code, "@Test"),
-            _ => false,
-        };
-        let name = test_name(lang, code, raw, ctx.attr_pending || is_attr);
+        if kinds & (kind::ATTR | kind::NAME) == 0 {
+            return None;
+        }
+        let is_attr = kinds & kind::ATTR != 0
+            && match lang {
+                Lang::Rust => {
+                    holds(code, "#[test]")
+                        || holds(code, "#[tokio::test")
+                        || holds(code, "#[rstest")
+                }
+                Lang::Java => has_token(code, "@Test"),
+                _ => false,
+            };
+        let name = (kinds & kind::NAME != 0)
+            .then(|| test_name(lang, code, raw, ctx.attr_pending || is_attr))
+            .flatten();
         if name.is_some() {
             ctx.attr_pending = false;
         } else if is_attr {
@@ -471,11 +548,13 @@ impl<'a> Reader<'a> {
         name
     }
 
-    /// Reads one line (from byte `start` to `end`).
+    /// Reads one line (from byte `start` to `end`), by the checks `kinds` (of the words on
+    /// it) call for.
     fn line(
         &self,
         start: usize,
         end: usize,
+        kinds: u16,
         numbers: &LineNumbers<'_>,
         ctx: &mut Context,
         f: &mut Facts,
@@ -488,25 +567,27 @@ impl<'a> Reader<'a> {
             line: numbers.at(start),
             text: trimmed.to_string(),
         };
-        if raw.starts_with("<<<<<<< ")
-            || raw.starts_with(">>>>>>> ")
-            || raw == "======="
-            || raw.starts_with("||||||| ")
+        let has = |k: u16| kinds & k != 0;
+        if has(kind::CONFLICT)
+            && (raw.starts_with("<<<<<<< ")
+                || raw.starts_with(">>>>>>> ")
+                || raw == "======="
+                || raw.starts_with("||||||| "))
         {
             f.conflicts.push(mark());
         }
-        if let Some(rule) = pragma(raw) {
+        if let Some(rule) = has(kind::PRAGMA).then(|| pragma(raw)).flatten() {
             f.pragmas.push((mark(), rule));
         }
         if lang == Lang::Other {
             return;
         }
         let code = code_part(raw, lang, &mut ctx.lex);
-        let name = self.carry(&code, raw, ctx);
+        let name = self.carry(&code, raw, kinds, ctx);
         let testy = self.test_file || ctx.in_rust_tests;
         let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
         if may_skip
-            && might_skip(lang, &code)
+            && has(kind::SKIP)
             && markers(SKIP_MARKERS, lang)
                 .iter()
                 .any(|m| has_token(&code, m))
@@ -517,41 +598,48 @@ impl<'a> Reader<'a> {
             f.tests.push(name);
         }
         if testy {
-            f.assertions += u32::from(markers(ASSERTIONS, lang).iter().any(|m| code.contains(*m)));
-            if (code.contains("true") || code.contains("True") || code.contains("1,"))
-                && asserts_constant_truth(&code)
-            {
-                f.constant_truths.push(mark());
+            if has(kind::ASSERT) {
+                f.assertions +=
+                    u32::from(markers(ASSERTIONS, lang).iter().any(|m| holds(&code, m)));
+                if (holds(&code, "true") || holds(&code, "True") || holds(&code, "1,"))
+                    && asserts_constant_truth(&code)
+                {
+                    f.constant_truths.push(mark());
+                }
             }
         } else {
-            let stub = match lang {
-                Lang::Rust => {
-                    has_token(&code, concat!("to", "do!("))
-                        || has_token(&code, concat!("unimple", "mented!("))
-                }
-                Lang::Python => code.contains("raise NotImplementedError"),
-                Lang::Js | Lang::Java => {
-                    code.contains("throw new Error(")
-                        && raw.to_ascii_lowercase().contains("not implemented")
-                }
-                _ => false,
-            } || (lang == Lang::Python
-                && trimmed == "pass"
-                && python_body_is_only_pass(&self.text, start, end, raw))
-                || (trimmed.starts_with("// TODO")
-                    && brace_body_is_only_this(&self.text, start, end));
+            let stub = has(kind::STUB)
+                && (match lang {
+                    Lang::Rust => {
+                        has_token(&code, concat!("to", "do!("))
+                            || has_token(&code, concat!("unimple", "mented!("))
+                    }
+                    Lang::Python => holds(&code, "raise NotImplementedError"),
+                    Lang::Js | Lang::Java => {
+                        holds(&code, "throw new Error(")
+                            && raw.to_ascii_lowercase().contains("not implemented")
+                    }
+                    _ => false,
+                } || (lang == Lang::Python
+                    && trimmed == "pass"
+                    && python_body_is_only_pass(&self.text, start, end, raw))
+                    || (trimmed.starts_with("// TODO")
+                        && brace_body_is_only_this(&self.text, start, end)));
             if stub {
                 f.stubs.push(mark());
             }
-            let debug = match lang {
-                Lang::Rust => {
-                    has_token(&code, "dbg!(")
-                        || (is_library_rust(self.path) && has_token(&code, "println!("))
-                }
-                Lang::Js => code.contains("console.log("),
-                Lang::Python => has_token(&code, "breakpoint(") || code.contains("pdb.set_trace("),
-                _ => false,
-            };
+            let debug = has(kind::DEBUG)
+                && match lang {
+                    Lang::Rust => {
+                        has_token(&code, "dbg!(")
+                            || (is_library_rust(self.path) && has_token(&code, "println!("))
+                    }
+                    Lang::Js => holds(&code, "console.log("),
+                    Lang::Python => {
+                        has_token(&code, "breakpoint(") || holds(&code, "pdb.set_trace(")
+                    }
+                    _ => false,
+                };
             if debug {
                 f.debug.push(mark());
             }

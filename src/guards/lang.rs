@@ -164,11 +164,17 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
     Cow::Owned(out)
 }
 
+/// Whether `needle` occurs in `haystack`. The guards ask this of short lines many times: a
+/// one-shot search there costs less than building `str::contains`'s searcher.
+pub fn holds(haystack: &str, needle: &str) -> bool {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Whether `token` occurs in `code` as a whole token (not inside a longer identifier).
 pub fn has_token(code: &str, token: &str) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     let mut from = 0;
-    while let Some(at) = code[from..].find(token) {
+    while let Some(at) = memchr::memmem::find(&code.as_bytes()[from..], token.as_bytes()) {
         let start = from + at;
         let before_ok = code[..start]
             .chars()
