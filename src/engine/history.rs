@@ -74,7 +74,7 @@ pub fn scan_index(
             .unwrap_or(0)
     };
     let mut oldest: HashMap<(String, Option<String>), Finding> = HashMap::new();
-    let mut facts: HashMap<(String, String), Facts> = HashMap::new();
+    let mut facts: HashMap<String, Vec<(String, Facts)>> = HashMap::new();
     let mut notable: HashMap<String, (u64, bool)> = HashMap::new();
     for (read, blob) in results {
         let s = read.stats;
@@ -91,8 +91,8 @@ pub fn scan_index(
                 }
             }
         }
-        for (path, f) in read.guards.facts {
-            facts.insert((blob.clone(), path), f);
+        if !read.guards.facts.is_empty() {
+            facts.insert(blob.clone(), read.guards.facts);
         }
         if let Some(n) = read.guards.notable {
             notable.insert(blob, n);
@@ -182,13 +182,15 @@ fn blob_facts(blob: &BlobRef, content: &[u8], settings: &GuardSettings) -> BlobF
 
 /// What the workers learnt of every blob.
 struct Versions {
-    facts: HashMap<(String, String), Facts>,
+    /// By blob: the facts at each path it was introduced at (only those with any).
+    facts: HashMap<String, Vec<(String, Facts)>>,
     notable: HashMap<String, (u64, bool)>,
 }
 
 impl Versions {
     fn facts(&self, blob: Option<&String>, path: &str) -> Option<&Facts> {
-        blob.and_then(|b| self.facts.get(&(b.clone(), path.to_string())))
+        let at = self.facts.get(blob?.as_str())?;
+        at.iter().find(|(p, _)| p == path).map(|(_, f)| f)
     }
 }
 

@@ -289,7 +289,8 @@ fn diff_snippet(removed: &[String], added: &[String]) -> Option<String> {
 fn under(path: &str, prefixes: &[String]) -> bool {
     prefixes.iter().any(|p| {
         let p = p.trim_end_matches('/');
-        path == p || path.starts_with(&format!("{p}/"))
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
 }
 
