@@ -405,22 +405,16 @@ fn search(lang: Lang, test_file: bool) -> &'static Search {
         Lang::Java,
         Lang::Other,
     ];
-    static SEARCHES: OnceLock<Vec<Search>> = OnceLock::new();
-    let searches = SEARCHES.get_or_init(|| {
-        LANGS
-            .iter()
-            .flat_map(|l| [(*l, false), (*l, true)])
-            .map(|(l, test_file)| Search {
-                triggers: Words::new(&trigger_words(l, test_file)),
-                context: (!context_words(l).is_empty()).then(|| Words::new(context_words(l))),
-            })
-            .collect()
-    });
+    // Built on first use: an audit usually meets a few languages, and each build costs.
+    static SEARCHES: [OnceLock<Search>; 2 * LANGS.len()] = [const { OnceLock::new() }; 12];
     let at = LANGS
         .iter()
         .position(|l| *l == lang)
         .unwrap_or(LANGS.len() - 1);
-    &searches[2 * at + usize::from(test_file)]
+    SEARCHES[2 * at + usize::from(test_file)].get_or_init(|| Search {
+        triggers: Words::new(&trigger_words(lang, test_file)),
+        context: (!context_words(lang).is_empty()).then(|| Words::new(context_words(lang))),
+    })
 }
 
 /// What carries from one line to the next while reading a file.
