@@ -15,12 +15,14 @@ use crate::git::{
     CommitChange, FileStatus, GitContext, GitError, Hunk, Repo, added_lines, commit_changes,
     line_diff,
 };
-use crate::guards::{ChangeKind, FileChange, GuardSettings, check_commit};
+use crate::guards::{
+    ChangeKind, Facts, FileChange, GuardSettings, Known, change_facts, check_commit,
+};
 use crate::secrets::{Scanner, is_binary, scan_file};
 
-/// Blobs are read up to this size at least (the guards' facts need the text), and never above
-/// `MAX_READ` (beyond it, a file is judged by its size alone).
+/// Blobs are read up to this size at least: the guards' facts need the text.
 const MIN_READ: u64 = 2 << 20;
+/// Blobs are never read above this size: such a file is judged by its size alone.
 const MAX_READ: u64 = 64 << 20;
 
 /// What the built-in scanners run with.
@@ -103,7 +105,8 @@ impl<'r> Read<'r> {
         let new_text = new.as_ref().and_then(Version::text);
         // The old version matters against a new text (its added lines, its facts), and to the
         // guards when the file is deleted (the tests it held).
-        let needs_old = new_text.is_some() || (guards && change.status == FileStatus::Deleted);
+        let needs_old = (new_text.is_some() && (secret_scan || guards))
+            || (guards && change.status == FileStatus::Deleted);
         let old = change
             .old_blob
             .filter(|_| needs_old)
@@ -130,18 +133,85 @@ impl<'r> Read<'r> {
         FileChange {
             path: c.path.clone(),
             old_path: c.old_path.clone(),
-            kind: match c.status {
-                FileStatus::Added => ChangeKind::Added,
-                FileStatus::Modified => ChangeKind::Modified,
-                FileStatus::Renamed => ChangeKind::Renamed,
-                FileStatus::Deleted => ChangeKind::Deleted,
-            },
+            kind: change_kind(c.status),
             old: self.old.as_ref().and_then(Version::content),
             new: self.new.as_ref().and_then(Version::content),
             new_size: self.new.as_ref().map_or(0, |v| v.size),
             hunks: self.hunks.as_deref(),
             known: None,
         }
+    }
+}
+
+/// One changed file as the guards will judge it: its facts read, its contents dropped unless
+/// a rule reads its text. A commit's files are judged together (a test moved between files is
+/// not lost), and this keeps only one file's contents in memory at a time.
+struct Judged {
+    change: CommitChange,
+    old_facts: Facts,
+    new_facts: Facts,
+    new_size: u64,
+    new_binary: bool,
+    old_text: Option<Vec<u8>>,
+    new_text: Option<Vec<u8>>,
+}
+
+impl Judged {
+    fn new(read: Read<'_>, settings: &GuardSettings) -> Judged {
+        let (old_facts, new_facts) = change_facts(&read.file_change());
+        let keep = settings.needs_text(&read.change.path)
+            || read
+                .change
+                .old_path
+                .as_deref()
+                .is_some_and(|p| settings.needs_text(p));
+        let text = |v: &Option<Version<'_>>| {
+            v.as_ref()
+                .and_then(Version::content)
+                .filter(|_| keep)
+                .map(<[u8]>::to_vec)
+        };
+        Judged {
+            old_text: text(&read.old),
+            new_text: text(&read.new),
+            new_size: read.new.as_ref().map_or(0, |v| v.size),
+            new_binary: read
+                .new
+                .as_ref()
+                .and_then(Version::content)
+                .is_some_and(is_binary),
+            change: read.change,
+            old_facts,
+            new_facts,
+        }
+    }
+
+    /// What the guards see of this file.
+    fn file_change(&self) -> FileChange<'_> {
+        let c = &self.change;
+        FileChange {
+            path: c.path.clone(),
+            old_path: c.old_path.clone(),
+            kind: change_kind(c.status),
+            old: self.old_text.as_deref(),
+            new: self.new_text.as_deref(),
+            new_size: self.new_size,
+            hunks: None,
+            known: Some(Known {
+                old: &self.old_facts,
+                new: &self.new_facts,
+                new_binary: self.new_binary,
+            }),
+        }
+    }
+}
+
+fn change_kind(status: FileStatus) -> ChangeKind {
+    match status {
+        FileStatus::Added => ChangeKind::Added,
+        FileStatus::Modified => ChangeKind::Modified,
+        FileStatus::Renamed => ChangeKind::Renamed,
+        FileStatus::Deleted => ChangeKind::Deleted,
     }
 }
 
@@ -172,28 +242,33 @@ pub fn scan_commits(
     for &oid in commits {
         let commit = oid.to_string();
         let started = Instant::now();
-        let mut files: Vec<(Read<'_>, bool)> = Vec::new();
-        for change in commit_changes(repo, oid)? {
+        let changes = commit_changes(repo, oid)?;
+        out.read_time += started.elapsed();
+        let mut judged: Vec<Judged> = Vec::new();
+        for change in changes {
+            let t = Instant::now();
             // The secret scanner reads what the commit itself added or modified, once.
             let secret_scan = run.scanner.is_some()
                 && change.own
                 && change
                     .new_blob
                     .is_some_and(|id| scanned_blobs.insert((id, change.path.clone())));
-            files.push((
-                Read::new(repo, &odb, change, limit, secret_scan, guards)?,
-                secret_scan,
-            ));
+            let read = Read::new(repo, &odb, change, limit, secret_scan, guards)?;
+            out.read_time += t.elapsed();
+            if secret_scan {
+                let t = Instant::now();
+                scan_secrets(run, &read, &commit, &mut out, &mut secrets_seen);
+                out.secrets_time += t.elapsed();
+            }
+            if guards {
+                let t = Instant::now();
+                judged.push(Judged::new(read, run.guards));
+                out.guards_time += t.elapsed();
+            }
         }
-        out.read_time += started.elapsed();
-        let t = Instant::now();
-        for (read, _) in files.iter().filter(|(_, scan)| *scan) {
-            scan_secrets(run, read, &commit, &mut out, &mut secrets_seen);
-        }
-        out.secrets_time += t.elapsed();
         if guards {
             let t = Instant::now();
-            let changes: Vec<FileChange<'_>> = files.iter().map(|(r, _)| r.file_change()).collect();
+            let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
             for f in check_commit(&changes, run.guards, &commit) {
                 if guards_seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                     out.guards.push(f);

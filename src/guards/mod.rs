@@ -146,6 +146,13 @@ fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     out
 }
 
+/// The facts of a file before and after a commit, read once so that the contents can be
+/// dropped before the commit is judged (then passed back as `Known`).
+pub fn change_facts(c: &FileChange<'_>) -> (Facts, Facts) {
+    let (old, new) = facts_of(c);
+    (old.into_owned(), new.into_owned())
+}
+
 /// The facts of a file before and after a commit: as already known, of its changed regions
 /// when the hunks are known, of its whole versions otherwise (none for a missing or unreadable
 /// version).
