@@ -90,18 +90,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
         out.push('\n');
         for i in &issues {
             let f = &i.finding;
+            let mut location = f.file.clone().unwrap_or_else(|| "?".into());
+            if let Some(line) = f.line {
+                location.push_str(&format!(":{line}"));
+            }
+            // A secret shows its redacted form; a guard finding has none.
+            let value = f
+                .redacted
+                .as_deref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default();
+            let commit = f.commit.as_deref().map(|c| &c[..c.len().min(7)]);
             out.push_str(&format!(
-                "  {} {:<8} {} {}:{} {} commit {}\n",
+                "  {} {:<8} {} {location}{value} commit {}\n",
                 style.severity(f.severity),
                 i.id,
                 f.rule,
-                f.file.as_deref().unwrap_or("?"),
-                f.line.unwrap_or(0),
-                f.redacted.as_deref().unwrap_or(""),
-                f.commit
-                    .as_deref()
-                    .map(|c| &c[..c.len().min(7)])
-                    .unwrap_or("")
+                commit.unwrap_or("?"),
             ));
         }
         print(&out)?;
