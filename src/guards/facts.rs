@@ -1,7 +1,8 @@
-//! What the guards need to know about one version of one file, read in one pass: its test
-//! functions, skip and focus markers, assertions, conflict markers, stubs, debug leftovers
-//! and `auditor:allow` pragmas, each with the line it is on. Guards compare the facts of a
-//! file before and after a commit; nothing here needs a diff.
+//! What the guards need to know about one version of one file: its test functions, skip and
+//! focus markers, assertions, conflict markers, stubs, debug leftovers and `auditor:allow`
+//! pragmas, each with the line it is on. Only the lines a search for trigger words points at
+//! are read, in the whole file or in regions of it (`regions.rs`). Guards compare the facts of
+//! a file before and after a commit.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -730,6 +731,52 @@ mod tests {
     /// The facts of a text (shadows the byte-level `facts`).
     fn facts(path: &str, text: &str) -> Facts {
         super::facts(path, text.as_bytes())
+    }
+
+    /// The gating is exact only if every marker a check looks for holds a word of that check's
+    /// kind, and no word hides another (the search restarts one byte after each hit).
+    #[test]
+    fn every_marker_holds_a_trigger_word_of_its_kind() {
+        let langs = [Lang::Rust, Lang::Python, Lang::Js, Lang::Go, Lang::Java];
+        for (lang, test_file) in langs.iter().flat_map(|l| [(*l, false), (*l, true)]) {
+            let words = trigger_words(lang, test_file);
+            for (a, _) in &words {
+                for (b, _) in &words {
+                    assert!(a == b || !b.starts_with(a), "{a:?} is a prefix of {b:?}");
+                }
+            }
+            let called = |marker: &str, k: u16| {
+                words
+                    .iter()
+                    .any(|(w, kinds)| kinds & k != 0 && marker.contains(w))
+            };
+            let skips_count = test_file || lang != Lang::Java;
+            for m in markers(SKIP_MARKERS, lang).iter().filter(|_| skips_count) {
+                assert!(called(m, kind::SKIP), "{lang:?} {m}");
+            }
+            for m in markers(ASSERTIONS, lang)
+                .iter()
+                .filter(|_| test_file || lang == Lang::Rust)
+            {
+                assert!(called(m, kind::ASSERT), "{lang:?} {m}");
+            }
+        }
+        for call in [
+            "it(",
+            "test(",
+            "it.skip(",
+            "test.skip(",
+            "xit(",
+            "it.only(",
+            "fit(",
+        ] {
+            assert!(
+                trigger_words(Lang::Js, true)
+                    .iter()
+                    .any(|(w, k)| k & kind::NAME != 0 && call.contains(w)),
+                "{call}"
+            );
+        }
     }
 
     #[test]
