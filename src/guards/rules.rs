@@ -301,7 +301,9 @@ pub fn needs_text(settings: &GuardSettings, path: &str) -> bool {
         || is_ci(path)
         || settings.test_runners.iter().any(|r| r == path)
         || THRESHOLD_FILES.contains(&name_of(path))
-        || matches!(name_of(path), ".npmrc" | ".pypirc")
+        || [".npmrc", ".pypirc"]
+            .iter()
+            .any(|n| name_of(path).eq_ignore_ascii_case(n))
 }
 
 fn is_ci(path: &str) -> bool {
