@@ -16,7 +16,7 @@ use crate::git::{
     line_diff,
 };
 use crate::guards::{
-    ChangeKind, Facts, FileChange, GuardSettings, Known, change_facts, check_commit,
+    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, change_facts, check_commit,
 };
 use crate::secrets::{Scanner, is_binary, scan_file};
 
@@ -242,7 +242,7 @@ pub fn scan_commits(
     for &oid in commits {
         let commit = oid.to_string();
         let started = Instant::now();
-        let changes = commit_changes(repo, oid)?;
+        let (changes, root) = commit_changes(repo, oid)?;
         out.read_time += started.elapsed();
         let mut judged: Vec<Judged> = Vec::new();
         for change in changes {
@@ -269,7 +269,8 @@ pub fn scan_commits(
         if guards {
             let t = Instant::now();
             let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
-            for f in check_commit(&changes, run.guards, &commit) {
+            let at = CommitRef { id: &commit, root };
+            for f in check_commit(&changes, run.guards, at) {
                 if guards_seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                     out.guards.push(f);
                 }

@@ -13,7 +13,8 @@ use super::model::ScanStats;
 use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blobs};
 use crate::guards::{
-    ChangeKind, Facts, FileChange, GuardSettings, Known, Rule, check_commit, version_facts,
+    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit,
+    version_facts,
 };
 use crate::secrets::{is_binary, scan_file};
 
@@ -271,7 +272,11 @@ fn guard_history(
                 file_change(c, kind, versions, &texts, &none)
             })
             .collect();
-        for f in check_commit(&changes, settings, &commit.commit) {
+        let at = CommitRef {
+            id: &commit.commit,
+            root: commit.root,
+        };
+        for f in check_commit(&changes, settings, at) {
             if seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                 out.push(f);
             }
@@ -309,5 +314,14 @@ fn guard_tree(
         .iter()
         .map(|c| file_change(c, ChangeKind::Added, versions, &texts, &none))
         .collect();
-    check_commit(&changes, &tree_settings, &head.to_string())
+    // The tree's rules judge no change, so whether the commit is a root does not matter.
+    let id = head.to_string();
+    check_commit(
+        &changes,
+        &tree_settings,
+        CommitRef {
+            id: &id,
+            root: false,
+        },
+    )
 }

@@ -40,6 +40,8 @@ pub struct RawChange {
 pub struct RawCommit {
     /// The commit (hex).
     pub commit: String,
+    /// Whether it has no parent.
+    pub root: bool,
     /// Its changed regular files.
     pub changes: Vec<RawChange>,
 }
@@ -122,7 +124,7 @@ fn is_content_mode(mode: &str) -> bool {
     mode == "100644" || mode == "100755"
 }
 
-/// Parses `git log --raw -z -c --format=%x01%H` output; with `with_changes`, keeps each
+/// Parses `git log --raw -z -c --format=%x01%H %P` output; with `with_changes`, keeps each
 /// commit's changes too.
 fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
     let mut builder = IndexBuilder::default();
@@ -133,13 +135,15 @@ fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
     while let Some(token) = tokens.next() {
         let token = String::from_utf8_lossy(token);
         let token = token.trim_start_matches('\n');
-        if let Some(hash) = token.strip_prefix('\u{1}') {
-            commit = hash.trim().to_string();
+        if let Some(header) = token.strip_prefix('\u{1}') {
+            let mut ids = header.split_whitespace();
+            commit = ids.next().unwrap_or_default().to_string();
             builder.commit_age.insert(commit.clone(), commits);
             commits += 1;
             if with_changes {
                 history.push(RawCommit {
                     commit: commit.clone(),
+                    root: ids.next().is_none(),
                     changes: Vec::new(),
                 });
             }
@@ -192,7 +196,7 @@ pub fn index_history(root: &Path, with_changes: bool) -> Result<HistoryIndex, Gi
             "-c",
             "--no-renames",
             "--no-abbrev",
-            "--format=%x01%H",
+            "--format=%x01%H %P",
         ],
     )?;
     Ok(parse_raw_log(&out, with_changes))
@@ -319,9 +323,9 @@ mod tests {
         let b = "b".repeat(40);
         let c = "c".repeat(40);
         let out = format!(
-            "\u{1}c2\0\n:100644 100644 {a} {b} M\0src/x.rs\0:100644 000000 {a} {NULL_OID} D\0gone.txt\0\
-             \u{1}m1\0\n::100644 100644 100644 {a} {b} {c} MM\0merged.txt\0\
-             \u{1}c1\0\n:000000 100644 {NULL_OID} {a} A\0src/x.rs\0:000000 160000 {NULL_OID} {c} A\0sub\0"
+            "\u{1}c2 m1\0\n:100644 100644 {a} {b} M\0src/x.rs\0:100644 000000 {a} {NULL_OID} D\0gone.txt\0\
+             \u{1}m1 c1 x1\0\n::100644 100644 100644 {a} {b} {c} MM\0merged.txt\0\
+             \u{1}c1 \0\n:000000 100644 {NULL_OID} {a} A\0src/x.rs\0:000000 160000 {NULL_OID} {c} A\0sub\0"
         );
         let idx = parse_raw_log(out.as_bytes(), true);
         assert_eq!(idx.commits, 3);
@@ -337,8 +341,12 @@ mod tests {
             old_blob: old.map(String::from),
             new_blob: new.map(String::from),
         };
-        let commits: Vec<&str> = idx.changes.iter().map(|c| c.commit.as_str()).collect();
-        assert_eq!(commits, ["c2", "m1", "c1"]);
+        let commits: Vec<(&str, bool)> = idx
+            .changes
+            .iter()
+            .map(|c| (c.commit.as_str(), c.root))
+            .collect();
+        assert_eq!(commits, [("c2", false), ("m1", false), ("c1", true)]);
         assert_eq!(
             idx.changes[0].changes,
             [

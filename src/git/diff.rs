@@ -150,10 +150,9 @@ pub fn changed_files(
         .collect())
 }
 
-/// The files one commit changed against its first parent, renames detected.
-///
-/// Missing parents (a shallow clone) make the commit a root.
-pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<Vec<CommitChange>, GitError> {
+/// The files one commit changed against its first parent, renames detected, and whether the
+/// commit is a root (missing parents, as in a shallow clone, make it one).
+pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<(Vec<CommitChange>, bool), GitError> {
     let commit = repo
         .git
         .find_commit(oid)
@@ -223,7 +222,7 @@ pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<Vec<CommitChange>, GitErr
             c.own &= changed.contains_key(&c.path);
         }
     }
-    Ok(out)
+    Ok((out, parents.is_empty()))
 }
 
 /// One changed region of a file: lines `old` of the version before became lines `new`

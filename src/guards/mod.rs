@@ -175,15 +175,26 @@ fn facts_of<'a>(c: &FileChange<'a>) -> (Cow<'a, Facts>, Cow<'a, Facts>) {
     (Cow::Owned(old), Cow::Owned(new))
 }
 
+/// The commit a set of changes belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitRef<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Whether it has no parent (or none in a shallow clone): nothing supervised the project
+    /// before it, so nothing in it is tampering.
+    pub root: bool,
+}
+
 /// What the guards found in one commit.
 pub fn check_commit(
     changes: &[FileChange<'_>],
     settings: &GuardSettings,
-    commit: &str,
+    at: CommitRef<'_>,
 ) -> Vec<Finding> {
     if !settings.enabled {
         return Vec::new();
     }
+    let commit = at.id;
     let mut out: Vec<Finding> = Vec::new();
     let mut new_pragmas: Vec<(String, u32, String)> = Vec::new();
     let mut removed_tests: Vec<(String, Vec<String>, bool)> = Vec::new();
@@ -208,7 +219,7 @@ pub fn check_commit(
             ));
         };
 
-        rules::path_rules(c, settings, commit, &mut out);
+        rules::path_rules(c, settings, at, &mut out);
 
         if settings.on(Rule::TestDisabled) {
             for m in added(&old_facts.skips, &new_facts.skips) {
@@ -385,9 +396,12 @@ pub fn check_commit(
         });
         match silenced_by {
             Some(pragma_line) => {
-                let is_new = new_pragmas
-                    .iter()
-                    .any(|(p, l, _)| Some(p) == f.file.as_ref() && *l == pragma_line);
+                // A root commit's pragmas are reported like old ones: there was nothing to
+                // tamper with.
+                let is_new = !at.root
+                    && new_pragmas
+                        .iter()
+                        .any(|(p, l, _)| Some(p) == f.file.as_ref() && *l == pragma_line);
                 if !is_new {
                     kept.push(rules::suppressed(&f, pragma_line, commit));
                 }
@@ -395,7 +409,7 @@ pub fn check_commit(
             None => kept.push(f),
         }
     }
-    if settings.on(Rule::SupervisionTampering) {
+    if settings.on(Rule::SupervisionTampering) && !at.root {
         for (path, line, rule) in new_pragmas {
             kept.push(rules::finding(
                 Rule::SupervisionTampering,
@@ -461,7 +475,14 @@ mod tests {
     }
 
     fn run(changes: &[FileChange<'_>]) -> Vec<Finding> {
-        check_commit(changes, &settings(), "c0ffee")
+        check_commit(
+            changes,
+            &settings(),
+            CommitRef {
+                id: "c0ffee",
+                root: false,
+            },
+        )
     }
 
     #[test]
@@ -764,6 +785,36 @@ mod tests {
     }
 
     #[test]
+    fn a_root_commit_tampers_with_nothing() {
+        let changes = [
+            added_file(".github/workflows/ci.yml", b"jobs: {}\n"),
+            added_file(
+                "src/util.rs",
+                b"// auditor:allow(DEBUG_LEFTOVER) needed\nfn a() { dbg!(1); }\n",
+            ),
+            added_file(".env", b"A=1\n"),
+        ];
+        let sorted = |root| {
+            let found = check_commit(&changes, &settings(), CommitRef { id: "c", root });
+            let mut r: Vec<String> = rules(&found).into_iter().map(String::from).collect();
+            r.sort();
+            r
+        };
+        let later = sorted(false);
+        assert_eq!(
+            later,
+            [
+                "SENSITIVE_FILE",
+                "SUPERVISION_TAMPERING",
+                "SUPERVISION_TAMPERING"
+            ]
+        );
+        // In the project's first commit nothing was supervised yet: the CI file and the pragma
+        // are no tampering, and the finding the pragma silences is reported LOW.
+        assert_eq!(sorted(true), ["SENSITIVE_FILE", "allow:DEBUG_LEFTOVER"]);
+    }
+
+    #[test]
     fn rules_can_be_switched_off_and_re_ranked() {
         let mut s = settings();
         s.disabled.push(Rule::DebugLeftover);
@@ -773,7 +824,14 @@ mod tests {
             "fn a() {}\n",
             concat!("fn a() { dbg!(", "to", "do!()); }\n"),
         )];
-        let f = check_commit(&changes, &s, "c");
+        let f = check_commit(
+            &changes,
+            &s,
+            CommitRef {
+                id: "c",
+                root: false,
+            },
+        );
         assert_eq!(rules(&f), ["STUB_CODE"]);
         assert_eq!(f[0].severity, Severity::High);
     }

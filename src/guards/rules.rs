@@ -1,7 +1,7 @@
 //! The guards' rules: IDs, default severities, what each means and how to fix it; and the
 //! rules decided from a file's path and size rather than its content.
 
-use super::{ChangeKind, FileChange, GuardSettings, text};
+use super::{ChangeKind, CommitRef, FileChange, GuardSettings, text};
 use crate::finding::{Finding, IssueType, Location, Severity};
 
 /// A guard's rule.
@@ -316,9 +316,10 @@ fn is_ci(path: &str) -> bool {
 pub fn path_rules(
     c: &FileChange<'_>,
     settings: &GuardSettings,
-    commit: &str,
+    at: CommitRef<'_>,
     out: &mut Vec<Finding>,
 ) {
+    let commit = at.id;
     let on = |r: Rule| settings.on(r);
     let sev = |r: Rule| settings.severity(r);
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
@@ -371,7 +372,7 @@ pub fn path_rules(
             ));
         }
     }
-    if !on(Rule::SupervisionTampering) {
+    if !on(Rule::SupervisionTampering) || at.root {
         return;
     }
     let touched = [Some(c.path.as_str()), c.old_path.as_deref()];

@@ -213,12 +213,21 @@ fn scan_history_judges_every_commit_and_names_the_one_that_did_it() {
         "tests/test_api.py",
         "def test_get():\n    assert get() == 1\n\ndef test_put():\n    assert put() == 1\n",
     );
+    // The first commit sets up CI: nothing was supervised before it, so that is no tampering.
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: pytest\n",
+    );
     repo.commit("tests");
     repo.write(
         "tests/test_api.py",
         "import pytest\n\n@pytest.mark.skip(reason='flaky')\ndef test_get():\n    assert get() == 1\n\ndef test_put():\n    assert put() == 1\n",
     );
-    let skipped = repo.commit("skip a flaky test");
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: true\n",
+    );
+    let skipped = repo.commit("skip a flaky test, simplify CI");
     repo.write("deploy/.env", "TOKEN=x\n");
     let env = repo.commit("env");
     repo.git(&["rm", "-q", "deploy/.env"]);
@@ -239,11 +248,17 @@ fn scan_history_judges_every_commit_and_names_the_one_that_did_it() {
     assert_eq!(code, Some(1), "{v}");
     assert_eq!(
         types(&v),
-        ["SENSITIVE_FILE", "TEST_DELETED", "TEST_DISABLED"],
+        [
+            "SENSITIVE_FILE",
+            "SUPERVISION_TAMPERING",
+            "TEST_DELETED",
+            "TEST_DISABLED"
+        ],
         "{v}"
     );
     let at = |t: &str| issue_of(&v, t)["commit"].as_str().map(str::to_string);
-    assert_eq!(at("TEST_DISABLED"), Some(skipped));
+    assert_eq!(at("TEST_DISABLED"), Some(skipped.clone()));
+    assert_eq!(at("SUPERVISION_TAMPERING"), Some(skipped));
     assert_eq!(issue_of(&v, "TEST_DISABLED")["line"], 3);
     assert_eq!(at("SENSITIVE_FILE"), Some(env));
     assert_eq!(at("TEST_DELETED"), Some(dropped));
