@@ -578,6 +578,9 @@ fn resolve(
                 "fonts",
                 "media",
                 "resources",
+                "fixtures",
+                "testdata",
+                "docs",
             ]
             .map(String::from)
             .to_vec()

@@ -714,6 +714,18 @@ mod tests {
             ["LARGE_FILE"]
         );
         assert!(run(&[added_file("assets/video.csv", &big)]).is_empty());
+        // Asset folders count wherever they are in the path; a folder merely named like one
+        // does not.
+        let png = b"\x89PNG\r\n\x1a\n\0\0";
+        assert!(run(&[added_file("web/assets/logo.png", png)]).is_empty());
+        assert_eq!(
+            rules(&run(&[added_file("assets.png", png)])),
+            ["LARGE_FILE"]
+        );
+        assert_eq!(
+            rules(&run(&[added_file("src/assetsx/logo.png", png)])),
+            ["LARGE_FILE"]
+        );
         assert_eq!(
             rules(&run(&[added_file("bin/tool", b"\x7fELF\0\0\x01")])),
             ["LARGE_FILE"]

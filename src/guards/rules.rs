@@ -294,6 +294,22 @@ fn under(path: &str, prefixes: &[String]) -> bool {
     })
 }
 
+/// Whether a path lies in an asset folder: a folder of that name anywhere in the path
+/// (`web/static/logo.png`, `pkg/x/testdata/case.bin`), or under a configured path that has a
+/// slash (`docs/img`).
+fn in_asset_folder(path: &str, folders: &[String]) -> bool {
+    let dirs: Vec<&str> = path.split('/').collect();
+    let dirs = &dirs[..dirs.len().saturating_sub(1)];
+    folders.iter().any(|f| {
+        let f = f.trim_matches('/');
+        if f.contains('/') {
+            under(path, std::slice::from_ref(&f.to_string()))
+        } else {
+            dirs.contains(&f)
+        }
+    })
+}
+
 /// Whether the path rules read this file's text: the tampering rules show and compare its
 /// changed lines, and an `.npmrc` or `.pypirc` is told by what it holds.
 pub fn needs_text(settings: &GuardSettings, path: &str) -> bool {
@@ -339,7 +355,7 @@ pub fn path_rules(
     // A file too large to read is judged by its size alone.
     if on(Rule::LargeFile)
         && c.kind != ChangeKind::Deleted
-        && !under(&c.path, &settings.asset_folders)
+        && !in_asset_folder(&c.path, &settings.asset_folders)
     {
         let binary = match c.new {
             Some(content) => crate::secrets::is_binary(content),
