@@ -24,12 +24,11 @@ first=$(git -C "$repo" rev-list --max-parents=0 HEAD | tail -1)
 printf '[guards]\nenabled = false\n' > "$work/guards-off.toml"
 printf '[guards]\nenabled = true\n' > "$work/guards-on.toml"
 echo "history: $(git -C "$repo" rev-list --count HEAD) commits; scanning $first..HEAD"
-# (The scans exit 1 on the planted credentials; timeit.py times them whatever they exit with.)
-for mode in off on; do
-    python3 bench/timeit.py "scan FIRST..HEAD, guards $mode" "$runs" \
-        "$auditor" scan --repo "$repo" --config "$work/guards-$mode.toml" "$first..HEAD"
-done
-for mode in off on; do
-    python3 bench/timeit.py "scan --history, guards $mode" "$runs" \
-        "$auditor" scan --history --repo "$repo" --config "$work/guards-$mode.toml"
-done
+# Runs alternate between guards off and on, so that noise on a shared machine falls on both.
+# (The scans exit 1 on the planted credentials; compare.py times them whatever they exit with.)
+python3 bench/compare.py "$runs" \
+    "scan FIRST..HEAD, guards off" "$auditor" scan --repo "$repo" --config "$work/guards-off.toml" "$first..HEAD" --- \
+    "scan FIRST..HEAD, guards on" "$auditor" scan --repo "$repo" --config "$work/guards-on.toml" "$first..HEAD"
+python3 bench/compare.py "$runs" \
+    "scan --history, guards off" "$auditor" scan --history --repo "$repo" --config "$work/guards-off.toml" --- \
+    "scan --history, guards on" "$auditor" scan --history --repo "$repo" --config "$work/guards-on.toml"
