@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
-use super::lang::{Lang, LexState, code_part, has_token, holds, is_test_path, lang_of};
+use super::lang::{Lang, LexState, advance, code_part, has_token, holds, is_test_path, lang_of};
 use super::text::Text;
 
 /// Something found on a line.
@@ -506,8 +506,12 @@ impl<'a> Reader<'a> {
         };
         words.lines(&self.text, span, |start, end, kinds| {
             let raw = self.text.line(start, end);
-            let code = code_part(&raw, self.lang, &mut ctx.lex);
-            self.carry(&code, &raw, kinds, ctx);
+            if kinds == kind::LEX {
+                advance(&raw, self.lang, &mut ctx.lex);
+            } else {
+                let code = code_part(&raw, self.lang, &mut ctx.lex);
+                self.carry(&code, &raw, kinds, ctx);
+            }
         });
     }
 
@@ -557,6 +561,11 @@ impl<'a> Reader<'a> {
         let lang = self.lang;
         let raw = self.text.line(start, end);
         let raw = raw.as_ref();
+        if kinds == kind::LEX {
+            // Only a comment or string opens or closes here: the state is all there is to read.
+            advance(raw, lang, &mut ctx.lex);
+            return;
+        }
         let trimmed = raw.trim();
         let mark = || Mark {
             line: numbers.at(start),

@@ -81,8 +81,33 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
     if plain {
         return Cow::Borrowed(line);
     }
+    let mut out = Code(Some(String::with_capacity(line.len())));
+    lex(line, lang, state, &mut out);
+    Cow::Owned(out.0.unwrap_or_default())
+}
+
+/// Carries `state` past `line` without building its code part: for the lines that only open or
+/// close a comment or a string.
+pub fn advance(line: &str, lang: Lang, state: &mut LexState) {
+    if lang != Lang::Other {
+        lex(line, lang, state, &mut Code(None));
+    }
+}
+
+/// Where the code part goes (nowhere, when only the state matters).
+struct Code(Option<String>);
+
+impl Code {
+    fn push(&mut self, s: &str) {
+        if let Some(out) = &mut self.0 {
+            out.push_str(s);
+        }
+    }
+}
+
+/// Reads `line` from `state`, leaving the state at its end and its code part in `out`.
+fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
     let b = line.as_bytes();
-    let mut out = String::with_capacity(line.len());
     let mut i = 0;
     while i < b.len() {
         if state.block_comment {
@@ -97,7 +122,7 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
         if let Some(q) = state.triple {
             if b[i..].starts_with(&[q, q, q]) {
                 state.triple = None;
-                out.push_str("\"\"\"");
+                out.push("\"\"\"");
                 i += 3;
             } else {
                 i += 1;
@@ -109,7 +134,7 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
                 i += 2;
             } else if b[i] == b'`' {
                 state.template = false;
-                out.push('`');
+                out.push("`");
                 i += 1;
             } else {
                 i += 1;
@@ -129,13 +154,13 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
         }
         if lang == Lang::Python && (b[i..].starts_with(b"\"\"\"") || b[i..].starts_with(b"'''")) {
             state.triple = Some(c);
-            out.push_str("\"\"\"");
+            out.push("\"\"\"");
             i += 3;
             continue;
         }
         if lang == Lang::Js && c == b'`' {
             state.template = true;
-            out.push('`');
+            out.push("`");
             i += 1;
             continue;
         }
@@ -143,12 +168,14 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
         // the line: single-line strings end at the line's end anyway.
         let quote = c == b'"' || (c == b'\'' && lang != Lang::Rust);
         if quote {
-            out.push(c as char);
+            // The quotes stay (closed, even when the line leaves the string open).
+            let q = if c == b'"' { "\"" } else { "'" };
+            out.push(q);
             i += 1;
             while i < b.len() && b[i] != c {
                 i += if b[i] == b'\\' { 2 } else { 1 };
             }
-            out.push(c as char);
+            out.push(q);
             i += 1;
             continue;
         }
@@ -158,10 +185,9 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
             .iter()
             .position(|b| matches!(b, b'"' | b'\'' | b'#' | b'/' | b'`'))
             .map_or(b.len(), |p| i + 1 + p);
-        out.push_str(&line[i..run]);
+        out.push(&line[i..run]);
         i = run;
     }
-    Cow::Owned(out)
 }
 
 /// Whether `needle` occurs in `haystack`. The guards ask this of short lines many times: a
