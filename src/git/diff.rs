@@ -1,7 +1,6 @@
 //! What the audited commits changed: files and their added lines, over a range or one commit.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid};
@@ -58,13 +57,14 @@ fn is_content(mode: FileMode) -> bool {
     matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
 }
 
-/// Diffs two trees (no `from`: the empty tree), returning content files with added lines.
-fn diff_trees(
+/// The regular files changed between the trees of two commits (no `from`: the empty tree),
+/// without reading their contents.
+fn tree_changes(
     repo: &Repo,
     from: Option<Oid>,
     to: Oid,
     renames: bool,
-) -> Result<BTreeMap<String, ChangedFile>, GitError> {
+) -> Result<Vec<CommitChange>, GitError> {
     let tree_of = |oid: Oid| {
         repo.git
             .find_commit(oid)
@@ -74,69 +74,49 @@ fn diff_trees(
     let new_tree = tree_of(to)?;
     let old_tree = from.map(tree_of).transpose()?;
     let mut opts = DiffOptions::new();
-    opts.context_lines(0).ignore_submodules(true);
+    opts.ignore_submodules(true);
     let mut diff = repo
         .git
         .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
         .ctx(|| format!("diff {to}"))?;
     if renames {
-        diff.find_similar(None)
+        let mut find = DiffFindOptions::new();
+        find.renames(true);
+        diff.find_similar(Some(&mut find))
             .ctx(|| format!("find renames in {to}"))?;
     }
-    let files: RefCell<BTreeMap<String, ChangedFile>> = RefCell::new(BTreeMap::new());
-    let path_of = |delta: &git2::DiffDelta<'_>| -> Option<String> {
-        let side = if delta.status() == Delta::Deleted {
+    let path_of = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
+    let id_of = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let status = match delta.status() {
+            Delta::Added | Delta::Copied => FileStatus::Added,
+            Delta::Deleted => FileStatus::Deleted,
+            Delta::Renamed => FileStatus::Renamed,
+            Delta::Modified | Delta::Typechange => FileStatus::Modified,
+            _ => continue,
+        };
+        let side = if status == FileStatus::Deleted {
             delta.old_file()
         } else {
             delta.new_file()
         };
-        side.path().map(|p| p.to_string_lossy().into_owned())
-    };
-    diff.foreach(
-        &mut |delta, _| {
-            let status = match delta.status() {
-                Delta::Added | Delta::Copied => FileStatus::Added,
-                Delta::Deleted => FileStatus::Deleted,
-                Delta::Renamed => FileStatus::Renamed,
-                _ => FileStatus::Modified,
-            };
-            let mode = if status == FileStatus::Deleted {
-                delta.old_file().mode()
-            } else {
-                delta.new_file().mode()
-            };
-            if !is_content(mode) {
-                return true; // submodules and symlinks carry no content to audit
-            }
-            if let Some(path) = path_of(&delta) {
-                let blob = (status != FileStatus::Deleted).then(|| delta.new_file().id());
-                files.borrow_mut().insert(
-                    path.clone(),
-                    ChangedFile {
-                        path,
-                        status,
-                        added_lines: BTreeSet::new(),
-                        blob,
-                    },
-                );
-            }
-            true
-        },
-        None,
-        None,
-        Some(&mut |delta, _hunk, line| {
-            if line.origin() == '+' {
-                if let (Some(path), Some(n)) = (path_of(&delta), line.new_lineno()) {
-                    if let Some(f) = files.borrow_mut().get_mut(&path) {
-                        f.added_lines.insert(n);
-                    }
-                }
-            }
-            true
-        }),
-    )
-    .ctx(|| format!("walk the diff of {to}"))?;
-    Ok(files.into_inner())
+        if !is_content(side.mode()) {
+            continue; // submodules and symlinks carry no content to audit
+        }
+        let Some(path) = path_of(side) else { continue };
+        out.push(CommitChange {
+            old_path: (status == FileStatus::Renamed)
+                .then(|| path_of(delta.old_file()))
+                .flatten(),
+            old_blob: id_of(delta.old_file()).filter(|_| is_content(delta.old_file().mode())),
+            new_blob: id_of(delta.new_file()),
+            path,
+            status,
+            own: true,
+        });
+    }
+    Ok(out)
 }
 
 /// The files changed between `base` (none: empty tree) and `target`, with added lines.
@@ -145,9 +125,23 @@ pub fn changed_files(
     base: Option<Oid>,
     target: Oid,
 ) -> Result<Vec<ChangedFile>, GitError> {
-    Ok(diff_trees(repo, base, target, true)?
-        .into_values()
-        .collect())
+    let blob = |id: Option<Oid>| id.and_then(|id| repo.git.find_blob(id).ok());
+    let mut out = Vec::new();
+    for c in tree_changes(repo, base, target, true)? {
+        // A binary file has no lines to add, as in git's diff.
+        let added_lines = match blob(c.new_blob).filter(|b| !b.is_binary()) {
+            Some(new) => added_lines(&line_diff(blob(c.old_blob).as_ref(), &new)?),
+            None => BTreeSet::new(),
+        };
+        out.push(ChangedFile {
+            path: c.path,
+            status: c.status,
+            added_lines,
+            blob: c.new_blob,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
 }
 
 /// The files one commit changed against its first parent, renames detected, and whether the
@@ -161,65 +155,15 @@ pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<(Vec<CommitChange>, bool)
         .parent_ids()
         .filter(|p| repo.git.find_commit(*p).is_ok())
         .collect();
-    let tree_of = |oid: Oid| {
-        repo.git
-            .find_commit(oid)
-            .and_then(|c| c.tree())
-            .ctx(|| format!("read the tree of {oid}"))
-    };
-    let new_tree = commit.tree().ctx(|| format!("read the tree of {oid}"))?;
-    let old_tree = parents.first().copied().map(tree_of).transpose()?;
-    let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true);
-    let mut diff = repo
-        .git
-        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
-        .ctx(|| format!("diff {oid}"))?;
-    let mut find = DiffFindOptions::new();
-    find.renames(true);
-    diff.find_similar(Some(&mut find))
-        .ctx(|| format!("find renames in {oid}"))?;
-    let path_of = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
-    let id_of = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id());
-    let mut out = Vec::new();
-    for delta in diff.deltas() {
-        let status = match delta.status() {
-            Delta::Added | Delta::Copied => FileStatus::Added,
-            Delta::Deleted => FileStatus::Deleted,
-            Delta::Renamed => FileStatus::Renamed,
-            Delta::Modified | Delta::Typechange => FileStatus::Modified,
-            _ => continue,
-        };
-        let (side, mode) = if status == FileStatus::Deleted {
-            (delta.old_file(), delta.old_file().mode())
-        } else {
-            (delta.new_file(), delta.new_file().mode())
-        };
-        if !is_content(mode) {
-            continue; // submodules and symlinks carry no content to audit
-        }
-        let Some(path) = path_of(side) else { continue };
-        let old_content = is_content(delta.old_file().mode());
-        out.push(CommitChange {
-            old_path: (status == FileStatus::Renamed)
-                .then(|| path_of(delta.old_file()))
-                .flatten(),
-            old_blob: if old_content {
-                id_of(delta.old_file())
-            } else {
-                None
-            },
-            new_blob: id_of(delta.new_file()),
-            path,
-            status,
-            own: true,
-        });
-    }
+    let mut out = tree_changes(repo, parents.first().copied(), oid, true)?;
     // A merge's own changes: what also differs from every other parent.
     for other in parents.iter().skip(1) {
-        let changed = diff_trees(repo, Some(*other), oid, false)?;
+        let changed: BTreeSet<String> = tree_changes(repo, Some(*other), oid, false)?
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
         for c in &mut out {
-            c.own &= changed.contains_key(&c.path);
+            c.own &= changed.contains(&c.path);
         }
     }
     Ok((out, parents.is_empty()))
