@@ -56,6 +56,8 @@ pub struct BuiltinFindings {
 struct Version<'r> {
     size: u64,
     blob: Option<git2::Blob<'r>>,
+    /// Whether the blob read is binary.
+    binary: bool,
 }
 
 impl<'r> Version<'r> {
@@ -67,7 +69,8 @@ impl<'r> Version<'r> {
         } else {
             None
         };
-        Version { size, blob }
+        let binary = blob.as_ref().is_some_and(|b| is_binary(b.content()));
+        Version { size, blob, binary }
     }
 
     fn content(&self) -> Option<&[u8]> {
@@ -76,7 +79,7 @@ impl<'r> Version<'r> {
 
     /// The blob, when it was read and is text.
     fn text(&self) -> Option<&git2::Blob<'r>> {
-        self.blob.as_ref().filter(|b| !is_binary(b.content()))
+        self.blob.as_ref().filter(|_| !self.binary)
     }
 }
 
@@ -175,11 +178,7 @@ impl Judged {
             old_text: text(&read.old),
             new_text: text(&read.new),
             new_size: read.new.as_ref().map_or(0, |v| v.size),
-            new_binary: read
-                .new
-                .as_ref()
-                .and_then(Version::content)
-                .is_some_and(is_binary),
+            new_binary: read.new.as_ref().is_some_and(|v| v.binary),
             change: read.change,
             old_facts,
             new_facts,
@@ -299,19 +298,16 @@ fn scan_secrets(
     let (Some(scanner), Some(new)) = (run.scanner, &read.new) else {
         return;
     };
-    if new.size > run.secrets.max_file_size {
-        out.stats.skipped_large += 1;
+    let read_binary = new.blob.as_ref().map(|_| new.binary);
+    if !out
+        .stats
+        .admit(new.size, read_binary, run.secrets.max_file_size)
+    {
         return;
     }
     let Some(content) = new.content() else {
         return;
     };
-    if is_binary(content) {
-        out.stats.skipped_binary += 1;
-        return;
-    }
-    out.stats.blobs += 1;
-    out.stats.bytes += content.len() as u64;
     let added = read.hunks.as_deref().map(added_lines).unwrap_or_default();
     let path = &read.change.path;
     for f in scan_file(

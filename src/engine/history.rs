@@ -78,11 +78,7 @@ pub fn scan_index(
     let mut facts: HashMap<String, Vec<(String, Facts)>> = HashMap::new();
     let mut notable: HashMap<String, (u64, bool)> = HashMap::new();
     for (read, blob) in results {
-        let s = read.stats;
-        out.stats.blobs += s.blobs;
-        out.stats.bytes += s.bytes;
-        out.stats.skipped_binary += s.skipped_binary;
-        out.stats.skipped_large += s.skipped_large;
+        out.stats.add(read.stats);
         for f in read.secrets {
             let key = (f.fingerprint.clone(), f.file.clone());
             match oldest.get(&key) {
@@ -129,16 +125,13 @@ fn scan_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
         return read;
     };
     let settings = run.secrets;
-    if content.len() as u64 > settings.max_file_size {
-        read.stats.skipped_large = 1;
+    let size = content.len() as u64;
+    if !read
+        .stats
+        .admit(size, Some(is_binary(content)), settings.max_file_size)
+    {
         return read;
     }
-    if is_binary(content) {
-        read.stats.skipped_binary = 1;
-        return read;
-    }
-    read.stats.blobs = 1;
-    read.stats.bytes = content.len() as u64;
     let paths: Vec<&(String, String)> = blob
         .introduced
         .iter()

@@ -112,6 +112,37 @@ pub struct ScanStats {
     pub skipped_large: usize,
 }
 
+impl ScanStats {
+    /// Whether the secret scanner reads a blob of `size` bytes (`binary`: whether it is, when
+    /// it was read): not over the size cap, not binary. Counts the blob either way.
+    pub fn admit(&mut self, size: u64, binary: Option<bool>, max_size: u64) -> bool {
+        if size > max_size {
+            self.skipped_large += 1;
+            return false;
+        }
+        match binary {
+            Some(true) => {
+                self.skipped_binary += 1;
+                false
+            }
+            Some(false) => {
+                self.blobs += 1;
+                self.bytes += size;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds what another scan read.
+    pub fn add(&mut self, other: ScanStats) {
+        self.blobs += other.blobs;
+        self.bytes += other.bytes;
+        self.skipped_binary += other.skipped_binary;
+        self.skipped_large += other.skipped_large;
+    }
+}
+
 /// Whether the test stage ran.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestStage {

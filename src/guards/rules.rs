@@ -287,11 +287,13 @@ fn diff_snippet(removed: &[String], added: &[String]) -> Option<String> {
 }
 
 fn under(path: &str, prefixes: &[String]) -> bool {
-    prefixes.iter().any(|p| {
-        let p = p.trim_end_matches('/');
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    prefixes.iter().any(|p| is_under(path, p))
+}
+
+/// Whether `path` is `prefix` or inside it.
+fn is_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix.trim_end_matches('/'))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Whether a path lies in an asset folder: a folder of that name anywhere in the path
@@ -303,7 +305,7 @@ fn in_asset_folder(path: &str, folders: &[String]) -> bool {
     folders.iter().any(|f| {
         let f = f.trim_matches('/');
         if f.contains('/') {
-            under(path, std::slice::from_ref(&f.to_string()))
+            is_under(path, f)
         } else {
             dirs.contains(&f)
         }
@@ -335,20 +337,20 @@ pub fn path_rules(
     at: CommitRef<'_>,
     out: &mut Vec<Finding>,
 ) {
-    let commit = at.id;
     let on = |r: Rule| settings.on(r);
+    // Every finding here is about the whole file.
+    let file_finding = |rule: Rule, severity: Severity, detail: String, diff: Option<String>| {
+        finding(rule, severity, &c.path, None, detail, diff, at.id)
+    };
     let sev = |r: Rule| settings.severity(r);
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
     if on(Rule::SensitiveFile) && added_file {
         if let Some(what) = sensitive(&c.path, c.new) {
-            out.push(finding(
+            out.push(file_finding(
                 Rule::SensitiveFile,
                 sev(Rule::SensitiveFile),
-                &c.path,
-                None,
                 format!("`{}` is {what}", c.path),
                 None,
-                commit,
             ));
         }
     }
@@ -362,11 +364,9 @@ pub fn path_rules(
             None => c.known.is_some_and(|k| k.new_binary),
         };
         if c.new_size > settings.large_file {
-            out.push(finding(
+            out.push(file_finding(
                 Rule::LargeFile,
                 sev(Rule::LargeFile),
-                &c.path,
-                None,
                 format!(
                     "`{}` is {:.1} MB (the limit is {:.1} MB)",
                     c.path,
@@ -374,24 +374,23 @@ pub fn path_rules(
                     settings.large_file as f64 / 1e6
                 ),
                 None,
-                commit,
             ));
         } else if binary && c.kind == ChangeKind::Added {
-            out.push(finding(
+            out.push(file_finding(
                 Rule::LargeFile,
                 sev(Rule::LargeFile),
-                &c.path,
-                None,
                 format!("`{}` is a binary blob outside the asset folders", c.path),
                 None,
-                commit,
             ));
         }
     }
     if !on(Rule::SupervisionTampering) || at.root {
         return;
     }
-    let touched = [Some(c.path.as_str()), c.old_path.as_deref()];
+    let touched: Vec<&str> = [Some(c.path.as_str()), c.old_path.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
     // The changed lines, only for the few files these rules concern (quadratic, but small).
     let lines = || changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
     let snippet = || {
@@ -400,34 +399,27 @@ pub fn path_rules(
     };
     if touched
         .iter()
-        .flatten()
         .any(|p| under(p, &settings.supervision_paths))
     {
-        out.push(finding(
+        out.push(file_finding(
             Rule::SupervisionTampering,
             Severity::Critical,
-            &c.path,
-            None,
             format!(
                 "the commit changes `{}`, which belongs to the supervisor",
                 c.path
             ),
             snippet(),
-            commit,
         ));
         return;
     }
-    let ci = touched.iter().flatten().any(|p| is_ci(p));
+    let ci = touched.iter().any(|p| is_ci(p));
     let runner = touched
         .iter()
-        .flatten()
         .any(|p| settings.test_runners.iter().any(|r| r == p));
     if ci || runner {
-        out.push(finding(
+        out.push(file_finding(
             Rule::SupervisionTampering,
             sev(Rule::SupervisionTampering).min(Severity::High),
-            &c.path,
-            None,
             format!(
                 "the commit changes {} `{}`",
                 if ci {
@@ -438,7 +430,6 @@ pub fn path_rules(
                 c.path
             ),
             snippet(),
-            commit,
         ));
         return;
     }
@@ -448,17 +439,14 @@ pub fn path_rules(
         for (key, value) in added.iter().filter_map(|l| threshold(l)) {
             if let Some((_, old)) = before.iter().find(|(k, _)| *k == key) {
                 if value < *old {
-                    out.push(finding(
+                    out.push(file_finding(
                         Rule::SupervisionTampering,
                         sev(Rule::SupervisionTampering).min(Severity::High),
-                        &c.path,
-                        None,
                         format!(
                             "the commit lowers `{key}` from {old} to {value} in `{}`",
                             c.path
                         ),
                         snippet(),
-                        commit,
                     ));
                     return;
                 }
