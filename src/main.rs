@@ -4,10 +4,15 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    // A check's process-group guard (see runner/guard.rs), not a user command.
+    // The helpers the binary re-executes itself as, not user commands: a check's
+    // process-group guard (runner/guard.rs) and the working-tree status reader (git/).
     let mut args = std::env::args_os();
-    if args.nth(1).is_some_and(|a| a == auditor::runner::GUARD_ARG) {
-        auditor::runner::guard_main(args.skip(1).collect());
+    match args.nth(1) {
+        Some(a) if a == auditor::runner::GUARD_ARG => {
+            auditor::runner::guard_main(args.skip(1).collect())
+        }
+        Some(a) if a == auditor::git::STATUS_ARG => auditor::git::status_main(args.collect()),
+        _ => {}
     }
     let cli = auditor::cli::Cli::parse();
     let default = match cli.verbose {

@@ -61,16 +61,24 @@ struct Version<'r> {
 }
 
 impl<'r> Version<'r> {
-    fn read(repo: &'r Repo, odb: &git2::Odb<'_>, id: Oid, limit: u64) -> Version<'r> {
+    /// Reads a version. A blob the commit names but the store lacks is an error: a damaged
+    /// or partial clone, or an object deleted to hide what it holds, is never scanned clean.
+    fn read(
+        repo: &'r Repo,
+        odb: &git2::Odb<'_>,
+        id: Oid,
+        limit: u64,
+    ) -> Result<Version<'r>, GitError> {
+        let missing = |_| GitError::MissingObject { id: id.to_string() };
         // The header gives the size without inflating the blob.
-        let size = odb.read_header(id).map_or(0, |(len, _)| len as u64);
+        let size = odb.read_header(id).map_err(missing)?.0 as u64;
         let blob = if size <= limit {
-            repo.git.find_blob(id).ok() // missing in a partial clone: nothing to read
+            Some(repo.git.find_blob(id).map_err(missing)?)
         } else {
             None
         };
         let binary = blob.as_ref().is_some_and(|b| is_binary(b.content()));
-        Version { size, blob, binary }
+        Ok(Version { size, blob, binary })
     }
 
     fn content(&self) -> Option<&[u8]> {
@@ -104,7 +112,8 @@ impl<'r> Read<'r> {
     ) -> Result<Read<'r>, GitError> {
         let new = change
             .new_blob
-            .map(|id| Version::read(repo, odb, id, limit));
+            .map(|id| Version::read(repo, odb, id, limit))
+            .transpose()?;
         let new_text = new.as_ref().and_then(Version::text);
         // The old version matters against a new text (its added lines, its facts), and to the
         // guards when the file is deleted (the tests it held).
@@ -113,7 +122,8 @@ impl<'r> Read<'r> {
         let old = change
             .old_blob
             .filter(|_| needs_old)
-            .map(|id| Version::read(repo, odb, id, limit));
+            .map(|id| Version::read(repo, odb, id, limit))
+            .transpose()?;
         let old_text = old.as_ref().and_then(Version::text);
         // An old version that is binary or too large to read: every line counts as added.
         let hunks = match new_text {

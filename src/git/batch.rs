@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+use super::command::git_command;
 use super::error::GitError;
 
 /// A blob and where it first appeared.
@@ -60,11 +61,8 @@ pub struct HistoryIndex {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let out = git_command(root)
         .args(args)
-        .stdin(Stdio::null())
         .output()
         .map_err(|e| GitError::Command {
             command: args.join(" "),
@@ -261,9 +259,7 @@ where
         command: "cat-file --batch".into(),
         message,
     };
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let mut child = git_command(root)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -299,7 +295,9 @@ where
             [_, "blob", size] => size
                 .parse()
                 .map_err(|_| fail(format!("bad header `{header}`")))?,
-            [_, "missing"] => continue,
+            // A blob the history names but the store lacks (a damaged or partial clone, or
+            // an object deleted to hide it) is never scanned clean.
+            [id, "missing"] => return Err(GitError::MissingObject { id: id.to_string() }),
             _ => return Err(fail(format!("unexpected header `{}`", header.trim()))),
         };
         content.resize(size + 1, 0);

@@ -54,6 +54,14 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    /// An object the history names is not in the object store.
+    #[error(
+        "object {id} is missing from the object store (a damaged or partial clone, or an object deleted); nothing that holds it can be vouched for"
+    )]
+    MissingObject {
+        /// The object's id (hex).
+        id: String,
+    },
     /// The git command-line tool failed.
     #[error("`git {command}` failed: {message}")]
     Command {

@@ -6,6 +6,7 @@
 //! libgit2 (see PERFORMANCE.md).
 
 mod batch;
+mod command;
 mod diff;
 mod error;
 mod exclude;
@@ -17,6 +18,7 @@ mod watch;
 pub use batch::{
     BlobRef, HistoryIndex, RawChange, RawCommit, index_history, index_tree, read_blobs,
 };
+pub use command::git_command;
 pub use diff::{
     ChangedFile, CommitChange, FileStatus, Hunk, added_lines, changed_files, commit_changes,
     line_diff,
@@ -26,6 +28,7 @@ pub use exclude::ensure_excluded;
 pub use repo::{AuditTarget, Repo, worktree_paths};
 pub use snapshot::{SnapshotUpdate, sync_snapshot};
 pub use uncommitted::{
-    WorkChange, changes_among, commit_worktree, read_snapshot_objects, uncommitted_changes,
+    STATUS_ARG, WorkChange, changes_among, commit_worktree, read_snapshot_objects, status_main,
+    uncommitted_changes, worktree_status,
 };
 pub use watch::{Change, TreeWatch, WatchError, watch_git, watch_worktree};

@@ -19,56 +19,104 @@ pub struct WorkChange {
     pub deleted: bool,
 }
 
+/// The hidden first argument that turns the binary into the working-tree status helper.
+pub const STATUS_ARG: &str = "__status";
+
 /// The working tree's changes against HEAD (staged or not, untracked included, ignored and
-/// submodules excluded), from `git status` in a child process: its memory (the index, a stat
-/// of every file) is not the daemon's, and `--no-optional-locks` keeps it from writing the
-/// agent's index.
+/// submodules excluded).
+///
+/// libgit2 computes them, never `git status`: git would run the repository's
+/// `core.fsmonitor` and clean filters, programs the agent can configure. It runs in a child
+/// process of our own binary (`auditor __status ROOT`) when there is one, so that its memory
+/// (the index, a stat of every file) is not the daemon's.
 pub fn uncommitted_changes(repo: &Repo) -> Result<Vec<WorkChange>, GitError> {
-    let out = std::process::Command::new("git")
-        .args([
-            "--no-optional-locks",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--untracked-files=all",
-            "--no-renames",
-            "--ignore-submodules=all",
-        ])
-        .current_dir(&repo.root)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+    let Some(exe) = crate::runner::own_binary() else {
+        return worktree_status(&repo.root);
+    };
+    let fail = |message: String| GitError::Command {
+        command: "status (auditor __status)".into(),
+        message,
+    };
+    let out = std::process::Command::new(exe)
+        .arg(STATUS_ARG)
+        .arg(&repo.root)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .output()
-        .map_err(|source| GitError::Io {
-            context: "run git status in",
-            path: repo.root.clone(),
-            source,
-        })?;
+        .map_err(|e| fail(e.to_string()))?;
     if !out.status.success() {
-        return Err(GitError::Io {
-            context: "git status failed in",
-            path: repo.root.clone(),
-            source: std::io::Error::other(format!("exit status {}", out.status)),
-        });
+        return Err(fail(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
     }
-    let mut changes: Vec<WorkChange> = out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|entry| entry.len() > 3)
-        .map(|entry| {
-            let (xy, path) = entry.split_at(3);
-            WorkChange {
+    Ok(parse_status(&out.stdout))
+}
+
+/// The changes as `status_main` prints them: `D` or `M`, the path, a NUL, for each.
+fn parse_status(out: &[u8]) -> Vec<WorkChange> {
+    out.split(|b| *b == 0)
+        .filter_map(|entry| {
+            let (kind, path) = entry.split_first()?;
+            Some(WorkChange {
                 path: String::from_utf8_lossy(path).into_owned(),
-                // " D" deleted in the tree, "D " deleted in the index (and so from the tree).
-                deleted: xy[1] == b'D' || (xy[0] == b'D' && xy[1] == b' '),
+                deleted: *kind == b'D',
+            })
+        })
+        .collect()
+}
+
+/// The working tree's changes against HEAD, computed here with libgit2 (see
+/// `uncommitted_changes`). Reads the index, never writes it.
+pub fn worktree_status(root: &Path) -> Result<Vec<WorkChange>, GitError> {
+    let git = git2::Repository::open(root).ctx(|| format!("open {}", root.display()))?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .exclude_submodules(true)
+        .renames_head_to_index(false)
+        .renames_index_to_workdir(false);
+    let statuses = git
+        .statuses(Some(&mut opts))
+        .ctx(|| format!("read the status of {}", root.display()))?;
+    let mut changes: Vec<WorkChange> = statuses
+        .iter()
+        .filter(|s| !s.status().is_empty() && !s.status().contains(git2::Status::IGNORED))
+        .map(|s| {
+            let path = String::from_utf8_lossy(s.path_bytes()).into_owned();
+            WorkChange {
+                deleted: std::fs::symlink_metadata(root.join(&path)).is_err(),
+                path,
             }
         })
         .collect();
     changes.sort();
     changes.dedup();
     Ok(changes)
+}
+
+/// `auditor __status ROOT`: prints the working tree's changes for `uncommitted_changes`.
+pub fn status_main(args: Vec<std::ffi::OsString>) -> ! {
+    use std::io::Write;
+    let Some(root) = args.first() else {
+        eprintln!("auditor: status: no repository");
+        std::process::exit(2);
+    };
+    match worktree_status(Path::new(root)) {
+        Ok(changes) => {
+            let mut out = Vec::new();
+            for c in changes {
+                out.push(if c.deleted { b'D' } else { b'M' });
+                out.extend_from_slice(c.path.as_bytes());
+                out.push(0);
+            }
+            let ok = std::io::stdout().lock().write_all(&out).is_ok();
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Err(e) => {
+            eprintln!("auditor: status: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// Which of `paths` (repo-relative; files or folders a watcher reported) differ from HEAD in the

@@ -7,5 +7,5 @@ mod process;
 pub use capture::Captured;
 pub use guard::{GUARD_ARG, guard_main};
 pub use process::{
-    Outcome, ProcessResult, ProcessSpec, program_available, run_process, terminate_all,
+    Outcome, ProcessResult, ProcessSpec, own_binary, program_available, run_process, terminate_all,
 };

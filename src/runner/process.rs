@@ -197,13 +197,18 @@ pub fn program_available(program: &str, cwd: &Path) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(program))))
 }
 
+/// The auditor's own executable, when this process is one (not a test harness), for the
+/// helpers it re-executes itself as (the guard, the status reader).
+pub fn own_binary() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .filter(|exe| exe.file_name().is_some_and(|n| n == "auditor") && exe.is_file())
+}
+
 /// The command that starts a check: through the guard (our own binary) when it can be found,
 /// so that the check's whole group dies with us; else directly, with only the child covered.
 fn command_for(spec: &ProcessSpec) -> (Command, i32) {
-    let guard = std::env::current_exe()
-        .ok()
-        .filter(|exe| exe.file_name().is_some_and(|n| n == "auditor") && exe.is_file());
-    match guard {
+    match own_binary() {
         Some(exe) => {
             let mut cmd = Command::new(exe);
             cmd.arg(GUARD_ARG)

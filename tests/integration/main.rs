@@ -10,6 +10,7 @@ mod cli;
 mod daemon;
 mod examples;
 mod guards;
+mod integrity;
 mod ledger;
 mod scan;
 mod secrets;
