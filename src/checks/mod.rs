@@ -20,8 +20,8 @@ pub struct CheckEnv {
     pub workspace: std::path::PathBuf,
     /// The audited commit.
     pub commit: String,
-    /// Changed files that exist at the commit, repo-relative.
-    pub changed_files: Vec<String>,
+    /// Changed files that exist at the commit, repo-relative, exactly as git stores them.
+    pub changed_files: Vec<std::path::PathBuf>,
     /// The audited repository's root.
     pub repo_root: std::path::PathBuf,
 }
@@ -29,7 +29,7 @@ pub struct CheckEnv {
 /// Runs one check with its selected files and interprets the result.
 pub async fn run_check(
     spec: &CheckSpec,
-    files: &[String],
+    files: &[std::path::PathBuf],
     env: &CheckEnv,
     runner: &RunnerSettings,
     scanner: &crate::secrets::Scanner,
@@ -40,22 +40,25 @@ pub async fn run_check(
         // A report left by an earlier run must never be read as this run's.
         let _ = std::fs::remove_file(p);
     }
+    let changed = {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let bytes: Vec<&[u8]> = env
+            .changed_files
+            .iter()
+            .map(|f| f.as_os_str().as_bytes())
+            .collect();
+        std::ffi::OsString::from_vec(bytes.join(&b'\n'))
+    };
     let process = ProcessSpec {
         program: argv[0].clone(),
         args: argv[1..].to_vec(),
         cwd: env.workspace.clone(),
         env: vec![
-            ("AUDITOR_COMMIT".into(), env.commit.clone()),
-            ("AUDITOR_CHANGED_FILES".into(), env.changed_files.join("\n")),
-            (
-                "AUDITOR_SNAPSHOT".into(),
-                env.workspace.to_string_lossy().into_owned(),
-            ),
-            (
-                "AUDITOR_REPO".into(),
-                env.repo_root.to_string_lossy().into_owned(),
-            ),
-            ("AUDITOR_CHECK".into(), spec.name.clone()),
+            ("AUDITOR_COMMIT".into(), env.commit.clone().into()),
+            ("AUDITOR_CHANGED_FILES".into(), changed),
+            ("AUDITOR_SNAPSHOT".into(), env.workspace.clone().into()),
+            ("AUDITOR_REPO".into(), env.repo_root.clone().into()),
+            ("AUDITOR_CHECK".into(), spec.name.clone().into()),
         ],
         nice: runner.nice,
         timeout: spec.timeout,
@@ -82,7 +85,7 @@ pub type CheckObserver = Arc<dyn Fn(&CheckSpec, Option<&CheckRun>) + Send + Sync
 
 /// Runs checks with at most `jobs` at once, returning their runs in input order.
 pub async fn run_checks(
-    planned: Vec<(CheckSpec, Vec<String>)>,
+    planned: Vec<(CheckSpec, Vec<std::path::PathBuf>)>,
     env: &CheckEnv,
     runner: &RunnerSettings,
     scanner: Arc<crate::secrets::Scanner>,

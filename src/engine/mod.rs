@@ -76,10 +76,10 @@ pub async fn audit(
     progress(Progress::Auditing);
 
     let changes = changed_files(repo, target.base, target.target)?;
-    let existing: Vec<String> = changes
+    let existing: Vec<std::path::PathBuf> = changes
         .iter()
         .filter(|c| c.status != FileStatus::Deleted)
-        .map(|c| c.path.clone())
+        .map(|c| c.exact.clone())
         .collect();
 
     // The built-in scanners: every commit of the batch, one by one, each read once.
@@ -119,8 +119,8 @@ pub async fn audit(
     }
 
     // Which configured checks have something to do.
-    let tree_paths = || repo.tree_paths(target.target).unwrap_or_default();
-    let head = |p: &str| repo.file_head(target.target, p, 256);
+    let tree_paths = || repo.tree_files(target.target).unwrap_or_default();
+    let head = |p: &std::path::Path| repo.file_head(target.target, p, 256);
     let mut planned = Vec::new();
     // What each check will look at, for the ledger (None: the whole tree).
     let mut planned_files: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
@@ -134,7 +134,11 @@ pub async fn audit(
                 let whole = spec.stage == Stage::Test
                     || spec.scope == crate::config::Scope::Tree
                     || !spec.command.iter().any(|a| a.contains("{files}"));
-                planned_files.insert(spec.name.clone(), (!whole).then(|| files.clone()));
+                let examined = files
+                    .iter()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .collect();
+                planned_files.insert(spec.name.clone(), (!whole).then_some(examined));
                 planned.push((spec.clone(), files));
             }
             None => checks.push(CheckRun::skipped(

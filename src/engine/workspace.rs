@@ -82,7 +82,7 @@ pub async fn prepare(
         let env = CheckEnv {
             workspace: dir.clone(),
             commit: target.target.to_string(),
-            changed_files: changes.iter().map(|c| c.path.clone()).collect(),
+            changed_files: changes.iter().map(|c| c.exact.clone()).collect(),
             repo_root: repo.root.clone(),
         };
         Some(run_check(&spec, &[], &env, &settings.runner, scanner).await)

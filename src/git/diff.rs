@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid};
 
@@ -24,8 +25,10 @@ pub enum FileStatus {
 /// A file the audited commits changed, with the lines they added (new-side numbers).
 #[derive(Debug, Clone)]
 pub struct ChangedFile {
-    /// Repo-relative path (new side; old side for deletions).
+    /// Repo-relative path (new side; old side for deletions), as text.
     pub path: String,
+    /// The same path exactly as git stores it (`path` replaces bytes that are not UTF-8).
+    pub exact: PathBuf,
     /// How it changed.
     pub status: FileStatus,
     /// 1-based lines added or changed, at the target commit.
@@ -40,6 +43,8 @@ pub struct ChangedFile {
 pub struct CommitChange {
     /// Repo-relative path at the commit (before it, for deletions).
     pub path: String,
+    /// The same path exactly as git stores it.
+    pub exact: PathBuf,
     /// The path before, for a rename.
     pub old_path: Option<String>,
     /// How it changed.
@@ -104,8 +109,12 @@ fn tree_changes(
         if !is_content(side.mode()) {
             continue; // submodules and symlinks carry no content to audit
         }
-        let Some(path) = path_of(side) else { continue };
+        let Some(exact) = side.path().map(Path::to_path_buf) else {
+            continue;
+        };
+        let path = exact.to_string_lossy().into_owned();
         out.push(CommitChange {
+            exact,
             old_path: (status == FileStatus::Renamed)
                 .then(|| path_of(delta.old_file()))
                 .flatten(),
@@ -134,6 +143,7 @@ pub fn changed_files(
             None => BTreeSet::new(),
         };
         out.push(ChangedFile {
+            exact: c.exact,
             path: c.path,
             status: c.status,
             added_lines,

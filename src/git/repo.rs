@@ -158,9 +158,25 @@ impl Repo {
             .unwrap_or_default()
     }
 
-    /// Every path in a commit's tree (blobs and links), for detection and `scope = "tree"`.
-    pub fn tree_paths(&self, oid: Oid) -> Result<Vec<String>, GitError> {
-        self.tree_paths_where(oid, |_| true)
+    /// Every file of a commit's tree, exactly as git stores its path, for `scope = "tree"`.
+    pub fn tree_files(&self, oid: Oid) -> Result<Vec<PathBuf>, GitError> {
+        let tree = self
+            .git
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .ctx(|| format!("read the tree of {oid}"))?;
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                use std::os::unix::ffi::OsStrExt;
+                let mut path = PathBuf::from(dir);
+                path.push(std::ffi::OsStr::from_bytes(entry.name_bytes()));
+                out.push(path);
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .ctx(|| format!("walk the tree of {oid}"))?;
+        Ok(out)
     }
 
     /// The paths of a commit's tree that `keep` accepts (listing a 100,000-file tree costs
@@ -190,9 +206,9 @@ impl Repo {
     }
 
     /// The first `limit` bytes of a file in a commit, if it is a blob there.
-    pub fn file_head(&self, oid: Oid, path: &str, limit: usize) -> Option<Vec<u8>> {
+    pub fn file_head(&self, oid: Oid, path: impl AsRef<Path>, limit: usize) -> Option<Vec<u8>> {
         let tree = self.git.find_commit(oid).ok()?.tree().ok()?;
-        let entry = tree.get_path(Path::new(path)).ok()?;
+        let entry = tree.get_path(path.as_ref()).ok()?;
         let blob = self.git.find_blob(entry.id()).ok()?;
         let content = blob.content();
         Some(content[..content.len().min(limit)].to_vec())

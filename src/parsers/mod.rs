@@ -102,6 +102,10 @@ pub fn relative_path(path: &str, root: &str) -> String {
 ///
 /// `root` is the workspace path, stripped from absolute paths. `exit-code` has nothing to parse.
 pub fn parse(format: Format, output: &[u8], root: &str) -> Result<Parsed, ParseError> {
+    // Tools echo file names as the bytes they are, into JSON too: read them the way the
+    // auditor writes paths it cannot show (U+FFFD for what is not UTF-8), so they still match.
+    let text = String::from_utf8_lossy(output);
+    let output = text.as_bytes();
     let diagnostics = |d| {
         Ok(Parsed {
             diagnostics: d,

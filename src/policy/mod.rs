@@ -191,6 +191,7 @@ mod tests {
     #[test]
     fn location_rules() {
         let changes = vec![ChangedFile {
+            exact: "a.sh".into(),
             path: "a.sh".into(),
             status: FileStatus::Modified,
             added_lines: BTreeSet::from([3]),

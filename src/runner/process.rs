@@ -1,5 +1,6 @@
 //! One supervised child process, from spawn to the moment no process of its group remains.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -17,13 +18,13 @@ use super::guard::{GUARD_ARG, PARENT_ENV};
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
     /// The program (a name on `PATH` or a path).
-    pub program: String,
-    /// Its arguments.
-    pub args: Vec<String>,
+    pub program: OsString,
+    /// Its arguments, as bytes (file names from the repository need not be UTF-8).
+    pub args: Vec<OsString>,
     /// Working directory.
     pub cwd: PathBuf,
     /// Extra environment variables.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<(String, OsString)>,
     /// Nice level to run at (never lower than our own).
     pub nice: i32,
     /// How long it may run.
@@ -184,13 +185,15 @@ pub fn terminate_all(grace: Duration) -> usize {
 
 /// Whether `program` can be run from `cwd`: a path (relative to `cwd`) to an executable file,
 /// or a name found on `PATH`.
-pub fn program_available(program: &str, cwd: &Path) -> bool {
+pub fn program_available(program: impl AsRef<OsStr>, cwd: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::PermissionsExt;
+    let program = program.as_ref();
     let executable = |p: &Path| {
         p.metadata()
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
-    if program.contains('/') {
+    if program.as_bytes().contains(&b'/') {
         return executable(&cwd.join(program));
     }
     std::env::var_os("PATH")

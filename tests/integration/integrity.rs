@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::support::{TestRepo, aws_key};
+use crate::support::{TestRepo, aws_key, issues_of};
 
 fn executable(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write script");
@@ -189,4 +189,54 @@ fn a_missing_blob_is_an_error_never_a_pass() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("missing"), "{stderr}");
+}
+
+const SHELLCHECK: &str = r#"
+[[check]]
+name = "shellcheck"
+command = ["shellcheck", "-f", "json1", "{files}"]
+files = ["*.sh"]
+shebang = ["sh"]
+format = "shellcheck"
+severity = { error = "CRITICAL", warning = "HIGH", info = "MEDIUM", style = "LOW" }
+"#;
+
+#[test]
+fn a_file_name_never_becomes_an_option_of_the_check() {
+    let repo = TestRepo::new();
+    repo.write("auditor.toml", SHELLCHECK);
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    // Three shellcheck findings (SC2164 warning, SC2086 info twice) below `error`...
+    repo.write("run.sh", "#!/bin/sh\ncd /tmp\necho $1\necho $2\n");
+    // ...and a script whose name is an option that would hide every one of them.
+    repo.write("--severity=error", "#!/bin/sh\necho fine\n");
+    let head = repo.commit("scripts");
+    let (code, report, out) = repo.audit_json(&[]);
+    let lint = issues_of(&report, "LINT");
+    let files: Vec<&str> = lint.iter().filter_map(|i| i["file"].as_str()).collect();
+    assert_eq!(files, ["run.sh", "run.sh", "run.sh"], "{out}");
+    assert_eq!(report["status"], "FAIL", "{out}");
+    assert_eq!(code, 1);
+    assert_eq!(report["commit_hash"], head.as_str());
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_reaches_the_check_as_its_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = TestRepo::new();
+    repo.write("auditor.toml", SHELLCHECK);
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.sh");
+    std::fs::write(repo.path().join(name), "#!/bin/sh\ncd /tmp\n").expect("write");
+    repo.commit("a script with a Latin-1 name");
+    let (_, report, out) = repo.audit_json(&[]);
+    let lint = issues_of(&report, "LINT");
+    assert_eq!(lint.len(), 1, "{out}");
+    assert_eq!(lint[0]["rule"], "SC2164", "{out}");
+    assert_eq!(
+        crate::support::check(&report, "shellcheck")["outcome"],
+        "failed"
+    );
 }
