@@ -108,6 +108,9 @@ pub enum IssueType {
     CheckTimeout,
     /// A check failed in a way that gives no trustworthy result.
     CheckError,
+    /// A check changed tracked files of the audited tree (a fixing linter, a test writing
+    /// into the repository).
+    CheckModifiedTree,
     /// Commits asked not to be audited more often than the policy allows.
     AuditSkipped,
     /// A `[fix-ID]` claim the audit does not confirm.
@@ -150,6 +153,7 @@ impl IssueType {
             IssueType::CheckUnavailable => "CHECK_UNAVAILABLE",
             IssueType::CheckTimeout => "CHECK_TIMEOUT",
             IssueType::CheckError => "CHECK_ERROR",
+            IssueType::CheckModifiedTree => "CHECK_MODIFIED_TREE",
             IssueType::AuditSkipped => "AUDIT_SKIPPED",
             IssueType::IneffectiveFix => "INEFFECTIVE_FIX",
             IssueType::Coverage => "COVERAGE",
@@ -174,7 +178,10 @@ impl IssueType {
             IssueType::BuildBreak => "BUILD",
             IssueType::TestFailure | IssueType::TestTimeout => "TEST",
             IssueType::Lint => "LINT",
-            IssueType::CheckUnavailable | IssueType::CheckTimeout | IssueType::CheckError => "CHK",
+            IssueType::CheckUnavailable
+            | IssueType::CheckTimeout
+            | IssueType::CheckError
+            | IssueType::CheckModifiedTree => "CHK",
             IssueType::AuditSkipped => "PROC",
             IssueType::IneffectiveFix => "FIX",
             IssueType::Coverage => "COV",

@@ -18,6 +18,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# ruff from PyPI: a real linter that rewrites files (`fix = true`), for the tests that keep
+# the audited tree exact between checks.
+if ! command -v ruff >/dev/null 2>&1; then
+    echo "run_tests: installing ruff from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check ruff
+fi
 for tool in git cargo; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }
 done

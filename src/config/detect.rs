@@ -155,7 +155,15 @@ pub fn detect_checks(
         let mut c = check(
             "ruff",
             StageValue::Audit,
-            &["ruff", "check", "--output-format", "json", "{files}"],
+            // --no-fix: a project's `fix = true` would rewrite the audited files.
+            &[
+                "ruff",
+                "check",
+                "--no-fix",
+                "--output-format",
+                "json",
+                "{files}",
+            ],
             FormatValue::Ruff,
         );
         c.files = strings(&["*.py", "*.pyi"]);

@@ -227,6 +227,18 @@ pub struct Settings {
     pub sources: Vec<PathBuf>,
 }
 
+/// Check names the auditor's own findings use: a configured check of one of these names
+/// would mix its issues with theirs in the ledger.
+pub const RESERVED_CHECK_NAMES: [&str; 7] = [
+    "secrets",
+    "guards",
+    "workspace",
+    "ledger",
+    "daemon",
+    "supervision",
+    "workspace-setup",
+];
+
 /// Parses one layer, turning every error into one that names file, line and column.
 fn parse_layer(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
@@ -450,10 +462,12 @@ fn resolve(
         if c.name.trim().is_empty() {
             return Err(invalid("a [[check]] has an empty name".into()));
         }
-        if c.name == "secrets" {
-            return Err(invalid(
-                "check name `secrets` is reserved for the built-in scanner".into(),
-            ));
+        if RESERVED_CHECK_NAMES.contains(&c.name.as_str()) {
+            return Err(invalid(format!(
+                "check name `{}` is reserved for the auditor's own findings (reserved: {})",
+                c.name,
+                RESERVED_CHECK_NAMES.join(", ")
+            )));
         }
         if !names.insert(c.name.clone()) {
             return Err(invalid(format!("two checks are named `{}`", c.name)));

@@ -8,6 +8,7 @@ mod history;
 mod ledger_stage;
 mod metrics;
 mod model;
+mod stages;
 mod workspace;
 
 pub use builtin::{BuiltinFindings, Builtins, scan_commits};
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, run_checks, select_files};
+use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, select_files};
 use crate::config::{CheckSpec, Settings, Stage};
 use crate::finding::{Finding, Severity};
 use crate::git::{AuditTarget, FileStatus, GitError, Repo, changed_files};
@@ -151,73 +152,109 @@ pub async fn audit(
 
     let mut test_stage = TestStage::NotConfigured;
     let mut workspace_path = None;
-    if !planned.is_empty() {
-        let ws = workspace::prepare(repo, settings, layout, target, &changes, &scanner).await?;
-        workspace_path = Some(ws.path.clone());
-        checks.extend(ws.setup_run.clone());
-        findings.extend(ws.setup_run.iter().flat_map(|r| r.findings.clone()));
-        let env = CheckEnv {
-            workspace: ws.path.clone(),
-            commit: target.target.to_string(),
-            changed_files: existing.clone(),
-            repo_root: repo.root.clone(),
-        };
-        let (audit_checks, test_checks): (Vec<_>, Vec<_>) = planned
-            .into_iter()
-            .partition(|(s, _)| s.stage == Stage::Audit);
-
-        let observer = check_observer(progress);
-        let runs = run_checks(
-            audit_checks,
-            &env,
-            &settings.runner,
-            scanner.clone(),
-            &observer,
-        )
-        .await;
-        for r in &runs {
-            findings.extend(r.findings.iter().cloned());
-        }
-        checks.extend(runs);
-        bail_if_cancelled()?;
-
-        let critical = findings.iter().any(|f| f.severity == Severity::Critical);
-        let skip_tests = critical && settings.policy.skip_tests_on_critical;
-        progress(Progress::StaticDone {
-            critical,
-            tests_next: !test_checks.is_empty() && !skip_tests,
-        });
-        if !test_checks.is_empty() {
-            if skip_tests {
-                let why = "skipped: a static check found a CRITICAL issue (policy.skip_tests_on_critical)";
-                for (spec, _) in &test_checks {
-                    checks.push(CheckRun::skipped(&spec.name, spec.stage, why));
-                }
-                test_stage = TestStage::Skipped(why.into());
-            } else {
-                let runs = run_checks(
-                    test_checks,
-                    &env,
-                    &settings.runner,
-                    scanner.clone(),
-                    &observer,
-                )
-                .await;
-                for r in &runs {
-                    findings.extend(r.findings.iter().cloned());
-                }
-                checks.extend(runs);
-                test_stage = TestStage::Ran;
-                bail_if_cancelled()?;
-                progress(Progress::TestsDone);
-            }
-        }
-        drop(ws);
+    let prepared = if planned.is_empty() {
+        None
     } else {
-        progress(Progress::StaticDone {
+        Some(workspace::prepare(repo, settings, layout, target, &changes, &scanner).await)
+    };
+    match prepared {
+        None => progress(Progress::StaticDone {
             critical: findings.iter().any(|f| f.severity == Severity::Critical),
             tests_next: false,
-        });
+        }),
+        Some(Err(e)) => {
+            // The built-in scanners read blobs and have run; say what could not.
+            let reason = e.to_string();
+            findings.push(stages::workspace_unavailable(&reason, &planned));
+            for (spec, _) in &planned {
+                checks.push(stages::not_run(spec, &reason));
+            }
+            if stages::has_stage(&planned, Stage::Test) {
+                test_stage =
+                    TestStage::Skipped(format!("the workspace could not be prepared: {reason}"));
+            }
+            progress(Progress::StaticDone {
+                critical: findings.iter().any(|f| f.severity == Severity::Critical),
+                tests_next: false,
+            });
+        }
+        Some(Ok(mut ws)) => {
+            workspace_path = Some(ws.path.clone());
+            if let Some(snapshot) = &ws.snapshot {
+                if !snapshot.restored_at_sync.is_empty() {
+                    findings.push(stages::modified_tree(
+                        "workspace",
+                        &snapshot.restored_at_sync,
+                        &scanner,
+                    ));
+                }
+            }
+            checks.extend(ws.setup_run.clone());
+            findings.extend(ws.setup_run.iter().flat_map(|r| r.findings.clone()));
+            let env = CheckEnv {
+                workspace: ws.path.clone(),
+                commit: target.target.to_string(),
+                changed_files: existing.clone(),
+                repo_root: repo.root.clone(),
+            };
+            let (audit_checks, test_checks): (Vec<_>, Vec<_>) = planned
+                .iter()
+                .cloned()
+                .partition(|(s, _)| s.stage == Stage::Audit);
+
+            let observer = check_observer(progress);
+            let cancelled = || options.cancelled();
+            let runs = stages::run_stage(
+                audit_checks,
+                &env,
+                &settings.runner,
+                &scanner,
+                &observer,
+                &mut ws,
+                &cancelled,
+            )
+            .await?;
+            for r in &runs {
+                findings.extend(r.findings.iter().cloned());
+            }
+            checks.extend(runs);
+            bail_if_cancelled()?;
+
+            let critical = findings.iter().any(|f| f.severity == Severity::Critical);
+            let skip_tests = critical && settings.policy.skip_tests_on_critical;
+            progress(Progress::StaticDone {
+                critical,
+                tests_next: !test_checks.is_empty() && !skip_tests,
+            });
+            if !test_checks.is_empty() {
+                if skip_tests {
+                    let why = "skipped: a static check found a CRITICAL issue (policy.skip_tests_on_critical)";
+                    for (spec, _) in &test_checks {
+                        checks.push(CheckRun::skipped(&spec.name, spec.stage, why));
+                    }
+                    test_stage = TestStage::Skipped(why.into());
+                } else {
+                    let runs = stages::run_stage(
+                        test_checks,
+                        &env,
+                        &settings.runner,
+                        &scanner,
+                        &observer,
+                        &mut ws,
+                        &cancelled,
+                    )
+                    .await?;
+                    for r in &runs {
+                        findings.extend(r.findings.iter().cloned());
+                    }
+                    checks.extend(runs);
+                    test_stage = TestStage::Ran;
+                    bail_if_cancelled()?;
+                    progress(Progress::TestsDone);
+                }
+            }
+            drop(ws);
+        }
     }
     if matches!(test_stage, TestStage::NotConfigured)
         && !options.run_tests

@@ -10,7 +10,7 @@ use nix::fcntl::{Flock, FlockArg};
 use super::EngineError;
 use crate::checks::{CheckEnv, CheckRun, run_check};
 use crate::config::{CheckSpec, Format, Scope, Settings, Stage, WorkspaceMode};
-use crate::git::{AuditTarget, ChangedFile, Repo, sync_snapshot};
+use crate::git::{AuditTarget, ChangedFile, Repo, Snapshot, TreeDrift};
 use crate::secrets::Scanner;
 use crate::store::Layout;
 
@@ -20,7 +20,19 @@ pub struct Workspace {
     pub path: PathBuf,
     /// The setup command's run, when it ran.
     pub setup_run: Option<CheckRun>,
+    /// The verified snapshot (none in live mode, where the checks run in the agent's tree).
+    pub snapshot: Option<Snapshot>,
     _lock: Option<Flock<File>>,
+}
+
+impl Workspace {
+    /// Puts back every tracked file a check changed; what was changed (none in live mode).
+    pub fn verify(&mut self) -> Result<Vec<TreeDrift>, EngineError> {
+        match &mut self.snapshot {
+            Some(s) => s.verify().map_err(EngineError::from),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 fn ws_err(path: &std::path::Path, message: impl ToString) -> EngineError {
@@ -43,6 +55,7 @@ pub async fn prepare(
         return Ok(Workspace {
             path: repo.root.clone(),
             setup_run: None,
+            snapshot: None,
             _lock: None,
         });
     }
@@ -58,10 +71,10 @@ pub async fn prepare(
     // One audit at a time per snapshot: a one-shot audit waits for the daemon's to finish.
     let lock = Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| ws_err(&lock_path, errno))?;
-    let update = sync_snapshot(repo, &dir, target.target)?;
+    let mut snapshot = Snapshot::sync(repo, &dir, target.target)?;
 
     let setup = &settings.workspace.setup;
-    let triggered = update.previous.is_none()
+    let triggered = snapshot.previous.is_none()
         || changes
             .iter()
             .any(|c| settings.workspace.setup_when_changed.is_match(&c.path));
@@ -85,13 +98,24 @@ pub async fn prepare(
             changed_files: changes.iter().map(|c| c.exact.clone()).collect(),
             repo_root: repo.root.clone(),
         };
-        Some(run_check(&spec, &[], &env, &settings.runner, scanner).await)
+        let mut run = run_check(&spec, &[], &env, &settings.runner, scanner).await;
+        // Setup builds and installs; it does not get to change the audited files either.
+        let drift = snapshot.verify()?;
+        if !drift.is_empty() {
+            run.findings.push(super::stages::modified_tree(
+                "workspace-setup",
+                &drift,
+                scanner,
+            ));
+        }
+        Some(run)
     } else {
         None
     };
     Ok(Workspace {
         path: dir,
         setup_run,
+        snapshot: Some(snapshot),
         _lock: Some(lock),
     })
 }

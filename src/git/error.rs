@@ -54,6 +54,12 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    /// A tree holds a path that would write into a repository's own `.git`.
+    #[error("the tree holds `{path}`, a path git refuses to check out")]
+    RefusedPath {
+        /// The path, as text.
+        path: String,
+    },
     /// An object the history names is not in the object store.
     #[error(
         "object {id} is missing from the object store (a damaged or partial clone, or an object deleted); nothing that holds it can be vouched for"

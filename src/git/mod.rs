@@ -26,7 +26,7 @@ pub use diff::{
 pub use error::{GitContext, GitError};
 pub use exclude::ensure_excluded;
 pub use repo::{AuditTarget, Repo, worktree_paths};
-pub use snapshot::{SnapshotUpdate, sync_snapshot};
+pub use snapshot::{Drift, Snapshot, TreeDrift};
 pub use uncommitted::{
     STATUS_ARG, WorkChange, changes_among, commit_worktree, read_snapshot_objects, status_main,
     uncommitted_changes, worktree_status,

@@ -240,3 +240,286 @@ fn a_file_name_that_is_not_utf8_reaches_the_check_as_its_bytes() {
         "failed"
     );
 }
+
+/// The snapshot's `git status`: empty when its tracked files are exactly the commit.
+fn snapshot_status(repo: &TestRepo) -> String {
+    let out = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(repo.path().join("state/supervisor/workspace"))
+        .output()
+        .expect("git status in the snapshot");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_fixing_linter_is_reported_and_undone_before_the_tests_run() {
+    let repo = TestRepo::new();
+    // As pallets/click does: ruff applies its fixes unless told not to.
+    repo.write("pyproject.toml", "[tool.ruff]\nfix = true\n");
+    repo.write("pkg/__init__.py", "");
+    repo.write(
+        "pkg/util.py",
+        "from __future__ import annotations\n\nimport enum\n\nColor = enum.Enum(\"Color\", \"red green\")\n",
+    );
+    repo.write(
+        "auditor.toml",
+        r#"
+[[check]]
+name = "ruff"
+command = ["ruff", "check", "--output-format", "json", "{files}"]
+files = ["*.py"]
+format = "ruff"
+
+[[check]]
+name = "import"
+stage = "test"
+command = ["python3", "-c", "import pkg.util"]
+"#,
+    );
+    repo.commit("initial");
+    // An unused import above the __future__ import: a SyntaxError at import time, which
+    // ruff's fix (removing the unused import) would hide from the tests.
+    let text = std::fs::read_to_string(repo.path().join("pkg/util.py")).expect("read");
+    repo.write("pkg/util.py", format!("import os\n{text}"));
+    repo.commit("import os");
+    let (code, report, out) = repo.audit_json(&[]);
+    let modified = issues_of(&report, "CHECK_MODIFIED_TREE");
+    assert_eq!(modified.len(), 1, "{out}");
+    let m = &modified[0];
+    assert_eq!(m["severity"], "MEDIUM");
+    assert_eq!(m["check"], "ruff");
+    assert!(
+        m["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`pkg/util.py` (modified)")),
+        "{m}"
+    );
+    assert!(
+        m["snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("-import os")),
+        "{m}"
+    );
+    // The test ran on the commit, not on what ruff made of it.
+    assert_eq!(
+        crate::support::check(&report, "import")["outcome"],
+        "failed",
+        "{out}"
+    );
+    assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
+    assert_eq!(code, 1);
+    assert_eq!(snapshot_status(&repo), "");
+}
+
+#[test]
+fn concurrent_checks_are_run_again_one_at_a_time_when_one_changed_the_tree() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "original\n");
+    repo.write(
+        "auditor.toml",
+        r#"
+[runner]
+jobs = 2
+
+[[check]]
+name = "fixer"
+command = ["sh", "-c", "echo tampered > a.txt"]
+
+[[check]]
+name = "reader"
+command = ["sh", "-c", "sleep 0.3; grep -q original a.txt"]
+
+[[check]]
+name = "tests"
+stage = "test"
+command = ["grep", "-q", "original", "a.txt"]
+"#,
+    );
+    repo.commit("initial");
+    let (code, report, out) = repo.audit_json(&[]);
+    let modified = issues_of(&report, "CHECK_MODIFIED_TREE");
+    assert_eq!(modified.len(), 1, "{out}");
+    assert_eq!(modified[0]["check"], "fixer");
+    // The reader, run again after the fixer's change was undone, saw the commit.
+    assert_eq!(
+        crate::support::check(&report, "reader")["outcome"],
+        "passed",
+        "{out}"
+    );
+    assert_eq!(
+        crate::support::check(&report, "tests")["outcome"],
+        "passed",
+        "{out}"
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(snapshot_status(&repo), "");
+}
+
+#[test]
+fn a_check_cannot_make_the_next_checkout_write_outside_the_snapshot() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let o = outside.path();
+    std::fs::write(o.join("victim.txt"), "victim\n").expect("victim");
+    std::fs::write(o.join("hard.txt"), "hard\n").expect("hard");
+    std::fs::create_dir(o.join("dir")).expect("dir");
+    let repo = TestRepo::new();
+    repo.write("x.txt", "x\n");
+    repo.write("data/f.txt", "f\n");
+    // The check plants links where the next commit puts files and folders, and turns tracked
+    // paths into a hard link and a symlink out of the snapshot.
+    repo.write(
+        "auditor.toml",
+        format!(
+            r#"
+[[check]]
+name = "planter"
+command = ["sh", "-c", "ln -sf {o}/victim.txt later.txt; ln -s {o}/dir newdir; rm -rf data; ln -s {o}/dir data; ln -f {o}/hard.txt x.txt; true"]
+"#,
+            o = o.display()
+        ),
+    );
+    repo.commit("initial");
+    let (_, report, out) = repo.audit_json(&[]);
+    let modified = issues_of(&report, "CHECK_MODIFIED_TREE");
+    assert_eq!(modified.len(), 1, "{out}");
+    let d = modified[0]["description"].as_str().unwrap_or_default();
+    assert!(
+        d.contains("`data/f.txt`") && d.contains("`x.txt` (modified)"),
+        "{d}"
+    );
+
+    repo.write("x.txt", "x2\n");
+    repo.write("data/f.txt", "f2\n");
+    repo.write("later.txt", "written later\n");
+    repo.write("newdir/g.txt", "g\n");
+    repo.commit("files where the links were");
+    repo.audit_json(&[]);
+    assert_eq!(
+        std::fs::read_to_string(o.join("victim.txt")).expect("read"),
+        "victim\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(o.join("hard.txt")).expect("read"),
+        "hard\n"
+    );
+    let escaped: Vec<_> = std::fs::read_dir(o.join("dir")).expect("list").collect();
+    assert!(
+        escaped.is_empty(),
+        "the checkout wrote outside: {escaped:?}"
+    );
+    let ws = repo.path().join("state/supervisor/workspace");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("later.txt")).expect("read"),
+        "written later\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("newdir/g.txt")).expect("read"),
+        "g\n"
+    );
+    assert!(
+        !std::fs::symlink_metadata(ws.join("newdir"))
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_check_cannot_point_the_snapshot_at_the_agents_repository() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"swap\"\ncommand = [\"sh\", \"-c\", \"rm -rf .git && ln -s \\\"$AUDITOR_REPO/.git\\\" .git\"]\n",
+    );
+    repo.commit("initial");
+    repo.write("a.txt", "b\n");
+    repo.commit("second");
+    let head_before = std::fs::read(repo.path().join(".git/HEAD")).expect("HEAD");
+    let index_before = std::fs::read(repo.path().join(".git/index")).expect("index");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert_eq!(
+        std::fs::read(repo.path().join(".git/HEAD")).expect("HEAD"),
+        head_before
+    );
+    assert_eq!(
+        std::fs::read(repo.path().join(".git/index")).expect("index"),
+        index_before
+    );
+    let modified = issues_of(&report, "CHECK_MODIFIED_TREE");
+    assert!(
+        modified[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`.git` (replaced by a symlink")),
+        "{out}"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    // And the next audit finds a snapshot of its own again.
+    let (_, report, _) = repo.audit_json(&["HEAD~1"]);
+    assert_eq!(
+        report["commit_hash"],
+        repo.git(&["rev-parse", "HEAD~1"]).trim()
+    );
+    assert_eq!(snapshot_status(&repo), "");
+}
+
+#[test]
+fn a_tree_git_refuses_to_check_out_is_still_scanned_and_says_what_did_not_run() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"tests\"\nstage = \"test\"\ncommand = [\"true\"]\n",
+    );
+    repo.commit("initial");
+    // A commit whose tree holds `.GIT/config` (libgit2 will not write it) and a key.
+    let key = repo.git_stdin(
+        &["hash-object", "-w", "--stdin"],
+        &format!("KEY = \"{}\"\n", aws_key()),
+    );
+    let config = repo.git_stdin(
+        &["hash-object", "-w", "--stdin"],
+        "[core]\n\tworktree = /\n",
+    );
+    let sub = repo.git_stdin(
+        &["mktree"],
+        &format!("100644 blob {}\tconfig\n", config.trim()),
+    );
+    let mut top = repo.git(&["ls-tree", "HEAD"]);
+    top.push_str(&format!(
+        "040000 tree {}\t.GIT\n100644 blob {}\tconf.py\n",
+        sub.trim(),
+        key.trim()
+    ));
+    let tree = repo.git_stdin(&["mktree"], &top);
+    let commit = repo.git(&[
+        "commit-tree",
+        tree.trim(),
+        "-p",
+        "HEAD",
+        "-m",
+        "refused path",
+    ]);
+    repo.git(&["update-ref", "refs/heads/main", commit.trim()]);
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(issues_of(&report, "SECRET_EXPOSURE").len(), 1, "{out}");
+    let unavailable: Vec<_> = issues_of(&report, "CHECK_ERROR")
+        .into_iter()
+        .filter(|i| i["check"] == "workspace")
+        .collect();
+    assert_eq!(unavailable.len(), 1, "{out}");
+    assert_eq!(unavailable[0]["severity"], "HIGH");
+    assert!(
+        unavailable[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`.GIT`") && d.contains("`tests`")),
+        "{out}"
+    );
+    assert_eq!(crate::support::check(&report, "tests")["outcome"], "error");
+    assert!(
+        repo.path()
+            .join(format!("logs/audit/report_{}.json", commit.trim()))
+            .exists()
+    );
+}
