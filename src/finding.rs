@@ -113,6 +113,8 @@ pub enum IssueType {
     CheckModifiedTree,
     /// Commits asked not to be audited more often than the policy allows.
     AuditSkipped,
+    /// Commits the daemon could not audit, attempt after attempt.
+    AuditFailed,
     /// A `[fix-ID]` claim the audit does not confirm.
     IneffectiveFix,
     /// Test coverage under the minimum, or dropped too far.
@@ -155,6 +157,7 @@ impl IssueType {
             IssueType::CheckError => "CHECK_ERROR",
             IssueType::CheckModifiedTree => "CHECK_MODIFIED_TREE",
             IssueType::AuditSkipped => "AUDIT_SKIPPED",
+            IssueType::AuditFailed => "AUDIT_FAILED",
             IssueType::IneffectiveFix => "INEFFECTIVE_FIX",
             IssueType::Coverage => "COVERAGE",
             IssueType::PerformanceRegression => "PERFORMANCE_REGRESSION",
@@ -182,7 +185,7 @@ impl IssueType {
             | IssueType::CheckTimeout
             | IssueType::CheckError
             | IssueType::CheckModifiedTree => "CHK",
-            IssueType::AuditSkipped => "PROC",
+            IssueType::AuditSkipped | IssueType::AuditFailed => "PROC",
             IssueType::IneffectiveFix => "FIX",
             IssueType::Coverage => "COV",
             IssueType::PerformanceRegression => "PERF",

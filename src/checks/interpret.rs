@@ -64,6 +64,8 @@ pub struct CheckRun {
     pub output_truncated: bool,
     /// Whether processes outlived it and were killed.
     pub leaked_processes: bool,
+    /// What was killed after it exited or at its timeout (`pid command line`).
+    pub killed_processes: Vec<String>,
 }
 
 impl CheckRun {
@@ -81,6 +83,7 @@ impl CheckRun {
             tests: None,
             output_truncated: false,
             leaked_processes: false,
+            killed_processes: Vec::new(),
         }
     }
 }
@@ -140,6 +143,7 @@ pub fn interpret(
         tests: None,
         output_truncated: result.stdout.truncated() || result.stderr.truncated(),
         leaked_processes: result.leaked,
+        killed_processes: result.killed.clone(),
     };
 
     match &result.outcome {

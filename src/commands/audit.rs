@@ -22,9 +22,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
         ..AuditOptions::default()
     };
     let progress: engine::ProgressSink = std::sync::Arc::new(|p| tracing::info!(?p, "audit"));
-    let report = runtime()?.block_on(engine::audit(
+    let runtime = runtime()?;
+    let mut report = runtime.block_on(engine::audit(
         &repo, &settings, &layout, &target, &options, &progress,
     ))?;
+    // The audit is recorded; the hooks it made due run now.
+    runtime.block_on(engine::run_due_hooks(&settings, &layout, &mut report))?;
     if let Some(path) = &args.sarif {
         write_atomic(&user_path(path), sarif::render(&report.issues).as_bytes())?;
     }

@@ -12,12 +12,12 @@ use serde_json::json;
 use super::machine::{Event, State};
 use super::plan::{self, Plan};
 use super::status::{self, Verdict};
-use super::worker::{Job, JobError, JobKind, WorkerMessage};
+use super::worker::{Job, JobError, JobKind, Work, WorkerMessage};
 use crate::engine::{AuditOptions, AuditReport, CommitInfo, Progress, severity_counts};
 use crate::eventlog::Level;
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{AuditTarget, WorkChange};
-use crate::store::state::Durations;
+use crate::store::state::{Durations, Failure};
 
 use super::event_loop::{Daemon, Running, TreeKey, ms, release_free_memory, short};
 
@@ -198,6 +198,7 @@ impl Daemon {
         self.running = Some(Running {
             id,
             plan,
+            recorded: None,
             cancel,
             started: Instant::now(),
             stage_started: Utc::now(),
@@ -238,7 +239,7 @@ impl Daemon {
             settings: self.settings.clone(),
             options,
         };
-        if !self.worker.send(job) {
+        if !self.worker.send(Work::Audit(job)) {
             self.running = None;
             self.log_error("audit_thread", "the audit thread is gone");
             let waiting = self.waiting();
@@ -275,6 +276,7 @@ impl Daemon {
                 self.finished(running, result);
             }
             WorkerMessage::Done(..) => {}
+            WorkerMessage::HooksRun(runs) => self.log_hooks(&runs),
             WorkerMessage::Escalated(Ok((ids, hooks))) => {
                 self.log_escalations(&ids, None);
                 self.log_hooks(&hooks);
@@ -355,6 +357,15 @@ impl Daemon {
                 self.fire(Event::Verified, "results aggregated");
             }
             Progress::ReportWritten { path, to_send } => {
+                // A report on disk means the audit is recorded (ledger and inbox first): its
+                // commits are audited now, whatever happens to the rest of this run.
+                if let Some(plan) = self.running.as_mut().and_then(|r| r.plan.take()) {
+                    self.record_batch(&plan);
+                    self.save_state();
+                    if let Some(r) = &mut self.running {
+                        r.recorded = Some(plan);
+                    }
+                }
                 self.events.append(
                     "report_written",
                     Level::Info,
@@ -404,22 +415,16 @@ impl Daemon {
                 );
             }
             Err(JobError::Failed(message)) => {
-                self.log_error("audit_failed", &message);
-                // Marked as checked so one broken commit cannot loop the daemon; the error
-                // event says how to audit it again.
-                if let Some(plan) = &running.plan {
-                    self.record_batch(plan);
-                    self.save_state();
-                }
+                self.audit_failed(&running, &message);
                 let waiting = self.waiting();
                 self.fire(Event::AuditFailed { waiting }, "the audit failed");
             }
         }
-        // Whatever arrived meanwhile is the next batch.
+        // Whatever arrived meanwhile is the next batch (after a failure, the retry is).
         self.queued = false;
         if let Ok(head) = self.repo.head() {
             self.seen_head = Some(head);
-            if plan::needs_audit(&self.persisted, head) {
+            if self.retry_due.is_none() && plan::needs_audit(&self.persisted, head) {
                 self.detected(head, "queued");
             }
         }
@@ -428,6 +433,64 @@ impl Daemon {
         }
         self.write_status();
         release_free_memory();
+    }
+
+    /// An audit of commits failed: its commits stay unaudited and are retried with a backoff;
+    /// after `FAILURES_BEFORE_ISSUE` attempts in a row, AUDIT_FAILED reaches the inbox.
+    fn audit_failed(&mut self, running: &Running, message: &str) {
+        self.log_error("audit_failed", message);
+        if running.recorded.is_some() {
+            return; // its report was written: what failed came after (see ReportWritten)
+        }
+        let Some(plan) = &running.plan else {
+            return; // an audit of uncommitted changes: the next quiet period looks again
+        };
+        let commits: Vec<String> = plan
+            .skipped
+            .iter()
+            .chain(&plan.to_audit)
+            .map(Oid::to_string)
+            .collect();
+        let failure = self.persisted.failure.get_or_insert_with(|| Failure {
+            attempts: 0,
+            message: String::new(),
+            commits: Vec::new(),
+            since: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        failure.attempts += 1;
+        failure.message = message.to_string();
+        failure.commits = commits;
+        let failure = failure.clone();
+        let delay = retry_delay(failure.attempts);
+        self.retry_due = Some(Instant::now() + delay);
+        self.save_state();
+        self.events.append(
+            "audit_retry",
+            Level::Warning,
+            Some(&running.commit),
+            json!({
+                "attempts": failure.attempts, "retry_in_ms": ms(delay),
+                "unaudited": failure.commits, "message": message,
+            }),
+        );
+        self.view.line(&format!(
+            "audit of {} failed (attempt {}); retrying in {}s",
+            short(&running.commit),
+            failure.attempts,
+            delay.as_secs()
+        ));
+        if failure.attempts >= crate::engine::FAILURES_BEFORE_ISSUE {
+            match crate::engine::record_failure(&self.layout, &failure) {
+                Ok(Some(path)) => self.events.append(
+                    "feedback_written",
+                    Level::Warning,
+                    Some(&running.commit),
+                    json!({ "path": path.to_string_lossy(), "issue": "AUDIT_FAILED" }),
+                ),
+                Ok(None) => {}
+                Err(e) => self.log_error("audit_failed_issue", &e.to_string()),
+            }
+        }
     }
 
     pub(super) fn log_escalations(&mut self, ids: &[String], commit: Option<&str>) {
@@ -478,13 +541,33 @@ impl Daemon {
         let total = ms(running.started.elapsed());
         if let Some(plan) = &running.plan {
             self.record_batch(plan);
+        }
+        if running.plan.is_some() || running.recorded.is_some() {
             self.persisted.push_durations(Durations {
                 audit_ms: running.static_ms.unwrap_or(total),
                 test_ms: running.test_ms,
                 total_ms: total,
             });
+            if self.persisted.failure.take().is_some() {
+                self.retry_due = None;
+                self.events.append(
+                    "audit_recovered",
+                    Level::Info,
+                    Some(&running.commit),
+                    json!({}),
+                );
+            }
         }
         self.save_state();
+        // The audit is recorded: the hooks it made due run now (a kill from here on neither
+        // audits the commit again nor runs a hook twice).
+        if !report.due_hooks.is_empty()
+            && !self
+                .worker
+                .send(Work::Hooks(self.settings.clone(), report.due_hooks.clone()))
+        {
+            self.log_error("hooks", "the audit thread is gone");
+        }
         let counts: Vec<(String, usize)> = severity_counts(report)
             .into_iter()
             .map(|(s, n)| (s.as_str().to_string(), n))
@@ -548,6 +631,12 @@ impl Daemon {
             uncommitted: report.uncommitted,
         });
     }
+}
+
+/// How long to wait before the next attempt after `attempts` failed ones: 1 s, doubling, at
+/// most five minutes.
+fn retry_delay(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(9)).min(Duration::from_secs(300))
 }
 
 /// The MEDIUM issue raised when `[skip-audit]` is used more often in a row than allowed.

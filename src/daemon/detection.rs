@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::machine::{Action, Event, State};
 use super::plan::{self};
+use super::worker::Work;
 use crate::eventlog::Level;
 use crate::git::{Change, changes_among, uncommitted_changes};
 
@@ -109,6 +110,14 @@ impl Daemon {
                 self.uncommitted_due = self.settings.watch.uncommitted_quiet.map(|q| now + q);
             }
         }
+        if self.retry_due.is_some_and(|d| d <= now) {
+            self.retry_due = None;
+            if let Ok(head) = self.repo.head() {
+                if plan::needs_audit(&self.persisted, head) {
+                    self.detected(head, "retry");
+                }
+            }
+        }
         if self.batch_due.is_some_and(|d| d <= now) {
             self.batch_due = None;
             self.start_batch();
@@ -125,8 +134,9 @@ impl Daemon {
                 None,
                 json!({ "waited_ms": ms(self.settings.watch.wait_timeout) }),
             );
-            self.worker
-                .escalate_blocking(self.layout.clone(), self.settings.hooks.clone());
+            if !self.worker.send(Work::Escalate(self.settings.clone())) {
+                self.log_error("escalation", "the audit thread is gone");
+            }
             self.fire(Event::WaitTimedOut, "the wait for a fix timed out");
         }
         if self.heartbeat_due <= now {

@@ -93,8 +93,10 @@ pub fn run(setup: Setup) -> Result<Exit, DaemonError> {
 /// The audit under way.
 pub(super) struct Running {
     pub(super) id: u64,
-    /// The batch (none for an uncommitted audit).
+    /// The batch (none for an uncommitted audit, or once recorded).
     pub(super) plan: Option<Plan>,
+    /// The batch, once its report was written and it was recorded as audited.
+    pub(super) recorded: Option<Plan>,
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) started: Instant,
     pub(super) stage_started: DateTime<Utc>,
@@ -150,6 +152,8 @@ pub(super) struct Daemon {
     /// What the last full look found (polling waits for two that agree).
     pub(super) last_scan_key: Option<TreeKey>,
     pub(super) wait_deadline: Option<Instant>,
+    /// When failed audits are tried again.
+    pub(super) retry_due: Option<Instant>,
     pub(super) last_verdict: Option<Verdict>,
     pub(super) heartbeat_due: Instant,
     pub(super) poll_due: Instant,
@@ -266,6 +270,8 @@ impl Daemon {
             let waited = (Utc::now() - since).to_std().unwrap_or_default();
             now + settings.watch.wait_timeout.saturating_sub(waited)
         });
+        // Audits that failed before a restart are tried again at once.
+        let retry_due = persisted.failure.as_ref().map(|_| now);
         let origin = match &persisted.last_checked {
             None => repo.head().ok().and_then(|h| repo.first_parent(h)),
             Some(_) => None,
@@ -308,6 +314,7 @@ impl Daemon {
             full_scan_due: true,
             last_scan_key: None,
             wait_deadline,
+            retry_due,
             last_verdict,
             heartbeat_due: now,
             poll_due: now,
@@ -383,6 +390,7 @@ impl Daemon {
             Some(self.poll_due),
             self.batch_due,
             self.uncommitted_due,
+            self.retry_due,
             self.wait_deadline
                 .filter(|_| self.state == State::WaitForFix),
             (self.view_is_live()).then_some(self.render_due),
@@ -543,7 +551,7 @@ impl Daemon {
                             break;
                         }
                         Some(WorkerMessage::Done(..)) | None => break,
-                        Some(WorkerMessage::Progress(..) | WorkerMessage::Escalated(_)) => {}
+                        Some(WorkerMessage::Progress(..) | WorkerMessage::Escalated(_) | WorkerMessage::HooksRun(_)) => {}
                     },
                     () = &mut deadline => break,
                     _ = term.recv() => { exit = Exit::Killed; break; }
@@ -603,6 +611,7 @@ impl Daemon {
                 .map(|t| t.with_timezone(&Utc)),
             queued: self.queued,
             last_checked: self.persisted.last_checked.clone(),
+            audit_failure: self.persisted.failure.clone(),
         }
     }
 

@@ -65,6 +65,8 @@ pub struct Status {
     pub queued: bool,
     /// The last checked commit.
     pub last_checked: Option<String>,
+    /// Audits failing in a row: the commits they leave unaudited, and why.
+    pub audit_failure: Option<crate::store::state::Failure>,
 }
 
 fn rfc(t: &DateTime<Utc>) -> String {
@@ -111,6 +113,8 @@ impl Status {
             "waiting_since": self.waiting_since.as_ref().map(rfc),
             "queued": self.queued,
             "last_checked": self.last_checked,
+            "unaudited": self.audit_failure.as_ref().map_or(&[][..], |f| f.commits.as_slice()),
+            "audit_failure": self.audit_failure.as_ref().map(crate::store::state::Failure::to_json),
         })
     }
 
@@ -155,6 +159,9 @@ impl Status {
             waiting_since: parse_time(&v["waiting_since"]),
             queued: v["queued"].as_bool().unwrap_or(false),
             last_checked: v["last_checked"].as_str().map(str::to_string),
+            audit_failure: v
+                .get("audit_failure")
+                .and_then(crate::store::state::Failure::from_json),
         })
     }
 
@@ -273,6 +280,7 @@ mod tests {
             waiting_since: None,
             queued: true,
             last_checked: Some("c".repeat(40)),
+            audit_failure: None,
         };
         assert_eq!(Status::from_json(&s.to_json()), Some(s));
     }

@@ -1,5 +1,6 @@
 //! The audit thread: runs one audit at a time with the engine, on its own repository handle
-//! and runtime, and reports progress back to the daemon's loop.
+//! and runtime, and reports progress back to the daemon's loop; the hooks audits made due and
+//! the escalations of a timed-out wait run there too, after the audit they follow.
 //!
 //! One long-lived thread, because a check's parent-death signal fires when the *thread* that
 //! spawned it ends: a thread per audit would kill the checks of the next.
@@ -42,6 +43,16 @@ pub struct Job {
     pub options: AuditOptions,
 }
 
+/// Work for the audit thread, in the order it was sent.
+pub enum Work {
+    /// An audit.
+    Audit(Job),
+    /// Hooks an audit made due, once the daemon recorded that audit.
+    Hooks(Arc<Settings>, Vec<crate::inbox::DueHook>),
+    /// Escalate every open blocking issue (a wait for a fix timed out) and run `on_escalate`.
+    Escalate(Arc<Settings>),
+}
+
 /// What the thread reports.
 #[derive(Debug)]
 pub enum WorkerMessage {
@@ -49,6 +60,8 @@ pub enum WorkerMessage {
     Progress(u64, Progress),
     /// The audit ended.
     Done(u64, Result<Box<AuditReport>, JobError>),
+    /// Hooks ran.
+    HooksRun(Vec<crate::inbox::HookRun>),
     /// Blocking issues escalated after a wait timed out: their IDs and the hooks run.
     Escalated(Result<(Vec<String>, Vec<crate::inbox::HookRun>), String>),
 }
@@ -64,8 +77,7 @@ pub enum JobError {
 
 /// The handle the daemon keeps.
 pub struct Worker {
-    jobs: Sender<Job>,
-    out: UnboundedSender<WorkerMessage>,
+    jobs: Sender<Work>,
 }
 
 impl Worker {
@@ -75,42 +87,23 @@ impl Worker {
         layout: Layout,
         out: UnboundedSender<WorkerMessage>,
     ) -> std::io::Result<Worker> {
-        let (jobs, rx) = channel::<Job>();
-        let thread_out = out.clone();
+        let (jobs, rx) = channel::<Work>();
         std::thread::Builder::new()
             .name("audit".into())
-            .spawn(move || work(&root, &layout, &rx, &thread_out))?;
-        Ok(Worker { jobs, out })
+            .spawn(move || work(&root, &layout, &rx, &out))?;
+        Ok(Worker { jobs })
     }
 
-    /// Escalates every open blocking issue (a wait for a fix timed out), off the loop: the
-    /// hooks it runs may take their time.
-    pub fn escalate_blocking(&self, layout: Layout, hooks: crate::config::HookSettings) {
-        let out = self.out.clone();
-        std::thread::spawn(move || {
-            let result = (|| -> Result<(Vec<String>, Vec<crate::inbox::HookRun>), String> {
-                let mut locked = crate::ledger::lock(&layout).map_err(|e| e.to_string())?;
-                let ids = crate::ledger::escalate_blocking(&mut locked.ledger);
-                let synced =
-                    crate::inbox::update_escalated(&layout, &mut locked.ledger, &ids, &hooks)
-                        .map_err(|e| e.to_string())?;
-                locked.save().map_err(|e| e.to_string())?;
-                Ok((ids, synced.hooks))
-            })();
-            let _ = out.send(WorkerMessage::Escalated(result));
-        });
-    }
-
-    /// Queues a job; false when the thread is gone.
-    pub fn send(&self, job: Job) -> bool {
-        self.jobs.send(job).is_ok()
+    /// Queues work; false when the thread is gone.
+    pub fn send(&self, work: Work) -> bool {
+        self.jobs.send(work).is_ok()
     }
 }
 
 fn work(
     root: &std::path::Path,
     layout: &Layout,
-    jobs: &Receiver<Job>,
+    jobs: &Receiver<Work>,
     out: &UnboundedSender<WorkerMessage>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -123,16 +116,46 @@ fn work(
             return;
         }
     };
-    while let Ok(job) = jobs.recv() {
-        let id = job.id;
-        let sink_out = out.clone();
-        let progress: ProgressSink =
-            Arc::new(move |p| drop(sink_out.send(WorkerMessage::Progress(id, p))));
-        let result = runtime.block_on(run_job(root, layout, job, &progress));
-        if out.send(WorkerMessage::Done(id, result)).is_err() {
+    while let Ok(work) = jobs.recv() {
+        let message = match work {
+            Work::Audit(job) => {
+                let id = job.id;
+                let sink_out = out.clone();
+                let progress: ProgressSink =
+                    Arc::new(move |p| drop(sink_out.send(WorkerMessage::Progress(id, p))));
+                let result = runtime.block_on(run_job(root, layout, job, &progress));
+                WorkerMessage::Done(id, result)
+            }
+            Work::Hooks(settings, due) => WorkerMessage::HooksRun(runtime.block_on(
+                crate::inbox::run_hooks(due, root, &settings.hooks, &settings.runner),
+            )),
+            Work::Escalate(settings) => {
+                WorkerMessage::Escalated(runtime.block_on(escalate(root, layout, &settings)))
+            }
+        };
+        if out.send(message).is_err() {
             return;
         }
     }
+}
+
+/// Escalates every open blocking issue once, saves the ledger, then runs `on_escalate`.
+async fn escalate(
+    root: &std::path::Path,
+    layout: &Layout,
+    settings: &Settings,
+) -> Result<(Vec<String>, Vec<crate::inbox::HookRun>), String> {
+    let (ids, due) = {
+        let mut locked = crate::ledger::lock(layout).map_err(|e| e.to_string())?;
+        let ids = crate::ledger::escalate_blocking(&mut locked.ledger);
+        let synced =
+            crate::inbox::update_escalated(layout, &mut locked.ledger, &ids, &settings.hooks)
+                .map_err(|e| e.to_string())?;
+        locked.save().map_err(|e| e.to_string())?;
+        (ids, synced.due)
+    };
+    let runs = crate::inbox::run_hooks(due, root, &settings.hooks, &settings.runner).await;
+    Ok((ids, runs))
 }
 
 async fn run_job(

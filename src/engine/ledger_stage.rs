@@ -323,3 +323,61 @@ pub fn acknowledged(ledger: &Ledger) -> Vec<(String, String, String, String)> {
         })
         .collect()
 }
+
+/// Audit attempts that fail in a row before AUDIT_FAILED is raised.
+pub const FAILURES_BEFORE_ISSUE: u32 = 3;
+
+/// Raises AUDIT_FAILED (HIGH) in the ledger and the inbox: the daemon could not audit
+/// `failure.commits`, attempt after attempt. It resolves with the first audit that succeeds
+/// (every audit re-decides the daemon's issues). Returns the feedback file, when one was
+/// written now.
+pub fn record_failure(
+    layout: &Layout,
+    failure: &crate::store::state::Failure,
+) -> Result<Option<std::path::PathBuf>, super::EngineError> {
+    let newest = failure.commits.last().map_or("", |c| &c[..c.len().min(7)]);
+    let shown: Vec<String> = failure
+        .commits
+        .iter()
+        .take(10)
+        .map(|c| format!("`{}`", &c[..c.len().min(7)]))
+        .collect();
+    let mut issue = Issue {
+        id: String::new(),
+        life: None,
+        finding: Finding {
+            check: "daemon".into(),
+            rule: "audit-failed".into(),
+            issue_type: IssueType::AuditFailed,
+            severity: Severity::High,
+            file: None,
+            line: None,
+            column: None,
+            title: format!(
+                "{} commit{} could not be audited",
+                failure.commits.len(),
+                if failure.commits.len() == 1 { "" } else { "s" }
+            ),
+            description: format!(
+                "The daemon tried {} times since {} to audit {}{} and failed each time: {}. Until an audit succeeds nothing is known of these commits: no secret scan, no guards, no linters, no tests.",
+                failure.attempts,
+                failure.since,
+                shown.join(", "),
+                if failure.commits.len() > 10 { ", ..." } else { "" },
+                failure.message
+            ),
+            remediation: "Fix what the error names (a full disk, a read-only or missing folder, a damaged object store). The daemon keeps retrying by itself; this issue resolves with the first audit that succeeds. `auditor status` lists the commits still unaudited.".into(),
+            snippet: None,
+            location: Location::Introduced,
+            commit: failure.commits.last().cloned(),
+            fingerprint: "audit-failed".into(),
+            redacted: None,
+        },
+    };
+    let mut locked = crate::ledger::lock(layout)?;
+    let id = crate::ledger::upsert(&mut locked.ledger, &mut issue, newest);
+    let text = crate::inbox::render_daemon_issue(&issue);
+    let written = crate::inbox::raise(layout, &mut locked.ledger, &id, &text)?;
+    locked.save()?;
+    Ok(written)
+}

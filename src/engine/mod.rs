@@ -13,6 +13,7 @@ mod workspace;
 
 pub use builtin::{BuiltinFindings, Builtins, scan_commits};
 pub use history::scan_index;
+pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};
 pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
     no_progress,
@@ -399,65 +400,115 @@ pub async fn audit(
         escalated,
         acknowledged,
         hook_runs: Vec::new(),
+        due_hooks: Vec::new(),
     };
     let mut report = report;
     progress(Progress::Verified);
     bail_if_cancelled()?;
 
     if options.write {
-        crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
-        let path = if report.uncommitted {
-            layout.uncommitted_report_path()
-        } else {
-            layout.report_path(&report.target)
-        };
-        crate::store::write_atomic(&path, crate::report::json::render(&report).as_bytes())?;
-        match record {
-            Some((mut locked, applied)) => {
-                let lessons =
-                    ledger_stage::lessons(repo, &locked.ledger, &applied.raised, &scanner);
-                let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
-                let synced = crate::inbox::sync(
-                    layout,
-                    &report,
-                    &mut locked.ledger,
-                    &applied,
-                    &settings.hooks,
-                    &learned,
-                )?;
-                locked.save()?;
-                drop(locked);
-                report.inbox_files = synced.files;
-                report.hook_runs = synced.hooks;
-                let to_send = !report.inbox_files.is_empty() || synced.blocking;
-                progress(Progress::ReportWritten { path, to_send });
-                if to_send {
-                    progress(Progress::FeedbackWritten {
-                        files: report.inbox_files.clone(),
-                        blocking: synced.blocking,
-                    });
-                }
-            }
-            None => {
-                let to_send = report
-                    .issues
-                    .iter()
-                    .any(|i| i.finding.severity >= Severity::Medium);
-                progress(Progress::ReportWritten { path, to_send });
-                if to_send {
-                    report.inbox_files = crate::inbox::write(layout, &report)?;
-                    progress(Progress::FeedbackWritten {
-                        files: report.inbox_files.clone(),
-                        blocking: report
-                            .issues
-                            .iter()
-                            .any(|i| i.finding.severity >= Severity::High),
-                    });
-                }
-            }
-        }
+        publish(
+            repo,
+            settings,
+            layout,
+            &scanner,
+            &mut report,
+            record,
+            progress,
+        )?;
     }
     Ok(report)
+}
+
+/// Records the audit where it is read: the ledger and the inbox first, then the report, so
+/// that a report on disk means its feedback is too (a kill in between audits the commit again,
+/// which the ledger recognises: no file is written twice, no hook made due twice). The hooks
+/// the inbox made due are left in `report.due_hooks`, to run once the caller has recorded the
+/// audit.
+fn publish(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    scanner: &Scanner,
+    report: &mut AuditReport,
+    record: Option<(crate::ledger::Locked, crate::ledger::Applied)>,
+    progress: &ProgressSink,
+) -> Result<(), EngineError> {
+    crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
+    let path = if report.uncommitted {
+        layout.uncommitted_report_path()
+    } else {
+        layout.report_path(&report.target)
+    };
+    let blocking = match record {
+        Some((mut locked, applied)) => {
+            let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised, scanner);
+            let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
+            let synced = crate::inbox::sync(
+                layout,
+                report,
+                &mut locked.ledger,
+                &applied,
+                &settings.hooks,
+                &learned,
+            )?;
+            locked.save()?;
+            drop(locked);
+            report.inbox_files = synced.files;
+            report.due_hooks = synced.due;
+            synced.blocking
+        }
+        None => {
+            if report
+                .issues
+                .iter()
+                .any(|i| i.finding.severity >= Severity::Medium)
+            {
+                report.inbox_files = crate::inbox::write(layout, report)?;
+            }
+            // A clean look at uncommitted changes ends no wait while a blocking issue of the
+            // commits is open (an unreadable ledger counts as one).
+            let ledger_blocking = crate::ledger::read_checked(layout).map_or(true, |l| {
+                l.active().iter().any(|e| e.severity >= Severity::High)
+            });
+            ledger_blocking
+                || report
+                    .issues
+                    .iter()
+                    .any(|i| i.finding.severity >= Severity::High)
+        }
+    };
+    crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
+    let to_send = !report.inbox_files.is_empty() || blocking;
+    progress(Progress::ReportWritten { path, to_send });
+    if to_send {
+        progress(Progress::FeedbackWritten {
+            files: report.inbox_files.clone(),
+            blocking,
+        });
+    }
+    Ok(())
+}
+
+/// Runs the hooks an audit made due, and rewrites its report with how they ran.
+pub async fn run_due_hooks(
+    settings: &Settings,
+    layout: &Layout,
+    report: &mut AuditReport,
+) -> Result<(), EngineError> {
+    let due = std::mem::take(&mut report.due_hooks);
+    if due.is_empty() {
+        return Ok(());
+    }
+    report.hook_runs =
+        crate::inbox::run_hooks(due, &layout.repo_root, &settings.hooks, &settings.runner).await;
+    let path = if report.uncommitted {
+        layout.uncommitted_report_path()
+    } else {
+        layout.report_path(&report.target)
+    };
+    crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
+    Ok(())
 }
 
 /// Rewords a finding of an uncommitted-changes audit: its "commit" is our snapshot of the

@@ -222,4 +222,6 @@ pub struct AuditReport {
     pub acknowledged: Vec<(String, String, String, String)>,
     /// Hooks run for CRITICAL issues and escalations.
     pub hook_runs: Vec<crate::inbox::HookRun>,
+    /// Hooks this audit made due and that have not run yet (see `engine::run_due_hooks`).
+    pub due_hooks: Vec<crate::inbox::DueHook>,
 }

@@ -1,9 +1,32 @@
 //! Hooks: the commands `[hooks] on_critical` and `on_escalate` name, run with the issue in
 //! their environment (to message the agent's tmux pane, notify a person, page someone).
+//!
+//! Syncing the inbox only says which hooks are due; they run after the audit is recorded (the
+//! ledger saved, the commits marked audited), so that a kill during a hook neither audits the
+//! commit again nor runs the hook twice. They run like checks: through the runner, each in its
+//! own process group under a guard, niced, with a timeout, and ended with the auditor.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::config::{HookSettings, RunnerSettings};
+use crate::runner::{Outcome, ProcessSpec, run_process};
+
+/// Bytes of a hook's output kept (it is not shown; only how it ended is recorded).
+const HOOK_OUTPUT_CAP: usize = 64 << 10;
+
+/// A hook an audit made due: which, for which issue, and its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueHook {
+    /// `critical` or `escalation`.
+    pub event: &'static str,
+    /// The issue it is for.
+    pub issue: String,
+    /// The command, program first.
+    pub command: Vec<String>,
+    /// The issue, as `AUDITOR_*` variables.
+    pub env: Vec<(&'static str, String)>,
+}
 
 /// How a hook ran.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,47 +39,54 @@ pub struct HookRun {
     pub outcome: Result<i32, String>,
 }
 
-/// Runs `command` with `env` from `cwd`, in its own process group, killed with its group after
-/// `timeout`. Never fails the audit: the outcome says what happened.
-pub fn run_hook(
-    command: &[String],
-    env: &[(&str, String)],
+/// Runs due hooks one after another from `cwd`. Never fails the audit: each outcome says
+/// what happened.
+pub async fn run_hooks(
+    due: Vec<DueHook>,
+    cwd: &Path,
+    hooks: &HookSettings,
+    runner: &RunnerSettings,
+) -> Vec<HookRun> {
+    let mut out = Vec::with_capacity(due.len());
+    for hook in due {
+        let outcome = run_one(&hook, cwd, hooks.timeout, runner).await;
+        out.push(HookRun {
+            event: hook.event,
+            issue: hook.issue,
+            outcome,
+        });
+    }
+    out
+}
+
+async fn run_one(
+    hook: &DueHook,
     cwd: &Path,
     timeout: Duration,
+    runner: &RunnerSettings,
 ) -> Result<i32, String> {
-    use std::os::unix::process::CommandExt;
-    let Some((program, args)) = command.split_first() else {
+    let Some((program, args)) = hook.command.split_first() else {
         return Err("empty command".into());
     };
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(status.code().unwrap_or(-1)),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                if let Ok(pid) = i32::try_from(child.id()) {
-                    let _ = nix::sys::signal::killpg(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-                let _ = child.wait();
-                return Err(format!("timed out after {}s", timeout.as_secs()));
-            }
-            Err(e) => return Err(e.to_string()),
-        }
+    let spec = ProcessSpec {
+        program: program.into(),
+        args: args.iter().map(Into::into).collect(),
+        cwd: cwd.to_path_buf(),
+        env: hook
+            .env
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.into()))
+            .collect(),
+        nice: runner.nice,
+        timeout,
+        grace: runner.grace,
+        output_cap: HOOK_OUTPUT_CAP,
+    };
+    match run_process(&spec).await.outcome {
+        Outcome::Exited(code) => Ok(code),
+        Outcome::Signaled(sig) => Err(format!("killed by signal {sig}")),
+        Outcome::TimedOut => Err(format!("timed out after {}s", timeout.as_secs())),
+        Outcome::NotFound => Err(format!("cannot run {program}: not found")),
+        Outcome::SpawnFailed(why) => Err(format!("cannot run {program}: {why}")),
     }
 }

@@ -8,6 +8,6 @@ mod hooks;
 mod render;
 mod sync;
 
-pub use hooks::{HookRun, run_hook};
-pub use render::{render_issue, render_medium, write};
-pub use sync::{Synced, refresh_index, sync, update_escalated};
+pub use hooks::{DueHook, HookRun, run_hooks};
+pub use render::{render_daemon_issue, render_issue, render_medium, write};
+pub use sync::{Synced, raise, refresh_index, sync, update_escalated};

@@ -102,6 +102,21 @@ pub fn render_issue(i: &Issue, r: &AuditReport) -> String {
     )
 }
 
+/// The Markdown of an issue the daemon raises outside an audit (see `inbox::raise`).
+pub fn render_daemon_issue(i: &Issue) -> String {
+    let f = &i.finding;
+    format!(
+        "# Supervisor Feedback: [{}] {}\n\n**Context:** the daemon (`auditor watch`), not an audit\n**File:** {}\n{}\n## Severity\n\n{}\n\n{MARKER} id={} fingerprint={} -->\n",
+        f.severity.as_str(),
+        f.title,
+        place(i),
+        issue_body(i),
+        f.severity.action(),
+        i.id,
+        f.fingerprint,
+    )
+}
+
 /// The Markdown of the batched MEDIUM issues of one audit.
 pub fn render_medium(issues: &[&Issue], r: &AuditReport) -> String {
     let mut s = format!(

@@ -1,10 +1,10 @@
 //! Keeping the inbox in step with the ledger after an audit: feedback files written once and
 //! updated in place, resolved ones moved to `resolved/`, the daily MEDIUM digest, `INBOX.md`,
-//! `BLOCKING`, and the hooks.
+//! `BLOCKING`, and which hooks are due.
 
 use std::path::{Path, PathBuf};
 
-use super::hooks::{HookRun, run_hook};
+use super::hooks::DueHook;
 use super::render::{render_issue, short};
 use crate::config::HookSettings;
 use crate::engine::AuditReport;
@@ -20,8 +20,8 @@ const STATUS_END: &str = "<!-- /auditor:status -->";
 pub struct Synced {
     /// Feedback files written, updated or moved.
     pub files: Vec<PathBuf>,
-    /// Hooks run.
-    pub hooks: Vec<HookRun>,
+    /// Hooks due, to run once the audit is recorded.
+    pub due: Vec<DueHook>,
     /// An active issue at HIGH or above remains: the agent must fix it.
     pub blocking: bool,
 }
@@ -113,26 +113,18 @@ fn hook_env(
     ]
 }
 
-fn run_hooks_for(
+fn hook_for(
     command: &[String],
     event: &'static str,
     e: &Entry,
     file: &Path,
     layout: &Layout,
-    hooks: &HookSettings,
-) -> Option<HookRun> {
-    if command.is_empty() {
-        return None;
-    }
-    Some(HookRun {
+) -> Option<DueHook> {
+    (!command.is_empty()).then(|| DueHook {
         event,
         issue: e.id.clone(),
-        outcome: run_hook(
-            command,
-            &hook_env(e, file, layout, event),
-            &layout.repo_root,
-            hooks.timeout,
-        ),
+        command: command.to_vec(),
+        env: hook_env(e, file, layout, event),
     })
 }
 
@@ -177,14 +169,8 @@ pub fn sync(
                 e.commits_since_feedback = 0;
                 out.files.push(path.clone());
                 if e.severity == Severity::Critical {
-                    out.hooks.extend(run_hooks_for(
-                        &hooks.on_critical,
-                        "critical",
-                        e,
-                        &path,
-                        layout,
-                        hooks,
-                    ));
+                    out.due
+                        .extend(hook_for(&hooks.on_critical, "critical", e, &path, layout));
                 }
             }
             Some(name) => {
@@ -196,8 +182,8 @@ pub fn sync(
             }
         }
     }
-    out.hooks
-        .extend(update_escalated(layout, ledger, &applied.escalated, hooks)?.hooks);
+    out.due
+        .extend(update_escalated(layout, ledger, &applied.escalated, hooks)?.due);
 
     for r in &applied.resolved {
         let Some(name) = &r.inbox_file else { continue };
@@ -229,8 +215,8 @@ pub fn sync(
     Ok(out)
 }
 
-/// Notes escalations in their files (writing one where none was sent yet) and runs
-/// `on_escalate` for each.
+/// Notes escalations in their files (writing one where none was sent yet); `on_escalate` is
+/// due for each.
 pub fn update_escalated(
     layout: &Layout,
     ledger: &mut Ledger,
@@ -259,18 +245,35 @@ pub fn update_escalated(
             }
             None => layout.inbox_dir.join(digest_name(&chrono::Utc::now())),
         };
-        out.hooks.extend(run_hooks_for(
-            &hooks.on_escalate,
-            "escalation",
-            e,
-            &path,
-            layout,
-            hooks,
-        ));
+        out.due
+            .extend(hook_for(&hooks.on_escalate, "escalation", e, &path, layout));
         out.files.push(path);
     }
     refresh_index(layout, ledger)?;
     Ok(out)
+}
+
+/// Writes the feedback file of an issue raised outside an audit (see `ledger::upsert`), when it
+/// is HIGH or above and has none yet, and refreshes the index files. Returns the file.
+pub fn raise(
+    layout: &Layout,
+    ledger: &mut Ledger,
+    id: &str,
+    text: &str,
+) -> Result<Option<PathBuf>, AtomicWriteError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut written = None;
+    if let Some(e) = ledger.entries.iter_mut().find(|e| e.id == id) {
+        if e.severity >= Severity::High && e.inbox_file.is_none() && e.ack.is_none() {
+            let name = format!("ISSUE_{stamp}_{}_{}.md", e.severity.as_str(), e.id);
+            let path = layout.inbox_dir.join(&name);
+            write_atomic(&path, with_status(text, e).as_bytes())?;
+            e.inbox_file = Some(name);
+            written = Some(path);
+        }
+    }
+    refresh_index(layout, ledger)?;
+    Ok(written)
 }
 
 fn digest_name(at: &chrono::DateTime<chrono::Utc>) -> String {

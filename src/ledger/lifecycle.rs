@@ -75,6 +75,71 @@ fn rule_key(check: &str, rule: &str) -> String {
     format!("{check}/{rule}")
 }
 
+/// Adds a new entry for `f` under `key`, with the next ID of its type; returns the ID.
+fn new_entry(
+    ledger: &mut Ledger,
+    f: &crate::finding::Finding,
+    key: String,
+    commit: &str,
+) -> String {
+    let prefix = f.issue_type.id_prefix().to_string();
+    let counter = ledger.counters.entry(prefix.clone()).or_insert(0);
+    *counter += 1;
+    let id = format!("{prefix}-{:03}", *counter);
+    ledger
+        .rules
+        .entry(rule_key(&f.check, &f.rule))
+        .or_default()
+        .fired += 1;
+    ledger.entries.push(Entry {
+        id: id.clone(),
+        key,
+        check: f.check.clone(),
+        rule: f.rule.clone(),
+        file: f.file.clone(),
+        issue_type: f.issue_type.as_str().to_string(),
+        severity: f.severity,
+        original_severity: f.severity,
+        title: f.title.clone(),
+        life: Life::New,
+        first_seen: commit.to_string(),
+        last_seen: commit.to_string(),
+        seen_in: 1,
+        commits_since_feedback: 0,
+        resolved_in: None,
+        resolved_by_claim: false,
+        inbox_file: None,
+        ack: None,
+        escalations: 0,
+    });
+    id
+}
+
+/// Records an issue raised outside an audit (the daemon's: commits that keep failing to be
+/// audited), at `commit`: a new entry, the open one of the same identity updated, or a
+/// resolved one reopened. Counts no commit and leaves every other entry alone; the next audit
+/// that runs re-decides it like any issue of its check. Returns its ID.
+pub fn upsert(ledger: &mut Ledger, issue: &mut Issue, commit: &str) -> String {
+    let key = key_of(issue);
+    let f = &issue.finding;
+    let id = match ledger.entries.iter_mut().find(|e| e.key == key) {
+        Some(e) => {
+            if e.life == Life::Resolved {
+                e.life = Life::Reopened;
+                e.resolved_in = None;
+                e.inbox_file = None;
+            }
+            e.title = f.title.clone();
+            e.severity = e.severity.max(f.severity);
+            e.last_seen = commit.to_string();
+            e.id.clone()
+        }
+        None => new_entry(ledger, f, key, commit),
+    };
+    issue.id = id.clone();
+    id
+}
+
 /// Records one audit of `commit` (covering `commits` commits) in the ledger and gives each
 /// issue its stable ID and life. `escalate_after` commits without a fix since feedback raise
 /// an issue's severity one level.
@@ -134,37 +199,7 @@ pub fn apply(
                 i
             }
             None => {
-                let prefix = f.issue_type.id_prefix().to_string();
-                let counter = ledger.counters.entry(prefix.clone()).or_insert(0);
-                *counter += 1;
-                let id = format!("{prefix}-{:03}", *counter);
-                ledger
-                    .rules
-                    .entry(rule_key(&f.check, &f.rule))
-                    .or_default()
-                    .fired += 1;
-                ledger.entries.push(Entry {
-                    id: id.clone(),
-                    key,
-                    check: f.check.clone(),
-                    rule: f.rule.clone(),
-                    file: f.file.clone(),
-                    issue_type: f.issue_type.as_str().to_string(),
-                    severity: f.severity,
-                    original_severity: f.severity,
-                    title: f.title.clone(),
-                    life: Life::New,
-                    first_seen: commit.to_string(),
-                    last_seen: commit.to_string(),
-                    seen_in: 1,
-                    commits_since_feedback: 0,
-                    resolved_in: None,
-                    resolved_by_claim: false,
-                    inbox_file: None,
-                    ack: None,
-                    escalations: 0,
-                });
-                applied.raised.push(id);
+                applied.raised.push(new_entry(ledger, f, key, commit));
                 ledger.entries.len() - 1
             }
         };

@@ -6,7 +6,7 @@
 
 mod lifecycle;
 
-pub use lifecycle::{Applied, Examined, Resolution, apply, escalate_blocking, present_ids};
+pub use lifecycle::{Applied, Examined, Resolution, apply, escalate_blocking, present_ids, upsert};
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

@@ -100,6 +100,7 @@ pub fn value(r: &AuditReport) -> Value {
             "note": c.note,
             "output_truncated": c.output_truncated,
             "leaked_processes_killed": c.leaked_processes,
+            "killed_processes": c.killed_processes,
         })).collect::<Vec<_>>(),
         "scan": {
             "blobs": r.scan.blobs,

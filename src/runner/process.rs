@@ -1,6 +1,7 @@
 //! One supervised child process, from spawn to the moment no process of its group remains.
 
 use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use super::capture::Captured;
-use super::guard::{GUARD_ARG, PARENT_ENV};
+use super::guard::{GUARD_ARG, KILL_NOW, PARENT_ENV, REPORT_ENV};
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -61,8 +62,10 @@ pub struct ProcessResult {
     pub stderr: Captured,
     /// Wall-clock time from spawn to the end.
     pub duration: Duration,
-    /// Whether processes of its group outlived it and had to be killed.
+    /// Whether processes it started outlived it and had to be killed.
     pub leaked: bool,
+    /// The processes killed after it exited or at its timeout, `pid command line` each.
+    pub killed: Vec<String>,
 }
 
 impl ProcessResult {
@@ -73,6 +76,7 @@ impl ProcessResult {
             stderr: Captured::new(cap),
             duration: Duration::ZERO,
             leaked: false,
+            killed: Vec::new(),
         }
     }
 
@@ -121,12 +125,17 @@ const GIT_ENV_TO_CLEAR: [&str; 5] = [
     "GIT_COMMON_DIR",
 ];
 
+/// The file descriptor number the guard's report pipe gets in the guard.
+const REPORT_FD: i32 = 3;
+/// How long a guard asked to kill everything gets before its group is SIGKILLed.
+const GUARD_SWEEP_WAIT: Duration = Duration::from_secs(2);
+
 #[expect(
     unsafe_code,
-    reason = "pre_exec runs async-signal-safe syscalls (setpriority, prctl) between fork and exec"
+    reason = "pre_exec runs async-signal-safe syscalls (setpriority, prctl, dup2, fcntl) between fork and exec"
 )]
-fn configure(cmd: &mut Command, nice: i32, death_signal: i32) {
-    // SAFETY: the closure only calls getpriority/setpriority/prctl, which are
+fn configure(cmd: &mut Command, nice: i32, death_signal: i32, report: Option<RawFd>) {
+    // SAFETY: the closure only calls getpriority/setpriority/prctl/dup2/fcntl, which are
     // async-signal-safe system calls, and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
@@ -139,6 +148,14 @@ fn configure(cmd: &mut Command, nice: i32, death_signal: i32) {
             }
             // If the auditor dies (even by SIGKILL), its direct child is told.
             libc::prctl(libc::PR_SET_PDEATHSIG, death_signal, 0, 0, 0);
+            // The guard's report pipe, at a known number and kept across exec.
+            if let Some(fd) = report {
+                if fd == REPORT_FD {
+                    libc::fcntl(fd, libc::F_SETFD, 0);
+                } else if libc::dup2(fd, REPORT_FD) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
             Ok(())
         });
     }
@@ -149,7 +166,7 @@ fn signal_group(pgid: Pid, signal: Signal) -> bool {
 }
 
 /// The process groups of checks running now, so that a shutdown or a preemption can end them
-/// from another thread.
+/// from another thread. Each is led by its guard (its pid is the group's id).
 static ACTIVE_GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 
 fn active_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
@@ -159,14 +176,15 @@ fn active_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Ends every running check's process group: SIGTERM, up to `grace` for them to exit, then
-/// SIGKILL. Blocks until no group remains. Returns how many groups there were.
+/// Ends every running check (and hook): SIGTERM to each group, up to `grace` for them to
+/// exit, then each guard is told to kill everything it supervises (escaped processes
+/// included), and what is left of the groups is SIGKILLed. Blocks until no group remains.
+/// Returns how many groups there were.
 pub fn terminate_all(grace: Duration) -> usize {
     let groups: Vec<Pid> = active_groups().iter().map(|g| Pid::from_raw(*g)).collect();
     for g in &groups {
         signal_group(*g, Signal::SIGTERM);
     }
-    let deadline = Instant::now() + grace;
     // SIGCONT probes whether any member of a group still exists.
     let alive = || {
         groups
@@ -174,9 +192,16 @@ pub fn terminate_all(grace: Duration) -> usize {
             .filter(|g| signal_group(**g, Signal::SIGCONT))
             .count()
     };
-    while alive() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    let wait = |deadline: Instant| {
+        while alive() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait(Instant::now() + grace);
+    for g in &groups {
+        let _ = nix::sys::signal::kill(*g, KILL_NOW);
     }
+    wait(Instant::now() + GUARD_SWEEP_WAIT);
     for g in &groups {
         signal_group(*g, Signal::SIGKILL);
     }
@@ -208,33 +233,80 @@ pub fn own_binary() -> Option<PathBuf> {
         .filter(|exe| exe.file_name().is_some_and(|n| n == "auditor") && exe.is_file())
 }
 
-/// The command that starts a check: through the guard (our own binary) when it can be found,
-/// so that the check's whole group dies with us; else directly, with only the child covered.
-fn command_for(spec: &ProcessSpec) -> (Command, i32) {
-    match own_binary() {
-        Some(exe) => {
+/// How a child is started: through the guard (our own binary) when it can be found, so that
+/// nothing it starts outlives it; else directly, with only the child covered.
+struct Start {
+    cmd: Command,
+    death_signal: i32,
+    /// The read end of the guard's report pipe, and the write end to hand to the guard.
+    report: Option<(OwnedFd, OwnedFd)>,
+}
+
+fn command_for(spec: &ProcessSpec) -> Start {
+    let pipe =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok();
+    match (own_binary(), pipe) {
+        (Some(exe), Some((read, write))) => {
             let mut cmd = Command::new(exe);
             cmd.arg(GUARD_ARG)
                 .arg("--")
                 .arg(&spec.program)
                 .args(&spec.args)
-                .env(PARENT_ENV, std::process::id().to_string());
-            (cmd, nix::libc::SIGTERM)
+                .env(PARENT_ENV, std::process::id().to_string())
+                .env(REPORT_ENV, REPORT_FD.to_string());
+            Start {
+                cmd,
+                death_signal: nix::libc::SIGTERM,
+                report: Some((read, write)),
+            }
         }
-        None => {
+        _ => {
             let mut cmd = Command::new(&spec.program);
             cmd.args(&spec.args);
-            (cmd, nix::libc::SIGKILL)
+            Start {
+                cmd,
+                death_signal: nix::libc::SIGKILL,
+                report: None,
+            }
         }
     }
 }
 
-/// Runs one child to completion and makes sure nothing of its process group survives.
+/// What the guard wrote on its report pipe: the processes it killed. The write end is
+/// closed once the guard is gone, and the read end does not block.
+fn read_report(read: OwnedFd) -> Vec<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let _ = std::fs::File::from(read).read_to_string(&mut text);
+    text.lines().map(str::to_string).collect()
+}
+
+/// Ends a child that ran past its grace: its guard kills everything it supervises; a guard
+/// that does not answer is killed with its group.
+async fn end_now(pgid: Pid, child: &mut tokio::process::Child, guarded: bool) {
+    if guarded {
+        let _ = nix::sys::signal::kill(pgid, KILL_NOW);
+        if tokio::time::timeout(GUARD_SWEEP_WAIT, child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    signal_group(pgid, Signal::SIGKILL);
+    let _ = child.wait().await;
+}
+
+/// Runs one child to completion and makes sure nothing it started survives.
 pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
     if !program_available(&spec.program, &spec.cwd) {
         return ProcessResult::without_run(Outcome::NotFound, spec.output_cap);
     }
-    let (mut cmd, death_signal) = command_for(spec);
+    let Start {
+        mut cmd,
+        death_signal,
+        report,
+    } = command_for(spec);
     cmd.current_dir(&spec.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -247,10 +319,19 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
-    configure(&mut cmd, spec.nice, death_signal);
+    configure(
+        &mut cmd,
+        spec.nice,
+        death_signal,
+        report.as_ref().map(|(_, w)| w.as_raw_fd()),
+    );
+    let guarded = report.is_some();
 
     let started = Instant::now();
-    let mut child = match cmd.spawn() {
+    let spawned = cmd.spawn();
+    // Only the guard may hold the write end: once it is gone, the report is complete.
+    let report = report.map(|(read, _write)| read);
+    let mut child = match spawned {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return ProcessResult::without_run(Outcome::NotFound, spec.output_cap);
@@ -283,26 +364,28 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
                 .await
                 .is_err()
             {
-                signal_group(pgid, Signal::SIGKILL);
-                let _ = child.wait().await;
+                end_now(pgid, &mut child, guarded).await;
             }
             Outcome::TimedOut
         }
     };
 
-    // The leader is gone; anything still in its group is a leak. Give well-behaved
-    // grandchildren a moment to finish, then kill the group so that none remains.
-    let mut leaked = false;
+    let mut killed = report.map(read_report).unwrap_or_default();
+    // The guard swept what it supervised. Without one (or should it have died), anything
+    // still in the group is a leftover: a moment for well-behaved ones, then SIGKILL.
     if signal_group(pgid, Signal::SIGCONT) {
         // SIGCONT (harmless) succeeding means some member still exists.
         tokio::time::sleep(Duration::from_millis(50)).await;
         if signal_group(pgid, Signal::SIGCONT) {
-            leaked = outcome != Outcome::TimedOut;
             signal_group(pgid, Signal::SIGKILL);
+            killed.push(format!("process group {pgid}"));
         }
     }
+    // A timeout kills the check itself; only what outlived an exit is a leak.
+    let leaked = !killed.is_empty() && outcome != Outcome::TimedOut;
     active_groups().retain(|g| *g != pgid.as_raw());
-    // Pipes still open a moment after the whole group is gone belong to an escapee.
+    // Pipes still open a moment after everything is gone belong to an escapee we could not
+    // see (no guard).
     let stopper = tokio::spawn(async move {
         tokio::time::sleep(PIPE_CLOSE_WAIT).await;
         let _ = stop_tx.send(true);
@@ -316,6 +399,7 @@ pub async fn run_process(spec: &ProcessSpec) -> ProcessResult {
         stderr,
         duration: started.elapsed(),
         leaked,
+        killed,
     }
 }
 

@@ -28,6 +28,45 @@ pub struct Durations {
     pub total_ms: u64,
 }
 
+/// Audits that keep failing: the commits they cover stay unaudited, and are retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Attempts that failed in a row.
+    pub attempts: u32,
+    /// Why the last one failed.
+    pub message: String,
+    /// The commits still unaudited (the failing batch), oldest first.
+    pub commits: Vec<String>,
+    /// When the first of them failed (RFC 3339).
+    pub since: String,
+}
+
+impl Failure {
+    /// As JSON (in `daemon.json` and `status.json`).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "attempts": self.attempts, "message": self.message,
+            "commits": self.commits, "since": self.since,
+        })
+    }
+
+    /// Parses what `to_json` wrote; `None` when it is not that.
+    pub fn from_json(v: &Value) -> Option<Failure> {
+        Some(Failure {
+            attempts: u32::try_from(v.get("attempts")?.as_u64()?).ok()?,
+            message: v["message"].as_str().unwrap_or_default().to_string(),
+            commits: v["commits"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|s| is_hash(s))
+                .map(str::to_string)
+                .collect(),
+            since: v["since"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+}
+
 /// What the daemon remembers across restarts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DaemonState {
@@ -43,6 +82,8 @@ pub struct DaemonState {
     pub durations: Vec<Durations>,
     /// When the present wait for a fix began (RFC 3339), so a restart resumes it.
     pub waiting_since: Option<String>,
+    /// Audits failing in a row, when the last one failed.
+    pub failure: Option<Failure>,
 }
 
 impl DaemonState {
@@ -147,6 +188,7 @@ pub fn load(layout: &Layout) -> (DaemonState, Vec<String>) {
                             .collect()
                     })
                     .unwrap_or_default();
+                state.failure = v.get("failure").and_then(Failure::from_json);
             }
             _ => quarantine(
                 &json_path,
@@ -170,6 +212,7 @@ pub fn save(layout: &Layout, state: &DaemonState) -> Result<(), AtomicWriteError
         "consecutive_skips": state.consecutive_skips,
         "pending_skips": state.pending_skips,
         "waiting_since": state.waiting_since,
+        "failure": state.failure.as_ref().map(Failure::to_json),
         "durations": state.durations.iter().map(|d| json!({
             "audit_ms": d.audit_ms, "test_ms": d.test_ms, "total_ms": d.total_ms,
         })).collect::<Vec<_>>(),
@@ -208,6 +251,12 @@ mod tests {
             audit_ms: 1,
             test_ms: 2,
             total_ms: 3,
+        });
+        s.failure = Some(Failure {
+            attempts: 2,
+            message: "write logs/audit: read-only".into(),
+            commits: vec![h.clone()],
+            since: "2026-01-01T00:00:00Z".into(),
         });
         save(&l, &s).expect("save");
         let (back, problems) = load(&l);

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::support::{TestRepo, aws_key, issues_of};
+use crate::support::{TestRepo, aws_key, eventually, issues_of};
 
 fn executable(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write script");
@@ -522,4 +522,275 @@ fn a_tree_git_refuses_to_check_out_is_still_scanned_and_says_what_did_not_run() 
             .join(format!("logs/audit/report_{}.json", commit.trim()))
             .exists()
     );
+}
+
+/// Processes that leave the check's group: a new session (`sleep A`), and a double fork
+/// (`sleep B`).
+fn escape(a: u32, b: u32) -> String {
+    format!(
+        "setsid sleep {a} >/dev/null 2>&1 </dev/null & (sh -c 'sleep {b} >/dev/null 2>&1 </dev/null &'); "
+    )
+}
+
+#[test]
+fn processes_that_escape_the_checks_group_are_killed_and_reported() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[[check]]\nname = \"escaper\"\ncommand = [\"sh\", \"-c\", \"{}exit 0\"]\n",
+            escape(31401, 31402)
+        ),
+    );
+    repo.commit("escape");
+    let (_, report, out) = repo.audit_json(&[]);
+    let run = crate::support::check(&report, "escaper");
+    assert_eq!(run["outcome"], "passed", "{out}");
+    assert_eq!(run["leaked_processes_killed"], true, "{out}");
+    let killed = run["killed_processes"].to_string();
+    assert!(
+        killed.contains("sleep 31401") && killed.contains("sleep 31402"),
+        "{killed}"
+    );
+    assert!(
+        !crate::support::process_alive("sleep 31401"),
+        "the setsid escapee survived"
+    );
+    assert!(
+        !crate::support::process_alive("sleep 31402"),
+        "the double-forked escapee survived"
+    );
+}
+
+#[test]
+fn escaped_processes_die_at_a_timeout_and_with_a_killed_auditor() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[runner]\ngrace = \"300ms\"\n\n[[check]]\nname = \"slow\"\nstage = \"test\"\ncommand = [\"sh\", \"-c\", \"trap '' TERM; {}sleep 31413\"]\ntimeout = \"1s\"\n",
+            escape(31411, 31412)
+        ),
+    );
+    repo.commit("escape and hang");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert_eq!(
+        crate::support::check(&report, "slow")["outcome"],
+        "timed_out",
+        "{out}"
+    );
+    for n in ["31411", "31412", "31413"] {
+        assert!(
+            !crate::support::process_alive(&format!("sleep {n}")),
+            "sleep {n} survived the timeout"
+        );
+    }
+
+    // The same check, and the auditor SIGKILLed while it runs.
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[[check]]\nname = \"slow\"\nstage = \"test\"\ncommand = [\"sh\", \"-c\", \"{}sleep 31413\"]\n",
+            escape(31411, 31412)
+        ),
+    );
+    let mut auditor = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"))
+        .args(["audit", "--json"])
+        .current_dir(repo.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start auditor");
+    assert!(
+        crate::support::eventually(30, || ["31411", "31412", "31413"]
+            .iter()
+            .all(|n| crate::support::process_alive(&format!("sleep {n}")))),
+        "the check never started"
+    );
+    auditor.kill().expect("SIGKILL the auditor");
+    auditor.wait().expect("reap");
+    assert!(
+        crate::support::eventually(10, || ["31411", "31412", "31413"]
+            .iter()
+            .all(|n| !crate::support::process_alive(&format!("sleep {n}")))),
+        "processes outlived the killed auditor"
+    );
+}
+
+/// Fast daemon timings, then `rest`; written inside `.git/` so the tree stays clean.
+fn daemon_config(repo: &TestRepo, uncommitted: bool, rest: &str) -> String {
+    let text = format!(
+        "[watch]\ndebounce = \"200ms\"\npoll_interval = \"1s\"\nheartbeat = \"1s\"\nstale_after = \"3s\"\nuncommitted = {uncommitted}\nuncommitted_quiet = \"1s\"\n{rest}"
+    );
+    let path = repo.path().join(".git/auditor-test.toml");
+    std::fs::write(&path, text).expect("write config");
+    path.to_string_lossy().into_owned()
+}
+
+fn inbox_files(repo: &TestRepo, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(repo.path().join("tasks/supervisor_feedback"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_kill_during_a_hook_neither_audits_again_nor_runs_the_hook_twice() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let log = repo.path().join(".git/hook.log");
+    let cfg = daemon_config(
+        &repo,
+        false,
+        &format!(
+            "[hooks]\non_critical = [\"sh\", \"-c\", \"echo ran >> '{}'; sleep 31421\"]\ntimeout = \"5m\"\n",
+            log.display()
+        ),
+    );
+    let mut w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
+    let head = repo.commit("add a key");
+    assert!(
+        eventually(20, || crate::support::process_alive("sleep 31421")),
+        "the hook never ran:\n{}",
+        w.output()
+    );
+    w.signal(nix::sys::signal::Signal::SIGKILL);
+    w.wait_exit(10).expect("the daemon died");
+    assert!(
+        eventually(10, || !crate::support::process_alive("sleep 31421")),
+        "the hook outlived the killed daemon"
+    );
+    drop(w);
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    w.wait_settled(20);
+    let audits = crate::support::audited_commits(&w.events())
+        .into_iter()
+        .filter(|c| *c == head)
+        .count();
+    assert_eq!(audits, 1, "the commit was audited again:\n{}", w.output());
+    assert_eq!(
+        inbox_files(&repo, "ISSUE_").len(),
+        1,
+        "a second feedback file"
+    );
+    assert_eq!(std::fs::read_to_string(&log).expect("hook log"), "ran\n");
+}
+
+#[test]
+fn an_audit_that_cannot_write_is_retried_reported_and_never_counted_as_audited() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let cfg = daemon_config(&repo, false, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    // The next commit's report cannot be written: a folder stands at its path.
+    repo.write("b.txt", "b\n");
+    repo.git(&["add", "-A"]);
+    let tree = repo.git(&["write-tree"]);
+    let parent = repo.head();
+    let commit = repo.git(&["commit-tree", tree.trim(), "-p", &parent, "-m", "second"]);
+    let commit = commit.trim().to_string();
+    std::fs::create_dir_all(
+        repo.path()
+            .join(format!("logs/audit/report_{commit}.json/x")),
+    )
+    .expect("block the report");
+    repo.git(&["update-ref", "refs/heads/main", &commit]);
+
+    let feedback = || {
+        inbox_files(&repo, "ISSUE_")
+            .into_iter()
+            .find(|n| n.contains("PROC-"))
+    };
+    assert!(
+        eventually(30, || feedback().is_some()),
+        "no AUDIT_FAILED feedback:\n{}",
+        w.output()
+    );
+    let index = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
+        .expect("INBOX.md");
+    assert!(index.contains("could not be audited"), "{index}");
+    let status = repo
+        .auditor()
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(
+        status["status"]["unaudited"][0],
+        commit.as_str(),
+        "{status}"
+    );
+    let gate = repo.auditor().arg("gate").output().expect("gate");
+    assert_eq!(gate.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&gate.stderr).contains("could not be audited"));
+    let daemon = std::fs::read_to_string(repo.path().join("state/supervisor/daemon.json"))
+        .expect("daemon.json");
+    let audited: serde_json::Value = serde_json::from_str(&daemon).expect("json");
+    assert!(
+        !audited["audited"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c == commit.as_str())),
+        "a failed audit was recorded as audited: {daemon}"
+    );
+
+    // The cause goes away: the next retry audits the commit and the issue resolves.
+    std::fs::remove_dir_all(repo.path().join(format!("logs/audit/report_{commit}.json")))
+        .expect("unblock");
+    assert!(
+        eventually(60, || repo
+            .path()
+            .join(format!("logs/audit/report_{commit}.json"))
+            .is_file()),
+        "never retried:\n{}",
+        w.output()
+    );
+    w.wait_settled(20);
+    let gate = repo.auditor().arg("gate").output().expect("gate");
+    assert_eq!(
+        gate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&gate.stderr)
+    );
+}
+
+#[test]
+fn a_clean_uncommitted_change_does_not_end_the_wait_while_a_critical_is_open() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let cfg = daemon_config(&repo, true, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
+    repo.commit("add a key");
+    let state = || {
+        std::fs::read_to_string(repo.path().join("state/supervisor/status.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["state"].as_str().map(str::to_string))
+    };
+    assert!(
+        eventually(20, || state().as_deref() == Some("WAIT_FOR_FIX")),
+        "{}",
+        w.output()
+    );
+    // An unrelated, clean edit, left uncommitted: audited after the quiet period.
+    repo.write("README.md", "hello\n");
+    w.wait_event(20, "audit_finished", |e| {
+        e["details"]["uncommitted"] == true
+    });
+    w.wait_settled(20);
+    assert_eq!(state().as_deref(), Some("WAIT_FOR_FIX"), "{}", w.output());
 }
