@@ -15,7 +15,19 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     let (_, layout) = settings_or_defaults(&repo);
     // A ledger that cannot be read must not open the gate.
     let ledger = match ledger::read_checked(&layout) {
-        Ok(l) => l,
+        Ok((_, Some(lost @ ledger::Recovery::Lost { .. }))) => {
+            eprintln!(
+                "auditor: the gate cannot tell what is open: {}",
+                lost.message(&layout)
+            );
+            return Ok(ExitCode::Usage);
+        }
+        Ok((l, recovered)) => {
+            if let Some(r) = recovered {
+                eprintln!("auditor: warning: {}", r.message(&layout));
+            }
+            l
+        }
         Err(message) => {
             eprintln!("auditor: the gate cannot tell what is open: {message}");
             return Ok(ExitCode::Usage);

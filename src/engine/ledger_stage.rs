@@ -155,8 +155,9 @@ pub fn record(
     facts: &AuditFacts<'_>,
 ) -> Result<(Locked, Applied), LedgerError> {
     let mut locked = crate::ledger::lock(layout)?;
-    if let Some(message) = &locked.recovered {
-        tracing::warn!("{message}");
+    if let Some(recovery) = &locked.recovered {
+        tracing::warn!("{}", recovery.message(layout));
+        issues.push(recovery_issue(recovery, layout, facts.target));
     }
     let claims = fix_claims(repo, facts.commits);
     let extra = ineffective_claims(&locked.ledger, issues, &claims, facts.target);
@@ -208,6 +209,48 @@ pub fn record(
         facts.coverage,
     );
     Ok((locked, applied))
+}
+
+/// The issue of a ledger that was not simply there: only the auditor writes it, so a corrupt
+/// or vanished ledger was written or removed by something else.
+fn recovery_issue(recovery: &crate::ledger::Recovery, layout: &Layout, commit: &str) -> Issue {
+    use crate::ledger::Recovery;
+    let (severity, rule, title) = match recovery {
+        Recovery::Lost { .. } => (
+            Severity::Critical,
+            "ledger-lost",
+            "The issue ledger is gone: every open issue it held is forgotten",
+        ),
+        Recovery::FromBackup { .. } | Recovery::MissingFromBackup => (
+            Severity::High,
+            "ledger-recovered",
+            "The issue ledger was corrupt or missing and was recovered from its backup",
+        ),
+    };
+    Issue {
+        id: String::new(),
+        life: None,
+        finding: Finding {
+            check: "ledger".into(),
+            rule: rule.into(),
+            issue_type: IssueType::SupervisionTampering,
+            severity,
+            file: None,
+            line: None,
+            column: None,
+            title: title.into(),
+            description: format!(
+                "{}. Only the auditor writes its state folder; something else changed it.",
+                recovery.message(layout)
+            ),
+            remediation: "Find what wrote or removed the auditor's state (the agent, a cleanup script) and stop it. When the ledger was lost, read the earlier reports in logs/audit/ for the issues that were open: they are audited again as new ones only when their files change.".into(),
+            snippet: None,
+            location: Location::Introduced,
+            commit: Some(commit.to_string()),
+            fingerprint: rule.into(),
+            redacted: None,
+        },
+    }
 }
 
 /// Counts the audit in its day.

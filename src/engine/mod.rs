@@ -468,7 +468,7 @@ fn publish(
             }
             // A clean look at uncommitted changes ends no wait while a blocking issue of the
             // commits is open (an unreadable ledger counts as one).
-            let ledger_blocking = crate::ledger::read_checked(layout).map_or(true, |l| {
+            let ledger_blocking = crate::ledger::read_checked(layout).map_or(true, |(l, _)| {
                 l.active().iter().any(|e| e.severity >= Severity::High)
             });
             ledger_blocking

@@ -2,7 +2,8 @@
 //! followed, resolved, reopened, acknowledged, escalated), its stable ID, and per-rule counts.
 //!
 //! Written atomically under an flock (`ledger.lock`), so the daemon and `auditor inbox ack`
-//! never lose each other's updates. A corrupt file is moved aside and the ledger starts anew.
+//! never lose each other's updates. Every save also writes a backup copy: a corrupt ledger is
+//! moved aside and recovered from it, never replaced by an empty one.
 
 mod lifecycle;
 
@@ -10,7 +11,7 @@ pub use lifecycle::{Applied, Examined, Resolution, apply, escalate_blocking, pre
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
@@ -209,6 +210,14 @@ pub enum LedgerError {
     /// The file could not be written.
     #[error(transparent)]
     Write(#[from] AtomicWriteError),
+    /// The ledger is corrupt and no backup can stand in for it.
+    #[error(
+        "{message}; move both files aside to start a new ledger (every issue's history is lost)"
+    )]
+    Corrupt {
+        /// What was found.
+        message: String,
+    },
     /// The ledger could not be serialised (nothing was written).
     #[error("encode {path}: {message}")]
     Encode {
@@ -224,30 +233,133 @@ pub fn path(layout: &Layout) -> PathBuf {
     layout.state_dir.join("ledger.json")
 }
 
+/// The copy of the ledger written with every save: what a corrupt ledger is recovered from.
+pub fn backup_path(layout: &Layout) -> PathBuf {
+    layout.state_dir.join("ledger.json.bak")
+}
+
+/// How a ledger that was not simply there and valid was recovered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// `ledger.json` was not a ledger; it was moved to `aside`, and the backup was read.
+    FromBackup {
+        /// Where the corrupt file went (none when only read, not locked).
+        aside: Option<PathBuf>,
+    },
+    /// `ledger.json` was missing; the backup was read.
+    MissingFromBackup,
+    /// Neither file was there, but earlier audits left reports: the ledger and every open
+    /// issue it held are gone; a new one starts.
+    Lost {
+        /// Reports found.
+        reports: usize,
+    },
+}
+
+impl Recovery {
+    /// What happened, in a sentence.
+    pub fn message(&self, layout: &Layout) -> String {
+        let (ledger, backup) = (path(layout), backup_path(layout));
+        match self {
+            Recovery::FromBackup { aside } => format!(
+                "{} was not a valid ledger{}; recovered every issue from {}",
+                ledger.display(),
+                aside
+                    .as_ref()
+                    .map(|a| format!(" (moved to {})", a.display()))
+                    .unwrap_or_default(),
+                backup.display()
+            ),
+            Recovery::MissingFromBackup => format!(
+                "{} was missing; recovered every issue from {}",
+                ledger.display(),
+                backup.display()
+            ),
+            Recovery::Lost { reports } => format!(
+                "{} and its backup are gone although {reports} earlier report{} exist: every issue the ledger held is forgotten, and a new ledger starts",
+                ledger.display(),
+                if *reports == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
 /// The ledger held for a read-modify-write; saved explicitly, unlocked on drop.
 pub struct Locked {
     /// The ledger as read.
     pub ledger: Ledger,
-    /// A corrupt file that was moved aside, with where.
-    pub recovered: Option<String>,
+    /// How it was recovered, when it was not simply there.
+    pub recovered: Option<Recovery>,
     path: PathBuf,
+    backup: PathBuf,
     _lock: Flock<File>,
 }
 
 impl Locked {
-    /// Writes the ledger atomically (still locked).
+    /// Writes the ledger atomically (still locked), then its backup.
     pub fn save(&self) -> Result<(), LedgerError> {
         // Never write an empty ledger over a good one because serialising failed.
         let text = serde_json::to_string_pretty(&self.ledger).map_err(|e| LedgerError::Encode {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
-        write_atomic(&self.path, format!("{text}\n").as_bytes())?;
+        let bytes = format!("{text}\n");
+        write_atomic(&self.path, bytes.as_bytes())?;
+        // A copy, not a link: a write into one file must not reach the other.
+        write_atomic(&self.backup, bytes.as_bytes())?;
         Ok(())
     }
 }
 
-/// Locks and reads the ledger (an empty one when there is none yet).
+fn parse(bytes: &[u8]) -> Option<Ledger> {
+    serde_json::from_slice::<Ledger>(bytes)
+        .ok()
+        .filter(|l| l.schema_version == 1)
+}
+
+/// What reading the two files found.
+enum Found {
+    Ledger(Ledger, Option<Recovery>),
+    /// `ledger.json` is corrupt (or unreadable) and no backup could stand in.
+    Corrupt(String),
+}
+
+fn find(layout: &Layout) -> Found {
+    let (main, backup) = (path(layout), backup_path(layout));
+    let backup_ledger = || std::fs::read(&backup).ok().and_then(|b| parse(&b));
+    match std::fs::read(&main) {
+        Ok(bytes) => match parse(&bytes) {
+            Some(l) => Found::Ledger(l, None),
+            None => match backup_ledger() {
+                Some(l) => Found::Ledger(l, Some(Recovery::FromBackup { aside: None })),
+                None => Found::Corrupt(format!(
+                    "{} is not a valid ledger and {} cannot stand in for it",
+                    main.display(),
+                    backup.display()
+                )),
+            },
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match backup_ledger() {
+            Some(l) => Found::Ledger(l, Some(Recovery::MissingFromBackup)),
+            None => {
+                let reports = layout.report_count();
+                let recovery = (reports > 0).then_some(Recovery::Lost { reports });
+                Found::Ledger(
+                    Ledger {
+                        schema_version: 1,
+                        ..Ledger::default()
+                    },
+                    recovery,
+                )
+            }
+        },
+        Err(e) => Found::Corrupt(format!("cannot read {}: {e}", main.display())),
+    }
+}
+
+/// Locks and reads the ledger: a new one when there is none yet; the backup when the ledger is
+/// corrupt (which is moved aside) or missing. A corrupt ledger with no usable backup is an
+/// error: it is never replaced by an empty one.
 pub fn lock(layout: &Layout) -> Result<Locked, LedgerError> {
     let lock_path = layout.state_dir.join("ledger.lock");
     let lock_err = |source| LedgerError::Lock {
@@ -264,58 +376,55 @@ pub fn lock(layout: &Layout) -> Result<Locked, LedgerError> {
     let lock = Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| lock_err(std::io::Error::from(errno)))?;
     let path = path(layout);
-    let (ledger, recovered) = read(&path);
+    let (ledger, recovered) = match find(layout) {
+        Found::Ledger(l, Some(Recovery::FromBackup { .. })) => {
+            let aside = path.with_extension(format!(
+                "corrupt-{}",
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            ));
+            let moved = std::fs::rename(&path, &aside).is_ok();
+            (
+                l,
+                Some(Recovery::FromBackup {
+                    aside: moved.then_some(aside),
+                }),
+            )
+        }
+        Found::Ledger(l, recovered) => (l, recovered),
+        Found::Corrupt(message) => return Err(LedgerError::Corrupt { message }),
+    };
     Ok(Locked {
         ledger,
         recovered,
         path,
+        backup: backup_path(layout),
         _lock: lock,
     })
 }
 
-/// Reads the ledger without locking; missing is empty, unreadable or corrupt is an error.
-pub fn read_checked(layout: &Layout) -> Result<Ledger, String> {
-    let path = path(layout);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} is not a valid ledger ({e})", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+/// Reads the ledger without locking or changing anything (for the gate and the inbox):
+/// missing is empty, the backup stands in for a corrupt or missing ledger, and what cannot be
+/// read at all is an error.
+pub fn read_checked(layout: &Layout) -> Result<(Ledger, Option<Recovery>), String> {
+    match find(layout) {
+        Found::Ledger(l, r) => Ok((l, r)),
+        Found::Corrupt(message) => Err(message),
     }
 }
 
-/// Reads the ledger without locking (for display); corrupt or missing reads as empty.
+/// Reads the ledger for display (as `read_checked`; what cannot be read is empty, with a
+/// warning on stderr).
 pub fn read_only(layout: &Layout) -> Ledger {
-    match std::fs::read(path(layout)) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        Err(_) => Ledger::default(),
-    }
-}
-
-fn read(path: &Path) -> (Ledger, Option<String>) {
-    let empty = Ledger {
-        schema_version: 1,
-        ..Ledger::default()
-    };
-    match std::fs::read(path) {
-        Ok(bytes) => match serde_json::from_slice::<Ledger>(&bytes) {
-            Ok(l) if l.schema_version == 1 => (l, None),
-            _ => {
-                let aside = path.with_extension(format!(
-                    "corrupt-{}",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-                ));
-                let _ = std::fs::rename(path, &aside);
-                (
-                    empty,
-                    Some(format!(
-                        "{} was corrupt; moved it to {} and started a new ledger",
-                        path.display(),
-                        aside.display()
-                    )),
-                )
+    match read_checked(layout) {
+        Ok((l, recovered)) => {
+            if let Some(r) = recovered {
+                eprintln!("auditor: warning: {}", r.message(layout));
             }
-        },
-        Err(_) => (empty, None),
+            l
+        }
+        Err(message) => {
+            eprintln!("auditor: warning: {message}");
+            Ledger::default()
+        }
     }
 }

@@ -31,6 +31,22 @@ impl Layout {
         self.reports_dir.join(format!("report_{commit}.json"))
     }
 
+    /// How many reports of audited commits the reports folder holds (each was recorded in
+    /// the ledger; the uncommitted report is not).
+    pub fn report_count(&self) -> usize {
+        std::fs::read_dir(&self.reports_dir).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with("report_")
+                        && name.ends_with(".json")
+                        && name != "report_uncommitted.json"
+                })
+                .count()
+        })
+    }
+
     /// The report of the latest audit of uncommitted changes (overwritten by each).
     pub fn uncommitted_report_path(&self) -> PathBuf {
         self.reports_dir.join("report_uncommitted.json")

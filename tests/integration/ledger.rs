@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{TestRepo, aws_key, eventually, github_token, issue_of};
+use crate::support::{TestRepo, aws_key, eventually, github_token, issue_of, issues_of};
 
 /// Writes `text` as a config inside `.git/` and returns `--config PATH`.
 fn config(repo: &TestRepo, text: &str) -> [String; 2] {
@@ -483,10 +483,55 @@ fn a_corrupt_ledger_keeps_the_gate_closed() {
     let (code, stderr) = gate(&repo, "HIGH");
     assert_eq!(code, 2);
     assert!(stderr.contains("not a valid ledger"), "{stderr}");
-    // The next audit moves it aside and starts a new ledger.
+    // It is never replaced by an empty one: with no backup to recover from, audits fail and
+    // say how to start anew.
     let cfg = config(&repo, "");
+    let out = repo
+        .auditor()
+        .args(["audit", &cfg[0], &cfg[1], "--no-tests"])
+        .output()
+        .expect("audit");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("move both files aside"), "{stderr}");
+    assert_eq!(gate(&repo, "HIGH").0, 2);
+    // The operator moves it aside: a new ledger starts (no earlier report: nothing was lost).
+    std::fs::rename(state.join("ledger.json"), state.join("ledger.old")).expect("move aside");
     audit(&repo, &cfg);
     assert_eq!(gate(&repo, "HIGH").0, 0);
+}
+
+#[test]
+fn a_corrupt_or_deleted_ledger_is_recovered_from_its_backup_never_emptied() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let cfg = config(&repo, "");
+    repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
+    repo.commit("add a key");
+    let report = audit(&repo, &cfg);
+    assert_eq!(issue_of(&report, "SECRET_EXPOSURE")["id"], "SEC-001");
+    let state = repo.path().join("state/supervisor");
+    // The agent corrupts the ledger to open the gate: the backup stands in.
+    std::fs::write(state.join("ledger.json"), "{}").expect("corrupt");
+    let (code, stderr) = gate(&repo, "HIGH");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("recovered every issue"), "{stderr}");
+    repo.write("b.txt", "b\n");
+    repo.commit("unrelated");
+    let report = audit(&repo, &cfg);
+    let recovered = issues_of(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(recovered.len(), 1, "{report}");
+    assert_eq!(recovered[0]["rule"], "ledger-recovered");
+    // The secret keeps its ID and its life: nothing was forgotten.
+    let ledger: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("ledger.json")).expect("ledger"))
+            .expect("json");
+    let sec = ledger["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["id"] == "SEC-001").cloned())
+        .expect("SEC-001 still in the ledger");
+    assert_ne!(sec["life"], "resolved", "{sec}");
     assert!(
         std::fs::read_dir(&state)
             .expect("state")
@@ -496,4 +541,14 @@ fn a_corrupt_ledger_keeps_the_gate_closed() {
                 .to_string_lossy()
                 .starts_with("ledger.corrupt-"))
     );
+    // Both files deleted while reports exist: the gate stays closed and the loss is CRITICAL.
+    std::fs::remove_file(state.join("ledger.json")).expect("rm");
+    std::fs::remove_file(state.join("ledger.json.bak")).expect("rm");
+    assert_eq!(gate(&repo, "HIGH").0, 2);
+    repo.write("c.txt", "c\n");
+    repo.commit("another");
+    let report = audit(&repo, &cfg);
+    let lost = issues_of(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(lost[0]["rule"], "ledger-lost", "{report}");
+    assert_eq!(lost[0]["severity"], "CRITICAL");
 }
