@@ -120,19 +120,12 @@ impl Daemon {
             );
             extra.push(skip_limit_finding(&info, limit));
         }
-        if plan.to_audit.is_empty() {
-            // Every new commit asked to be skipped: recorded, listed in the next report.
-            let skipped: Vec<String> = plan.skipped.iter().map(Oid::to_string).collect();
-            self.persisted.mark_audited(&skipped);
-            self.persisted.pending_skips.extend(skipped);
-            self.persisted.consecutive_skips = plan.consecutive_skips;
+        if plan.commits.is_empty() {
+            // Nothing new (every commit was audited before).
             self.persisted.last_checked = Some(head);
             self.save_state();
             let waiting = self.waiting();
-            self.fire(
-                Event::NothingToAudit { waiting },
-                "every new commit has [skip-audit]",
-            );
+            self.fire(Event::NothingToAudit { waiting }, "already audited");
             return;
         }
         let mut skipped: Vec<CommitInfo> = self
@@ -143,12 +136,12 @@ impl Daemon {
             .map(|o| self.commit_info(o))
             .collect();
         skipped.extend(plan.skipped.iter().map(|o| self.commit_info(*o)));
-        let spec = match (plan.to_audit.len(), plan.base) {
+        let spec = match (plan.commits.len(), plan.base) {
             (1, _) | (_, None) => head.clone(),
             (_, Some(base)) => format!("{}..{}", base, head),
         };
         let target = AuditTarget {
-            commits: plan.to_audit.clone(),
+            commits: plan.commits.clone(),
             target: plan.head,
             base: plan.base,
             spec,
@@ -158,10 +151,11 @@ impl Daemon {
             write: true,
             cancel: None,
             skipped,
+            builtins_only: plan.to_audit.is_empty(),
             extra_findings: extra,
             uncommitted: false,
         };
-        let commits = plan.to_audit.len();
+        let commits = plan.commits.len();
         self.launch(JobKind::Commits(target), options, Some(plan), head, commits);
     }
 

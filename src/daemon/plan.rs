@@ -7,7 +7,8 @@ use git2::{Oid, Sort};
 use crate::git::{GitError, Repo};
 use crate::store::state::DaemonState;
 
-/// The marker that asks the auditor to skip a commit.
+/// The marker that asks the auditor to skip a commit's linters and tests. The secret scanner
+/// and the guards read every commit, skipped or not: a skip must not hide a leaked key.
 pub const SKIP_MARKER: &str = "[skip-audit]";
 
 /// HEAD no longer descends from the last checked commit.
@@ -28,8 +29,12 @@ pub struct Plan {
     pub base: Option<Oid>,
     /// Commits to audit, oldest first.
     pub to_audit: Vec<Oid>,
-    /// Commits left out by `[skip-audit]`.
+    /// Commits whose linters and tests `[skip-audit]` skips (the built-in scanners still
+    /// read them).
     pub skipped: Vec<Oid>,
+    /// Every commit of the batch, audited or skipped, oldest first: what the built-in
+    /// scanners read.
+    pub commits: Vec<Oid>,
     /// A `[skip-audit]` commit audited anyway because too many came in a row.
     pub forced: Option<Oid>,
     /// `[skip-audit]` commits in a row after this batch.
@@ -128,6 +133,7 @@ pub fn plan(
         base,
         to_audit: Vec::new(),
         skipped: Vec::new(),
+        commits: Vec::new(),
         forced: None,
         consecutive_skips: state.consecutive_skips,
         rewrite,
@@ -136,6 +142,7 @@ pub fn plan(
         if state.was_audited(&oid.to_string()) {
             continue;
         }
+        plan.commits.push(oid);
         if is_skip(repo, oid) {
             plan.consecutive_skips += 1;
             if plan.consecutive_skips > max_skips {
@@ -248,6 +255,7 @@ mod tests {
         assert_eq!(p.skipped, vec![s1, s2]);
         assert_eq!(p.forced, Some(s3));
         assert_eq!(p.to_audit, vec![s3, n]);
+        assert_eq!(p.commits, vec![s1, s2, s3, n]);
         assert_eq!(p.consecutive_skips, 0);
         // A first run starts from where the daemon began, whatever was audited before.
         let fresh = DaemonState::default();

@@ -84,6 +84,8 @@ pub struct AuditOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Commits `[skip-audit]` left out of this audit, to list in the report.
     pub skipped: Vec<CommitInfo>,
+    /// Every commit of the batch asked to be skipped: only the built-in scanners run.
+    pub builtins_only: bool,
     /// Findings the caller adds (the daemon's skip-abuse issue).
     pub extra_findings: Vec<Finding>,
     /// The target is a snapshot of uncommitted changes on top of `base`, not a commit.

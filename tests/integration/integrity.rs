@@ -794,3 +794,62 @@ fn a_clean_uncommitted_change_does_not_end_the_wait_while_a_critical_is_open() {
     w.wait_settled(20);
     assert_eq!(state().as_deref(), Some("WAIT_FOR_FIX"), "{}", w.output());
 }
+
+#[test]
+fn skip_audit_skips_linters_and_tests_never_the_secret_scanner_and_the_guards() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let cfg = daemon_config(
+        &repo,
+        false,
+        "[[check]]\nname = \"tests\"\nstage = \"test\"\ncommand = [\"true\"]\n",
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    // Alone: a skipped commit that adds a key.
+    repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
+    let leak = repo.commit("config [skip-audit]");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == leak.as_str());
+    let report = repo.report(&leak);
+    assert_eq!(issues_of(&report, "SECRET_EXPOSURE").len(), 1, "{report}");
+    assert_eq!(
+        crate::support::check(&report, "tests")["outcome"],
+        "skipped"
+    );
+    // Alternating, in one batch: the key added by a skipped commit, removed by the next.
+    drop(w);
+    repo.write("conf.py", "KEY = None\n");
+    repo.commit("remove the key");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write(
+        "deploy.py",
+        format!("TOKEN = \"{}\"\n", crate::support::github_token()),
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "deploy [skip-audit]"]);
+    let hidden = repo.head();
+    repo.write("deploy.py", "TOKEN = None\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tidy"]);
+    let head = repo.head();
+    w.wait_event(20, "audit_finished", |e| e["commit"] == head.as_str());
+    w.wait_settled(20);
+    // Usually one batch; should the commits land in two, the skipped one has its own report.
+    let reports: Vec<_> = [&head, &hidden]
+        .iter()
+        .filter(|c| {
+            repo.path()
+                .join(format!("logs/audit/report_{c}.json"))
+                .exists()
+        })
+        .map(|c| repo.report(c))
+        .collect();
+    assert!(
+        reports.iter().any(|r| issues_of(r, "SECRET_EXPOSURE")
+            .iter()
+            .any(|s| s["commit"] == hidden.as_str())),
+        "the skipped commit's token was not reported: {reports:?}"
+    );
+}
