@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
-use super::lang::{Lang, LexState, advance, code_part, has_token, holds, is_test_path, lang_of};
+use super::lang::{
+    Lang, LexState, advance, code_part, comment_spans, has_token, holds, is_test_path, lang_of,
+};
 use super::text::Text;
 
 /// Something found on a line.
@@ -580,7 +582,10 @@ impl<'a> Reader<'a> {
         {
             f.conflicts.push(mark());
         }
-        if let Some(rule) = has(kind::PRAGMA).then(|| pragma(raw)).flatten() {
+        if let Some(rule) = has(kind::PRAGMA)
+            .then(|| pragma(raw, lang, ctx.lex))
+            .flatten()
+        {
             f.pragmas.push((mark(), rule));
         }
         if lang == Lang::Other {
@@ -658,33 +663,43 @@ pub fn facts(path: &str, content: &[u8]) -> Facts {
     f
 }
 
-/// The rule of an `auditor:allow(RULE)` pragma written in a comment on this line (a mention
-/// in a string or in prose is not a pragma).
-fn pragma(raw: &str) -> Option<String> {
+/// The rule of an `auditor:allow(RULE)` pragma that opens a comment on this line (`lex` is the
+/// state at the line's start). A mention in a string, in a comment's prose, or anywhere else
+/// is not a pragma: it silences nothing.
+fn pragma(raw: &str, lang: Lang, lex: LexState) -> Option<String> {
     const PRAGMA: &str = "auditor:allow(";
     // Asked of every line examined: a prebuilt search, not one built per call.
     static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
     let at = FINDER
         .get_or_init(|| memchr::memmem::Finder::new(PRAGMA))
         .find(raw.as_bytes())?;
-    let before = &raw[..at];
-    let opener = ["//", "#", "/*", "<!--", "--", ";"]
-        .iter()
-        .filter_map(|o| before.find(o))
-        .min()?;
-    // The comment opener must itself be outside a string.
-    // Unescaped quotes before the opener: an odd count means the opener is inside a string.
-    let head = &before.as_bytes()[..opener];
-    let quotes = head
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| matches!(b, b'"' | b'\'') && (*i == 0 || head[i - 1] != b'\\'))
-        .count();
+    let opener = if lang == Lang::Other {
+        // No lexer for the language: the comment opener nearest the line's start, outside a
+        // string (an odd count of unescaped quotes before it means inside one).
+        let before = &raw[..at];
+        let opener = ["//", "#", "/*", "<!--", "--", ";"]
+            .iter()
+            .filter_map(|o| before.find(o))
+            .min()?;
+        let head = &before.as_bytes()[..opener];
+        let quotes = head
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| matches!(b, b'"' | b'\'' | b'`') && (*i == 0 || head[i - 1] != b'\\'))
+            .count();
+        (quotes % 2 == 0).then_some(opener)?
+    } else {
+        // The language's own lexer says where its comments are.
+        comment_spans(raw, lang, lex)
+            .into_iter()
+            .find(|span| span.contains(&at))?
+            .start
+    };
     // The pragma opens the comment; quoted in a comment's prose, it is only a mention.
-    let lead_in_ok = before[opener..]
+    let lead_in_ok = raw[opener..at]
         .chars()
         .all(|c| matches!(c, '/' | '*' | '#' | '!' | '-' | '<' | ';' | ' ' | '\t'));
-    if quotes % 2 == 1 || !lead_in_ok {
+    if !lead_in_ok {
         return None;
     }
     let rule: String = raw[at + PRAGMA.len()..]
@@ -881,6 +896,36 @@ mod tests {
             facts("src/a.rs", "/// `auditor:allow(RULE)` pragmas\n")
                 .pragmas
                 .is_empty()
+        );
+        // In a template literal (on one line or several), in a triple-quoted string: the lexer
+        // knows they are strings.
+        let in_strings = [
+            (
+                "web/a.test.js",
+                "const s = `// auditor:allow(TEST_DISABLED)`;\nit.skip('a', () => {})\n",
+            ),
+            (
+                "web/a.js",
+                "const s = `\n// auditor:allow(DEBUG_LEFTOVER)\n`;\n",
+            ),
+            (
+                "tests/test_a.py",
+                "DOC = \"\"\"\n# auditor:allow(TEST_DISABLED) reason\n\"\"\"\n",
+            ),
+        ];
+        for (path, text) in in_strings {
+            assert!(facts(path, text).pragmas.is_empty(), "{path}: {text}");
+        }
+        // A block comment is a comment.
+        assert_eq!(
+            facts("src/a.rs", "/* auditor:allow(STUB_CODE) generated */\n").pragmas[0].1,
+            "STUB_CODE"
+        );
+        assert_eq!(
+            facts("src/a.py", "x = 1  # auditor:allow(DEBUG_LEFTOVER) ok\n")
+                .pragmas
+                .len(),
+            1
         );
         assert_eq!(
             facts(

@@ -81,7 +81,7 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
     if plain {
         return Cow::Borrowed(line);
     }
-    let mut out = Code(Some(String::with_capacity(line.len())));
+    let mut out = Code(Some(String::with_capacity(line.len())), None);
     lex(line, lang, state, &mut out);
     Cow::Owned(out.0.unwrap_or_default())
 }
@@ -90,17 +90,34 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
 /// close a comment or a string.
 pub fn advance(line: &str, lang: Lang, state: &mut LexState) {
     if lang != Lang::Other {
-        lex(line, lang, state, &mut Code(None));
+        lex(line, lang, state, &mut Code(None, None));
     }
 }
 
-/// Where the code part goes (nowhere, when only the state matters).
-struct Code(Option<String>);
+/// The byte ranges of `line` that are comments, read from `state` (the state at the line's
+/// start; it is not carried on). Each range starts at its comment's opener (`//`, `#`, `/*`),
+/// or at 0 for a comment open since an earlier line.
+pub fn comment_spans(line: &str, lang: Lang, state: LexState) -> Vec<std::ops::Range<usize>> {
+    let mut state = state;
+    let mut out = Code(None, Some(Vec::new()));
+    lex(line, lang, &mut state, &mut out);
+    out.1.unwrap_or_default()
+}
+
+/// Where the code part goes (nowhere, when only the state matters), and the comment spans
+/// (when asked for).
+struct Code(Option<String>, Option<Vec<std::ops::Range<usize>>>);
 
 impl Code {
     fn push(&mut self, s: &str) {
         if let Some(out) = &mut self.0 {
             out.push_str(s);
+        }
+    }
+
+    fn comment(&mut self, span: std::ops::Range<usize>) {
+        if let Some(spans) = &mut self.1 {
+            spans.push(span);
         }
     }
 }
@@ -109,11 +126,13 @@ impl Code {
 fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
     let b = line.as_bytes();
     let mut i = 0;
+    let mut block_from = state.block_comment.then_some(0);
     while i < b.len() {
         if state.block_comment {
             if b[i..].starts_with(b"*/") {
                 state.block_comment = false;
                 i += 2;
+                out.comment(block_from.take().unwrap_or(0)..i);
             } else {
                 i += 1;
             }
@@ -145,10 +164,12 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
         let hash_comment = lang == Lang::Python && c == b'#';
         let slash_comment = lang != Lang::Python && b[i..].starts_with(b"//");
         if hash_comment || slash_comment {
+            out.comment(i..b.len());
             break;
         }
         if lang != Lang::Python && b[i..].starts_with(b"/*") {
             state.block_comment = true;
+            block_from = Some(i);
             i += 2;
             continue;
         }
@@ -187,6 +208,9 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
             .map_or(b.len(), |p| i + 1 + p);
         out.push(&line[i..run]);
         i = run;
+    }
+    if let Some(from) = block_from.filter(|_| state.block_comment) {
+        out.comment(from..b.len());
     }
 }
 

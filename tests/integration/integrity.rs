@@ -853,3 +853,24 @@ fn skip_audit_skips_linters_and_tests_never_the_secret_scanner_and_the_guards() 
         "the skipped commit's token was not reported: {reports:?}"
     );
 }
+
+#[test]
+fn a_pragma_in_a_string_literal_silences_nothing() {
+    let repo = TestRepo::new();
+    repo.write(
+        "web/a.test.js",
+        "it('adds', () => { expect(add(1, 1)).toBe(2) })\n",
+    );
+    repo.commit("initial");
+    // A template literal that looks like a pragma, on the line before the skip.
+    repo.write(
+        "web/a.test.js",
+        "const note = `// auditor:allow(TEST_DISABLED) flaky`;\nit.skip('adds', () => { expect(add(1, 1)).toBe(2) })\n",
+    );
+    repo.commit("skip a test");
+    let (_, report, out) = repo.audit_json(&[]);
+    let disabled = issues_of(&report, "TEST_DISABLED");
+    assert_eq!(disabled.len(), 1, "{out}");
+    assert_eq!(disabled[0]["severity"], "HIGH");
+    assert!(issues_of(&report, "GUARD_SUPPRESSED").is_empty(), "{out}");
+}
