@@ -347,6 +347,10 @@ impl Daemon {
             // Edits made while the daemon was down are audited once the tree is quiet.
             daemon.uncommitted_due = daemon.settings.watch.uncommitted_quiet.map(|q| now + q);
         }
+        // Commits made while the daemon was down are found by this first look at HEAD, made
+        // before the first status: IDLE before the daemon knows whether HEAD is audited would
+        // be a false "clean".
+        daemon.check_head("startup");
         daemon.write_status();
         // Setting up watches over a big tree leaves freed memory behind.
         release_free_memory();
@@ -363,8 +367,6 @@ impl Daemon {
             self.view.error("cannot install signal handlers");
             return Exit::Killed;
         };
-        // Commits made while the daemon was down are found by the first look at HEAD.
-        self.check_head("startup");
         loop {
             let deadline = self.next_deadline();
             tokio::select! {
