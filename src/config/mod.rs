@@ -9,6 +9,7 @@ mod detect;
 mod error;
 mod raw;
 mod settings;
+pub mod supervision;
 mod units;
 
 pub use detect::{
@@ -16,7 +17,7 @@ pub use detect::{
     render_init_toml, shebang_matches,
 };
 pub use error::ConfigError;
-pub use raw::{RawCheck, RawConfig};
+pub use raw::{AckValue, RawCheck, RawConfig};
 pub use settings::{
     CheckSpec, EventSettings, Format, HookSettings, MetricSettings, PathSettings, PolicySettings,
     RunnerSettings, Scope, SecretsSettings, Settings, Stage, WatchSettings, WorkspaceMode,

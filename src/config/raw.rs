@@ -135,6 +135,29 @@ pub struct RawPolicy {
     pub skip_tests_on_critical: Option<bool>,
     /// Audited commits an open issue may survive after its feedback before it escalates.
     pub escalate_after_commits: Option<u32>,
+    /// Who may acknowledge an issue: `terminal` (someone at an interactive terminal) or
+    /// `anyone` (a script, an agent).
+    pub ack: Option<AckValue>,
+}
+
+/// `ack = "terminal" | "anyone"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AckValue {
+    /// Only from an interactive terminal (the operator's).
+    Terminal,
+    /// From anywhere.
+    Anyone,
+}
+
+impl AckValue {
+    /// The name used in config and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckValue::Terminal => "terminal",
+            AckValue::Anyone => "anyone",
+        }
+    }
 }
 
 /// The `[secrets]` table.
@@ -308,7 +331,7 @@ impl RawConfig {
         }
         if let Some(t) = &top.policy {
             let b = self.policy.get_or_insert_with(Default::default);
-            overlay!(b, t; fail_on, skip_tests_on_critical, escalate_after_commits);
+            overlay!(b, t; fail_on, skip_tests_on_critical, escalate_after_commits, ack);
         }
         if let Some(t) = &top.secrets {
             let b = self.secrets.get_or_insert_with(Default::default);

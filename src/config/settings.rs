@@ -103,6 +103,8 @@ pub struct PolicySettings {
     pub skip_tests_on_critical: bool,
     /// Audited commits an open issue may survive after its feedback before it escalates.
     pub escalate_after_commits: u32,
+    /// Who may acknowledge an issue.
+    pub ack: super::raw::AckValue,
 }
 
 /// `[hooks]`, resolved (empty: none).
@@ -138,6 +140,8 @@ pub struct SecretsSettings {
     pub max_file_size: u64,
     /// Paths never reported.
     pub allow_paths: GlobSet,
+    /// The same globs as written.
+    pub allow_path_patterns: Vec<String>,
     /// Values or lines never reported.
     pub allow_regexes: Vec<Regex>,
 }
@@ -396,6 +400,7 @@ fn resolve(
         fail_on: p.fail_on.map_or(Severity::High, |s| s.0),
         skip_tests_on_critical: p.skip_tests_on_critical.unwrap_or(true),
         escalate_after_commits: p.escalate_after_commits.unwrap_or(3).max(1),
+        ack: p.ack.unwrap_or(super::raw::AckValue::Terminal),
     };
     let s = raw.secrets.unwrap_or_default();
     let allow_regexes = s
@@ -404,14 +409,12 @@ fn resolve(
         .iter()
         .map(|r| Regex::new(r.get_ref()).map_err(|e| invalid(format!("invalid regex: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    let allow_path_patterns = s.allow_paths.unwrap_or_default();
     let secrets = SecretsSettings {
         enabled: s.enabled.unwrap_or(true),
         max_file_size: s.max_file_size.map_or(5 << 20, |v| v.0),
-        allow_paths: globs(
-            &s.allow_paths.unwrap_or_default(),
-            origin,
-            "secrets.allow_paths",
-        )?,
+        allow_paths: globs(&allow_path_patterns, origin, "secrets.allow_paths")?,
+        allow_path_patterns,
         allow_regexes,
     };
     let w = raw.workspace.unwrap_or_default();

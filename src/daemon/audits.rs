@@ -578,6 +578,20 @@ impl Daemon {
                 "commits": running.commits,
             }),
         );
+        if !report.settings_changes.is_empty() {
+            self.events.append(
+                "config_changed",
+                if report.settings_changes.iter().any(|c| c.weakens) {
+                    Level::Warning
+                } else {
+                    Level::Info
+                },
+                Some(&running.commit),
+                json!({ "changes": report.settings_changes.iter().map(|c| json!({
+                    "key": c.key, "before": c.before, "after": c.after, "weakens": c.weakens,
+                })).collect::<Vec<_>>() }),
+            );
+        }
         // Every issue the audit raised (LOW ones live only here and in the report).
         for i in &report.issues {
             let Some(life) = &i.life else { continue };

@@ -113,7 +113,7 @@ pub fn examined(
         }
     }
     // Issues the audit itself raises are re-decided by every audit.
-    for own in ["ledger", "daemon", "workspace"] {
+    for own in ["ledger", "daemon", "workspace", "supervision"] {
         by_check.insert(own.into(), None);
     }
     if measured_coverage {

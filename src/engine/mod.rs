@@ -8,6 +8,7 @@ mod history;
 mod ledger_stage;
 mod metrics;
 mod model;
+mod settings_stage;
 mod stages;
 mod workspace;
 
@@ -86,6 +87,9 @@ pub async fn audit(
 
     // The built-in scanners: every commit of the batch, one by one, each read once.
     let mut findings: Vec<Finding> = options.extra_findings.clone();
+    // The settings themselves: weakened since the last audit, outside any commit?
+    let settings_check = settings_stage::check(layout, settings);
+    findings.extend(settings_check.finding.clone());
     let mut checks: Vec<CheckRun> = Vec::new();
     let builtins = Builtins {
         scanner: settings.secrets.enabled.then_some(&*scanner),
@@ -409,6 +413,7 @@ pub async fn audit(
         acknowledged,
         hook_runs: Vec::new(),
         due_hooks: Vec::new(),
+        settings_changes: settings_check.changes.clone(),
     };
     let mut report = report;
     progress(Progress::Verified);
@@ -424,6 +429,9 @@ pub async fn audit(
             record,
             progress,
         )?;
+        if !options.uncommitted {
+            settings_stage::record(layout, &settings_check)?;
+        }
     }
     Ok(report)
 }

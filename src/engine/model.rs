@@ -226,4 +226,6 @@ pub struct AuditReport {
     pub hook_runs: Vec<crate::inbox::HookRun>,
     /// Hooks this audit made due and that have not run yet (see `engine::run_due_hooks`).
     pub due_hooks: Vec<crate::inbox::DueHook>,
+    /// Settings that changed since the audit before (`config::supervision`).
+    pub settings_changes: Vec<crate::config::supervision::Change>,
 }

@@ -77,6 +77,9 @@ pub fn value(r: &AuditReport) -> Value {
             "event": h.event, "issue": h.issue,
             "exit_code": h.outcome.as_ref().ok(), "error": h.outcome.as_ref().err(),
         })).collect::<Vec<_>>(),
+        "settings_changes": r.settings_changes.iter().map(|c| json!({
+            "key": c.key, "before": c.before, "after": c.after, "weakens": c.weakens,
+        })).collect::<Vec<_>>(),
         "status": r.status.as_str(),
         "fail_on": r.fail_on.as_str(),
         "summary": counts,

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TestRepo, issue_of};
+use crate::support::{TestRepo, issue_of, issues};
 
 fn types(report: &Value) -> Vec<String> {
     let mut v: Vec<String> = report["issues"]
@@ -149,7 +149,16 @@ fn an_added_pragma_is_tampering_and_the_config_can_switch_rules_off() {
         "[guards]\ndisabled = [\"SUPERVISION_TAMPERING\", \"DEBUG_LEFTOVER\"]\n",
     );
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
-    assert!(types(&report).is_empty(), "{report}");
+    // The rules are off; switching them off is itself a weakening of the supervision.
+    let left = issues(&report);
+    assert_eq!(left.len(), 1, "{report}");
+    assert_eq!(left[0]["rule"], "settings-weakened");
+    assert!(
+        left[0]["snippet"]
+            .as_str()
+            .is_some_and(|s| s.contains("! guards.disabled")),
+        "{report}"
+    );
 
     repo.write("auditor.toml", "[guards]\ndisabled = [\"NO_SUCH_GUARD\"]\n");
     let out = repo

@@ -586,7 +586,8 @@ fn escaped_processes_die_at_a_timeout_and_with_a_killed_auditor() {
         );
     }
 
-    // The same check, and the auditor SIGKILLed while it runs.
+    // The same check (in a repository of its own), and the auditor SIGKILLed while it runs.
+    let repo = TestRepo::new();
     repo.write(
         "auditor.toml",
         format!(
@@ -594,6 +595,7 @@ fn escaped_processes_die_at_a_timeout_and_with_a_killed_auditor() {
             escape(31411, 31412)
         ),
     );
+    repo.commit("escape and run long");
     let mut auditor = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"))
         .args(["audit", "--json"])
         .current_dir(repo.path())
@@ -717,9 +719,16 @@ fn an_audit_that_cannot_write_is_retried_reported_and_never_counted_as_audited()
         "no AUDIT_FAILED feedback:\n{}",
         w.output()
     );
-    let index = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
-        .expect("INBOX.md");
-    assert!(index.contains("could not be audited"), "{index}");
+    // The issue file lands before the index is rewritten: wait for both.
+    let index = || {
+        std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
+            .unwrap_or_default()
+    };
+    assert!(
+        eventually(10, || index().contains("could not be audited")),
+        "{}",
+        index()
+    );
     let status = repo
         .auditor()
         .args(["status", "--json"])
@@ -873,4 +882,98 @@ fn a_pragma_in_a_string_literal_silences_nothing() {
     assert_eq!(disabled.len(), 1, "{out}");
     assert_eq!(disabled[0]["severity"], "HIGH");
     assert!(issues_of(&report, "GUARD_SUPPRESSED").is_empty(), "{out}");
+}
+
+#[test]
+fn switching_a_scanner_off_in_the_untracked_config_is_seen() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let cfg = daemon_config(&repo, false, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("a.txt", "a\n");
+    let first = repo.commit("first");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == first.as_str());
+    drop(w);
+    // The agent switches the secret scanner off and restarts the daemon.
+    let cfg = daemon_config(&repo, false, "[secrets]\nenabled = false\n");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
+    let leak = repo.commit("config");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == leak.as_str());
+    let report = repo.report(&leak);
+    let tamper = issues_of(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(tamper.len(), 1, "{report}");
+    assert_eq!(tamper[0]["severity"], "CRITICAL");
+    assert!(
+        tamper[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("secrets.enabled: true → false")),
+        "{report}"
+    );
+    assert_eq!(report["status"], "FAIL");
+    w.wait_event(5, "config_changed", |e| e["commit"] == leak.as_str());
+    assert_eq!(
+        repo.auditor()
+            .arg("gate")
+            .output()
+            .expect("gate")
+            .status
+            .code(),
+        Some(2)
+    );
+    // It stays until the settings supervise as much as before.
+    repo.write("b.txt", "b\n");
+    let next = repo.commit("more");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == next.as_str());
+    assert_eq!(
+        issues_of(&repo.report(&next), "SUPERVISION_TAMPERING").len(),
+        1
+    );
+    drop(w);
+    let cfg = daemon_config(&repo, false, "");
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("c.txt", "c\n");
+    let restored = repo.commit("restored");
+    w.wait_event(20, "audit_finished", |e| e["commit"] == restored.as_str());
+    let report = repo.report(&restored);
+    assert!(
+        issues_of(&report, "SUPERVISION_TAMPERING").is_empty(),
+        "{report}"
+    );
+    assert!(
+        report["resolved"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["type"] == "SUPERVISION_TAMPERING")),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_change_that_weakens_nothing_is_an_event_not_an_issue() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit("initial");
+    repo.audit_json(&[]);
+    repo.write(
+        "auditor.toml",
+        "[policy]\nfail_on = \"MEDIUM\"\n[runner]\nnice = 15\n",
+    );
+    repo.write("b.txt", "b\n");
+    repo.commit("second");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert!(
+        issues_of(&report, "SUPERVISION_TAMPERING").is_empty(),
+        "{out}"
+    );
+    let changes = report["settings_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(changes.len(), 1, "{out}");
+    assert_eq!(changes[0]["key"], "policy.fail_on");
+    assert_eq!(changes[0]["weakens"], false);
 }

@@ -1,0 +1,137 @@
+//! The settings an audit runs with, against those the auditor last ran with
+//! (`state/supervisor/supervision.json`): `auditor.toml` is untracked, so switching a scanner
+//! off there is no commit and no guard sees it. A change that weakens the supervision is a
+//! CRITICAL SUPERVISION_TAMPERING issue in every audit until the settings supervise as much as
+//! before (or the operator acknowledges it); any other change is reported in the report and
+//! the event log, and becomes the new baseline.
+
+use sha2::{Digest, Sha256};
+
+use crate::config::supervision::{Change, Snapshot, changes, snapshot};
+use crate::config::{Settings, embedded_defaults};
+use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::store::{AtomicWriteError, Layout, write_atomic};
+
+fn path(layout: &Layout) -> std::path::PathBuf {
+    layout.state_dir.join("supervision.json")
+}
+
+/// What comparing the settings found.
+pub struct SettingsCheck {
+    /// Every setting that changed since the baseline.
+    pub changes: Vec<Change>,
+    /// The CRITICAL issue, when a change weakens the supervision.
+    pub finding: Option<Finding>,
+    /// The settings of this audit, to become the baseline when nothing weakened.
+    pub current: Snapshot,
+}
+
+/// The baseline: what the auditor last ran with. With none on record but audits on record
+/// (the file deleted, or corrupt), the embedded defaults stand in: a missing baseline must not
+/// let weakened settings through.
+fn baseline(layout: &Layout) -> Option<Snapshot> {
+    let recorded = std::fs::read(path(layout))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|v| v["schema_version"] == 1)
+        .and_then(|v| serde_json::from_value::<Snapshot>(v["settings"].clone()).ok());
+    match recorded {
+        Some(s) => Some(s),
+        None if layout.report_count() > 0 => Some(snapshot(&embedded_defaults())),
+        None => None,
+    }
+}
+
+/// Compares `settings` with the baseline.
+pub fn check(layout: &Layout, settings: &Settings) -> SettingsCheck {
+    let current = snapshot(settings);
+    let found = baseline(layout).map_or_else(Vec::new, |b| changes(&b, &current));
+    let weaker: Vec<&Change> = found.iter().filter(|c| c.weakens).collect();
+    let finding = (!weaker.is_empty()).then(|| tampering(&weaker, &found, settings));
+    SettingsCheck {
+        changes: found,
+        finding,
+        current,
+    }
+}
+
+/// Records the settings of an audit as the baseline, unless they weaken it.
+pub fn record(layout: &Layout, checked: &SettingsCheck) -> Result<(), AtomicWriteError> {
+    if checked.finding.is_some() {
+        return Ok(());
+    }
+    let text = serde_json::json!({ "schema_version": 1, "settings": checked.current });
+    let bytes = format!("{text:#}\n");
+    if std::fs::read(path(layout)).is_ok_and(|old| old == bytes.as_bytes()) {
+        return Ok(());
+    }
+    write_atomic(&path(layout), bytes.as_bytes())
+}
+
+fn tampering(weaker: &[&Change], all: &[Change], settings: &Settings) -> Finding {
+    let listed: Vec<String> = weaker
+        .iter()
+        .map(|c| format!("`{}`", c.describe()))
+        .collect();
+    let mut hash = Sha256::new();
+    for c in weaker {
+        hash.update(c.describe().as_bytes());
+        hash.update([0]);
+    }
+    let digest: String = hash
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sources: Vec<String> = settings
+        .sources
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    let diff: Vec<String> = all
+        .iter()
+        .map(|c| {
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .map_or("(not set)".into(), serde_json::Value::to_string)
+            };
+            format!(
+                "{}{} = {} → {}",
+                if c.weakens { "! " } else { "  " },
+                c.key,
+                show(&c.before),
+                show(&c.after)
+            )
+        })
+        .collect();
+    Finding {
+        check: "supervision".into(),
+        rule: "settings-weakened".into(),
+        issue_type: IssueType::SupervisionTampering,
+        severity: Severity::Critical,
+        file: None,
+        line: None,
+        column: None,
+        title: format!(
+            "The supervision was weakened outside any commit ({} setting{})",
+            weaker.len(),
+            if weaker.len() == 1 { "" } else { "s" }
+        ),
+        description: format!(
+            "The settings of this audit supervise less than those the auditor last ran with: {}. The configuration is untracked, so no commit records the change. Read from: {}.",
+            listed.join(", "),
+            if sources.is_empty() {
+                "the embedded defaults".to_string()
+            } else {
+                sources.join(", ")
+            }
+        ),
+        remediation: "Restore the settings: this issue resolves with the first audit whose settings supervise as much as before. If you, the operator, weakened them on purpose, accept it from your terminal with `auditor inbox ack ID --reason \"...\"`.".into(),
+        snippet: Some(diff.join("\n")),
+        location: Location::Introduced,
+        commit: None,
+        fingerprint: format!("settings:{digest}"),
+        redacted: None,
+    }
+}
