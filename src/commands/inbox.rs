@@ -1,9 +1,16 @@
 //! `auditor inbox`: the open issues as the ledger knows them; `show ID`; `ack ID --reason`.
+//!
+//! An acknowledgement opens the gate, and the agent runs as the same user: by default it must
+//! come from an interactive terminal (the operator's), and every one is recorded with where
+//! it came from and listed in reports, the digest, `INBOX.md` and `status`.
+
+use std::io::IsTerminal;
 
 use serde_json::json;
 
 use super::common::{open_repo, print, settings_or_defaults};
 use crate::cli::{InboxAction, InboxArgs};
+use crate::config::AckValue;
 use crate::error::{Error, ExitCode};
 use crate::eventlog::{Level, append_once};
 use crate::ledger::{self, Ack, Entry};
@@ -96,6 +103,7 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
                     "--reason must say why the issue is accepted".into(),
                 ));
             }
+            let from = ack_origin(crate::engine::ack_policy(&layout, &settings))?;
             let mut locked = ledger::lock(&layout).map_err(|e| Error::Internal(e.to_string()))?;
             let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let e = locked
@@ -107,6 +115,7 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
             e.ack = Some(Ack {
                 reason: reason.clone(),
                 at: at.clone(),
+                from: Some(from.clone()),
             });
             let id = e.id.clone();
             locked.save().map_err(|e| Error::Internal(e.to_string()))?;
@@ -117,12 +126,28 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
                 crate::daemon::event_limits(&settings),
                 "acknowledged",
                 Level::Info,
-                json!({ "id": id, "reason": reason }),
+                json!({ "id": id, "reason": reason, "from": from }),
             );
             print(&format!(
                 "{id} acknowledged: it leaves the inbox and the gate\n"
             ))?;
             Ok(ExitCode::Clean)
         }
+    }
+}
+
+/// Where an acknowledgement comes from: the terminal's name, or `non-interactive` when the
+/// policy lets anyone acknowledge; refused without a terminal otherwise.
+fn ack_origin(policy: AckValue) -> Result<String, Error> {
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let name = std::fs::read_link("/proc/self/fd/0")
+            .map_or_else(|_| "a terminal".to_string(), |p| p.display().to_string());
+        return Ok(name);
+    }
+    match policy {
+        AckValue::Anyone => Ok("non-interactive".into()),
+        AckValue::Terminal => Err(Error::Usage(
+            "refused: an acknowledgement opens the gate, so it must come from an interactive terminal (the operator's); run `auditor inbox ack` there. To let anyone acknowledge, set `[policy] ack = \"anyone\"` in auditor.toml: that is itself reported as a weakening of the supervision, and takes effect once the operator accepts it".into(),
+        )),
     }
 }

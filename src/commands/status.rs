@@ -65,6 +65,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
         .copied()
         .filter(|e| e.escalations > 0)
         .collect();
+    let accepted = ledger.accepted();
     if args.json {
         let v = json!({
             "running": h.holder.is_some(),
@@ -82,6 +83,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
                 "rule": rule, "fired": st.fired, "resolved": st.resolved,
                 "last_resolved_in": st.last_resolved_in,
             })).collect::<Vec<_>>(),
+            "acknowledged": accepted.iter().map(crate::report::json::accepted_json).collect::<Vec<_>>(),
             "problem": h.status.as_ref().err(),
         });
         print(&format!("{v:#}\n"))?;
@@ -109,6 +111,9 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
                 e.severity.as_str(),
                 e.title
             ));
+        }
+        for a in &accepted {
+            text.push_str(&format!("accepted:   {}\n", a.line()));
         }
         print(&text)?;
     }

@@ -349,24 +349,6 @@ fn fix_example(repo: &Repo, commit: &str, file: Option<&str>, _e: &Entry) -> Opt
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-/// Issues the operator accepted that are still present, for every report to list.
-pub fn acknowledged(ledger: &Ledger) -> Vec<(String, String, String, String)> {
-    ledger
-        .entries
-        .iter()
-        .filter(|e| e.life.is_open())
-        .filter_map(|e| {
-            let a = e.ack.as_ref()?;
-            Some((
-                e.id.clone(),
-                e.title.clone(),
-                a.reason.clone(),
-                a.at.clone(),
-            ))
-        })
-        .collect()
-}
-
 /// Audit attempts that fail in a row before AUDIT_FAILED is raised.
 pub const FAILURES_BEFORE_ISSUE: u32 = 3;
 

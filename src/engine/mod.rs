@@ -19,6 +19,7 @@ pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
     no_progress,
 };
+pub use settings_stage::ack_policy;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -88,7 +89,10 @@ pub async fn audit(
     // The built-in scanners: every commit of the batch, one by one, each read once.
     let mut findings: Vec<Finding> = options.extra_findings.clone();
     // The settings themselves: weakened since the last audit, outside any commit?
-    let settings_check = settings_stage::check(layout, settings);
+    let accepted = crate::ledger::read_checked(layout)
+        .map(|(ledger, _)| ledger)
+        .unwrap_or_default();
+    let settings_check = settings_stage::check(layout, settings, &accepted);
     findings.extend(settings_check.finding.clone());
     let mut checks: Vec<CheckRun> = Vec::new();
     let builtins = Builtins {
@@ -371,7 +375,7 @@ pub async fn audit(
         Some((locked, applied)) => (
             applied.resolved.clone(),
             applied.escalated.clone(),
-            ledger_stage::acknowledged(&locked.ledger),
+            locked.ledger.accepted(),
         ),
         None => Default::default(),
     };
@@ -414,6 +418,7 @@ pub async fn audit(
         hook_runs: Vec::new(),
         due_hooks: Vec::new(),
         settings_changes: settings_check.changes.clone(),
+        settings_accepted_by: settings_check.accepted.clone(),
     };
     let mut report = report;
     progress(Progress::Verified);

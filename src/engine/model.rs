@@ -220,12 +220,14 @@ pub struct AuditReport {
     pub resolved: Vec<crate::ledger::Resolution>,
     /// Issues that escalated with this audit.
     pub escalated: Vec<String>,
-    /// Issues the operator accepted that are still present: (ID, title, reason, when).
-    pub acknowledged: Vec<(String, String, String, String)>,
+    /// Issues the operator accepted that are still present.
+    pub acknowledged: Vec<crate::ledger::Accepted>,
     /// Hooks run for CRITICAL issues and escalations.
     pub hook_runs: Vec<crate::inbox::HookRun>,
     /// Hooks this audit made due and that have not run yet (see `engine::run_due_hooks`).
     pub due_hooks: Vec<crate::inbox::DueHook>,
     /// Settings that changed since the audit before (`config::supervision`).
     pub settings_changes: Vec<crate::config::supervision::Change>,
+    /// The acknowledged issue that accepted a weakening of the settings in this audit.
+    pub settings_accepted_by: Option<String>,
 }

@@ -2,14 +2,16 @@
 //! (`state/supervisor/supervision.json`): `auditor.toml` is untracked, so switching a scanner
 //! off there is no commit and no guard sees it. A change that weakens the supervision is a
 //! CRITICAL SUPERVISION_TAMPERING issue in every audit until the settings supervise as much as
-//! before (or the operator acknowledges it); any other change is reported in the report and
-//! the event log, and becomes the new baseline.
+//! before, or until the operator acknowledges that issue (from a terminal, see
+//! `auditor inbox ack`): then the weaker settings become the baseline. Any other change is
+//! reported in the report and the event log, and becomes the new baseline.
 
 use sha2::{Digest, Sha256};
 
 use crate::config::supervision::{Change, Snapshot, changes, snapshot};
-use crate::config::{Settings, embedded_defaults};
+use crate::config::{AckValue, Settings, embedded_defaults};
 use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::ledger::Ledger;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 fn path(layout: &Layout) -> std::path::PathBuf {
@@ -20,8 +22,11 @@ fn path(layout: &Layout) -> std::path::PathBuf {
 pub struct SettingsCheck {
     /// Every setting that changed since the baseline.
     pub changes: Vec<Change>,
-    /// The CRITICAL issue, when a change weakens the supervision.
+    /// The CRITICAL issue, when a change weakens the supervision and the operator has not
+    /// accepted it.
     pub finding: Option<Finding>,
+    /// The ID of the acknowledged issue that accepted this audit's weakening.
+    pub accepted: Option<String>,
     /// The settings of this audit, to become the baseline when nothing weakened.
     pub current: Snapshot,
 }
@@ -42,16 +47,48 @@ fn baseline(layout: &Layout) -> Option<Snapshot> {
     }
 }
 
-/// Compares `settings` with the baseline.
-pub fn check(layout: &Layout, settings: &Settings) -> SettingsCheck {
+/// Compares `settings` with the baseline; `ledger` says whether the operator accepted a
+/// weakening.
+pub fn check(layout: &Layout, settings: &Settings, ledger: &Ledger) -> SettingsCheck {
     let current = snapshot(settings);
     let found = baseline(layout).map_or_else(Vec::new, |b| changes(&b, &current));
     let weaker: Vec<&Change> = found.iter().filter(|c| c.weakens).collect();
-    let finding = (!weaker.is_empty()).then(|| tampering(&weaker, &found, settings));
+    let mut finding = (!weaker.is_empty()).then(|| tampering(&weaker, &found, settings));
+    let accepted = finding.as_ref().and_then(|f| {
+        ledger
+            .entries
+            .iter()
+            .find(|e| {
+                e.check == f.check
+                    && e.rule == f.rule
+                    && e.ack.is_some()
+                    && e.key.ends_with(&format!("\u{1f}{}", f.fingerprint))
+            })
+            .map(|e| e.id.clone())
+    });
+    if accepted.is_some() {
+        finding = None;
+    }
     SettingsCheck {
         changes: found,
         finding,
+        accepted,
         current,
+    }
+}
+
+/// Who may acknowledge an issue: `anyone` only when both the settings and the baseline say
+/// so, so that an agent cannot open the gate by editing the config and acking at once.
+pub fn ack_policy(layout: &Layout, settings: &Settings) -> AckValue {
+    let recorded = baseline(layout).map(|b| b.get("policy.ack").cloned());
+    let baseline_allows = match recorded {
+        None => true, // no baseline and no audit yet: the settings are the first word
+        Some(v) => v == Some(serde_json::json!(AckValue::Anyone.as_str())),
+    };
+    if settings.policy.ack == AckValue::Anyone && baseline_allows {
+        AckValue::Anyone
+    } else {
+        AckValue::Terminal
     }
 }
 

@@ -289,6 +289,17 @@ fn write_if_changed(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError
     write_atomic(path, contents)
 }
 
+/// The open issues the operator accepted, as a section (nothing when there are none).
+fn push_accepted(s: &mut String, ledger: &Ledger) {
+    let accepted = ledger.accepted();
+    if !accepted.is_empty() {
+        s.push_str("\n## Accepted by the operator (not blocking)\n\n");
+        for a in accepted {
+            s.push_str(&format!("- {}\n", a.line()));
+        }
+    }
+}
+
 /// The day's digest: every open MEDIUM issue, the day's counts and the most frequent rules.
 fn write_digest(
     layout: &Layout,
@@ -302,7 +313,7 @@ fn write_digest(
         .into_iter()
         .filter(|e| e.severity == Severity::Medium)
         .collect();
-    if medium.is_empty() && !path.exists() {
+    if medium.is_empty() && ledger.accepted().is_empty() && !path.exists() {
         return Ok(());
     }
     let mut s = format!(
@@ -346,6 +357,7 @@ fn write_digest(
             d.audits, d.opened, d.resolved, d.escalated
         ));
     }
+    push_accepted(&mut s, ledger);
     let top = ledger.top_rules(5);
     if !top.is_empty() {
         s.push_str("\n## Most frequent rules\n\n");
@@ -389,22 +401,7 @@ pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWrite
                 .unwrap_or_default()
         ));
     }
-    let acked: Vec<&Entry> = ledger
-        .entries
-        .iter()
-        .filter(|e| e.life.is_open() && e.ack.is_some())
-        .collect();
-    if !acked.is_empty() {
-        s.push_str("\n## Accepted by the operator (not blocking)\n\n");
-        for e in acked {
-            let reason = e
-                .ack
-                .as_ref()
-                .map(|a| a.reason.as_str())
-                .unwrap_or_default();
-            s.push_str(&format!("- {} {}: {reason}\n", e.id, e.title));
-        }
-    }
+    push_accepted(&mut s, ledger);
     write_if_changed(&layout.inbox_dir.join("INBOX.md"), s.as_bytes())?;
     let blocking: Vec<&str> = active
         .iter()

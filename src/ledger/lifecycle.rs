@@ -413,6 +413,7 @@ mod tests {
         l.entries[0].ack = Some(super::super::Ack {
             reason: "accepted".into(),
             at: "now".into(),
+            from: None,
         });
         for c in ["c5", "c6", "c7"] {
             assert!(run(&mut l, &mut [], &["other.py"], c).escalated.is_empty());

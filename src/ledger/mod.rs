@@ -57,6 +57,39 @@ pub struct Ack {
     pub reason: String,
     /// When (RFC 3339).
     pub at: String,
+    /// Where it was given: the terminal (`/dev/pts/3`), or `non-interactive` where the
+    /// settings let anyone acknowledge. Records before this field have none.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// An open issue the operator accepted: every report, the digest, `INBOX.md` and `status`
+/// list it, so an acknowledgement is never out of sight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// The issue's ID.
+    pub id: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// Its title.
+    pub title: String,
+    /// The acknowledgement.
+    pub ack: Ack,
+}
+
+impl Accepted {
+    /// On one line: `SEC-001 CRITICAL title (acknowledged AT from WHERE): reason`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} {} (acknowledged {} from {}): {}",
+            self.id,
+            self.severity.as_str(),
+            self.title,
+            self.ack.at,
+            self.ack.from.as_deref().unwrap_or("an unrecorded place"),
+            self.ack.reason
+        )
+    }
 }
 
 /// One issue's record.
@@ -181,6 +214,25 @@ impl Ledger {
     /// Active entries, most severe first, then by ID.
     pub fn active(&self) -> Vec<&Entry> {
         let mut v: Vec<&Entry> = self.entries.iter().filter(|e| e.is_active()).collect();
+        v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Open issues the operator accepted, most severe first.
+    pub fn accepted(&self) -> Vec<Accepted> {
+        let mut v: Vec<Accepted> = self
+            .entries
+            .iter()
+            .filter(|e| e.life.is_open())
+            .filter_map(|e| {
+                Some(Accepted {
+                    id: e.id.clone(),
+                    severity: e.severity,
+                    title: e.title.clone(),
+                    ack: e.ack.clone()?,
+                })
+            })
+            .collect();
         v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
         v
     }

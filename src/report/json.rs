@@ -8,6 +8,14 @@ use crate::policy::Issue;
 /// The schema version written in every report.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// An acknowledged issue as JSON (reports and `status --json`).
+pub fn accepted_json(a: &crate::ledger::Accepted) -> Value {
+    json!({
+        "id": a.id, "severity": a.severity.as_str(), "title": a.title,
+        "reason": a.ack.reason, "at": a.ack.at, "from": a.ack.from,
+    })
+}
+
 /// One issue as JSON.
 pub fn issue(i: &Issue) -> Value {
     let f = &i.finding;
@@ -70,9 +78,7 @@ pub fn value(r: &AuditReport) -> Value {
             "file": x.file, "resolved_in": x.resolved_in, "claimed_fix": x.claimed,
         })).collect::<Vec<_>>(),
         "escalated": r.escalated,
-        "acknowledged": r.acknowledged.iter().map(|(id, title, reason, at)| json!({
-            "id": id, "title": title, "reason": reason, "at": at,
-        })).collect::<Vec<_>>(),
+        "acknowledged": r.acknowledged.iter().map(accepted_json).collect::<Vec<_>>(),
         "hooks": r.hook_runs.iter().map(|h| json!({
             "event": h.event, "issue": h.issue,
             "exit_code": h.outcome.as_ref().ok(), "error": h.outcome.as_ref().err(),
@@ -80,6 +86,7 @@ pub fn value(r: &AuditReport) -> Value {
         "settings_changes": r.settings_changes.iter().map(|c| json!({
             "key": c.key, "before": c.before, "after": c.after, "weakens": c.weakens,
         })).collect::<Vec<_>>(),
+        "settings_accepted_by": r.settings_accepted_by,
         "status": r.status.as_str(),
         "fail_on": r.fail_on.as_str(),
         "summary": counts,

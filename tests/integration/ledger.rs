@@ -238,22 +238,14 @@ fn an_acknowledged_issue_leaves_the_inbox_and_the_gate_and_stays_in_reports() {
     repo.commit("test fixture");
     audit(&repo, &cfg);
     assert_eq!(gate(&repo, "HIGH").0, 2);
-    let out = repo
-        .auditor()
-        .args([
-            "inbox",
-            "ack",
-            "sec-001",
-            "--reason",
-            "a revoked key used as a test fixture",
-        ])
-        .output()
-        .expect("ack");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, out) = repo.auditor_in_terminal(&[
+        "inbox",
+        "ack",
+        "sec-001",
+        "--reason",
+        "a revoked key used as a test fixture",
+    ]);
+    assert_eq!(code, 0, "{out}");
     assert_eq!(gate(&repo, "LOW").0, 0);
     let inbox = read(&repo, "tasks/supervisor_feedback/INBOX.md");
     assert!(
@@ -282,13 +274,101 @@ fn an_acknowledged_issue_leaves_the_inbox_and_the_gate_and_stays_in_reports() {
         r["acknowledged"][0]["reason"],
         "a revoked key used as a test fixture"
     );
+    assert!(
+        r["acknowledged"][0]["from"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("/dev/")),
+        "the terminal is recorded: {r}"
+    );
+    // The acknowledgement stays in sight: the digest and `status` list it too.
+    let digest = std::fs::read_dir(repo.path().join("tasks/supervisor_feedback"))
+        .expect("inbox")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("DIGEST_"))
+        .map(|e| std::fs::read_to_string(e.path()).expect("digest"))
+        .expect("a digest lists the acknowledged issue");
+    assert!(
+        digest.contains("SEC-001") && digest.contains("a revoked key"),
+        "{digest}"
+    );
+    let status = repo.auditor().arg("status").output().expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("accepted:   SEC-001") && status.contains("a revoked key"),
+        "{status}"
+    );
     // Unknown IDs are a clear usage error.
+    let (code, _) = repo.auditor_in_terminal(&["inbox", "ack", "SEC-999", "--reason", "x"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn an_ack_without_a_terminal_is_refused_and_changes_nothing() {
+    let repo = TestRepo::new();
+    let cfg = config(&repo, "");
+    repo.write("app.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("leak");
+    audit(&repo, &cfg);
+    let ledger_before = read(&repo, "state/supervisor/ledger.json");
+    // The agent's shell: no terminal.
     let out = repo
         .auditor()
-        .args(["inbox", "ack", "SEC-999", "--reason", "x"])
+        .args(["inbox", "ack", "SEC-001", "--reason", "not a real key"])
         .output()
         .expect("ack");
     assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interactive terminal"), "{stderr}");
+    assert_eq!(read(&repo, "state/supervisor/ledger.json"), ledger_before);
+    assert_eq!(gate(&repo, "HIGH").0, 2, "the gate stays closed");
+}
+
+#[test]
+fn letting_anyone_ack_takes_effect_only_once_the_operator_accepts_it() {
+    let repo = TestRepo::new();
+    repo.write(".gitignore", "auditor.toml\nlogs/\nstate/\ntasks/\n");
+    repo.write("app.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    // The agent lets anyone acknowledge, and acks its own issue at once: refused, because
+    // the settings the auditor last ran with still say "terminal".
+    repo.write("auditor.toml", "[policy]\nack = \"anyone\"\n");
+    let ack = |id: &str| {
+        repo.auditor()
+            .args(["inbox", "ack", id, "--reason", "fine"])
+            .output()
+            .expect("ack")
+    };
+    assert_eq!(ack("SEC-001").status.code(), Some(2));
+    // The next audit shows the change as tampering.
+    repo.write("b.txt", "b\n");
+    repo.commit("b");
+    let (_, r, _) = repo.audit_json(&["--no-tests"]);
+    let tamper = issue_of(&r, "SUPERVISION_TAMPERING");
+    assert_eq!(tamper["severity"], "CRITICAL");
+    let id = tamper["id"].as_str().expect("id").to_string();
+    assert_eq!(ack(&id).status.code(), Some(2), "the agent cannot ack it");
+    // The operator accepts it from a terminal: the weaker settings become the baseline, and
+    // from then on an acknowledgement needs no terminal.
+    let (code, out) = repo.auditor_in_terminal(&["inbox", "ack", &id, "--reason", "CI has no tty"]);
+    assert_eq!(code, 0, "{out}");
+    repo.write("c.txt", "c\n");
+    repo.commit("c");
+    let (_, r, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(r["settings_accepted_by"], id.as_str(), "{r}");
+    let out = ack("SEC-001");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let l: Value =
+        serde_json::from_str(&read(&repo, "state/supervisor/ledger.json")).expect("ledger");
+    let sec = l["entries"]
+        .as_array()
+        .and_then(|v| v.iter().find(|e| e["id"] == "SEC-001"))
+        .expect("SEC-001");
+    assert_eq!(sec["ack"]["from"], "non-interactive");
 }
 
 #[test]

@@ -137,6 +137,32 @@ impl TestRepo {
         cmd
     }
 
+    /// Runs `auditor ARGS` on a pseudo-terminal (util-linux `script`), as the operator would
+    /// from an interactive shell; returns (exit code, everything it printed).
+    pub fn auditor_in_terminal(&self, args: &[&str]) -> (i32, String) {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+        let bin = assert_cmd::cargo::cargo_bin("auditor");
+        let mut line = quote(&bin.to_string_lossy());
+        for a in args {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        let out = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script (util-linux) runs the command on a terminal");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    }
+
     /// Runs `auditor audit ARGS --json` and returns (exit code, report, stdout+stderr).
     pub fn audit_json(&self, args: &[&str]) -> (i32, Value, String) {
         let out = self
