@@ -406,3 +406,67 @@ pub fn record_failure(
     locked.save()?;
     Ok(written)
 }
+
+/// The base fingerprint of a ledger key (`check␟rule␟file␟fingerprint`, `#n` for a repeat).
+fn key_fingerprint(key: &str) -> &str {
+    let last = key.rsplit('\u{1f}').next().unwrap_or(key);
+    last.split_once('#').map_or(last, |(fp, _)| fp)
+}
+
+/// Open guard issues in files the audit changed that its guards did not report again, whose
+/// condition still stands in the audited tree. The guards report what a commit adds, so
+/// without this an edit elsewhere in the file, or a reworded skip reason, would "resolve" the
+/// issue (and confirm a `[fix-ID]` claim) while the skip is still there. Found again here,
+/// the issue stays open under its ID and severity; only one whose condition is gone resolves.
+pub fn standing_guard_findings(
+    repo: &Repo,
+    target: Oid,
+    changes: &[ChangedFile],
+    ledger: &Ledger,
+    reported: &[Finding],
+    guards: &crate::guards::GuardSettings,
+) -> Vec<Finding> {
+    let changed: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.status != crate::git::FileStatus::Deleted)
+        .map(|c| c.path.as_str())
+        .collect();
+    // How many open issues of each identity wait to be found, less those found already.
+    let mut waiting: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for e in &ledger.entries {
+        if e.check != "guards" || !e.life.is_open() {
+            continue;
+        }
+        if let Some(file) = e.file.as_deref().filter(|f| changed.contains(f)) {
+            let fingerprint = key_fingerprint(&e.key).to_string();
+            *waiting
+                .entry((e.rule.clone(), file.to_string(), fingerprint))
+                .or_default() += 1;
+        }
+    }
+    for f in reported {
+        if let Some(file) = f.file.as_deref() {
+            let key = (f.rule.clone(), file.to_string(), f.fingerprint.clone());
+            if let Some(n) = waiting.get_mut(&key) {
+                *n -= 1;
+            }
+        }
+    }
+    waiting.retain(|_, n| *n > 0);
+    let files: BTreeSet<String> = waiting.keys().map(|(_, file, _)| file.clone()).collect();
+    let commit = target.to_string();
+    let mut out = Vec::new();
+    for file in files {
+        let Some(content) = repo.file_head(target, &file, usize::MAX) else {
+            continue;
+        };
+        for f in crate::guards::standing(&file, &content, guards, &commit) {
+            let key = (f.rule.clone(), file.clone(), f.fingerprint.clone());
+            if let Some(n) = waiting.get_mut(&key).filter(|n| **n > 0) {
+                *n -= 1;
+                out.push(f);
+            }
+        }
+    }
+    out
+}

@@ -89,10 +89,11 @@ pub async fn audit(
     // The built-in scanners: every commit of the batch, one by one, each read once.
     let mut findings: Vec<Finding> = options.extra_findings.clone();
     // The settings themselves: weakened since the last audit, outside any commit?
-    let accepted = crate::ledger::read_checked(layout)
+    // The ledger as it stands before this audit (read again, locked, to record it).
+    let ledger_before = crate::ledger::read_checked(layout)
         .map(|(ledger, _)| ledger)
         .unwrap_or_default();
-    let settings_check = settings_stage::check(layout, settings, &accepted);
+    let settings_check = settings_stage::check(layout, settings, &ledger_before);
     findings.extend(settings_check.finding.clone());
     let mut checks: Vec<CheckRun> = Vec::new();
     let builtins = Builtins {
@@ -109,6 +110,15 @@ pub async fn audit(
         findings.append(&mut found.secrets);
     }
     if settings.guards.enabled {
+        let standing = ledger_stage::standing_guard_findings(
+            repo,
+            target.target,
+            &changes,
+            &ledger_before,
+            &found.guards,
+            &settings.guards,
+        );
+        found.guards.extend(standing);
         let mut took = found.guards_time;
         if !settings.secrets.enabled {
             took += found.read_time;

@@ -20,8 +20,23 @@ use super::text::Text;
 pub struct Mark {
     /// 1-based line.
     pub line: u32,
-    /// The line's trimmed text (what identifies the mark across versions).
+    /// The line's trimmed text, for feedback.
     pub text: String,
+    /// What identifies the mark across versions: its code with string contents and comments
+    /// left out, spaces collapsed, and the test it names. Rewording a skip's reason keeps the
+    /// same mark (the same issue, never a "fixed" one and a new one).
+    pub shape: String,
+}
+
+/// A line's code part as a mark's shape: spaces collapsed, and the test it names, if any
+/// (JavaScript names its tests in strings, which the code part leaves out).
+fn shape_of(code: &str, name: Option<&str>) -> String {
+    let mut s = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(name) = name {
+        s.push_str(" @ ");
+        s.push_str(name);
+    }
+    s
 }
 
 /// The facts of one file version.
@@ -569,9 +584,10 @@ impl<'a> Reader<'a> {
             return;
         }
         let trimmed = raw.trim();
-        let mark = || Mark {
+        let mark = |shape: String| Mark {
             line: numbers.at(start),
             text: trimmed.to_string(),
+            shape,
         };
         let has = |k: u16| kinds & k != 0;
         if has(kind::CONFLICT)
@@ -580,19 +596,21 @@ impl<'a> Reader<'a> {
                 || raw == "======="
                 || raw.starts_with("||||||| "))
         {
-            f.conflicts.push(mark());
+            f.conflicts.push(mark(trimmed.to_string()));
         }
         if let Some(rule) = has(kind::PRAGMA)
             .then(|| pragma(raw, lang, ctx.lex))
             .flatten()
         {
-            f.pragmas.push((mark(), rule));
+            f.pragmas
+                .push((mark(format!("auditor:allow({rule})")), rule));
         }
         if lang == Lang::Other {
             return;
         }
         let code = code_part(raw, lang, &mut ctx.lex);
         let name = self.carry(&code, raw, kinds, ctx);
+        let shape = || shape_of(&code, name.as_deref());
         let testy = self.test_file || ctx.in_rust_tests;
         let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
         if may_skip
@@ -601,10 +619,13 @@ impl<'a> Reader<'a> {
                 .iter()
                 .any(|m| has_token(&code, m))
         {
-            f.skips.push(mark());
+            f.skips.push(mark(shape()));
         }
-        if let Some(name) = name.filter(|_| testy || lang == Lang::Rust || lang == Lang::Java) {
-            f.tests.push(name);
+        if let Some(name) = name
+            .as_ref()
+            .filter(|_| testy || lang == Lang::Rust || lang == Lang::Java)
+        {
+            f.tests.push(name.clone());
         }
         if testy {
             if has(kind::ASSERT) {
@@ -613,7 +634,7 @@ impl<'a> Reader<'a> {
                 if (holds(&code, "true") || holds(&code, "True") || holds(&code, "1,"))
                     && asserts_constant_truth(&code)
                 {
-                    f.constant_truths.push(mark());
+                    f.constant_truths.push(mark(shape()));
                 }
             }
         } else {
@@ -635,7 +656,7 @@ impl<'a> Reader<'a> {
                     || (trimmed.starts_with("// TODO")
                         && brace_body_is_only_this(&self.text, start, end)));
             if stub {
-                f.stubs.push(mark());
+                f.stubs.push(mark(shape()));
             }
             let debug = has(kind::DEBUG)
                 && match lang {
@@ -650,7 +671,7 @@ impl<'a> Reader<'a> {
                     _ => false,
                 };
             if debug {
-                f.debug.push(mark());
+                f.debug.push(mark(shape()));
             }
         }
     }
@@ -755,6 +776,24 @@ mod tests {
     /// The facts of a text (shadows the byte-level `facts`).
     fn facts(path: &str, text: &str) -> Facts {
         super::facts(path, text.as_bytes())
+    }
+
+    /// A mark's identity is what it is and which test it concerns, never its wording.
+    #[test]
+    fn a_reworded_marker_keeps_its_shape_and_another_test_does_not() {
+        let shape = |path: &str, text: &str| facts(path, text).skips[0].shape.clone();
+        assert_eq!(
+            shape("tests/test_a.py", "@pytest.mark.skip(reason=\"flaky\")\n"),
+            shape("tests/test_a.py", "@pytest.mark.skip(reason=\"[fix-GRD-001] fine\")\n"),
+        );
+        assert_eq!(
+            shape("t.test.js", "it.skip('adds', () => {}); // later\n"),
+            shape("t.test.js", "it.skip('adds',   () => {});\n"),
+        );
+        assert_ne!(
+            shape("t.test.js", "it.skip('adds', () => {});\n"),
+            shape("t.test.js", "it.skip('subtracts', () => {});\n"),
+        );
     }
 
     /// The gating is exact only if every marker a check looks for holds a word of that check's

@@ -134,11 +134,11 @@ fn text(bytes: Option<&[u8]>) -> Option<Cow<'_, str>> {
 fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     let mut have: HashMap<&str, usize> = HashMap::new();
     for m in old {
-        *have.entry(m.text.as_str()).or_default() += 1;
+        *have.entry(m.shape.as_str()).or_default() += 1;
     }
     let mut out = Vec::new();
     for m in new {
-        match have.get_mut(m.text.as_str()) {
+        match have.get_mut(m.shape.as_str()) {
             Some(n) if *n > 0 => *n -= 1,
             _ => out.push(m),
         }
@@ -175,6 +175,10 @@ fn facts_of<'a>(c: &FileChange<'a>) -> (Cow<'a, Facts>, Cow<'a, Facts>) {
     (Cow::Owned(old), Cow::Owned(new))
 }
 
+fn pragma_detail(rule: &str) -> String {
+    format!("the commit adds an `auditor:allow({rule})` pragma, which silences the supervisor")
+}
+
 /// The commit a set of changes belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct CommitRef<'a> {
@@ -196,7 +200,7 @@ pub fn check_commit(
     }
     let commit = at.id;
     let mut out: Vec<Finding> = Vec::new();
-    let mut new_pragmas: Vec<(String, u32, String)> = Vec::new();
+    let mut new_pragmas: Vec<(String, Mark, String)> = Vec::new();
     let mut removed_tests: Vec<(String, Vec<String>, bool)> = Vec::new();
     let mut added_tests: HashMap<String, usize> = HashMap::new();
     let mut pragmas_by_file: HashMap<String, Vec<(Mark, String)>> = HashMap::new();
@@ -219,17 +223,22 @@ pub fn check_commit(
             ));
         };
 
+        let emit_mark = |rule: Rule, m: &Mark, detail: String, out: &mut Vec<Finding>| {
+            out.push(rules::mark_finding(
+                rule,
+                settings.severity(rule),
+                &c.path,
+                m,
+                detail,
+                commit,
+            ));
+        };
+
         rules::path_rules(c, settings, at, &mut out);
 
         if settings.on(Rule::TestDisabled) {
             for m in added(&old_facts.skips, &new_facts.skips) {
-                emit(
-                    Rule::TestDisabled,
-                    Some(m.line),
-                    format!("`{}`", m.text),
-                    None,
-                    &mut out,
-                );
+                emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
             }
         }
         // Tests: what this file lost and gained (a move to another file is not a loss).
@@ -269,11 +278,10 @@ pub fn check_commit(
                 );
             }
             for m in added(&old_facts.constant_truths, &new_facts.constant_truths) {
-                emit(
+                emit_mark(
                     Rule::AssertionRemoved,
-                    Some(m.line),
+                    m,
                     format!("`{}` asserts a constant truth", m.text),
-                    None,
                     &mut out,
                 );
             }
@@ -285,36 +293,18 @@ pub fn check_commit(
                 .any(|m| m.text.starts_with("<<<<<<<") || m.text.starts_with(">>>>>>>"));
             if real {
                 for m in added(&old_facts.conflicts, &new_facts.conflicts) {
-                    emit(
-                        Rule::ConflictMarker,
-                        Some(m.line),
-                        format!("`{}`", m.text),
-                        None,
-                        &mut out,
-                    );
+                    emit_mark(Rule::ConflictMarker, m, format!("`{}`", m.text), &mut out);
                 }
             }
         }
         if settings.on(Rule::StubCode) {
             for m in added(&old_facts.stubs, &new_facts.stubs) {
-                emit(
-                    Rule::StubCode,
-                    Some(m.line),
-                    format!("`{}`", m.text),
-                    None,
-                    &mut out,
-                );
+                emit_mark(Rule::StubCode, m, format!("`{}`", m.text), &mut out);
             }
         }
         if settings.on(Rule::DebugLeftover) {
             for m in added(&old_facts.debug, &new_facts.debug) {
-                emit(
-                    Rule::DebugLeftover,
-                    Some(m.line),
-                    format!("`{}`", m.text),
-                    None,
-                    &mut out,
-                );
+                emit_mark(Rule::DebugLeftover, m, format!("`{}`", m.text), &mut out);
             }
         }
         let old_pragmas: Vec<Mark> = old_facts.pragmas.iter().map(|(m, _)| m.clone()).collect();
@@ -326,7 +316,7 @@ pub fn check_commit(
                 .find(|(p, _)| p.line == m.line)
                 .map(|(_, r)| r.clone())
                 .unwrap_or_default();
-            new_pragmas.push((c.path.clone(), m.line, rule));
+            new_pragmas.push((c.path.clone(), m.clone(), rule));
         }
         pragmas_by_file.insert(c.path.clone(), new_facts.pragmas.clone());
     }
@@ -401,7 +391,7 @@ pub fn check_commit(
                 let is_new = !at.root
                     && new_pragmas
                         .iter()
-                        .any(|(p, l, _)| Some(p) == f.file.as_ref() && *l == pragma_line);
+                        .any(|(p, m, _)| Some(p) == f.file.as_ref() && m.line == pragma_line);
                 if !is_new {
                     kept.push(rules::suppressed(&f, pragma_line, commit));
                 }
@@ -410,14 +400,13 @@ pub fn check_commit(
         }
     }
     if settings.on(Rule::SupervisionTampering) && !at.root {
-        for (path, line, rule) in new_pragmas {
-            kept.push(rules::finding(
+        for (path, mark, rule) in new_pragmas {
+            kept.push(rules::mark_finding(
                 Rule::SupervisionTampering,
                 Severity::Critical,
                 &path,
-                Some(line),
-                format!("the commit adds an `auditor:allow({rule})` pragma, which silences the supervisor"),
-                None,
+                &mark,
+                pragma_detail(&rule),
                 commit,
             ));
         }
@@ -426,6 +415,36 @@ pub fn check_commit(
         f.location = Location::Introduced;
     }
     kept
+}
+
+/// What the guards find in `path` as it stands in `commit` (all of `content`, as though the
+/// file were new there). The guards report what a commit adds; this tells whether an open
+/// issue's condition still stands after a commit changed its file (a reworded skip, an edit
+/// elsewhere in the file), since the identity is the same either way.
+pub fn standing(
+    path: &str,
+    content: &[u8],
+    settings: &GuardSettings,
+    commit: &str,
+) -> Vec<Finding> {
+    let whole = FileChange {
+        path: path.to_string(),
+        old_path: None,
+        kind: ChangeKind::Added,
+        old: None,
+        new: Some(content),
+        new_size: content.len() as u64,
+        hunks: None,
+        known: None,
+    };
+    check_commit(
+        std::slice::from_ref(&whole),
+        settings,
+        CommitRef {
+            id: commit,
+            root: false,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -158,6 +158,21 @@ pub fn finding(
     f
 }
 
+/// A finding of `rule` about a mark in `path`: its identity is the mark's shape (what it is
+/// and which test it concerns), not its wording, so a reworded marker is the same issue.
+pub fn mark_finding(
+    rule: Rule,
+    severity: Severity,
+    path: &str,
+    mark: &super::Mark,
+    detail: String,
+    commit: &str,
+) -> Finding {
+    let mut f = finding(rule, severity, path, Some(mark.line), detail, None, commit);
+    f.fingerprint = crate::policy::fingerprint(&f, Some(&mark.shape));
+    f
+}
+
 /// The LOW finding that reports a pre-existing pragma silencing `f`.
 pub fn suppressed(f: &Finding, pragma_line: u32, commit: &str) -> Finding {
     let mut s = f.clone();

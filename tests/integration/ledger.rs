@@ -632,3 +632,84 @@ fn a_corrupt_or_deleted_ledger_is_recovered_from_its_backup_never_emptied() {
     assert_eq!(lost[0]["rule"], "ledger-lost", "{report}");
     assert_eq!(lost[0]["severity"], "CRITICAL");
 }
+
+/// A test file whose `test_b` is skipped with `reason`, and `extra` more tests.
+fn skipped_tests(reason: &str, extra: usize) -> String {
+    let mut s = format!(
+        "import pytest\n\n\ndef test_a():\n    assert 1 + 1 == 2\n\n\n@pytest.mark.skip(reason=\"{reason}\")\ndef test_b():\n    assert 2 * 2 == 4\n"
+    );
+    for i in 0..extra {
+        s.push_str(&format!(
+            "\n\ndef test_more_{i}():\n    assert {i} == {i}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn a_reworded_skip_is_the_same_issue_and_its_claimed_fix_is_not_confirmed() {
+    let repo = TestRepo::new();
+    let cfg = config(&repo, "[policy]\nescalate_after_commits = 1\n");
+    repo.write(
+        "tests/test_app.py",
+        skipped_tests("never", 0).replace("@pytest.mark.skip(reason=\"never\")\n", ""),
+    );
+    repo.commit("tests");
+    audit(&repo, &cfg);
+    repo.write("tests/test_app.py", skipped_tests("flaky", 0));
+    repo.commit("skip b");
+    let r = audit(&repo, &cfg);
+    let skip = issue_of(&r, "TEST_DISABLED");
+    let id = skip["id"].as_str().expect("id").to_string();
+    assert_eq!(skip["severity"], "HIGH");
+    // One commit without a fix escalates it.
+    repo.write("notes.txt", "n\n");
+    repo.commit("unrelated");
+    audit(&repo, &cfg);
+
+    // Rewording the reason and claiming the fix: the same issue, at its escalated severity,
+    // and the claim is not confirmed.
+    repo.write(
+        "tests/test_app.py",
+        skipped_tests(&format!("[fix-{id}] not flaky any more"), 0),
+    );
+    repo.commit(&format!("[fix-{id}] reword the reason"));
+    let r = audit(&repo, &cfg);
+    let again = issues_of(&r, "TEST_DISABLED");
+    assert_eq!(again.len(), 1, "{r}");
+    assert_eq!(again[0]["id"], id.as_str());
+    assert_eq!(again[0]["severity"], "CRITICAL", "escalation survives: {r}");
+    let claim = issue_of(&r, "INEFFECTIVE_FIX");
+    assert!(claim["title"].as_str().unwrap_or_default().contains(&id));
+    assert!(
+        r["resolved"]
+            .as_array()
+            .is_none_or(|v| v.iter().all(|x| x["id"] != id.as_str())),
+        "{r}"
+    );
+
+    // An edit elsewhere in the file resolves nothing either.
+    repo.write(
+        "tests/test_app.py",
+        skipped_tests(&format!("[fix-{id}] not flaky any more"), 1),
+    );
+    repo.commit(&format!("[fix-{id}] add a test"));
+    let r = audit(&repo, &cfg);
+    assert_eq!(issues_of(&r, "TEST_DISABLED")[0]["id"], id.as_str(), "{r}");
+    assert_eq!(gate(&repo, "HIGH").0, 2);
+
+    // Removing the marker is the fix: confirmed.
+    repo.write(
+        "tests/test_app.py",
+        skipped_tests("x", 1).replace("@pytest.mark.skip(reason=\"x\")\n", ""),
+    );
+    repo.commit(&format!("[fix-{id}] run test_b again"));
+    let r = audit(&repo, &cfg);
+    assert!(issues_of(&r, "TEST_DISABLED").is_empty(), "{r}");
+    let resolved = r["resolved"].as_array().expect("resolved");
+    let fixed = resolved
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .expect("resolved");
+    assert_eq!(fixed["claimed_fix"], true);
+}
