@@ -86,57 +86,24 @@ pub async fn audit(
         .map(|c| c.exact.clone())
         .collect();
 
-    // The built-in scanners: every commit of the batch, one by one, each read once.
     let mut findings: Vec<Finding> = options.extra_findings.clone();
-    // The settings themselves: weakened since the last audit, outside any commit?
     // The ledger as it stands before this audit (read again, locked, to record it).
     let ledger_before = crate::ledger::read_checked(layout)
         .map(|(ledger, _)| ledger)
         .unwrap_or_default();
+    // The settings themselves: weakened since the last audit, outside any commit?
     let settings_check = settings_stage::check(layout, settings, &ledger_before);
     findings.extend(settings_check.finding.clone());
-    let mut checks: Vec<CheckRun> = Vec::new();
-    let builtins = Builtins {
-        scanner: settings.secrets.enabled.then_some(&*scanner),
-        secrets: &settings.secrets,
-        guards: &settings.guards,
-    };
-    let mut found = scan_commits(repo, &target.commits, &builtins)?;
-    let scan = found.stats;
-    // The shared reading counts toward the secret scan, or toward the guards alone.
-    if settings.secrets.enabled {
-        let took = found.read_time + found.secrets_time;
-        checks.push(builtin_run("secrets", &found.secrets, took, scan.blobs));
-        findings.append(&mut found.secrets);
-    }
-    if settings.guards.enabled {
-        let standing = ledger_stage::standing_guard_findings(
-            repo,
-            target.target,
-            &changes,
-            &ledger_before,
-            &found.guards,
-            &settings.guards,
-        );
-        found.guards.extend(standing);
-        let mut took = found.guards_time;
-        if !settings.secrets.enabled {
-            took += found.read_time;
-        }
-        if options.uncommitted {
-            // The operator's own untracked auditor.toml is not tampering; committing one is,
-            // and is caught when it is committed.
-            let base = target.base;
-            found.guards.retain(|f| {
-                f.issue_type != crate::finding::IssueType::SupervisionTampering
-                    || f.file.as_deref().is_none_or(|file| {
-                        base.is_some_and(|b| repo.file_head(b, file, 1).is_some())
-                    })
-            });
-        }
-        checks.push(builtin_run("guards", &found.guards, took, changes.len()));
-        findings.append(&mut found.guards);
-    }
+    let (mut checks, scan) = builtin_stage(
+        repo,
+        settings,
+        target,
+        options,
+        &changes,
+        &ledger_before,
+        &scanner,
+        &mut findings,
+    )?;
 
     // Which configured checks have something to do.
     let tree_paths = || repo.tree_files(target.target).unwrap_or_default();
@@ -449,6 +416,68 @@ pub async fn audit(
         }
     }
     Ok(report)
+}
+
+/// The built-in scanners over every commit of the batch, one by one, each read once; and
+/// the open guard issues that still stand in the audited tree. Adds their findings to
+/// `findings`; returns their runs and the scan's counts.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one audit's inputs, passed through once"
+)]
+fn builtin_stage(
+    repo: &Repo,
+    settings: &Settings,
+    target: &AuditTarget,
+    options: &AuditOptions,
+    changes: &[crate::git::ChangedFile],
+    ledger_before: &crate::ledger::Ledger,
+    scanner: &Scanner,
+    findings: &mut Vec<Finding>,
+) -> Result<(Vec<CheckRun>, crate::engine::ScanStats), EngineError> {
+    let mut checks: Vec<CheckRun> = Vec::new();
+    let builtins = Builtins {
+        scanner: settings.secrets.enabled.then_some(scanner),
+        secrets: &settings.secrets,
+        guards: &settings.guards,
+    };
+    let mut found = scan_commits(repo, &target.commits, &builtins)?;
+    let scan = found.stats;
+    // The shared reading counts toward the secret scan, or toward the guards alone.
+    if settings.secrets.enabled {
+        let took = found.read_time + found.secrets_time;
+        checks.push(builtin_run("secrets", &found.secrets, took, scan.blobs));
+        findings.append(&mut found.secrets);
+    }
+    if settings.guards.enabled {
+        let standing = ledger_stage::standing_guard_findings(
+            repo,
+            target.target,
+            changes,
+            ledger_before,
+            &found.guards,
+            &settings.guards,
+        );
+        found.guards.extend(standing);
+        let mut took = found.guards_time;
+        if !settings.secrets.enabled {
+            took += found.read_time;
+        }
+        if options.uncommitted {
+            // The operator's own untracked auditor.toml is not tampering; committing one is,
+            // and is caught when it is committed.
+            let base = target.base;
+            found.guards.retain(|f| {
+                f.issue_type != crate::finding::IssueType::SupervisionTampering
+                    || f.file.as_deref().is_none_or(|file| {
+                        base.is_some_and(|b| repo.file_head(b, file, 1).is_some())
+                    })
+            });
+        }
+        checks.push(builtin_run("guards", &found.guards, took, changes.len()));
+        findings.append(&mut found.guards);
+    }
+    Ok((checks, scan))
 }
 
 /// Records the audit where it is read: the ledger and the inbox first, then the report, so

@@ -784,7 +784,10 @@ mod tests {
         let shape = |path: &str, text: &str| facts(path, text).skips[0].shape.clone();
         assert_eq!(
             shape("tests/test_a.py", "@pytest.mark.skip(reason=\"flaky\")\n"),
-            shape("tests/test_a.py", "@pytest.mark.skip(reason=\"[fix-GRD-001] fine\")\n"),
+            shape(
+                "tests/test_a.py",
+                "@pytest.mark.skip(reason=\"[fix-GRD-001] fine\")\n"
+            ),
         );
         assert_eq!(
             shape("t.test.js", "it.skip('adds', () => {}); // later\n"),
