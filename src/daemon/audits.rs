@@ -19,7 +19,7 @@ use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{AuditTarget, WorkChange};
 use crate::store::state::{Durations, Failure};
 
-use super::event_loop::{Daemon, Running, TreeKey, ms, release_free_memory, short};
+use super::event_loop::{Batch, Daemon, Running, TreeKey, ms, release_free_memory, short};
 
 impl Daemon {
     pub(super) fn start_batch(&mut self) {
@@ -191,8 +191,7 @@ impl Daemon {
         self.next_job += 1;
         self.running = Some(Running {
             id,
-            plan,
-            recorded: None,
+            batch: plan.map_or(Batch::Uncommitted, Batch::Unrecorded),
             cancel,
             started: Instant::now(),
             stage_started: Utc::now(),
@@ -353,11 +352,20 @@ impl Daemon {
             Progress::ReportWritten { path, to_send } => {
                 // A report on disk means the audit is recorded (ledger and inbox first): its
                 // commits are audited now, whatever happens to the rest of this run.
-                if let Some(plan) = self.running.as_mut().and_then(|r| r.plan.take()) {
+                let unrecorded = self.running.as_mut().and_then(|r| {
+                    match std::mem::replace(&mut r.batch, Batch::Uncommitted) {
+                        Batch::Unrecorded(plan) => Some(plan),
+                        other => {
+                            r.batch = other;
+                            None
+                        }
+                    }
+                });
+                if let Some(plan) = unrecorded {
                     self.record_batch(&plan);
                     self.save_state();
                     if let Some(r) = &mut self.running {
-                        r.recorded = Some(plan);
+                        r.batch = Batch::Recorded(plan);
                     }
                 }
                 self.events.append(
@@ -433,11 +441,10 @@ impl Daemon {
     /// after `FAILURES_BEFORE_ISSUE` attempts in a row, AUDIT_FAILED reaches the inbox.
     fn audit_failed(&mut self, running: &Running, message: &str) {
         self.log_error("audit_failed", message);
-        if running.recorded.is_some() {
-            return; // its report was written: what failed came after (see ReportWritten)
-        }
-        let Some(plan) = &running.plan else {
-            return; // an audit of uncommitted changes: the next quiet period looks again
+        let plan = match &running.batch {
+            Batch::Recorded(_) => return, // its report was written: what failed came after
+            Batch::Uncommitted => return, // the next quiet period looks again
+            Batch::Unrecorded(plan) => plan,
         };
         let commits: Vec<String> = plan
             .skipped
@@ -533,10 +540,10 @@ impl Daemon {
 
     pub(super) fn audited(&mut self, running: Running, report: &AuditReport) {
         let total = ms(running.started.elapsed());
-        if let Some(plan) = &running.plan {
+        if let Batch::Unrecorded(plan) = &running.batch {
             self.record_batch(plan);
         }
-        if running.plan.is_some() || running.recorded.is_some() {
+        if running.batch.plan().is_some() {
             self.persisted.push_durations(Durations {
                 audit_ms: running.static_ms.unwrap_or(total),
                 test_ms: running.test_ms,

@@ -93,10 +93,8 @@ pub fn run(setup: Setup) -> Result<Exit, DaemonError> {
 /// The audit under way.
 pub(super) struct Running {
     pub(super) id: u64,
-    /// The batch (none for an uncommitted audit, or once recorded).
-    pub(super) plan: Option<Plan>,
-    /// The batch, once its report was written and it was recorded as audited.
-    pub(super) recorded: Option<Plan>,
+    /// What it audits, and whether its commits are recorded as audited yet.
+    pub(super) batch: Batch,
     pub(super) cancel: Arc<AtomicBool>,
     pub(super) started: Instant,
     pub(super) stage_started: DateTime<Utc>,
@@ -105,6 +103,26 @@ pub(super) struct Running {
     pub(super) static_ms: Option<u64>,
     pub(super) test_started: Option<Instant>,
     pub(super) test_ms: u64,
+}
+
+/// What a running audit covers.
+pub(super) enum Batch {
+    /// Uncommitted changes: nothing to record.
+    Uncommitted,
+    /// Commits whose report is not written yet: they are not audited.
+    Unrecorded(Plan),
+    /// Commits whose report was written: recorded as audited.
+    Recorded(Plan),
+}
+
+impl Batch {
+    /// The commits' plan, recorded or not.
+    pub(super) fn plan(&self) -> Option<&Plan> {
+        match self {
+            Batch::Uncommitted => None,
+            Batch::Unrecorded(p) | Batch::Recorded(p) => Some(p),
+        }
+    }
 }
 
 /// A working-tree state, to tell whether it was audited already.
@@ -434,6 +452,10 @@ impl Daemon {
                 .as_ref()
                 .map(|r| r.commit.clone())
                 .or_else(|| self.seen_head.map(|h| h.to_string()));
+            // The status first: whoever reads of the transition in the log finds the status
+            // already saying so.
+            self.on_enter(decision.next, from);
+            self.write_status();
             self.events.append(
                 "transition",
                 Level::Info,
@@ -442,8 +464,6 @@ impl Daemon {
             );
             self.view
                 .line(&format!("{from} → {} ({reason})", decision.next));
-            self.on_enter(decision.next, from);
-            self.write_status();
         }
         decision.action
     }
@@ -596,7 +616,7 @@ impl Daemon {
             current: self.running.as_ref().map(|r| Current {
                 commit: r.commit.clone(),
                 commits: r.commits,
-                uncommitted: r.plan.is_none(),
+                uncommitted: matches!(r.batch, Batch::Uncommitted),
                 stage_started: r.stage_started,
                 estimate_ms: if self.state == State::Testing {
                     stage_estimate(&self.persisted.durations, |d| d.test_ms)
