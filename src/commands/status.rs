@@ -190,6 +190,24 @@ fn long_form(h: &Health, now: chrono::DateTime<Utc>, root: &std::path::Path) -> 
             if let Some(l) = &s.last_checked {
                 out.push_str(&format!("checked:    up to {}\n", &l[..l.len().min(7)]));
             }
+            if let Some(f) = &s.audit_failure {
+                let shown: Vec<&str> = f.commits.iter().map(|c| &c[..c.len().min(7)]).collect();
+                // The reason can quote the repository's file names: no control characters.
+                let reason: String = f
+                    .message
+                    .chars()
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect();
+                out.push_str(&format!(
+                    "UNAUDITED:  {} commit{} ({}): {} failed attempt{} since {}: {reason}\n",
+                    f.commits.len(),
+                    if f.commits.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    f.attempts,
+                    if f.attempts == 1 { "" } else { "s" },
+                    f.since
+                ));
+            }
             out.push_str(&format!("watcher:    {}\n", s.watcher));
         }
         Err(why) => out.push_str(&format!("state:      unknown ({why})\n")),

@@ -239,6 +239,10 @@ pub fn short_line(s: &Status, now: DateTime<Utc>, open: Option<&[(String, usize)
         (None, Some(v)) => line.push_str(&format!(" | {}", short_counts(&v.counts))),
         (None, None) => {}
     }
+    if let Some(f) = &s.audit_failure {
+        // Never "clean" while commits wait unaudited.
+        line.push_str(&format!(" | {} UNAUDITED", f.commits.len()));
+    }
     line
 }
 

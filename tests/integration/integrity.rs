@@ -740,6 +740,17 @@ fn an_audit_that_cannot_write_is_retried_reported_and_never_counted_as_audited()
         commit.as_str(),
         "{status}"
     );
+    let human = |args: &[&str]| {
+        let out = repo.auditor().args(args).output().expect("status");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let long = human(&["status"]);
+    assert!(
+        long.contains(&format!("UNAUDITED:  1 commit ({})", &commit[..7])),
+        "{long}"
+    );
+    let short = human(&["status", "--short"]);
+    assert!(short.contains("1 UNAUDITED"), "{short}");
     let gate = repo.auditor().arg("gate").output().expect("gate");
     assert_eq!(gate.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&gate.stderr).contains("could not be audited"));
