@@ -92,7 +92,7 @@ pub async fn audit(
         .map(|(ledger, _)| ledger)
         .unwrap_or_default();
     // The settings themselves: weakened since the last audit, outside any commit?
-    let settings_check = settings_stage::check(layout, settings, &ledger_before);
+    let settings_check = settings_stage::check(layout, settings, &ledger_before, &scanner);
     findings.extend(settings_check.finding.clone());
     let (mut checks, scan) = builtin_stage(
         repo,

@@ -988,3 +988,45 @@ fn a_change_that_weakens_nothing_is_an_event_not_an_issue() {
     assert_eq!(changes[0]["key"], "policy.fail_on");
     assert_eq!(changes[0]["weakens"], false);
 }
+
+#[test]
+fn a_secret_in_the_settings_reaches_no_report_and_no_state_file() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let token = crate::support::github_token();
+    let cfg = repo.path().join(".git/auditor-secret-settings.toml");
+    let write = |text: &str| std::fs::write(&cfg, text).expect("config");
+    let cfg_arg = cfg.to_string_lossy().into_owned();
+    // The operator's hook carries a token in its arguments.
+    write(&format!(
+        "[hooks]\non_critical = [\"notify\", \"--token\", \"{token}\"]\n"
+    ));
+    repo.audit_json(&["--config", &cfg_arg, "--no-tests"]);
+    // The hook goes: a weakening, shown with its before and after.
+    write("");
+    repo.write("b.txt", "b\n");
+    let head = repo.commit("b");
+    let (_, report, out) = repo.audit_json(&["--config", &cfg_arg, "--no-tests"]);
+    assert_eq!(
+        issues_of(&report, "SUPERVISION_TAMPERING").len(),
+        1,
+        "{report}"
+    );
+    let report_text =
+        std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{head}.json")))
+            .expect("report");
+    let baseline = std::fs::read_to_string(repo.path().join("state/supervisor/supervision.json"))
+        .expect("baseline");
+    for (what, text) in [
+        ("report", &report_text),
+        ("baseline", &baseline),
+        ("output", &out),
+    ] {
+        assert!(
+            !text.contains(&token),
+            "the token reached the {what}:\n{text}"
+        );
+    }
+    assert!(report_text.contains("hooks.on_critical"), "{report_text}");
+}
