@@ -22,6 +22,7 @@ pub mod policy;
 pub mod report;
 pub mod runner;
 pub mod secrets;
+pub mod sink;
 pub mod store;
 
 pub use error::{Error, ExitCode};

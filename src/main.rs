@@ -23,15 +23,16 @@ fn main() {
     let filter = EnvFilter::try_from_env("AUDITOR_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log records quote paths and messages: through the redaction choke point.
+        .with_writer(|| auditor::sink::LogWriter)
         .with_target(false)
         .init();
     let code = match auditor::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("auditor: error: {err}");
+            auditor::sink::error(&err.to_string());
             if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+                auditor::sink::eprint(&format!("hint: {hint}\n"));
             }
             err.exit_code()
         }

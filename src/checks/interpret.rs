@@ -6,7 +6,7 @@ use crate::config::{CheckSpec, Format, Stage};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::parsers::{self, DiagnosticKind, Parsed, TestCounts};
 use crate::runner::{Outcome, ProcessResult};
-use crate::secrets::{Scanner, scrub};
+use crate::secrets::clean_quoted;
 
 /// How a check ended, as the report says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,18 +118,19 @@ pub fn interpret(
     result: &ProcessResult,
     junit: Option<&[u8]>,
     workspace: &Path,
-    scanner: &Scanner,
 ) -> CheckRun {
     let is_test = spec.stage == Stage::Test;
     let root = workspace.to_string_lossy();
+    // Cleaned whole, then cut: a key block or a long line cut first is no longer what the
+    // scanner's rules recognise.
     let tail = || {
-        let mut t = result.stdout.tail_lines(25);
-        let e = result.stderr.tail_lines(15);
+        let mut t = result.stdout.tail_lines_cleaned(25);
+        let e = result.stderr.tail_lines_cleaned(15);
         if !e.trim().is_empty() {
             t.push_str("\n--- stderr ---\n");
             t.push_str(&e);
         }
-        scrub(scanner, &t)
+        t
     };
     let mut run = CheckRun {
         name: spec.name.clone(),
@@ -290,7 +291,7 @@ pub fn interpret(
                     spec.name,
                     d.level,
                     d.rule,
-                    scrub(scanner, &d.message)
+                    clean_quoted(&d.message)
                 );
                 f.remediation = remediation_for(spec, issue_type, &d.rule);
                 f.file = d.file;

@@ -32,7 +32,6 @@ pub async fn run_check(
     files: &[std::path::PathBuf],
     env: &CheckEnv,
     runner: &RunnerSettings,
-    scanner: &crate::secrets::Scanner,
 ) -> CheckRun {
     let argv = expand_command(&spec.command, files);
     let junit_path = spec.junit.as_ref().map(|j| env.workspace.join(j));
@@ -67,7 +66,7 @@ pub async fn run_check(
     };
     let result = run_process(&process).await;
     let junit = junit_path.as_deref().and_then(|p| read_capped(p, 64 << 20));
-    let mut run = interpret(spec, &result, junit.as_deref(), &env.workspace, scanner);
+    let mut run = interpret(spec, &result, junit.as_deref(), &env.workspace);
     run.files = files.len();
     run
 }
@@ -88,17 +87,15 @@ pub async fn run_checks(
     planned: Vec<(CheckSpec, Vec<std::path::PathBuf>)>,
     env: &CheckEnv,
     runner: &RunnerSettings,
-    scanner: Arc<crate::secrets::Scanner>,
     observer: &CheckObserver,
 ) -> Vec<CheckRun> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(runner.jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let count = planned.len();
     for (index, (spec, files)) in planned.into_iter().enumerate() {
-        let (env, runner, scanner, semaphore, observer) = (
+        let (env, runner, semaphore, observer) = (
             env.clone(),
             runner.clone(),
-            scanner.clone(),
             semaphore.clone(),
             observer.clone(),
         );
@@ -106,7 +103,7 @@ pub async fn run_checks(
             let _permit = semaphore.acquire_owned().await;
             tracing::info!(check = %spec.name, files = files.len(), "check started");
             observer(&spec, None);
-            let run = run_check(&spec, &files, &env, &runner, &scanner).await;
+            let run = run_check(&spec, &files, &env, &runner).await;
             tracing::info!(check = %spec.name, outcome = run.outcome.as_str(), ms = run.duration_ms, "check finished");
             observer(&spec, Some(&run));
             (index, run)

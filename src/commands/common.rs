@@ -1,6 +1,5 @@
 //! What several subcommands share: opening the repo, loading settings, printing safely.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
@@ -54,15 +53,9 @@ pub fn layout(repo: &Repo, settings: &Settings) -> Layout {
     )
 }
 
-/// Prints to stdout; a closed pipe (`| head`) is not an error.
+/// Prints to stdout (see `sink::print`).
 pub fn print(text: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Internal(format!("write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+    crate::sink::print(text).map_err(|e| Error::Internal(format!("write to stdout: {e}")))
 }
 
 /// Resolves a user path against the current directory (for `--sarif FILE`).
@@ -90,7 +83,9 @@ pub fn settings_or_defaults(repo: &Repo) -> (Settings, Layout) {
     let settings = match config::load(&repo.root, None, Vec::new) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("auditor: warning: {e}\nauditor: warning: using the embedded defaults");
+            crate::sink::warn(&format!(
+                "{e}\nauditor: warning: using the embedded defaults"
+            ));
             config::embedded_defaults()
         }
     };

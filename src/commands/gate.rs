@@ -16,20 +16,22 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     // A ledger that cannot be read must not open the gate.
     let ledger = match ledger::read_checked(&layout) {
         Ok((_, Some(lost @ ledger::Recovery::Lost { .. }))) => {
-            eprintln!(
-                "auditor: the gate cannot tell what is open: {}",
+            crate::sink::eprint(&format!(
+                "auditor: the gate cannot tell what is open: {}\n",
                 lost.message(&layout)
-            );
+            ));
             return Ok(ExitCode::Usage);
         }
         Ok((l, recovered)) => {
             if let Some(r) = recovered {
-                eprintln!("auditor: warning: {}", r.message(&layout));
+                crate::sink::warn(&r.message(&layout));
             }
             l
         }
         Err(message) => {
-            eprintln!("auditor: the gate cannot tell what is open: {message}");
+            crate::sink::eprint(&format!(
+                "auditor: the gate cannot tell what is open: {message}\n"
+            ));
             return Ok(ExitCode::Usage);
         }
     };
@@ -63,6 +65,6 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     if blocking.len() > 10 {
         text.push_str(&format!("- ... and {} more\n", blocking.len() - 10));
     }
-    eprint!("{text}");
+    crate::sink::eprint(&text);
     Ok(ExitCode::Usage)
 }

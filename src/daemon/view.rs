@@ -2,7 +2,6 @@
 //! timestamped log lines otherwise, nothing but errors with `--quiet`.
 
 use std::collections::VecDeque;
-use std::io::Write;
 
 use chrono::Utc;
 
@@ -52,9 +51,7 @@ impl View {
         let stamped = format!("{} {text}", Utc::now().format("%H:%M:%S"));
         match self.mode {
             Mode::Lines => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{stamped}");
-                let _ = out.flush();
+                let _ = crate::sink::print(&format!("{stamped}\n"));
             }
             Mode::Live => {
                 self.recent.push_back(stamped);
@@ -68,7 +65,7 @@ impl View {
 
     /// Reports an error (shown in every mode, on stderr).
     pub fn error(&mut self, text: &str) {
-        eprintln!("auditor: {text}");
+        crate::sink::eprint(&format!("auditor: {text}\n"));
         if self.mode == Mode::Live {
             self.line(&format!("error: {text}"));
         }
@@ -108,8 +105,6 @@ impl View {
         for r in &self.recent {
             s.push_str(&format!("    {r}\n"));
         }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(s.as_bytes());
-        let _ = out.flush();
+        let _ = crate::sink::print(&s);
     }
 }

@@ -12,7 +12,6 @@ use crate::git::{ChangedFile, Repo};
 use crate::ledger::{Applied, Entry, Examined, Ledger};
 use crate::ledger::{LedgerError, Locked};
 use crate::policy::Issue;
-use crate::secrets::Scanner;
 use crate::store::Layout;
 
 /// Lines of an earlier fix shown as a worked example.
@@ -279,12 +278,7 @@ pub fn count_day(
 
 /// For each new or reopened issue whose rule was fixed before: "seen N times; last resolved in
 /// commit X" and that fix's diff, secrets redacted.
-pub fn lessons(
-    repo: &Repo,
-    ledger: &Ledger,
-    raised: &[String],
-    scanner: &Scanner,
-) -> HashMap<String, String> {
+pub fn lessons(repo: &Repo, ledger: &Ledger, raised: &[String]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for id in raised {
         let Some(e) = ledger.get(id) else { continue };
@@ -306,7 +300,7 @@ pub fn lessons(
         );
         if let Some(hunk) = fix_example(repo, fixed_in, stats.last_resolved_file.as_deref(), e) {
             s.push_str(" That fix, as a worked example:\n\n```diff\n");
-            s.push_str(&crate::secrets::scrub(scanner, &hunk));
+            s.push_str(&crate::secrets::clean_quoted(&hunk));
             s.push_str("\n```\n");
         } else {
             s.push('\n');

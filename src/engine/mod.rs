@@ -69,7 +69,7 @@ pub async fn audit(
 ) -> Result<AuditReport, EngineError> {
     let started = Instant::now();
     let timestamp = chrono::Utc::now();
-    let scanner = Arc::new(Scanner::new());
+    let scanner = crate::secrets::shared_scanner();
     let bail_if_cancelled = || {
         if options.cancelled() {
             Err(EngineError::Cancelled)
@@ -92,7 +92,7 @@ pub async fn audit(
         .map(|(ledger, _)| ledger)
         .unwrap_or_default();
     // The settings themselves: weakened since the last audit, outside any commit?
-    let settings_check = settings_stage::check(layout, settings, &ledger_before, &scanner);
+    let settings_check = settings_stage::check(layout, settings, &ledger_before);
     findings.extend(settings_check.finding.clone());
     let (mut checks, scan) = builtin_stage(
         repo,
@@ -101,7 +101,7 @@ pub async fn audit(
         options,
         &changes,
         &ledger_before,
-        &scanner,
+        scanner,
         &mut findings,
     )?;
 
@@ -149,7 +149,7 @@ pub async fn audit(
     let prepared = if planned.is_empty() {
         None
     } else {
-        Some(workspace::prepare(repo, settings, layout, target, &changes, &scanner).await)
+        Some(workspace::prepare(repo, settings, layout, target, &changes).await)
     };
     match prepared {
         None => progress(Progress::StaticDone {
@@ -179,7 +179,6 @@ pub async fn audit(
                     findings.push(stages::modified_tree(
                         "workspace",
                         &snapshot.restored_at_sync,
-                        &scanner,
                     ));
                 }
             }
@@ -202,7 +201,6 @@ pub async fn audit(
                 audit_checks,
                 &env,
                 &settings.runner,
-                &scanner,
                 &observer,
                 &mut ws,
                 &cancelled,
@@ -232,7 +230,6 @@ pub async fn audit(
                         test_checks,
                         &env,
                         &settings.runner,
-                        &scanner,
                         &observer,
                         &mut ws,
                         &cancelled,
@@ -291,6 +288,11 @@ pub async fn audit(
         for f in &mut findings {
             uncommitted_wording(f);
         }
+    }
+    // Every sink redacts what the rules and the known values find; a finding's quoted text
+    // (context lines, diffs, a tool's words) also has its credential-shaped tokens masked.
+    for f in &mut findings {
+        redact_finding(f);
     }
     let mut issues = policy::assign_ids(findings);
     let test_runs: Vec<&CheckRun> = checks
@@ -402,20 +404,24 @@ pub async fn audit(
     bail_if_cancelled()?;
 
     if options.write {
-        publish(
-            repo,
-            settings,
-            layout,
-            &scanner,
-            &mut report,
-            record,
-            progress,
-        )?;
+        publish(repo, settings, layout, &mut report, record, progress)?;
         if !options.uncommitted {
             settings_stage::record(layout, &settings_check)?;
         }
     }
     Ok(report)
+}
+
+/// A finding as it may leave the auditor: its quoted texts cleaned and masked, its path
+/// cleaned (a file may be named after a token).
+fn redact_finding(f: &mut Finding) {
+    use crate::secrets::{clean, clean_quoted};
+    f.title = clean_quoted(&f.title);
+    f.description = clean_quoted(&f.description);
+    f.snippet = f.snippet.as_deref().map(clean_quoted);
+    if let Some(file) = &mut f.file {
+        *file = clean(file).into_owned();
+    }
 }
 
 /// The built-in scanners over every commit of the batch, one by one, each read once; and
@@ -489,7 +495,6 @@ fn publish(
     repo: &Repo,
     settings: &Settings,
     layout: &Layout,
-    scanner: &Scanner,
     report: &mut AuditReport,
     record: Option<(crate::ledger::Locked, crate::ledger::Applied)>,
     progress: &ProgressSink,
@@ -502,7 +507,7 @@ fn publish(
     };
     let blocking = match record {
         Some((mut locked, applied)) => {
-            let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised, scanner);
+            let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
             let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
             let synced = crate::inbox::sync(
                 layout,

@@ -12,7 +12,6 @@ use crate::config::supervision::{Change, Snapshot, changes, snapshot};
 use crate::config::{AckValue, Settings, embedded_defaults};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::ledger::Ledger;
-use crate::secrets::Scanner;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 fn path(layout: &Layout) -> std::path::PathBuf {
@@ -52,14 +51,9 @@ fn baseline(layout: &Layout) -> Option<Snapshot> {
 /// weakening. The settings are scrubbed by `scanner` before anything else: a hook's webhook
 /// URL or a token in a check's command is a secret like any other, and reaches neither the
 /// baseline file nor the report, the event log or the feedback.
-pub fn check(
-    layout: &Layout,
-    settings: &Settings,
-    ledger: &Ledger,
-    scanner: &Scanner,
-) -> SettingsCheck {
+pub fn check(layout: &Layout, settings: &Settings, ledger: &Ledger) -> SettingsCheck {
     let mut current = snapshot(settings);
-    current.values_mut().for_each(|v| scrub_value(scanner, v));
+    current.values_mut().for_each(scrub_value);
     let found = baseline(layout).map_or_else(Vec::new, |b| changes(&b, &current));
     let weaker: Vec<&Change> = found.iter().filter(|c| c.weakens).collect();
     let mut finding = (!weaker.is_empty()).then(|| tampering(&weaker, &found, settings));
@@ -102,11 +96,11 @@ pub fn ack_policy(layout: &Layout, settings: &Settings) -> AckValue {
 }
 
 /// Redacts every secret in the strings of `v`.
-fn scrub_value(scanner: &Scanner, v: &mut serde_json::Value) {
+fn scrub_value(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::String(s) => *s = crate::secrets::scrub(scanner, s),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|x| scrub_value(scanner, x)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|x| scrub_value(scanner, x)),
+        serde_json::Value::String(s) => *s = crate::secrets::clean(s).into_owned(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_value),
+        serde_json::Value::Object(map) => map.values_mut().for_each(scrub_value),
         _ => {}
     }
 }

@@ -3,7 +3,6 @@
 //! anything else runs.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::EngineError;
 use super::workspace::Workspace;
@@ -11,7 +10,7 @@ use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, run_checks}
 use crate::config::{CheckSpec, RunnerSettings, Stage};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{Drift, TreeDrift};
-use crate::secrets::{Scanner, scrub};
+use crate::secrets::clean_quoted;
 
 /// Files named in a CHECK_MODIFIED_TREE finding; the rest are counted.
 const FILES_SHOWN: usize = 20;
@@ -27,13 +26,12 @@ pub async fn run_stage(
     planned: Vec<(CheckSpec, Vec<PathBuf>)>,
     env: &CheckEnv,
     runner: &RunnerSettings,
-    scanner: &Arc<Scanner>,
     observer: &CheckObserver,
     ws: &mut Workspace,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Vec<CheckRun>, EngineError> {
     if planned.len() > 1 && runner.jobs > 1 {
-        let runs = run_checks(planned.clone(), env, runner, scanner.clone(), observer).await;
+        let runs = run_checks(planned.clone(), env, runner, observer).await;
         if ws.verify()?.is_empty() || cancelled() {
             return Ok(runs);
         }
@@ -47,13 +45,13 @@ pub async fn run_stage(
             break;
         }
         let name = spec.name.clone();
-        let mut run = run_checks(vec![(spec, files)], env, runner, scanner.clone(), observer)
+        let mut run = run_checks(vec![(spec, files)], env, runner, observer)
             .await
             .pop()
             .ok_or(EngineError::Cancelled)?;
         let drift = ws.verify()?;
         if !drift.is_empty() {
-            run.findings.push(modified_tree(&name, &drift, scanner));
+            run.findings.push(modified_tree(&name, &drift));
         }
         runs.push(run);
     }
@@ -71,7 +69,7 @@ fn what(d: &TreeDrift) -> String {
 
 /// The MEDIUM finding for a check (or `workspace`, for changes found between audits) that
 /// changed tracked files of the audited tree.
-pub fn modified_tree(check: &str, drift: &[TreeDrift], scanner: &Scanner) -> Finding {
+pub fn modified_tree(check: &str, drift: &[TreeDrift]) -> Finding {
     let mut listed: Vec<String> = drift.iter().take(FILES_SHOWN).map(what).collect();
     if drift.len() > FILES_SHOWN {
         listed.push(format!("and {} more", drift.len() - FILES_SHOWN));
@@ -126,7 +124,7 @@ pub fn modified_tree(check: &str, drift: &[TreeDrift], scanner: &Scanner) -> Fin
                 "Make `{check}` check without fixing: `ruff check --no-fix` (a `fix = true` in pyproject.toml applies fixes otherwise), eslint without `--fix`, `prettier --check`, `black --check`, `cargo fmt --check`. A test that writes into tracked files should write into a temporary folder instead."
             )
         },
-        snippet: (!diffs.is_empty()).then(|| scrub(scanner, &diffs.join("\n"))),
+        snippet: (!diffs.is_empty()).then(|| clean_quoted(&diffs.join("\n"))),
         location: Location::Introduced,
         commit: None,
         fingerprint: String::new(),

@@ -11,7 +11,6 @@ use super::EngineError;
 use crate::checks::{CheckEnv, CheckRun, run_check};
 use crate::config::{CheckSpec, Format, Scope, Settings, Stage, WorkspaceMode};
 use crate::git::{AuditTarget, ChangedFile, Repo, Snapshot, TreeDrift};
-use crate::secrets::Scanner;
 use crate::store::Layout;
 
 /// A workspace ready for checks; the snapshot stays locked while this lives.
@@ -49,7 +48,6 @@ pub async fn prepare(
     layout: &Layout,
     target: &AuditTarget,
     changes: &[ChangedFile],
-    scanner: &Scanner,
 ) -> Result<Workspace, EngineError> {
     if settings.workspace.mode == WorkspaceMode::Live {
         return Ok(Workspace {
@@ -98,15 +96,12 @@ pub async fn prepare(
             changed_files: changes.iter().map(|c| c.exact.clone()).collect(),
             repo_root: repo.root.clone(),
         };
-        let mut run = run_check(&spec, &[], &env, &settings.runner, scanner).await;
+        let mut run = run_check(&spec, &[], &env, &settings.runner).await;
         // Setup builds and installs; it does not get to change the audited files either.
         let drift = snapshot.verify()?;
         if !drift.is_empty() {
-            run.findings.push(super::stages::modified_tree(
-                "workspace-setup",
-                &drift,
-                scanner,
-            ));
+            run.findings
+                .push(super::stages::modified_tree("workspace-setup", &drift));
         }
         Some(run)
     } else {

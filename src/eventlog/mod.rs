@@ -94,6 +94,8 @@ impl EventLog {
     }
 
     fn append_line(&mut self, line: &str) -> std::io::Result<()> {
+        // Event details quote commit subjects, paths and messages: the choke point first.
+        let line = crate::secrets::clean(line);
         fs::create_dir_all(&self.dir)?;
         let path = self.path();
         let mut file = OpenOptions::new().create(true).append(true).open(&path)?;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::error::GitError;
 use super::repo::Repo;
-use crate::store::write_atomic;
+use crate::store::write_atomic_exact;
 
 /// Adds each pattern to `info/exclude` unless it is already there. Idempotent.
 pub fn ensure_excluded(repo: &Repo, patterns: &[String]) -> Result<(), GitError> {
@@ -38,7 +38,7 @@ pub fn ensure_excluded(repo: &Repo, patterns: &[String]) -> Result<(), GitError>
         text.push_str(p);
         text.push('\n');
     }
-    write_atomic(Path::new(&path), text.as_bytes()).map_err(|e| GitError::Io {
+    write_atomic_exact(Path::new(&path), text.as_bytes()).map_err(|e| GitError::Io {
         context: "write",
         path: e.path,
         source: e.source,

@@ -156,10 +156,12 @@ fn open_snapshot(objects: &Path, dir: &Path) -> Result<Repository, GitError> {
     }
     for (path, content) in [(&config, SNAPSHOT_CONFIG), (&alternates, want.as_str())] {
         if std::fs::read_to_string(path).ok().as_deref() != Some(content) {
-            crate::store::write_atomic(path, content.as_bytes()).map_err(|e| GitError::Io {
-                context: "write",
-                path: e.path,
-                source: e.source,
+            crate::store::write_atomic_exact(path, content.as_bytes()).map_err(|e| {
+                GitError::Io {
+                    context: "write",
+                    path: e.path,
+                    source: e.source,
+                }
             })?;
         }
     }
@@ -624,7 +626,7 @@ fn save_stamps(root: &Path, stamps: &HashMap<PathBuf, (Oid, Stamp)>) {
         out.extend_from_slice(path.as_os_str().as_bytes());
         out.push(0);
     }
-    if let Err(e) = crate::store::write_atomic(&stamps_path(root), &out) {
+    if let Err(e) = crate::store::write_atomic_exact(&stamps_path(root), &out) {
         tracing::warn!("{e}");
     }
 }

@@ -98,7 +98,7 @@ pub fn worktree_status(root: &Path) -> Result<Vec<WorkChange>, GitError> {
 pub fn status_main(args: Vec<std::ffi::OsString>) -> ! {
     use std::io::Write;
     let Some(root) = args.first() else {
-        eprintln!("auditor: status: no repository");
+        crate::sink::eprint("auditor: status: no repository\n");
         std::process::exit(2);
     };
     match worktree_status(Path::new(root)) {
@@ -109,11 +109,12 @@ pub fn status_main(args: Vec<std::ffi::OsString>) -> ! {
                 out.extend_from_slice(c.path.as_bytes());
                 out.push(0);
             }
+            // To the daemon through a pipe, not to a person: the paths must stay exact.
             let ok = std::io::stdout().lock().write_all(&out).is_ok();
             std::process::exit(if ok { 0 } else { 1 });
         }
         Err(e) => {
-            eprintln!("auditor: status: {e}");
+            crate::sink::eprint(&format!("auditor: status: {e}\n"));
             std::process::exit(1);
         }
     }

@@ -72,10 +72,16 @@ async fn run_one(
         program: program.into(),
         args: args.iter().map(Into::into).collect(),
         cwd: cwd.to_path_buf(),
+        // A hook's environment is an output too: through the redaction choke point.
         env: hook
             .env
             .iter()
-            .map(|(k, v)| ((*k).to_string(), v.into()))
+            .map(|(k, v)| {
+                (
+                    (*k).to_string(),
+                    crate::secrets::clean(v).into_owned().into(),
+                )
+            })
             .collect(),
         nice: runner.nice,
         timeout,

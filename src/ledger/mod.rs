@@ -470,12 +470,12 @@ pub fn read_only(layout: &Layout) -> Ledger {
     match read_checked(layout) {
         Ok((l, recovered)) => {
             if let Some(r) = recovered {
-                eprintln!("auditor: warning: {}", r.message(layout));
+                crate::sink::warn(&r.message(layout));
             }
             l
         }
         Err(message) => {
-            eprintln!("auditor: warning: {message}");
+            crate::sink::warn(&message);
             Ledger::default()
         }
     }

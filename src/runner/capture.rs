@@ -69,7 +69,16 @@ impl Captured {
 
     /// The last `lines` lines of the output, each cut to a readable length, for findings.
     pub fn tail_lines(&self, lines: usize) -> String {
-        let text = self.text();
+        self.tail_of(&self.text(), lines)
+    }
+
+    /// `tail_lines` of the output cleaned whole first (`secrets::clean_quoted`), so that no
+    /// cut hides a secret from the rules that would recognise it.
+    pub fn tail_lines_cleaned(&self, lines: usize) -> String {
+        self.tail_of(&crate::secrets::clean_quoted(&self.text()), lines)
+    }
+
+    fn tail_of(&self, text: &str, lines: usize) -> String {
         let all: Vec<&str> = text.trim_end().lines().collect();
         all[all.len().saturating_sub(lines)..]
             .iter()

@@ -206,7 +206,7 @@ pub fn guard_main(args: Vec<OsString>) -> ! {
         std::process::exit(125);
     }
     let Some((program, rest)) = args.split_first() else {
-        eprintln!("auditor: guard: no command");
+        crate::sink::eprint("auditor: guard: no command\n");
         std::process::exit(125);
     };
     let child = match Command::new(program)
@@ -217,10 +217,10 @@ pub fn guard_main(args: Vec<OsString>) -> ! {
     {
         Ok(child) => child,
         Err(e) => {
-            eprintln!(
-                "auditor: guard: cannot run {}: {e}",
+            crate::sink::eprint(&format!(
+                "auditor: guard: cannot run {}: {e}\n",
                 program.to_string_lossy()
-            );
+            ));
             std::process::exit(126);
         }
     };

@@ -37,6 +37,10 @@ pub fn scan_file(
                 .any(|r| r.is_match(&m.value) || r.is_match(&line))
         })
         .collect();
+    for m in &matches {
+        // Every later output hides the value wherever it appears (`outbound`).
+        super::remember(&m.value);
+    }
     matches
         .iter()
         .map(|m| {

@@ -88,6 +88,16 @@ impl Scanner {
 
     /// Finds the secrets in `content`, in order of position, without duplicates.
     pub fn scan(&self, content: &[u8]) -> Vec<SecretMatch> {
+        self.scan_with(content, true)
+    }
+
+    /// Like `scan`, for text on its way out of the auditor: an `auditor:allow` pragma on the
+    /// line keeps a value out of the findings, never in plain sight.
+    pub fn scan_outbound(&self, content: &[u8]) -> Vec<SecretMatch> {
+        self.scan_with(content, false)
+    }
+
+    fn scan_with(&self, content: &[u8], honour_pragmas: bool) -> Vec<SecretMatch> {
         // (window start, window end, rule) triples to run, deduplicated.
         let mut work: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
         for hit in self.keywords.find_overlapping_iter(content) {
@@ -124,7 +134,7 @@ impl Scanner {
                 if found.iter().any(|f| f.start < ve && vs < f.end) {
                     continue; // a provider rule already claimed this value
                 }
-                if !plausible(rule, value) || line_has_pragma(content, vs) {
+                if !plausible(rule, value) || (honour_pragmas && line_has_pragma(content, vs)) {
                     continue;
                 }
                 // `password = get_password(...)`: the value is a call, not a literal.

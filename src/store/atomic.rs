@@ -20,8 +20,17 @@ pub struct AtomicWriteError {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Replaces `path` with `contents` atomically, creating parent folders as needed.
+/// Replaces `path` with `contents` atomically, creating parent folders as needed. This is
+/// how the auditor's outputs reach the disk, so the text passes the redaction choke point
+/// (`secrets::clean_bytes`) on its way: no report, inbox file, ledger or state file can carry
+/// a secret value, whoever built it.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
+    write_atomic_exact(path, &crate::secrets::clean_bytes(contents))
+}
+
+/// `write_atomic` without the redaction, for files that must hold exactly these bytes and
+/// are not outputs: the snapshot's own git files and stamps, `info/exclude`.
+pub fn write_atomic_exact(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
     let wrap = |source| AtomicWriteError {
         path: path.to_path_buf(),
         source,
