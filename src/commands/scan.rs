@@ -14,7 +14,6 @@ use crate::error::{Error, ExitCode};
 use crate::git::{index_history, index_tree};
 use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
-use crate::secrets::Scanner;
 use crate::store::write_atomic;
 
 /// Runs the scan command.
@@ -23,9 +22,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     let head = repo.head()?;
     // Scans need no checks: never run detection for them.
     let settings = crate::config::load(&repo.root, args.repo.config.as_deref(), Vec::new)?;
-    let scanner = Scanner::new();
     let builtins = Builtins {
-        scanner: Some(&scanner),
+        scanner: Some(crate::secrets::shared_scanner()),
         secrets: &settings.secrets,
         guards: &settings.guards,
     };
@@ -47,6 +45,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     let stats = found.stats;
     let mut findings = std::mem::take(&mut found.secrets);
     findings.append(&mut found.guards);
+    findings.iter_mut().for_each(crate::secrets::clean_finding);
     let issues = policy::assign_ids(findings);
     let status = policy::status(&issues, settings.policy.fail_on);
     let elapsed = started.elapsed();

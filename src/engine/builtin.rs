@@ -18,7 +18,7 @@ use crate::git::{
 use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, change_facts, check_commit,
 };
-use crate::secrets::{Scanner, is_binary, scan_file};
+use crate::secrets::{Scanner, Source, is_binary, scan_file, scan_source};
 
 /// Blobs are read up to this size at least: the guards' facts need the text.
 const MIN_READ: u64 = 2 << 20;
@@ -253,6 +253,20 @@ pub fn scan_commits(
         let started = Instant::now();
         let (changes, root) = commit_changes(repo, oid)?;
         out.read_time += started.elapsed();
+        if let Some(scanner) = run.scanner {
+            let t = Instant::now();
+            let paths = changes
+                .iter()
+                .filter(|c| c.own && c.new_blob.is_some())
+                .map(|c| c.path.as_str());
+            for f in scan_sources(repo, oid, scanner, run.secrets, paths) {
+                if secrets_seen.insert((f.fingerprint.clone(), f.file.clone().unwrap_or_default()))
+                {
+                    out.secrets.push(f);
+                }
+            }
+            out.secrets_time += t.elapsed();
+        }
         let mut judged: Vec<Judged> = Vec::new();
         for change in changes {
             let t = Instant::now();
@@ -295,6 +309,37 @@ pub fn scan_commits(
         "built-in scanners"
     );
     Ok(out)
+}
+
+/// The secret scan of a commit's message and of the names of the files it added or changed.
+fn scan_sources<'p>(
+    repo: &Repo,
+    oid: Oid,
+    scanner: &Scanner,
+    settings: &SecretsSettings,
+    paths: impl Iterator<Item = &'p str>,
+) -> Vec<Finding> {
+    let commit = oid.to_string();
+    let mut found = Vec::new();
+    if let Ok(c) = repo.git.find_commit(oid) {
+        found.extend(scan_source(
+            scanner,
+            settings,
+            Source::Message,
+            c.message_bytes(),
+            &commit,
+        ));
+    }
+    for path in paths {
+        found.extend(scan_source(
+            scanner,
+            settings,
+            Source::Path(path),
+            path.as_bytes(),
+            &commit,
+        ));
+    }
+    found
 }
 
 /// The secret scan of one file version a commit added or modified.

@@ -292,7 +292,7 @@ pub async fn audit(
     // Every sink redacts what the rules and the known values find; a finding's quoted text
     // (context lines, diffs, a tool's words) also has its credential-shaped tokens masked.
     for f in &mut findings {
-        redact_finding(f);
+        crate::secrets::clean_finding(f);
     }
     let mut issues = policy::assign_ids(findings);
     let test_runs: Vec<&CheckRun> = checks
@@ -410,18 +410,6 @@ pub async fn audit(
         }
     }
     Ok(report)
-}
-
-/// A finding as it may leave the auditor: its quoted texts cleaned and masked, its path
-/// cleaned (a file may be named after a token).
-fn redact_finding(f: &mut Finding) {
-    use crate::secrets::{clean, clean_quoted};
-    f.title = clean_quoted(&f.title);
-    f.description = clean_quoted(&f.description);
-    f.snippet = f.snippet.as_deref().map(clean_quoted);
-    if let Some(file) = &mut f.file {
-        *file = clean(file).into_owned();
-    }
 }
 
 /// The built-in scanners over every commit of the batch, one by one, each read once; and

@@ -12,7 +12,7 @@ use crate::config::supervision::{Change, Snapshot, changes, snapshot};
 use crate::config::{AckValue, Settings, embedded_defaults};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::ledger::Ledger;
-use crate::store::{AtomicWriteError, Layout, write_atomic};
+use crate::store::{AtomicWriteError, Layout, write_atomic_exact};
 
 fn path(layout: &Layout) -> std::path::PathBuf {
     layout.state_dir.join("supervision.json")
@@ -48,9 +48,10 @@ fn baseline(layout: &Layout) -> Option<Snapshot> {
 }
 
 /// Compares `settings` with the baseline; `ledger` says whether the operator accepted a
-/// weakening. The settings are scrubbed by `scanner` before anything else: a hook's webhook
-/// URL or a token in a check's command is a secret like any other, and reaches neither the
-/// baseline file nor the report, the event log or the feedback.
+/// weakening. What the scanner's rules recognise in the settings is redacted before anything
+/// else (a hook's webhook URL, a token in a check's command): it reaches neither the baseline
+/// nor any output. Only the rules, so that the same settings compare equal in every process;
+/// the outputs' sinks also hide the secrets the audit found.
 pub fn check(layout: &Layout, settings: &Settings, ledger: &Ledger) -> SettingsCheck {
     let mut current = snapshot(settings);
     current.values_mut().for_each(scrub_value);
@@ -98,7 +99,7 @@ pub fn ack_policy(layout: &Layout, settings: &Settings) -> AckValue {
 /// Redacts every secret in the strings of `v`.
 fn scrub_value(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::String(s) => *s = crate::secrets::clean(s).into_owned(),
+        serde_json::Value::String(s) => *s = crate::secrets::clean_by_rules(s).into_owned(),
         serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_value),
         serde_json::Value::Object(map) => map.values_mut().for_each(scrub_value),
         _ => {}
@@ -115,7 +116,8 @@ pub fn record(layout: &Layout, checked: &SettingsCheck) -> Result<(), AtomicWrit
     if std::fs::read(path(layout)).is_ok_and(|old| old == bytes.as_bytes()) {
         return Ok(());
     }
-    write_atomic(&path(layout), bytes.as_bytes())
+    // Exact: cleaned already, by the rules alone, so that every process compares alike.
+    write_atomic_exact(&path(layout), bytes.as_bytes())
 }
 
 fn tampering(weaker: &[&Change], all: &[Change], settings: &Settings) -> Finding {

@@ -120,3 +120,47 @@ fn context(content: &[u8], m: &SecretMatch, all: &[SecretMatch]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// What a secret was found in besides a file's content.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// The commit's message.
+    Message,
+    /// The name of a file the commit added or changed.
+    Path(&'a str),
+}
+
+/// Scans a commit's message or a file's name: a token there leaks into every output that
+/// quotes it (the report's commit summaries, the feedback, hooks), and is in the history.
+pub fn scan_source(
+    scanner: &Scanner,
+    settings: &SecretsSettings,
+    source: Source<'_>,
+    text: &[u8],
+    commit: &str,
+) -> Vec<Finding> {
+    let (label, file) = match source {
+        Source::Message => ("commit message", None),
+        Source::Path(path) => (path, Some(path.to_string())),
+    };
+    let mut found = scan_file(scanner, settings, label, text, Some(commit), None);
+    let short = &commit[..commit.len().min(7)];
+    for f in &mut found {
+        let redacted = f.redacted.clone().unwrap_or_default();
+        let (kind, where_) = match source {
+            Source::Message => ("message", format!("the message of commit `{short}`")),
+            Source::Path(_) => ("file name", format!("a file name of commit `{short}`")),
+        };
+        f.description = format!(
+            "{} in {where_}: `{redacted}` (fingerprint {}). A {kind} is kept in the history and quoted wherever the commit is shown; the value is shown redacted.",
+            f.title.trim_start_matches("Secret exposed: "),
+            f.fingerprint
+        );
+        f.title = format!("{} (in the commit's {kind})", f.title);
+        f.file.clone_from(&file);
+        f.line = None;
+        f.column = None;
+        f.snippet = None;
+    }
+    found
+}

@@ -12,8 +12,10 @@ mod redact;
 mod rules;
 mod scanner;
 
-pub use findings::scan_file;
-pub use outbound::{clean, clean_bytes, clean_quoted, remember, shared_scanner};
+pub use findings::{Source, scan_file, scan_source};
+pub use outbound::{
+    clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember, shared_scanner,
+};
 pub use redact::{fingerprint, redact};
 pub use rules::{RULES, Rule};
 pub use scanner::{Scanner, SecretMatch, is_binary};

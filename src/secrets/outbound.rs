@@ -128,6 +128,13 @@ fn replace_found(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with what the scanner's rules find redacted, and nothing else: the same text is
+/// cleaned the same way in every process, whatever it has seen (for what is compared
+/// across runs, like the settings baseline).
+pub fn clean_by_rules(text: &str) -> Cow<'_, str> {
+    replace_found(text)
+}
+
 /// `text` with every secret in it redacted: for prose (titles, messages, paths, subjects).
 pub fn clean(text: &str) -> Cow<'_, str> {
     match replace_known(text) {
@@ -140,6 +147,18 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 /// or from a tool's output (snippets, diffs, output tails).
 pub fn clean_quoted(text: &str) -> String {
     mask(&clean(text))
+}
+
+/// A finding as it may leave the auditor: its quoted texts (title, description, snippet:
+/// they quote code and tools) cleaned and masked, its path cleaned (a file may be named after
+/// a token).
+pub fn clean_finding(f: &mut crate::finding::Finding) {
+    f.title = clean_quoted(&f.title);
+    f.description = clean_quoted(&f.description);
+    f.snippet = f.snippet.as_deref().map(clean_quoted);
+    if let Some(file) = &mut f.file {
+        *file = clean(file).into_owned();
+    }
 }
 
 /// Cleans file contents on their way to disk; bytes that are not text pass unchanged.
@@ -190,16 +209,30 @@ fn credential_like(token: &str) -> bool {
     if token.len() < MIN_MASKED || token.contains("****") {
         return false;
     }
-    // A path: most of its segments are plain words (`tmpX7a9/state/supervisor/workspace`).
     let segments: Vec<&str> = token.split('/').filter(|s| !s.is_empty()).collect();
-    let words = segments
-        .iter()
-        .filter(|s| {
-            s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
-        })
-        .count();
-    if segments.len() > 1 && words * 2 >= segments.len() {
+    if segments.len() > 1 {
+        // A long random segment is a key whatever surrounds it (a base64 line with `/ul/w`).
+        if segments.iter().any(|s| random_looking(s)) {
+            return true;
+        }
+        // A path: most of its segments are plain words (`tmpX7a9/state/supervisor/workspace`).
+        let words = segments
+            .iter()
+            .filter(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+            })
+            .count();
+        if words * 2 >= segments.len() {
+            return false;
+        }
+    }
+    random_looking(token)
+}
+
+/// Mixed case with digits and high entropy, or a long run of hex.
+fn random_looking(token: &str) -> bool {
+    if token.len() < MIN_MASKED {
         return false;
     }
     let count = |f: fn(&u8) -> bool| token.as_bytes().iter().filter(|b| f(b)).count();
@@ -262,8 +295,16 @@ mod tests {
         let s = aws_secret();
         let out = clean_quoted(&format!("assert '{s}' == 'expected'"));
         assert!(!out.contains(&s[4..12]), "{out}");
+        // A base64 line whose tail reads like a path is still a key line.
+        let line = [
+            "-6+dOS0dfKu3W3wVbTLXiuh9ynIurOIfigJXq4",
+            "aQb8E9+nVJ5jzJLLAmSTK/ul/w+",
+        ]
+        .concat();
+        assert!(!clean_quoted(&line).contains(&line[1..9]));
         for plain in [
             "tests/integration/integrity.rs",
+            "src/engine/settings_stage.rs",
             "/tmp/.tmpYx7Bq9Zr/state/supervisor/workspace",
             "test_more_10_assertions_of_the_thing",
             "123e4567-e89b-12d3-a456-426614174000",

@@ -154,7 +154,8 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "private-key",
         title: "Private key",
-        keywords: &["private key-----"],
+        // `gpg --armor --export-secret-keys` writes a "PRIVATE KEY BLOCK".
+        keywords: &["private key-----", "private key block-----"],
         regex: r"(?P<secret>-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)",
         min_entropy: None,
         remediation: "Treat the key as compromised: revoke it and issue a new one (remove its public half from \

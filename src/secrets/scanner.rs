@@ -107,10 +107,13 @@ impl Scanner {
                 let (start, end) = if rule.multiline {
                     (start, (start + BLOCK_WINDOW).min(content.len()))
                 } else if end - start > WINDOW * 2 {
-                    (
-                        hit.start().saturating_sub(WINDOW).max(start),
-                        (hit.end() + WINDOW).min(end),
-                    )
+                    // The window never ends inside a token: a long one (a JWT of a few KB)
+                    // is read whole.
+                    let mut stop = (hit.end() + WINDOW).min(end);
+                    while stop < end && is_token_byte(content[stop]) {
+                        stop += 1;
+                    }
+                    (hit.start().saturating_sub(WINDOW).max(start), stop)
                 } else {
                     (start, end)
                 };
@@ -185,6 +188,10 @@ fn dedup_overlaps(found: &mut Vec<SecretMatch>) {
         }
     }
     *found = keep;
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'=')
 }
 
 fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
@@ -415,6 +422,28 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "private-key");
         assert_eq!(found[0].2, 1);
+    }
+
+    #[test]
+    fn an_armored_pgp_private_key_is_a_private_key() {
+        let body = "lQOYBGVnZ2kBCADJ3q8Rk2WcXbN5tLpQ9aHfGdE6uVjK0iOyTrSwMnBx1Zc4a7v1s\n".repeat(8);
+        let text = format!(
+            "-----BEGIN PGP {} BLOCK-----\n\n{body}=Xk9a\n-----END PGP {} BLOCK-----\n",
+            "PRIVATE KEY", "PRIVATE KEY"
+        );
+        let found = scan(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "private-key");
+    }
+
+    #[test]
+    fn a_jwt_of_several_kilobytes_is_found_whole() {
+        let payload = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0x".repeat(80);
+        let jwt =
+            format!("eyJhbGciOiJIUzI1NiJ9.{payload}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+        let found = scan(&format!("const T = \"{jwt}\";\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, jwt);
     }
 
     #[test]

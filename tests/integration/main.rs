@@ -12,5 +12,6 @@ mod examples;
 mod guards;
 mod integrity;
 mod ledger;
+mod redaction;
 mod scan;
 mod secrets;
