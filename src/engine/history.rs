@@ -96,6 +96,17 @@ pub fn scan_index(
         }
     }
     out.secrets = oldest.into_values().collect();
+    if let Some(scanner) = run.scanner {
+        let t = Instant::now();
+        out.secrets.extend(scan_names_and_messages(
+            repo,
+            index,
+            scanner,
+            run.secrets,
+            tree,
+        ));
+        out.secrets_time += t.elapsed();
+    }
     if guards {
         let t = Instant::now();
         let versions = Versions { facts, notable };
@@ -112,6 +123,53 @@ pub fn scan_index(
         "built-in scanners over the index"
     );
     Ok(out)
+}
+
+/// The secret scan of every path (once, at the oldest commit that introduced it) and, for a
+/// history, of every commit's message.
+fn scan_names_and_messages(
+    repo: &Repo,
+    index: &HistoryIndex,
+    scanner: &crate::secrets::Scanner,
+    settings: &crate::config::SecretsSettings,
+    tree: Option<Oid>,
+) -> Vec<Finding> {
+    use crate::secrets::{Source, scan_source};
+    let mut found = Vec::new();
+    let mut paths: HashMap<&str, &str> = HashMap::new();
+    for blob in &index.blobs {
+        for (path, commit) in &blob.introduced {
+            paths.entry(path).or_insert(commit);
+        }
+    }
+    for (path, commit) in paths {
+        found.extend(scan_source(
+            scanner,
+            settings,
+            Source::Path(path),
+            path.as_bytes(),
+            commit,
+        ));
+    }
+    if tree.is_none() {
+        for commit in index.commit_age.keys() {
+            let Some(message) = Oid::from_str(commit)
+                .ok()
+                .and_then(|oid| repo.git.find_commit(oid).ok())
+                .map(|c| c.message_bytes().to_vec())
+            else {
+                continue;
+            };
+            found.extend(scan_source(
+                scanner,
+                settings,
+                Source::Message,
+                &message,
+                commit,
+            ));
+        }
+    }
+    found
 }
 
 /// The secret scan of one blob, its findings placed at every path that introduced it.

@@ -126,3 +126,38 @@ fn binary_and_oversized_blobs_are_skipped_and_counted() {
         .collect();
     assert_eq!(found, [("LARGE_FILE", "blob.bin")], "{v}");
 }
+
+#[test]
+fn history_scan_finds_a_token_in_a_message_and_in_a_file_name() {
+    let repo = TestRepo::new();
+    let token = github_token();
+    repo.write("a.txt", "a\n");
+    let in_message = repo.commit(&format!("use {token} for the bot"));
+    repo.write(&format!("keys/{token}.txt"), "x\n");
+    let in_path = repo.commit("add a key file");
+    repo.write("b.txt", "b\n");
+    repo.commit("unrelated");
+
+    let (code, v, out) = scan_json(&repo, &["--history"]);
+    assert_eq!(code, 1, "{out}");
+    let found = issues(&v);
+    let message = found
+        .iter()
+        .find(|i| {
+            i["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("commit's message"))
+        })
+        .expect("the message's token");
+    assert_eq!(message["commit"], in_message.as_str());
+    let path = found
+        .iter()
+        .find(|i| {
+            i["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("commit's file name"))
+        })
+        .expect("the file name's token");
+    assert_eq!(path["commit"], in_path.as_str());
+    assert!(!out.contains(&token[4..12]), "{out}");
+}
