@@ -50,17 +50,31 @@ pub fn scan_index(
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let guards = run.guards.enabled;
-    let results = read_blobs(&repo.root, &index.blobs, workers, |blob, content| {
-        let read = BlobRead {
-            guards: if guards {
-                blob_facts(blob, content, run.guards)
-            } else {
-                BlobFacts::default()
-            },
-            ..scan_blob(run, blob, content)
-        };
-        (read, blob.blob.clone())
-    })?;
+    // File names and messages are scanned beside the blobs.
+    let root = repo.root.as_path();
+    let (results, names) = std::thread::scope(|scope| {
+        let names = run.scanner.map(|scanner| {
+            scope.spawn(move || {
+                let t = Instant::now();
+                let found = scan_names_and_messages(root, index, scanner, run.secrets, tree);
+                (found, t.elapsed())
+            })
+        });
+        let results = read_blobs(&repo.root, &index.blobs, workers, |blob, content| {
+            let read = BlobRead {
+                guards: if guards {
+                    blob_facts(blob, content, run.guards)
+                } else {
+                    BlobFacts::default()
+                },
+                ..scan_blob(run, blob, content)
+            };
+            (read, blob.blob.clone())
+        });
+        let names = names.and_then(|h| h.join().ok());
+        (results, names)
+    });
+    let results = results?;
     let mut out = BuiltinFindings {
         read_time: started.elapsed(),
         ..BuiltinFindings::default()
@@ -96,16 +110,9 @@ pub fn scan_index(
         }
     }
     out.secrets = oldest.into_values().collect();
-    if let Some(scanner) = run.scanner {
-        let t = Instant::now();
-        out.secrets.extend(scan_names_and_messages(
-            repo,
-            index,
-            scanner,
-            run.secrets,
-            tree,
-        ));
-        out.secrets_time += t.elapsed();
+    if let Some((found, took)) = names {
+        out.secrets.extend(found);
+        out.secrets_time += took;
     }
     if guards {
         let t = Instant::now();
@@ -120,6 +127,7 @@ pub fn scan_index(
         blobs = index.blobs.len(),
         read_ms = out.read_time.as_millis(),
         guards_ms = out.guards_time.as_millis(),
+        names_and_messages_ms = out.secrets_time.as_millis(),
         "built-in scanners over the index"
     );
     Ok(out)
@@ -128,7 +136,7 @@ pub fn scan_index(
 /// The secret scan of every path (once, at the oldest commit that introduced it) and, for a
 /// history, of every commit's message.
 fn scan_names_and_messages(
-    repo: &Repo,
+    root: &std::path::Path,
     index: &HistoryIndex,
     scanner: &crate::secrets::Scanner,
     settings: &crate::config::SecretsSettings,
@@ -152,20 +160,13 @@ fn scan_names_and_messages(
         ));
     }
     if tree.is_none() {
-        for commit in index.commit_age.keys() {
-            let Some(message) = Oid::from_str(commit)
-                .ok()
-                .and_then(|oid| repo.git.find_commit(oid).ok())
-                .map(|c| c.message_bytes().to_vec())
-            else {
-                continue;
-            };
+        for (commit, message) in crate::git::commit_messages(root).unwrap_or_default() {
             found.extend(scan_source(
                 scanner,
                 settings,
                 Source::Message,
                 &message,
-                commit,
+                &commit,
             ));
         }
     }

@@ -200,6 +200,37 @@ pub fn index_history(root: &Path, with_changes: bool) -> Result<HistoryIndex, Gi
     Ok(parse_raw_log(&out, with_changes))
 }
 
+/// Every commit's message, with its id, from one `git log` (much faster than reading each
+/// commit object). A message holding a NUL byte cannot break the framing into a loss: a record
+/// that does not start with a commit id belongs to the commit before it.
+pub fn commit_messages(root: &Path) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+    let out = git(root, &["log", "--all", "-z", "--format=%H%n%B"])?;
+    Ok(parse_messages(&out))
+}
+
+/// `git log -z --format=%H%n%B` output as (id, message) pairs.
+fn parse_messages(out: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut messages: Vec<(String, Vec<u8>)> = Vec::new();
+    for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        // SHA-1 or SHA-256 ids.
+        let id_len = [40, 64].into_iter().find(|&n| {
+            record.get(n) == Some(&b'\n') && record[..n].iter().all(u8::is_ascii_hexdigit)
+        });
+        match (id_len, messages.last_mut()) {
+            (Some(n), _) => messages.push((
+                String::from_utf8_lossy(&record[..n]).into_owned(),
+                record[n + 1..].to_vec(),
+            )),
+            (None, Some((_, message))) => {
+                message.push(0);
+                message.extend_from_slice(record);
+            }
+            (None, None) => messages.push((String::new(), record.to_vec())),
+        }
+    }
+    messages
+}
+
 /// Lists every blob of a commit's tree.
 pub fn index_tree(root: &Path, commit: &str) -> Result<HistoryIndex, GitError> {
     let out = git(root, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
@@ -314,6 +345,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_in_a_message_keeps_its_text_with_its_commit() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let out = format!("{a}\nfirst\0{b}\nsecond half\0hidden tail\0");
+        let m = parse_messages(out.as_bytes());
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], (a, b"first".to_vec()));
+        assert_eq!(m[1].0, b);
+        assert_eq!(m[1].1, b"second half\0hidden tail".to_vec());
+    }
 
     #[test]
     fn parses_raw_log_with_merges_and_deletions() {

@@ -16,7 +16,8 @@ mod uncommitted;
 mod watch;
 
 pub use batch::{
-    BlobRef, HistoryIndex, RawChange, RawCommit, index_history, index_tree, read_blobs,
+    BlobRef, HistoryIndex, RawChange, RawCommit, commit_messages, index_history, index_tree,
+    read_blobs,
 };
 pub use command::git_command;
 pub use diff::{
