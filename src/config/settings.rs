@@ -131,20 +131,7 @@ pub struct MetricSettings {
     pub perf_regression_ratio: f64,
 }
 
-/// `[secrets]`, resolved.
-#[derive(Debug, Clone)]
-pub struct SecretsSettings {
-    /// Run the scanner.
-    pub enabled: bool,
-    /// Larger files are skipped and counted.
-    pub max_file_size: u64,
-    /// Paths never reported.
-    pub allow_paths: GlobSet,
-    /// The same globs as written.
-    pub allow_path_patterns: Vec<String>,
-    /// Values or lines never reported.
-    pub allow_regexes: Vec<Regex>,
-}
+pub use crate::secrets::SecretsSettings;
 
 /// `[workspace]`, resolved.
 #[derive(Debug, Clone)]

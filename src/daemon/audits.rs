@@ -350,24 +350,7 @@ impl Daemon {
                 self.fire(Event::Verified, "results aggregated");
             }
             Progress::ReportWritten { path, to_send } => {
-                // A report on disk means the audit is recorded (ledger and inbox first): its
-                // commits are audited now, whatever happens to the rest of this run.
-                let unrecorded = self.running.as_mut().and_then(|r| {
-                    match std::mem::replace(&mut r.batch, Batch::Uncommitted) {
-                        Batch::Unrecorded(plan) => Some(plan),
-                        other => {
-                            r.batch = other;
-                            None
-                        }
-                    }
-                });
-                if let Some(plan) = unrecorded {
-                    self.record_batch(&plan);
-                    self.save_state();
-                    if let Some(r) = &mut self.running {
-                        r.batch = Batch::Recorded(plan);
-                    }
-                }
+                self.report_written();
                 self.events.append(
                     "report_written",
                     Level::Info,
@@ -435,6 +418,27 @@ impl Daemon {
         }
         self.write_status();
         release_free_memory();
+    }
+
+    /// A report on disk means the audit is recorded (ledger and inbox first): its commits are
+    /// audited now, whatever happens to the rest of this run.
+    fn report_written(&mut self) {
+        let unrecorded = self.running.as_mut().and_then(|r| {
+            match std::mem::replace(&mut r.batch, Batch::Uncommitted) {
+                Batch::Unrecorded(plan) => Some(plan),
+                other => {
+                    r.batch = other;
+                    None
+                }
+            }
+        });
+        if let Some(plan) = unrecorded {
+            self.record_batch(&plan);
+            self.save_state();
+            if let Some(r) = &mut self.running {
+                r.batch = Batch::Recorded(plan);
+            }
+        }
     }
 
     /// An audit of commits failed: its commits stay unaudited and are retried with a backoff;

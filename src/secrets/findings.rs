@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use super::SecretsSettings;
 use super::{Scanner, SecretMatch, fingerprint, redact};
-use crate::config::SecretsSettings;
 use crate::finding::{Finding, IssueType, Location, Severity};
 
 /// Lines of context shown on each side of a secret.

@@ -11,6 +11,7 @@ mod outbound;
 mod redact;
 mod rules;
 mod scanner;
+mod settings;
 
 pub use findings::{Source, scan_file, scan_source};
 pub use outbound::{
@@ -19,3 +20,4 @@ pub use outbound::{
 pub use redact::{fingerprint, redact};
 pub use rules::{RULES, Rule};
 pub use scanner::{Scanner, SecretMatch, is_binary};
+pub use settings::SecretsSettings;
