@@ -94,7 +94,13 @@ pub fn examined(
 ) -> Examined {
     let mut by_check: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
     // The built-in scanners look at every file the audited commits changed.
-    let changed: BTreeSet<String> = changes.iter().map(|c| c.path.clone()).collect();
+    // A renamed file's old path was looked at too (nothing is left there); and paths as
+    // findings carry them: a file named after a token is recorded redacted.
+    let changed: BTreeSet<String> = changes
+        .iter()
+        .flat_map(|c| std::iter::once(&c.path).chain(&c.old_path))
+        .flat_map(|p| [p.clone(), crate::secrets::clean(p).into_owned()])
+        .collect();
     if secrets_enabled {
         by_check.insert("secrets".into(), Some(changed.clone()));
     }

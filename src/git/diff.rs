@@ -31,6 +31,8 @@ pub struct ChangedFile {
     pub exact: PathBuf,
     /// How it changed.
     pub status: FileStatus,
+    /// The path before, for a rename: nothing is left at it.
+    pub old_path: Option<String>,
     /// 1-based lines added or changed, at the target commit.
     pub added_lines: BTreeSet<u32>,
     /// The blob at the target (none for deletions).
@@ -146,6 +148,7 @@ pub fn changed_files(
             exact: c.exact,
             path: c.path,
             status: c.status,
+            old_path: c.old_path,
             added_lines,
             blob: c.new_blob,
         });

@@ -194,6 +194,7 @@ mod tests {
             exact: "a.sh".into(),
             path: "a.sh".into(),
             status: FileStatus::Modified,
+            old_path: None,
             added_lines: BTreeSet::from([3]),
             blob: None,
         }];

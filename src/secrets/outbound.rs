@@ -54,6 +54,8 @@ pub fn remember(value: &str) {
     if value.contains('\n') {
         add.extend(value.lines().map(str::trim));
     }
+    // A key block's armour lines (`-----BEGIN ... -----`) are ordinary text, and so the block
+    // as a whole: its body lines are what must never show.
     add.retain(|v| v.len() >= MIN_KNOWN && !v.starts_with("-----"));
     if add.is_empty() {
         return;

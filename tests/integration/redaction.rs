@@ -366,3 +366,31 @@ fn no_output_holds_a_secret_value() {
         leaks.join("\n")
     );
 }
+
+#[test]
+fn a_file_named_after_a_token_is_reported_and_resolves_once_renamed() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let token = github_token();
+    repo.write(&format!("keys/{token}.txt"), "x\n");
+    repo.commit("add a key file");
+    let (_, report, out) = repo.audit_json(&["--no-tests"]);
+    let issue = crate::support::issue_of(&report, "SECRET_EXPOSURE");
+    assert!(
+        issue["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("file name")),
+        "{report}"
+    );
+    assert!(leaked(&out, &token).is_none(), "{out}");
+    repo.git(&["mv", &format!("keys/{token}.txt"), "keys/fine.txt"]);
+    repo.commit("rename it");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert!(
+        report["resolved"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["id"] == issue["id"])),
+        "{report}"
+    );
+}
