@@ -232,7 +232,7 @@ fn credential_like(token: &str) -> bool {
     random_looking(token)
 }
 
-/// Mixed case with digits and high entropy, or a long run of hex.
+/// Mixed case with digits and high entropy, or a long run of hex that is no object id.
 fn random_looking(token: &str) -> bool {
     if token.len() < MIN_MASKED {
         return false;
@@ -243,7 +243,10 @@ fn random_looking(token: &str) -> bool {
     let lower = count(u8::is_ascii_lowercase);
     let hex = token.bytes().all(|b| b.is_ascii_hexdigit());
     if hex {
-        return token.len() >= 32 && digits > 0 && upper + lower > 0;
+        // Object ids and SHA-256 digests (a pinned action, a lockfile) are everywhere in
+        // quoted code and are not secrets by their shape; a found secret is still replaced.
+        let digest = upper == 0 && matches!(token.len(), 40 | 64);
+        return token.len() >= 32 && digits > 0 && upper + lower > 0 && !digest;
     }
     digits >= 2 && upper >= 2 && lower >= 2 && entropy(token) >= 3.5
 }
@@ -312,6 +315,7 @@ mod tests {
             "123e4567-e89b-12d3-a456-426614174000",
             "CHECK_MODIFIED_TREE_AND_2_MORE_RULES",
             "sha256:0123456789abcdef",
+            "actions/checkout@692973e3d937129bcbf40652eb9f2f61becf3332",
         ] {
             assert_eq!(clean_quoted(plain), plain);
         }
