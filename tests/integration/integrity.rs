@@ -658,8 +658,10 @@ fn a_kill_during_a_hook_neither_audits_again_nor_runs_the_hook_twice() {
     w.wait_settled(20);
     repo.write("conf.py", format!("KEY = \"{}\"\n", aws_key()));
     let head = repo.commit("add a key");
+    // The shell's own command line names the sleep before it has run the echo: wait for both.
     assert!(
-        eventually(20, || crate::support::process_alive("sleep 31421")),
+        eventually(20, || log.is_file()
+            && crate::support::process_alive("sleep 31421")),
         "the hook never ran:\n{}",
         w.output()
     );
