@@ -4,6 +4,10 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    // A panic's message can quote what it was handling: through the choke point too.
+    std::panic::set_hook(Box::new(|info| {
+        auditor::sink::error(&format!("internal error: {info}"));
+    }));
     // The helpers the binary re-executes itself as, not user commands: a check's
     // process-group guard (runner/guard.rs) and the working-tree status reader (git/).
     let mut args = std::env::args_os();
