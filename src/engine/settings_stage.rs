@@ -6,8 +6,6 @@
 //! `auditor inbox ack`): then the weaker settings become the baseline. Any other change is
 //! reported in the report and the event log, and becomes the new baseline.
 
-use sha2::{Digest, Sha256};
-
 use crate::config::supervision::{Change, Snapshot, changes, snapshot};
 use crate::config::{AckValue, Settings, embedded_defaults};
 use crate::finding::{Finding, IssueType, Location, Severity};
@@ -125,17 +123,8 @@ fn tampering(weaker: &[&Change], all: &[Change], settings: &Settings) -> Finding
         .iter()
         .map(|c| format!("`{}`", c.describe()))
         .collect();
-    let mut hash = Sha256::new();
-    for c in weaker {
-        hash.update(c.describe().as_bytes());
-        hash.update([0]);
-    }
-    let digest: String = hash
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let described: Vec<String> = weaker.iter().map(|c| c.describe()).collect();
+    let digest = crate::policy::short_digest(described.iter().map(String::as_str));
     let sources: Vec<String> = settings
         .sources
         .iter()

@@ -20,6 +20,7 @@ use std::sync::{OnceLock, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use super::scanner::shannon_entropy;
 use super::{Scanner, redact};
 
 /// Shorter values would replace ordinary words.
@@ -248,25 +249,7 @@ fn random_looking(token: &str) -> bool {
         let digest = upper == 0 && matches!(token.len(), 40 | 64);
         return token.len() >= 32 && digits > 0 && upper + lower > 0 && !digest;
     }
-    digits >= 2 && upper >= 2 && lower >= 2 && entropy(token) >= 3.5
-}
-
-/// Shannon entropy in bits per byte.
-fn entropy(s: &str) -> f64 {
-    let mut counts = [0u32; 256];
-    for b in s.bytes() {
-        counts[usize::from(b)] += 1;
-    }
-    #[expect(clippy::cast_precision_loss, reason = "lengths are small")]
-    let n = s.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.log2()
-        })
-        .sum()
+    digits >= 2 && upper >= 2 && lower >= 2 && shannon_entropy(token) >= 3.5
 }
 
 #[cfg(test)]
