@@ -32,6 +32,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
     match cli.command {
         cli::Command::Audit(args) => commands::audit::run(args),
         cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Baseline(args) => commands::baseline::run(args),
         cli::Command::Init(args) => commands::init::run(args),
         cli::Command::Watch(args) => commands::watch::run(args),
         cli::Command::Status(args) => commands::status::run(args),

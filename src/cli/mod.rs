@@ -25,6 +25,9 @@ pub enum Command {
     /// Run only the built-in scanners (no linters, no tests) over the tree, the whole history,
     /// a commit or a range. Writes nothing into the repository.
     Scan(ScanArgs),
+    /// Accept the secrets the repository holds today: write their fingerprints (never their
+    /// values) to the baseline file, so that audits and scans report only new ones.
+    Baseline(BaselineArgs),
     /// Write a commented auditor.toml for this repository and exclude the auditor's folders
     /// from git status.
     Init(InitArgs),
@@ -195,6 +198,20 @@ pub struct ScanArgs {
     /// Also write the findings as SARIF 2.1.0 to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+}
+
+/// `auditor baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Only the files at HEAD (default: every commit reachable from any ref).
+    #[arg(long)]
+    pub tree: bool,
+    /// Where to write (default: `[secrets] baseline`, `auditor-baseline.json`).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Repository and config.
+    #[command(flatten)]
+    pub repo: RepoArgs,
 }
 
 /// `auditor init`.

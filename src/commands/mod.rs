@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns its arguments into calls to the library and prints.
 
 pub mod audit;
+pub mod baseline;
 pub mod completions;
 pub mod gate;
 pub mod inbox;

@@ -16,32 +16,61 @@ use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
 use crate::store::write_atomic;
 
-/// Runs the scan command.
-pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
-    let repo = open_repo(args.repo.repo.as_deref())?;
-    let head = repo.head()?;
-    // Scans need no checks: never run detection for them.
-    let settings = crate::config::load(&repo.root, args.repo.config.as_deref(), Vec::new)?;
+/// What a scan reads.
+pub enum Scope {
+    /// The files at HEAD.
+    Tree,
+    /// Every commit reachable from any ref.
+    History,
+    /// A commit or a range.
+    Rev(String),
+}
+
+/// Runs the built-in scanners over `scope`: its name, how many commits, what was found.
+pub fn collect(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+    scope: &Scope,
+) -> Result<(String, usize, crate::engine::BuiltinFindings), Error> {
     let builtins = Builtins {
-        scanner: Some(crate::secrets::shared_scanner()),
+        scanner: settings.secrets.enabled.then(|| settings.secrets.scanner()),
         secrets: &settings.secrets,
         guards: &settings.guards,
     };
+    Ok(match scope {
+        Scope::Tree => {
+            let head = repo.head()?;
+            let index = index_tree(&repo.root, &head.to_string())?;
+            let found = scan_index(repo, &index, &builtins, Some(head))?;
+            ("tree".to_string(), 1, found)
+        }
+        Scope::History => {
+            let index = index_history(&repo.root, settings.guards.enabled)?;
+            let found = scan_index(repo, &index, &builtins, None)?;
+            ("history".to_string(), index.commits, found)
+        }
+        Scope::Rev(spec) => {
+            let target = repo.target(spec)?;
+            let found = scan_commits(repo, &target.commits, &builtins)?;
+            (spec.clone(), target.commits.len(), found)
+        }
+    })
+}
+
+/// Runs the scan command.
+pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
+    let repo = open_repo(args.repo.repo.as_deref())?;
+    // Scans need no checks: never run detection for them.
+    let settings = crate::config::load(&repo.root, args.repo.config.as_deref(), Vec::new)?;
     let started = Instant::now();
-    let (mode, commits, mut found) = if args.tree {
-        let index = index_tree(&repo.root, &head.to_string())?;
-        let found = scan_index(&repo, &index, &builtins, Some(head))?;
-        ("tree".to_string(), 1, found)
+    let scope = if args.tree {
+        Scope::Tree
     } else if args.history {
-        let index = index_history(&repo.root, settings.guards.enabled)?;
-        let found = scan_index(&repo, &index, &builtins, None)?;
-        ("history".to_string(), index.commits, found)
+        Scope::History
     } else {
-        let spec = args.rev.clone().unwrap_or_else(|| "HEAD".into());
-        let target = repo.target(&spec)?;
-        let found = scan_commits(&repo, &target.commits, &builtins)?;
-        (spec, target.commits.len(), found)
+        Scope::Rev(args.rev.clone().unwrap_or_else(|| "HEAD".into()))
     };
+    let (mode, commits, mut found) = collect(&repo, &settings, &scope)?;
     let stats = found.stats;
     let mut findings = std::mem::take(&mut found.secrets);
     findings.append(&mut found.guards);
@@ -61,6 +90,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
             "bytes": stats.bytes,
             "skipped_binary": stats.skipped_binary,
             "skipped_large": stats.skipped_large,
+            "baselined": settings.secrets.accepted_count(),
             "duration_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             "status": status.as_str(),
             "issues": issues.iter().map(report_json::issue).collect::<Vec<_>>(),
@@ -80,6 +110,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
             if commits == 1 { "" } else { "s" },
             elapsed.as_secs_f64()
         );
+        let accepted = settings.secrets.accepted_count();
+        if accepted > 0 {
+            out.push_str(&format!("; {accepted} accepted by the baseline"));
+        }
         if stats.skipped_binary + stats.skipped_large > 0 {
             out.push_str(&format!(
                 "; skipped {} binary and {} over-size",

@@ -8,6 +8,7 @@
 mod detect;
 mod error;
 mod raw;
+mod secret_files;
 mod settings;
 pub mod supervision;
 mod units;

@@ -172,6 +172,10 @@ pub struct RawSecrets {
     pub allow_paths: Option<Vec<String>>,
     /// Regexes; a match whose value or line matches one is not reported.
     pub allow_regexes: Option<Vec<toml::Spanned<String>>>,
+    /// Rule files in gitleaks' format, beside the built-in rules (repository-relative).
+    pub rules: Option<Vec<String>>,
+    /// The baseline file `auditor baseline` writes (repository-relative); used when present.
+    pub baseline: Option<String>,
 }
 
 /// The `[workspace]` table.
@@ -335,7 +339,7 @@ impl RawConfig {
         }
         if let Some(t) = &top.secrets {
             let b = self.secrets.get_or_insert_with(Default::default);
-            overlay!(b, t; enabled, max_file_size, allow_paths, allow_regexes);
+            overlay!(b, t; enabled, max_file_size, allow_paths, allow_regexes, rules, baseline);
         }
         if let Some(t) = &top.workspace {
             let b = self.workspace.get_or_insert_with(Default::default);

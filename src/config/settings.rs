@@ -312,7 +312,9 @@ pub fn load(
         .last()
         .cloned()
         .unwrap_or_else(|| PathBuf::from("<embedded defaults>"));
-    resolve(merged, checks_detected, sources, &origin)
+    let mut settings = resolve(merged, checks_detected, sources, &origin)?;
+    super::secret_files::attach(&mut settings.secrets, repo_root)?;
+    Ok(settings)
 }
 
 /// The embedded defaults alone (no file, no detected checks).
@@ -403,6 +405,13 @@ fn resolve(
         allow_paths: globs(&allow_path_patterns, origin, "secrets.allow_paths")?,
         allow_path_patterns,
         allow_regexes,
+        rule_files: s.rules.unwrap_or_default(),
+        extra: Default::default(),
+        baseline: Default::default(),
+        baseline_path: s
+            .baseline
+            .unwrap_or_else(|| crate::secrets::BASELINE_FILE.to_string()),
+        ignore: Default::default(),
     };
     let w = raw.workspace.unwrap_or_default();
     let workspace = WorkspaceSettings {

@@ -67,6 +67,30 @@ pub fn snapshot(s: &Settings) -> Snapshot {
                 .map(|r| r.as_str().to_string()),
         ),
     );
+    let extra = &s.secrets.extra.sets;
+    put(
+        "secrets.rules",
+        sorted(extra.iter().flat_map(|set| {
+            set.rules
+                .iter()
+                .map(|r| format!("{} {} {}", r.id, r.origin, r.regex))
+        })),
+    );
+    put(
+        "secrets.rule_allowlists",
+        sorted(extra.iter().flat_map(|set| {
+            set.allowlists
+                .iter()
+                .map(|a| format!("* {}", a.describe()))
+                .chain(set.rules.iter().flat_map(|r| {
+                    r.allowlists
+                        .iter()
+                        .map(move |a| format!("{} {}", r.id, a.describe()))
+                }))
+        })),
+    );
+    put("secrets.baseline", sorted(s.secrets.baseline.keys()));
+    put("secrets.ignore", sorted(s.secrets.ignore.keys()));
     put("guards.enabled", json!(s.guards.enabled));
     put(
         "guards.disabled",
@@ -269,8 +293,12 @@ fn weakens(key: &str, before: Option<&Value>, after: Option<&Value>) -> bool {
             number(before).is_some()
                 && number(after).is_none_or(|a| number(before).is_some_and(|b| a < b))
         }
+        "secrets.rules" => !set(before).is_subset(&set(after)),
         "secrets.allow_paths"
         | "secrets.allow_regexes"
+        | "secrets.rule_allowlists"
+        | "secrets.baseline"
+        | "secrets.ignore"
         | "guards.disabled"
         | "guards.asset_folders" => !set(after).is_subset(&set(before)),
         "policy.ack" => after != Some(&json!("terminal")),

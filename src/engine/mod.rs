@@ -69,7 +69,7 @@ pub async fn audit(
 ) -> Result<AuditReport, EngineError> {
     let started = Instant::now();
     let timestamp = chrono::Utc::now();
-    let scanner = crate::secrets::shared_scanner();
+    let scanner = settings.secrets.scanner();
     let bail_if_cancelled = || {
         if options.cancelled() {
             Err(EngineError::Cancelled)

@@ -26,8 +26,12 @@ pub fn scan_file(
     if settings.allow_paths.is_match(path) {
         return Vec::new();
     }
+    let origin = super::Origin {
+        path: Some(path),
+        commit,
+    };
     let matches: Vec<SecretMatch> = scanner
-        .scan(content)
+        .scan_at(content, origin)
         .into_iter()
         .filter(|m| {
             let line = line_text(content, m.start);
@@ -51,7 +55,7 @@ pub fn scan_file(
             let redacted = redact(&m.value);
             Finding {
                 check: "secrets".into(),
-                rule: m.rule.id.into(),
+                rule: m.rule.id.clone(),
                 issue_type: IssueType::SecretExposure,
                 severity: Severity::Critical,
                 file: Some(path.to_string()),
@@ -65,7 +69,7 @@ pub fn scan_file(
                     m.line,
                     fingerprint(&m.value)
                 ),
-                remediation: m.rule.remediation.into(),
+                remediation: m.rule.remediation.clone(),
                 snippet: Some(context(content, m, &matches)),
                 location,
                 commit: commit.map(str::to_string),
@@ -73,6 +77,8 @@ pub fn scan_file(
                 redacted: Some(redacted),
             }
         })
+        // Accepted on adoption: counted by the settings, not reported.
+        .filter(|f| !settings.accepts(f))
         .collect()
 }
 

@@ -1,23 +1,30 @@
-//! The built-in secret scanner: provider rules, a generic high-entropy rule, and redaction.
+//! The built-in secret scanner: provider rules, a generic rule that reads code, and redaction.
 //!
 //! Pure: bytes in, matches out. A keyword prefilter (one Aho-Corasick automaton over every
 //! rule's keywords) rejects most content before any regex runs; rules run only on the lines
-//! around keyword hits. A match's value never leaves this module except redacted or hashed.
+//! around keyword hits; `validate` tells secrets from their look-alikes. A match's value never
+//! leaves this module except redacted or hashed.
 //!
-//! `outbound` is the redaction choke point every output passes on its way out of the process.
+//! `rules` holds the built-in rule set (`rules.toml`) and reads rule files in gitleaks'
+//! format; `baseline` the fingerprints of accepted findings. `outbound` is the redaction choke
+//! point every output passes on its way out of the process.
 
+mod baseline;
 mod findings;
 mod outbound;
 mod redact;
 mod rules;
 mod scanner;
 mod settings;
+mod validate;
 
+pub use baseline::{BASELINE_FILE, Baseline, BaselineEntry, BaselineError, GitleaksIgnore};
 pub use findings::{Source, scan_file, scan_source};
 pub use outbound::{
     clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember, shared_scanner,
 };
 pub use redact::{fingerprint, redact};
-pub use rules::{RULES, Rule};
-pub use scanner::{Scanner, SecretMatch, is_binary};
-pub use settings::SecretsSettings;
+pub use rules::{Rule, RuleFileError, RuleSet, builtin, parse_rules};
+pub use scanner::{Origin, Scanner, SecretMatch, is_binary};
+pub use settings::{ExtraRules, SecretsSettings};
+pub use validate::Syntax;

@@ -1,18 +1,19 @@
-//! The matching engine: keyword prefilter, rule regexes near hits, false-positive filters.
+//! The matching engine: keyword prefilter, rule regexes near hits, then `validate`.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::bytes::Regex;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{Captures, Match, Regex};
 
-use super::rules::{RULES, Rule};
+use super::rules::{Allowlist, Candidate, Rule, RuleSet, SecretGroup, builtin};
+use super::validate::{Assignment, Syntax, plausible};
 
 /// One secret found in a piece of content. Holds the value: never serialise it.
 #[derive(Clone)]
 pub struct SecretMatch {
     /// The rule that matched.
-    pub rule: &'static Rule,
+    pub rule: Arc<Rule>,
     /// 1-based line of the value's start.
     pub line: u32,
     /// 1-based column (in bytes) of the value's start.
@@ -36,11 +37,26 @@ impl std::fmt::Debug for SecretMatch {
     }
 }
 
+/// Where content comes from: its path (the generic rule reads code differently from
+/// configuration; rules and allowlists may name paths) and its commit (allowlists may).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    /// The file's path in the repository.
+    pub path: Option<&'a str>,
+    /// The commit it was read from.
+    pub commit: Option<&'a str>,
+}
+
 /// Compiled rules, built once and shared.
 pub struct Scanner {
+    rules: Vec<Arc<Rule>>,
+    /// Allowlists of the rule files, over every rule.
+    allowlists: Vec<Allowlist>,
     keywords: AhoCorasick,
     /// For each keyword pattern, the rules that use it.
     keyword_rules: Vec<Vec<usize>>,
+    /// Rules with no keywords: they run over every file.
+    everywhere: Vec<usize>,
     /// Compiled on first use: most content wakes only a few rules.
     regexes: Vec<OnceLock<Regex>>,
 }
@@ -53,22 +69,47 @@ pub fn is_binary(content: &[u8]) -> bool {
 /// A line longer than this is scanned only in a window around each keyword hit.
 const WINDOW: usize = 1024;
 /// How far a private key block may extend past its BEGIN line.
-const BLOCK_WINDOW: usize = 16 * 1024;
+const BLOCK_WINDOW: usize = 64 * 1024;
 /// The inline pragma that suppresses a finding on its line.
 pub const ALLOW_PRAGMA: &[u8] = b"auditor:allow";
 
 impl Scanner {
-    /// Compiles every rule.
+    /// The built-in rules.
     pub fn new() -> Scanner {
-        let mut patterns = Vec::new();
-        let mut keyword_rules = Vec::new();
-        for (i, rule) in RULES.iter().enumerate() {
-            for kw in rule.keywords {
+        Scanner::build(builtin().to_vec(), Vec::new())
+    }
+
+    /// The built-in rules and those of rule files (gitleaks' format). A file's rules rank
+    /// after the built-in provider rules and before the generic rule.
+    pub fn with_rule_sets<'s>(sets: impl IntoIterator<Item = &'s RuleSet>) -> Scanner {
+        let mut rules: Vec<Arc<Rule>> = builtin().to_vec();
+        let at = rules
+            .iter()
+            .position(|r| r.id == "generic-secret")
+            .unwrap_or(rules.len());
+        let mut extra = Vec::new();
+        let mut allowlists = Vec::new();
+        for set in sets {
+            extra.extend(set.rules.iter().cloned());
+            allowlists.extend(set.allowlists.iter().cloned());
+        }
+        rules.splice(at..at, extra);
+        Scanner::build(rules, allowlists)
+    }
+
+    fn build(rules: Vec<Arc<Rule>>, allowlists: Vec<Allowlist>) -> Scanner {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut everywhere = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                everywhere.push(i);
+            }
+            for kw in &rule.keywords {
                 if let Some(pos) = patterns.iter().position(|p| p == kw) {
-                    let rules: &mut Vec<usize> = &mut keyword_rules[pos];
-                    rules.push(i);
+                    keyword_rules[pos].push(i);
                 } else {
-                    patterns.push(*kw);
+                    patterns.push(kw.clone());
                     keyword_rules.push(vec![i]);
                 }
             }
@@ -76,33 +117,62 @@ impl Scanner {
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            // The automatic choice gives a few hundred keywords an NFA, which steps every
+            // byte of every blob through a state table lookup chain: a DFA is one lookup.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
-            .expect("static keywords compile");
-        let regexes = RULES.iter().map(|_| OnceLock::new()).collect();
+            .expect("keywords are literals and compile");
+        let regexes = rules.iter().map(|_| OnceLock::new()).collect();
         Scanner {
+            rules,
+            allowlists,
             keywords,
             keyword_rules,
+            everywhere,
             regexes,
         }
     }
 
+    /// Every rule, in rank order.
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+
     /// Finds the secrets in `content`, in order of position, without duplicates.
     pub fn scan(&self, content: &[u8]) -> Vec<SecretMatch> {
-        self.scan_with(content, true)
+        self.scan_with(content, Origin::default(), true)
+    }
+
+    /// Like `scan`, for a file at `origin`.
+    pub fn scan_at(&self, content: &[u8], origin: Origin<'_>) -> Vec<SecretMatch> {
+        self.scan_with(content, origin, true)
     }
 
     /// Like `scan`, for text on its way out of the auditor: an `auditor:allow` pragma on the
     /// line keeps a value out of the findings, never in plain sight.
     pub fn scan_outbound(&self, content: &[u8]) -> Vec<SecretMatch> {
-        self.scan_with(content, false)
+        self.scan_with(content, Origin::default(), false)
     }
 
-    fn scan_with(&self, content: &[u8], honour_pragmas: bool) -> Vec<SecretMatch> {
-        // (window start, window end, rule) triples to run, deduplicated.
-        let mut work: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
+    /// The (window start, window end, rule) triples the prefilter wakes, deduplicated.
+    fn work(&self, content: &[u8], origin: Origin<'_>) -> BTreeSet<(usize, usize, usize)> {
+        let applies = |rule: &Rule| {
+            rule.path
+                .as_ref()
+                .is_none_or(|p| origin.path.is_some_and(|path| p.is_match(path)))
+        };
+        let mut work = BTreeSet::new();
+        for &i in &self.everywhere {
+            if applies(&self.rules[i]) {
+                work.insert((0, content.len(), i));
+            }
+        }
         for hit in self.keywords.find_overlapping_iter(content) {
             for &rule_idx in &self.keyword_rules[hit.pattern().as_usize()] {
-                let rule = &RULES[rule_idx];
+                let rule = &self.rules[rule_idx];
+                if !applies(rule) {
+                    continue;
+                }
                 let (start, end) = line_bounds(content, hit.start());
                 let (start, end) = if rule.multiline {
                     (start, (start + BLOCK_WINDOW).min(content.len()))
@@ -120,38 +190,49 @@ impl Scanner {
                 work.insert((start, end, rule_idx));
             }
         }
+        work
+    }
+
+    fn scan_with(
+        &self,
+        content: &[u8],
+        origin: Origin<'_>,
+        honour_pragmas: bool,
+    ) -> Vec<SecretMatch> {
+        let syntax = Syntax::of(origin.path);
         let mut found: Vec<SecretMatch> = Vec::new();
-        for (start, end, rule_idx) in work {
-            let rule = &RULES[rule_idx];
+        for (start, end, rule_idx) in self.work(content, origin) {
+            let rule = &self.rules[rule_idx];
             let window = &content[start..end];
-            let regex = self.regexes[rule_idx]
-                .get_or_init(|| Regex::new(rule.regex).expect("static rule regex compiles"));
+            let regex = self.regexes[rule_idx].get_or_init(|| {
+                Regex::new(&rule.regex).expect("rule regexes are checked when the rules load")
+            });
             for caps in regex.captures_iter(window) {
-                let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
+                let Some((vs, ve)) = value_range(rule, &caps, window) else {
                     continue;
                 };
-                let (vs, ve) = (start + m.start(), start + m.end());
+                let (vs, ve) = (start + vs, start + ve);
                 let Ok(value) = std::str::from_utf8(&content[vs..ve]) else {
                     continue;
                 };
                 if found.iter().any(|f| f.start < ve && vs < f.end) {
                     continue; // a provider rule already claimed this value
                 }
-                if !plausible(rule, value) || (honour_pragmas && line_has_pragma(content, vs)) {
-                    continue;
-                }
-                // `password = get_password(...)`: the value is a call, not a literal.
-                if rule.min_entropy.is_some() && content.get(ve) == Some(&b'(') {
-                    continue;
-                }
-                if caps
-                    .name("host")
-                    .is_some_and(|h| is_example_host(&h.as_bytes().to_ascii_lowercase()))
+                let assignment = Assignment {
+                    host: text(caps.name("host")),
+                    name: text(caps.name("name")),
+                    quoted: caps.name("quote").is_some_and(|q| !q.is_empty()),
+                    next: content.get(ve).copied(),
+                    syntax,
+                };
+                if !plausible(rule.validate, rule.min_entropy, value, &assignment)
+                    || (honour_pragmas && line_has_pragma(content, vs))
+                    || self.allowed(rule, content, vs, value, &caps, origin)
                 {
                     continue;
                 }
                 found.push(SecretMatch {
-                    rule,
+                    rule: Arc::clone(rule),
                     line: 0,
                     column: 0,
                     start: vs,
@@ -162,9 +243,62 @@ impl Scanner {
         }
         // Rules are visited in window order, not rule order: give provider rules priority.
         found.sort_by_key(|m| m.start);
-        dedup_overlaps(&mut found);
+        self.dedup_overlaps(&mut found);
         number_lines(content, &mut found);
         found
+    }
+
+    /// Whether a rule file's allowlist (the rule's own or a global one) covers the match.
+    fn allowed(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        at: usize,
+        value: &str,
+        caps: &Captures<'_>,
+        origin: Origin<'_>,
+    ) -> bool {
+        if rule.allowlists.is_empty() && self.allowlists.is_empty() {
+            return false;
+        }
+        let (ls, le) = line_bounds(content, at);
+        let line = String::from_utf8_lossy(&content[ls..le]);
+        let whole = caps
+            .get(0)
+            .map(|m| String::from_utf8_lossy(m.as_bytes()))
+            .unwrap_or_default();
+        let candidate = Candidate {
+            secret: value,
+            whole: &whole,
+            line: &line,
+            path: origin.path,
+            commit: origin.commit,
+        };
+        rule.allowlists
+            .iter()
+            .chain(&self.allowlists)
+            .any(|a| a.allows(&candidate))
+    }
+
+    fn dedup_overlaps(&self, found: &mut Vec<SecretMatch>) {
+        let rank = |m: &SecretMatch| {
+            self.rules
+                .iter()
+                .position(|r| Arc::ptr_eq(r, &m.rule))
+                .unwrap_or(usize::MAX)
+        };
+        let mut keep: Vec<SecretMatch> = Vec::with_capacity(found.len());
+        for m in found.drain(..) {
+            match keep.last_mut() {
+                Some(last) if last.start < m.end && m.start < last.end => {
+                    if rank(&m) < rank(last) {
+                        *last = m;
+                    }
+                }
+                _ => keep.push(m),
+            }
+        }
+        *found = keep;
     }
 }
 
@@ -174,20 +308,29 @@ impl Default for Scanner {
     }
 }
 
-fn dedup_overlaps(found: &mut Vec<SecretMatch>) {
-    let rank = |m: &SecretMatch| RULES.iter().position(|r| r.id == m.rule.id).unwrap_or(0);
-    let mut keep: Vec<SecretMatch> = Vec::with_capacity(found.len());
-    for m in found.drain(..) {
-        match keep.last_mut() {
-            Some(last) if last.start < m.end && m.start < last.end => {
-                if rank(&m) < rank(last) {
-                    *last = m;
-                }
-            }
-            _ => keep.push(m),
-        }
+fn text<'h>(c: Option<Match<'h>>) -> Option<&'h str> {
+    c.and_then(|c| std::str::from_utf8(c.as_bytes()).ok())
+}
+
+/// The value's range in `window`: gitleaks' `secretGroup`, else the group named `secret`,
+/// else the first group that matched, else the whole match. In a query string
+/// (`?token=abc&type=x`) a named value ends at the next parameter.
+fn value_range(rule: &Rule, caps: &Captures<'_>, window: &[u8]) -> Option<(usize, usize)> {
+    let m = match rule.secret_group {
+        SecretGroup::Index(n) => caps.get(n),
+        SecretGroup::Auto => caps
+            .name("secret")
+            .or_else(|| (1..caps.len()).find_map(|i| caps.get(i)))
+            .or_else(|| caps.get(0)),
     }
-    *found = keep;
+    .filter(|m| !m.is_empty())?;
+    let in_query = caps
+        .name("name")
+        .is_some_and(|n| n.start() > 0 && matches!(window[n.start() - 1], b'?' | b'&'));
+    if in_query && let Some(cut) = m.as_bytes().iter().position(|&b| b == b'&' || b == b'#') {
+        return (cut >= 12).then_some((m.start(), m.start() + cut));
+    }
+    Some((m.start(), m.end()))
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -230,50 +373,6 @@ fn number_lines(content: &[u8], found: &mut [SecretMatch]) {
     }
 }
 
-/// Words that mark a value as a placeholder or documentation, not a credential.
-const PLACEHOLDERS: [&str; 16] = [
-    "example",
-    "placeholder",
-    "changeme",
-    "change_me",
-    "your_",
-    "your-",
-    "yourkey",
-    "xxxx",
-    "****",
-    "dummy",
-    "redacted",
-    "sample",
-    "<",
-    "${",
-    "{{",
-    "%s",
-];
-
-/// Hosts reserved for documentation and tests (RFC 2606, RFC 6761) and loopback.
-fn is_example_host(host: &[u8]) -> bool {
-    let host = String::from_utf8_lossy(host);
-    ["example.com", "example.org", "example.net", "localhost"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
-        || [".example", ".test", ".invalid", ".localhost"]
-            .iter()
-            .any(|tld| host.ends_with(tld))
-        || host.starts_with("127.")
-}
-
-/// `self.token`, `config.api_key`, `os.environ`: a dotted path of identifiers is a reference.
-fn is_dotted_identifier(value: &str) -> bool {
-    value.contains('.')
-        && value.split('.').all(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-}
-
 /// Bits of Shannon entropy per character.
 pub fn shannon_entropy(s: &str) -> f64 {
     let mut counts = [0u32; 256];
@@ -291,70 +390,15 @@ pub fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
-fn is_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn is_uuid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && parts.iter().all(|p| is_hex(p))
-}
-
-/// Rejects placeholders, environment lookups, hashes, UUIDs and other look-alikes.
-fn plausible(rule: &Rule, value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    if PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
-        return false;
-    }
-    if rule.id == "url-credentials" {
-        // `user:$PASSWORD@host`, `user:{pw}@host`, `user:password@host` are templates.
-        return !(value.starts_with(['$', '%', '{'])
-            || ["password", "pass", "passwd", "secret", "pwd", "token"].contains(&lower.as_str()));
-    }
-    let Some(min_entropy) = rule.min_entropy else {
-        return true;
-    };
-    // The generic rule: only values that look random.
-    let env_lookup = [
-        "env", "getenv", "environ", "process.", "secrets.", "vault", "config.",
-    ]
-    .iter()
-    .any(|p| lower.starts_with(p))
-        || value.starts_with('$')
-        || value.starts_with('%');
-    let reference = value
-        .split(['.', ':', '/', '-', '_'])
-        .all(|part| part.bytes().all(|b| b.is_ascii_lowercase()) || part.is_empty());
-    let hash = is_hex(value) && matches!(value.len(), 32 | 40 | 56 | 64 | 96 | 128);
-    // `pwd=/tmp/x1/y`, `token_url = https://...`: paths and plain URLs, not credentials.
-    let path_or_url = ["/", "./", "../", "~/"]
-        .iter()
-        .any(|p| value.starts_with(p))
-        || value.contains("://");
-    let has_digit = value.bytes().any(|b| b.is_ascii_digit());
-    let has_alpha = value.bytes().any(|b| b.is_ascii_alphabetic());
-    !(env_lookup
-        || path_or_url
-        || reference
-        || hash
-        || is_uuid(value)
-        || is_dotted_identifier(value)
-        || !has_digit
-        || !has_alpha)
-        && shannon_entropy(value) >= min_entropy
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn scan(text: &str) -> Vec<(&'static str, String, u32)> {
+    fn scan(text: &str) -> Vec<(String, String, u32)> {
         Scanner::new()
             .scan(text.as_bytes())
             .into_iter()
-            .map(|m| (m.rule.id, m.value, m.line))
+            .map(|m| (m.rule.id.clone(), m.value, m.line))
             .collect()
     }
 
@@ -370,8 +414,8 @@ mod tests {
         let text = format!("a\nkey = \"{aws}\"\ntoken: {gh}\n");
         let found = scan(&text);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0], ("aws-access-key-id", aws, 2));
-        assert_eq!(found[1], ("github-token", gh, 3));
+        assert_eq!(found[0], ("aws-access-key-id".into(), aws, 2));
+        assert_eq!(found[1], ("github-token".into(), gh, 3));
     }
 
     #[test]
@@ -400,7 +444,7 @@ mod tests {
                 "npm-token",
                 k(&["npm_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"]),
             ),
-            ("gitlab-pat", k(&["glpat-", "Ab3De5Gh7Jk9Mn1Pq3St"])),
+            ("gitlab-token", k(&["glpat-", "Ab3De5Gh7Jk9Mn1Pq3St"])),
         ];
         for (rule, value) in cases {
             let found = scan(&format!("x = \"{value}\"\n"));
@@ -439,8 +483,7 @@ mod tests {
     #[test]
     fn a_jwt_of_several_kilobytes_is_found_whole() {
         let payload = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0x".repeat(80);
-        let jwt =
-            format!("eyJhbGciOiJIUzI1NiJ9.{payload}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
+        let jwt = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.Qm9uZ2xhcjRyb2Fkd2F5X3NpZ25hdHVyZTdk");
         let found = scan(&format!("const T = \"{jwt}\";\n"));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].1, jwt);
@@ -521,10 +564,86 @@ y = format!("postgres://admin:{pw}@db.internal:5432/app")
     }
 
     #[test]
-    fn every_rule_regex_compiles() {
-        for rule in RULES {
-            assert!(Regex::new(rule.regex).is_ok(), "{}", rule.id);
+    fn every_rule_finds_its_positives_and_no_rule_reports_a_negative() {
+        let scanner = Scanner::new();
+        let mut failures = Vec::new();
+        for (id, positives, negatives) in super::super::rules::builtin_examples() {
+            if positives.is_empty() || negatives.is_empty() {
+                failures.push(format!("{id}: needs a positive and a negative example"));
+            }
+            for text in &positives {
+                let found = scanner.scan(format!("{text}\n").as_bytes());
+                if !found
+                    .iter()
+                    .any(|m| m.rule.id == id && text.contains(&m.value))
+                {
+                    failures.push(format!("{id} misses its positive example: {found:?}"));
+                }
+            }
+            for text in &negatives {
+                let found = scanner.scan(format!("{text}\n").as_bytes());
+                if !found.is_empty() {
+                    failures.push(format!("{id}: negative {text:?} is reported: {found:?}"));
+                }
+            }
         }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn the_generic_rule_reads_code() {
+        let scanner = Scanner::new();
+        let at = |path| Origin {
+            path: Some(path),
+            commit: None,
+        };
+        let v = k(&["q8Zr4Lm2", "Xv7Pw1Ks9Tn3"]);
+        // An unquoted identifier is a variable in Go, a literal in a .env file.
+        let line = format!("DB_PASSWORD = {v}\n");
+        assert!(scanner.scan_at(line.as_bytes(), at("main.go")).is_empty());
+        assert_eq!(scanner.scan_at(line.as_bytes(), at(".env")).len(), 1);
+        let quoted = format!("dbPassword := \"{v}\"\n");
+        assert_eq!(scanner.scan_at(quoted.as_bytes(), at("main.go")).len(), 1);
+    }
+
+    #[test]
+    fn a_query_string_value_ends_at_the_next_parameter() {
+        let v = k(&["q8Zr4Lm2", "Xv7Pw1Ks9Tn3"]);
+        let found = scan(&format!(
+            "curl 'https://api.acme.io/v1?token={v}&type=vector'\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, v);
+    }
+
+    #[test]
+    fn a_hex_key_under_a_secret_name_is_a_secret() {
+        let v = k(&[
+            "1c912bfe3519fb70",
+            "f5dc523ecc698111",
+            "cd43d81a1a2b3c4d",
+            "5e6f708192a3b4c5",
+        ]);
+        let found = scan(&format!("$wgSecretKey = \"{v}\";\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "generic-secret");
+    }
+
+    #[test]
+    fn rule_files_add_rules_and_allowlists() {
+        let text = "[[rules]]\nid = \"acme\"\nregex = 'acme_[a-z0-9]{16}'\nkeywords = [\"acme_\"]\n\
+                    [[rules.allowlists]]\nregexTarget = \"line\"\nregexes = ['fixture']\n";
+        let set = super::super::rules::parse_rules(text, "acme.toml").expect("parses");
+        let scanner = Scanner::with_rule_sets([&set]);
+        let v = k(&["acme_", "q8zr4lm2xv7pw1ks"]);
+        let found = scanner.scan(format!("key = {v}\n").as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule.id, "acme");
+        assert!(
+            scanner
+                .scan(format!("key = {v} # fixture\n").as_bytes())
+                .is_empty()
+        );
     }
 
     #[test]
