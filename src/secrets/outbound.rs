@@ -21,7 +21,7 @@ use std::sync::{OnceLock, RwLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::scanner::shannon_entropy;
-use super::{Scanner, redact};
+use super::{RuleSet, Scanner, redact};
 
 /// Shorter values would replace ordinary words.
 const MIN_KNOWN: usize = 8;
@@ -41,10 +41,29 @@ static KNOWN: RwLock<Known> = RwLock::new(Known {
     finder: None,
 });
 
-/// The scanner every outbound text is checked with, built once per process.
+/// The built-in rules' scanner, built once per process.
 pub fn shared_scanner() -> &'static Scanner {
     static SCANNER: OnceLock<Scanner> = OnceLock::new();
     SCANNER.get_or_init(Scanner::new)
+}
+
+/// The rule files' rules, once a configuration named some: outbound text is checked with
+/// them too, so that a team's own kind of secret reaches no output either.
+static OUTBOUND_RULES: OnceLock<Vec<RuleSet>> = OnceLock::new();
+
+/// Checks every later outbound text with `sets` too (the first configuration's, per process).
+pub fn check_outbound_with(sets: &[RuleSet]) {
+    if !sets.is_empty() {
+        let _ = OUTBOUND_RULES.set(sets.to_vec());
+    }
+}
+
+fn outbound_scanner() -> &'static Scanner {
+    static WITH_RULES: OnceLock<Scanner> = OnceLock::new();
+    match OUTBOUND_RULES.get() {
+        Some(sets) => WITH_RULES.get_or_init(|| Scanner::with_rule_sets(sets)),
+        None => shared_scanner(),
+    }
 }
 
 /// Remembers a secret value found in the audited content, so that every later output hides
@@ -112,7 +131,7 @@ fn replace_known(text: &str) -> Cow<'_, str> {
 
 /// Replaces what the scanner's rules find in `text` (and remembers it).
 fn replace_found(text: &str) -> Cow<'_, str> {
-    let found = shared_scanner().scan_outbound(text.as_bytes());
+    let found = outbound_scanner().scan_outbound(text.as_bytes());
     if found.is_empty() {
         return Cow::Borrowed(text);
     }

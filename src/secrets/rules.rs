@@ -161,7 +161,7 @@ pub struct Rule {
 }
 
 /// What a rule file holds: its rules and the allowlists that apply to every rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RuleSet {
     /// The rules, in file order.
     pub rules: Vec<Arc<Rule>>,

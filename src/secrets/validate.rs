@@ -113,10 +113,13 @@ pub fn plausible(
     }
 }
 
+/// What a template's placeholder opens with: `$PASSWORD`, `%s`, `{pw}`.
+const TEMPLATE_OPENERS: [char; 3] = ['$', '%', '{'];
+
 /// `user:$PASSWORD@host`, `user:{pw}@host`, `user:password@host`, `login:passwd-on-proxy@host`
 /// are templates and documentation.
 fn url_password(value: &str, lower: &str) -> bool {
-    !(value.starts_with(['$', '%', '{'])
+    !(value.starts_with(TEMPLATE_OPENERS)
         || ["password", "pass", "passw", "passwd", "secret", "pwd", "token", "pw", "changeme"]
             .contains(&lower)
         // One lower-case word (`hunter`, `mypassword`) is documentation, not a credential.
