@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::common::{open_repo, print, user_path};
 use crate::cli::ScanArgs;
-use crate::engine::{Builtins, scan_commits, scan_index};
+use crate::engine::{Builtins, scan_commits, scan_history, scan_index};
 use crate::error::{Error, ExitCode};
-use crate::git::{index_history, index_tree};
+use crate::git::index_tree;
 use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
 use crate::store::write_atomic;
@@ -45,8 +45,7 @@ pub fn collect(
             ("tree".to_string(), 1, found)
         }
         Scope::History => {
-            let index = index_history(&repo.root, settings.guards.enabled)?;
-            let found = scan_index(repo, &index, &builtins, None)?;
+            let (index, found) = scan_history(repo, &builtins, settings.guards.enabled)?;
             ("history".to_string(), index.commits, found)
         }
         Scope::Rev(spec) => {

@@ -11,7 +11,7 @@ use git2::Oid;
 use super::builtin::{BuiltinFindings, Builtins};
 use super::model::ScanStats;
 use crate::finding::Finding;
-use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blobs};
+use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit,
     version_facts,
@@ -49,32 +49,140 @@ pub fn scan_index(
 ) -> Result<BuiltinFindings, GitError> {
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let guards = run.guards.enabled;
-    // File names and messages are scanned beside the blobs.
     let root = repo.root.as_path();
     let (results, names) = std::thread::scope(|scope| {
         let names = run.scanner.map(|scanner| {
-            scope.spawn(move || {
-                let t = Instant::now();
-                let found = scan_names_and_messages(root, index, scanner, run.secrets, tree);
-                (found, t.elapsed())
+            scope.spawn(move || names_and_messages(root, index, scanner, run.secrets, tree))
+        });
+        let results = read_blobs(root, &index.blobs, workers, |blob, content| {
+            (read_blob(run, blob, content), blob.blob.clone())
+        });
+        (results, names.and_then(|h| h.join().ok()))
+    });
+    Ok(finish(repo, index, run, tree, results?, names, started))
+}
+
+/// Scans a whole history: the listing of `git log --raw` streams into the blob readers, so
+/// that inflating blobs starts at once instead of after the walk. A blob is read as the
+/// listing first shows it, at that path; a blob the complete listing shows at more paths is
+/// read again for all of them once the listing is done (a rename or a copy; few).
+pub fn scan_history(
+    repo: &Repo,
+    run: &Builtins<'_>,
+    with_changes: bool,
+) -> Result<(HistoryIndex, BuiltinFindings), GitError> {
+    let started = Instant::now();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let root = repo.root.as_path();
+    let (sender, queue) = std::sync::mpsc::channel::<BlobRef>();
+    let (index, first) = std::thread::scope(|scope| {
+        let readers = scope.spawn(move || {
+            read_blob_queue(root, queue, workers, |blob, content| {
+                (read_blob(run, blob, content), blob.blob.clone())
             })
         });
-        let results = read_blobs(&repo.root, &index.blobs, workers, |blob, content| {
-            let read = BlobRead {
-                guards: if guards {
-                    blob_facts(blob, content, run.guards)
-                } else {
-                    BlobFacts::default()
-                },
-                ..scan_blob(run, blob, content)
-            };
-            (read, blob.blob.clone())
+        let index =
+            crate::git::index_history_streaming(root, with_changes, |blob, path, commit| {
+                let _ = sender.send(BlobRef {
+                    blob: blob.to_string(),
+                    introduced: vec![(path.to_string(), commit.to_string())],
+                });
+            });
+        drop(sender);
+        let first = readers.join().unwrap_or_else(|_| {
+            Err(crate::git::GitError::Command {
+                command: "cat-file --batch".into(),
+                message: "a reader thread panicked".into(),
+            })
         });
-        let names = names.and_then(|h| h.join().ok());
-        (results, names)
+        (index, first)
     });
-    let results = results?;
+    let index = index?;
+    let mut first = first?;
+    // What the listing added after a blob was read: older commits at the same path (the
+    // finding moves to the oldest), and other paths (the blob is read again for all).
+    let by_id: HashMap<&str, &BlobRef> = index.blobs.iter().map(|b| (b.blob.as_str(), b)).collect();
+    let again: Vec<BlobRef> = index
+        .blobs
+        .iter()
+        .filter(|b| b.introduced.len() > 1)
+        .cloned()
+        .collect();
+    let stats: HashMap<String, ScanStats> = first
+        .iter()
+        .map(|(read, blob)| (blob.clone(), read.stats))
+        .collect();
+    first.retain(|(_, blob)| {
+        by_id
+            .get(blob.as_str())
+            .is_some_and(|b| b.introduced.len() == 1)
+    });
+    for (read, blob) in &mut first {
+        let Some((path, commit)) = by_id.get(blob.as_str()).and_then(|b| b.introduced.first())
+        else {
+            continue;
+        };
+        for f in &mut read.secrets {
+            if f.file.as_deref() == Some(path.as_str()) {
+                f.commit = Some(commit.clone());
+            }
+        }
+    }
+    let (results, names) = std::thread::scope(|scope| {
+        let names = run.scanner.map(|scanner| {
+            let index = &index;
+            scope.spawn(move || names_and_messages(root, index, scanner, run.secrets, None))
+        });
+        let results = read_blobs(root, &again, workers, |blob, content| {
+            (read_blob(run, blob, content), blob.blob.clone())
+        });
+        (results, names.and_then(|h| h.join().ok()))
+    });
+    let mut results = results?;
+    // Each blob counts once in the statistics: as the first reading counted it.
+    for (read, blob) in &mut results {
+        read.stats = stats.get(blob).copied().unwrap_or_default();
+    }
+    results.append(&mut first);
+    let found = finish(repo, &index, run, None, results, names, started);
+    Ok((index, found))
+}
+
+/// One blob read by both scanners, at every path it was introduced at.
+fn read_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
+    BlobRead {
+        guards: if run.guards.enabled {
+            blob_facts(blob, content, run.guards)
+        } else {
+            BlobFacts::default()
+        },
+        ..scan_blob(run, blob, content)
+    }
+}
+
+fn names_and_messages(
+    root: &std::path::Path,
+    index: &HistoryIndex,
+    scanner: &crate::secrets::Scanner,
+    settings: &crate::config::SecretsSettings,
+    tree: Option<Oid>,
+) -> (Vec<Finding>, std::time::Duration) {
+    let t = Instant::now();
+    let found = scan_names_and_messages(root, index, scanner, settings, tree);
+    (found, t.elapsed())
+}
+
+/// What the readers found, put together: each secret once per path, at the oldest commit that
+/// introduced it; then the guards over the commits (or the tree).
+fn finish(
+    repo: &Repo,
+    index: &HistoryIndex,
+    run: &Builtins<'_>,
+    tree: Option<Oid>,
+    results: Vec<(BlobRead, String)>,
+    names: Option<(Vec<Finding>, std::time::Duration)>,
+    started: Instant,
+) -> BuiltinFindings {
     let mut out = BuiltinFindings {
         read_time: started.elapsed(),
         ..BuiltinFindings::default()
@@ -114,7 +222,7 @@ pub fn scan_index(
         out.secrets.extend(found);
         out.secrets_time += took;
     }
-    if guards {
+    if run.guards.enabled {
         let t = Instant::now();
         let versions = Versions { facts, notable };
         out.guards = match tree {
@@ -130,7 +238,7 @@ pub fn scan_index(
         names_and_messages_ms = out.secrets_time.as_millis(),
         "built-in scanners over the index"
     );
-    Ok(out)
+    out
 }
 
 /// The secret scan of every path (once, at the oldest commit that introduced it) and, for a

@@ -13,7 +13,7 @@ mod stages;
 mod workspace;
 
 pub use builtin::{BuiltinFindings, Builtins, scan_commits};
-pub use history::scan_index;
+pub use history::{scan_history, scan_index};
 pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};
 pub use model::{
     AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,

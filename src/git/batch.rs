@@ -85,9 +85,12 @@ struct IndexBuilder {
 }
 
 impl IndexBuilder {
-    fn add(&mut self, blob: &str, path: String, commit: &str) {
+    /// Records a sighting; true when the blob is new.
+    fn add(&mut self, blob: &str, path: String, commit: &str) -> bool {
+        let mut new = false;
         let entry = self.by_blob.entry(blob.to_string()).or_insert_with(|| {
             self.order.push(blob.to_string());
+            new = true;
             Vec::new()
         });
         // git log lists newest first: a later sighting at the same path is an older commit.
@@ -95,6 +98,7 @@ impl IndexBuilder {
             Some(slot) => slot.1 = commit.to_string(),
             None => entry.push((path, commit.to_string())),
         }
+        new
     }
 
     fn finish(mut self, commits: usize, changes: Vec<RawCommit>) -> HistoryIndex {
@@ -122,47 +126,73 @@ fn is_content_mode(mode: &str) -> bool {
     mode == "100644" || mode == "100755"
 }
 
-/// Parses `git log --raw -z -c --format=%x01%H %P` output; with `with_changes`, keeps each
-/// commit's changes too.
-fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
-    let mut builder = IndexBuilder::default();
-    let mut history: Vec<RawCommit> = Vec::new();
-    let mut commit = String::new();
-    let mut commits = 0;
-    let mut tokens = out.split(|&b| b == 0).peekable();
-    while let Some(token) = tokens.next() {
+/// Reads `git log --raw -z -c --format=%x01%H %P` output token by token (NUL-separated), as it
+/// streams; with `with_changes`, keeps each commit's changes too.
+struct RawLogParser {
+    builder: IndexBuilder,
+    history: Vec<RawCommit>,
+    with_changes: bool,
+    commit: String,
+    commits: usize,
+    /// A change's status token, waiting for its path (the next token).
+    pending: Option<String>,
+}
+
+impl RawLogParser {
+    fn new(with_changes: bool) -> RawLogParser {
+        RawLogParser {
+            builder: IndexBuilder::default(),
+            history: Vec::new(),
+            with_changes,
+            commit: String::new(),
+            commits: 0,
+            pending: None,
+        }
+    }
+
+    /// Takes one token; a blob seen for the first time goes to `on_new` with its path and
+    /// commit.
+    fn token(&mut self, token: &[u8], on_new: &mut impl FnMut(&str, &str, &str)) {
+        if let Some(status) = self.pending.take() {
+            let path = String::from_utf8_lossy(token).into_owned();
+            self.change(&status, path, on_new);
+            return;
+        }
         let token = String::from_utf8_lossy(token);
         let token = token.trim_start_matches('\n');
         if let Some(header) = token.strip_prefix('\u{1}') {
             let mut ids = header.split_whitespace();
-            commit = ids.next().unwrap_or_default().to_string();
-            builder.commit_age.insert(commit.clone(), commits);
-            commits += 1;
-            if with_changes {
-                history.push(RawCommit {
-                    commit: commit.clone(),
+            self.commit = ids.next().unwrap_or_default().to_string();
+            self.builder
+                .commit_age
+                .insert(self.commit.clone(), self.commits);
+            self.commits += 1;
+            if self.with_changes {
+                self.history.push(RawCommit {
+                    commit: self.commit.clone(),
                     root: ids.next().is_none(),
                     changes: Vec::new(),
                 });
             }
-            continue;
+        } else if token.starts_with(':') {
+            self.pending = Some(token.to_string());
         }
-        if !token.starts_with(':') {
-            continue;
-        }
-        // `:old new oldsha newsha S` or, for merges, `::m1 m2 new sha1 sha2 new SS`.
+    }
+
+    /// `:old new oldsha newsha S` or, for merges, `::m1 m2 new sha1 sha2 new SS`, at `path`.
+    fn change(&mut self, token: &str, path: String, on_new: &mut impl FnMut(&str, &str, &str)) {
         let fields: Vec<&str> = token.trim_start_matches(':').split(' ').collect();
-        let Some(path) = tokens.next() else { break };
-        let path = String::from_utf8_lossy(path).into_owned();
         let parents = token.bytes().take_while(|&b| b == b':').count();
         let (Some(mode), Some(sha)) = (fields.get(parents), fields.get(2 * parents + 1)) else {
-            continue;
+            return;
         };
         let new_blob = (is_content_mode(mode) && *sha != NULL_OID).then(|| sha.to_string());
-        if let Some(blob) = &new_blob {
-            builder.add(blob, path.clone(), &commit);
+        if let Some(blob) = &new_blob
+            && self.builder.add(blob, path.clone(), &self.commit)
+        {
+            on_new(blob, &path, &self.commit);
         }
-        if let Some(last) = history.last_mut() {
+        if let Some(last) = self.history.last_mut() {
             // Against the first parent: its mode and blob come first.
             let old_blob = match (fields.first(), fields.get(parents + 1)) {
                 (Some(m), Some(s)) if is_content_mode(m) && *s != NULL_OID => Some(s.to_string()),
@@ -178,26 +208,93 @@ fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
             }
         }
     }
-    builder.finish(commits, history)
+
+    fn finish(self) -> HistoryIndex {
+        self.builder.finish(self.commits, self.history)
+    }
+}
+
+/// Parses a whole `git log --raw -z -c --format=%x01%H %P` output.
+#[cfg(test)]
+fn parse_raw_log(out: &[u8], with_changes: bool) -> HistoryIndex {
+    let mut parser = RawLogParser::new(with_changes);
+    for token in out.split(|&b| b == 0) {
+        parser.token(token, &mut |_, _, _| {});
+    }
+    parser.finish()
+}
+
+const RAW_LOG: [&str; 8] = [
+    "log",
+    "--all",
+    "--raw",
+    "-z",
+    "-c",
+    "--no-renames",
+    "--no-abbrev",
+    "--format=%x01%H %P",
+];
+
+/// Like `index_history`, streaming: each blob goes to `on_new` (with the path and commit it
+/// was first seen at, newest first) while `git log` still runs, so that reading blobs can
+/// start at once instead of after the whole walk.
+pub fn index_history_streaming(
+    root: &Path,
+    with_changes: bool,
+    mut on_new: impl FnMut(&str, &str, &str),
+) -> Result<HistoryIndex, GitError> {
+    let fail = |message: String| GitError::Command {
+        command: RAW_LOG.join(" "),
+        message,
+    };
+    let mut child = git_command(root)
+        .args(RAW_LOG)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(e.to_string()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| fail("no stdout".into()))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| fail("no stderr".into()))?;
+    // Drained beside stdout, so that a chatty git can never block on a full pipe.
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut parser = RawLogParser::new(with_changes);
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut token = Vec::new();
+    loop {
+        token.clear();
+        let n = reader
+            .read_until(0, &mut token)
+            .map_err(|e| fail(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        if token.last() == Some(&0) {
+            token.pop();
+        }
+        parser.token(&token, &mut on_new);
+    }
+    let status = child.wait().map_err(|e| fail(e.to_string()))?;
+    let errors = errors.join().unwrap_or_default();
+    if !status.success() {
+        return Err(fail(errors.trim().to_string()));
+    }
+    Ok(parser.finish())
 }
 
 /// Lists every blob introduced anywhere in the history reachable from any ref; with
 /// `with_changes`, each commit's changes too.
 pub fn index_history(root: &Path, with_changes: bool) -> Result<HistoryIndex, GitError> {
-    let out = git(
-        root,
-        &[
-            "log",
-            "--all",
-            "--raw",
-            "-z",
-            "-c",
-            "--no-renames",
-            "--no-abbrev",
-            "--format=%x01%H %P",
-        ],
-    )?;
-    Ok(parse_raw_log(&out, with_changes))
+    index_history_streaming(root, with_changes, |_, _, _| {})
 }
 
 /// Every commit's message, with its id, from one `git log` (much faster than reading each
@@ -282,6 +379,166 @@ where
     })
 }
 
+/// Like `read_blobs`, for blobs that arrive on `queue` while they are being listed: each of
+/// `workers` threads takes the next batch off the queue for its own `cat-file` process.
+pub fn read_blob_queue<R, F>(
+    root: &Path,
+    queue: std::sync::mpsc::Receiver<BlobRef>,
+    workers: usize,
+    visit: F,
+) -> Result<Vec<R>, GitError>
+where
+    R: Send,
+    F: Fn(&BlobRef, &[u8]) -> R + Sync,
+{
+    let queue = std::sync::Mutex::new(queue);
+    let next_batch = || -> Vec<BlobRef> {
+        let Ok(queue) = queue.lock() else {
+            return Vec::new();
+        };
+        // Wait for one, then take what is there, up to a batch: consecutive blobs of the
+        // listing share delta bases, which keeps git's delta cache warm.
+        let Ok(first) = queue.recv() else {
+            return Vec::new();
+        };
+        let mut batch = vec![first];
+        while batch.len() < QUEUE_BATCH {
+            match queue.try_recv() {
+                Ok(b) => batch.push(b),
+                Err(_) => break,
+            }
+        }
+        batch
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut reader = CatFile::start(root)?;
+                    let mut out = Vec::new();
+                    loop {
+                        let batch = next_batch();
+                        if batch.is_empty() {
+                            break;
+                        }
+                        reader.request(&batch)?;
+                        for blob in &batch {
+                            let content = reader.next_blob()?;
+                            out.push(visit(blob, content));
+                        }
+                    }
+                    reader.finish();
+                    Ok::<_, GitError>(out)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(
+                h.join()
+                    .map_err(|_| cat_file_error("a reader thread panicked".into()))??,
+            );
+        }
+        Ok(all)
+    })
+}
+
+/// How many queued blobs a reader takes at once.
+const QUEUE_BATCH: usize = 128;
+
+fn cat_file_error(message: String) -> GitError {
+    GitError::Command {
+        command: "cat-file --batch".into(),
+        message,
+    }
+}
+
+/// One `git cat-file --batch` process, asked for blobs a batch at a time.
+struct CatFile {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    reader: BufReader<std::process::ChildStdout>,
+    header: String,
+    content: Vec<u8>,
+}
+
+impl CatFile {
+    fn start(root: &Path) -> Result<CatFile, GitError> {
+        let mut child = git_command(root)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| cat_file_error(e.to_string()))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| cat_file_error("no stdin".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| cat_file_error("no stdout".into()))?;
+        Ok(CatFile {
+            child,
+            stdin,
+            reader: BufReader::with_capacity(1 << 20, stdout),
+            header: String::new(),
+            content: Vec::new(),
+        })
+    }
+
+    /// Asks for a batch. A batch's ids fit in the pipe's buffer, and every answer is read
+    /// before the next batch is asked for, so neither pipe can fill up and deadlock.
+    fn request(&mut self, batch: &[BlobRef]) -> Result<(), GitError> {
+        let mut text = String::with_capacity(batch.len() * 41);
+        for b in batch {
+            text.push_str(&b.blob);
+            text.push('\n');
+        }
+        self.stdin
+            .write_all(text.as_bytes())
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| cat_file_error(e.to_string()))
+    }
+
+    /// The next answer's content.
+    fn next_blob(&mut self) -> Result<&[u8], GitError> {
+        let size = read_header(&mut self.reader, &mut self.header)?;
+        self.content.resize(size + 1, 0);
+        self.reader
+            .read_exact(&mut self.content)
+            .map_err(|e| cat_file_error(e.to_string()))?;
+        Ok(&self.content[..size])
+    }
+
+    fn finish(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads one `cat-file --batch` header and returns the blob's size. A blob the history names
+/// but the store lacks (a damaged or partial clone, or an object deleted to hide it) is never
+/// scanned clean.
+fn read_header(reader: &mut impl BufRead, header: &mut String) -> Result<usize, GitError> {
+    header.clear();
+    reader
+        .read_line(header)
+        .map_err(|e| cat_file_error(e.to_string()))?;
+    let fields: Vec<&str> = header.split_whitespace().collect();
+    match fields.as_slice() {
+        [_, "blob", size] => size
+            .parse()
+            .map_err(|_| cat_file_error(format!("bad header `{header}`"))),
+        [id, "missing"] => Err(GitError::MissingObject { id: id.to_string() }),
+        _ => Err(cat_file_error(format!(
+            "unexpected header `{}`",
+            header.trim()
+        ))),
+    }
+}
+
 fn read_chunk<R, F>(root: &Path, part: &[BlobRef], visit: &F) -> Result<Vec<R>, GitError>
 where
     F: Fn(&BlobRef, &[u8]) -> R,
@@ -317,20 +574,7 @@ where
     let mut header = String::new();
     let mut content = Vec::new();
     for blob in part {
-        header.clear();
-        reader
-            .read_line(&mut header)
-            .map_err(|e| fail(e.to_string()))?;
-        let fields: Vec<&str> = header.split_whitespace().collect();
-        let size: usize = match fields.as_slice() {
-            [_, "blob", size] => size
-                .parse()
-                .map_err(|_| fail(format!("bad header `{header}`")))?,
-            // A blob the history names but the store lacks (a damaged or partial clone, or
-            // an object deleted to hide it) is never scanned clean.
-            [id, "missing"] => return Err(GitError::MissingObject { id: id.to_string() }),
-            _ => return Err(fail(format!("unexpected header `{}`", header.trim()))),
-        };
+        let size = read_header(&mut reader, &mut header)?;
         content.resize(size + 1, 0);
         reader
             .read_exact(&mut content)

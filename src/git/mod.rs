@@ -16,8 +16,8 @@ mod uncommitted;
 mod watch;
 
 pub use batch::{
-    BlobRef, HistoryIndex, RawChange, RawCommit, commit_messages, index_history, index_tree,
-    read_blobs,
+    BlobRef, HistoryIndex, RawChange, RawCommit, commit_messages, index_history,
+    index_history_streaming, index_tree, read_blob_queue, read_blobs,
 };
 pub use command::git_command;
 pub use diff::{
