@@ -16,7 +16,7 @@ use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit,
     version_facts,
 };
-use crate::secrets::{is_binary, scan_file};
+use crate::secrets::{Source, is_binary, scan_file, scan_source};
 
 /// What the guards keep of one blob: the facts of each path it was introduced at (only those
 /// with any), and its size and binariness when they could matter.
@@ -59,6 +59,7 @@ pub fn scan_index(
         });
         (results, names.and_then(|h| h.join().ok()))
     });
+    let names = names.transpose()?;
     Ok(finish(repo, index, run, tree, results?, names, started))
 }
 
@@ -75,7 +76,14 @@ pub fn scan_history(
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo.root.as_path();
     let (sender, queue) = std::sync::mpsc::channel::<BlobRef>();
-    let (index, first) = std::thread::scope(|scope| {
+    let (index, first, messages) = std::thread::scope(|scope| {
+        // Messages need no listing: they are read and scanned beside it.
+        let messages = run.scanner.map(|scanner| {
+            scope.spawn(move || {
+                let t = Instant::now();
+                scan_messages(root, scanner, run.secrets).map(|found| (found, t.elapsed()))
+            })
+        });
         let readers = scope.spawn(move || {
             read_blob_queue(root, queue, workers, |blob, content| {
                 (read_blob(run, blob, content), blob.blob.clone())
@@ -95,10 +103,12 @@ pub fn scan_history(
                 message: "a reader thread panicked".into(),
             })
         });
-        (index, first)
+        let messages = messages.and_then(|h| h.join().ok()).transpose();
+        (index, first, messages)
     });
     let index = index?;
     let mut first = first?;
+    let messages = messages?;
     // What the listing added after a blob was read: older commits at the same path (the
     // finding moves to the oldest), and other paths (the blob is read again for all).
     let by_id: HashMap<&str, &BlobRef> = index.blobs.iter().map(|b| (b.blob.as_str(), b)).collect();
@@ -128,15 +138,15 @@ pub fn scan_history(
             }
         }
     }
-    let (results, names) = std::thread::scope(|scope| {
-        let names = run.scanner.map(|scanner| {
-            let index = &index;
-            scope.spawn(move || names_and_messages(root, index, scanner, run.secrets, None))
-        });
-        let results = read_blobs(root, &again, workers, |blob, content| {
-            (read_blob(run, blob, content), blob.blob.clone())
-        });
-        (results, names.and_then(|h| h.join().ok()))
+    let results = read_blobs(root, &again, workers, |blob, content| {
+        (read_blob(run, blob, content), blob.blob.clone())
+    });
+    let names = messages.map(|(mut found, took)| {
+        let t = Instant::now();
+        if let Some(scanner) = run.scanner {
+            found.extend(scan_paths(&index, scanner, run.secrets));
+        }
+        (found, took + t.elapsed())
     });
     let mut results = results?;
     // Each blob counts once in the statistics: as the first reading counted it.
@@ -166,10 +176,10 @@ fn names_and_messages(
     scanner: &crate::secrets::Scanner,
     settings: &crate::config::SecretsSettings,
     tree: Option<Oid>,
-) -> (Vec<Finding>, std::time::Duration) {
+) -> Result<(Vec<Finding>, std::time::Duration), GitError> {
     let t = Instant::now();
-    let found = scan_names_and_messages(root, index, scanner, settings, tree);
-    (found, t.elapsed())
+    let found = scan_names_and_messages(root, index, scanner, settings, tree)?;
+    Ok((found, t.elapsed()))
 }
 
 /// What the readers found, put together: each secret once per path, at the oldest commit that
@@ -249,36 +259,52 @@ fn scan_names_and_messages(
     scanner: &crate::secrets::Scanner,
     settings: &crate::config::SecretsSettings,
     tree: Option<Oid>,
+) -> Result<Vec<Finding>, GitError> {
+    let mut found = scan_paths(index, scanner, settings);
+    if tree.is_none() {
+        found.extend(scan_messages(root, scanner, settings)?);
+    }
+    Ok(found)
+}
+
+/// The secret scan of every path, once, at the oldest commit that introduced it.
+fn scan_paths(
+    index: &HistoryIndex,
+    scanner: &crate::secrets::Scanner,
+    settings: &crate::config::SecretsSettings,
 ) -> Vec<Finding> {
-    use crate::secrets::{Source, scan_source};
-    let mut found = Vec::new();
     let mut paths: HashMap<&str, &str> = HashMap::new();
     for blob in &index.blobs {
         for (path, commit) in &blob.introduced {
             paths.entry(path).or_insert(commit);
         }
     }
-    for (path, commit) in paths {
-        found.extend(scan_source(
-            scanner,
-            settings,
-            Source::Path(path),
-            path.as_bytes(),
-            commit,
-        ));
-    }
-    if tree.is_none() {
-        for (commit, message) in crate::git::commit_messages(root).unwrap_or_default() {
-            found.extend(scan_source(
+    paths
+        .into_iter()
+        .flat_map(|(path, commit)| {
+            scan_source(
                 scanner,
                 settings,
-                Source::Message,
-                &message,
-                &commit,
-            ));
-        }
-    }
-    found
+                Source::Path(path),
+                path.as_bytes(),
+                commit,
+            )
+        })
+        .collect()
+}
+
+/// The secret scan of every commit's message.
+fn scan_messages(
+    root: &std::path::Path,
+    scanner: &crate::secrets::Scanner,
+    settings: &crate::config::SecretsSettings,
+) -> Result<Vec<Finding>, GitError> {
+    Ok(crate::git::commit_messages(root)?
+        .into_iter()
+        .flat_map(|(commit, message)| {
+            scan_source(scanner, settings, Source::Message, &message, &commit)
+        })
+        .collect())
 }
 
 /// The secret scan of one blob, its findings placed at every path that introduced it.
