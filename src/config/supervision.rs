@@ -29,8 +29,33 @@ pub struct Change {
 }
 
 impl Change {
-    /// `key: before → after`, for feedback.
+    /// `key: before → after`, for feedback; a list that changed shows what it gained and
+    /// lost (a baseline holds hundreds of entries).
     pub fn describe(&self) -> String {
+        if let (Some(Value::Array(before)), Some(Value::Array(after))) = (&self.before, &self.after)
+            && before.len() + after.len() > 8
+        {
+            let show = |items: Vec<&Value>| {
+                let shown: Vec<String> = items.iter().take(5).map(|v| v.to_string()).collect();
+                let more = items.len().saturating_sub(5);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!("{}{tail}", shown.join(", "))
+            };
+            let added: Vec<&Value> = after.iter().filter(|v| !before.contains(v)).collect();
+            let removed: Vec<&Value> = before.iter().filter(|v| !after.contains(v)).collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("{} added: {}", added.len(), show(added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("{} removed: {}", removed.len(), show(removed)));
+            }
+            return format!("{}: {}", self.key, parts.join("; "));
+        }
         let show = |v: &Option<Value>| v.as_ref().map_or("(not set)".to_string(), Value::to_string);
         format!(
             "{}: {} → {}",
@@ -349,6 +374,20 @@ mod tests {
     }
 
     const CHECK: &str = "[[check]]\nname = \"t\"\nstage = \"test\"\ncommand = [\"pytest\"]\n";
+
+    #[test]
+    fn a_long_list_that_changed_shows_what_it_gained() {
+        let before: Vec<String> = (0..10).map(|i| format!("e{i}")).collect();
+        let mut after = before.clone();
+        after.push("new".into());
+        let c = Change {
+            key: "secrets.baseline".into(),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+            weakens: true,
+        };
+        assert_eq!(c.describe(), "secrets.baseline: 1 added: \"new\"");
+    }
 
     #[test]
     fn what_supervises_less_is_a_weakening() {
