@@ -331,7 +331,11 @@ pub fn render_init_toml(detected: &[DetectedCheck]) -> String {
          [secrets]\n\
          # Paths (globs) and regexes whose matches are never reported.\n\
          allow_paths = []\n\
-         allow_regexes = []\n\n\
+         allow_regexes = []\n\
+         # Rule files in gitleaks' format, beside the 155 built-in rules.\n\
+         # rules = [\"team-rules.toml\"]\n\
+         # Secrets accepted on adoption (`auditor baseline` writes it).\n\
+         # baseline = \"auditor-baseline.json\"\n\n\
          [workspace]\n\
          # \"snapshot\": checks run in an isolated checkout of the audited commit under state/supervisor/.\n\
          mode = \"snapshot\"\n\
