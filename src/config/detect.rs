@@ -332,7 +332,7 @@ pub fn render_init_toml(detected: &[DetectedCheck]) -> String {
          # Paths (globs) and regexes whose matches are never reported.\n\
          allow_paths = []\n\
          allow_regexes = []\n\
-         # Rule files in gitleaks' format, beside the 155 built-in rules.\n\
+         # Rule files in gitleaks' format, beside the 156 built-in rules.\n\
          # rules = [\"team-rules.toml\"]\n\
          # Secrets accepted on adoption (`auditor baseline` writes it).\n\
          # baseline = \"auditor-baseline.json\"\n\n\

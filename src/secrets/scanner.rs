@@ -239,6 +239,7 @@ impl Scanner {
                     name: text(caps.name("name")),
                     quoted: caps.name("quote").is_some_and(|q| !q.is_empty()),
                     next: content.get(ve).copied(),
+                    in_query: in_query(&caps, window),
                     syntax,
                 };
                 if !plausible(rule.validate, rule.min_entropy, value, &assignment)
@@ -340,13 +341,18 @@ fn value_range(rule: &Rule, caps: &Captures<'_>, window: &[u8]) -> Option<(usize
             .or_else(|| caps.get(0)),
     }
     .filter(|m| !m.is_empty())?;
-    let in_query = caps
-        .name("name")
-        .is_some_and(|n| n.start() > 0 && matches!(window[n.start() - 1], b'?' | b'&'));
-    if in_query && let Some(cut) = m.as_bytes().iter().position(|&b| b == b'&' || b == b'#') {
+    if in_query(caps, window)
+        && let Some(cut) = m.as_bytes().iter().position(|&b| b == b'&' || b == b'#')
+    {
         return (cut >= 12).then_some((m.start(), m.start() + cut));
     }
     Some((m.start(), m.end()))
+}
+
+/// Whether the match's name is a query-string parameter (`?token=`, `&api_key=`).
+fn in_query(caps: &Captures<'_>, window: &[u8]) -> bool {
+    caps.name("name")
+        .is_some_and(|n| n.start() > 0 && matches!(window[n.start() - 1], b'?' | b'&'))
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -620,6 +626,34 @@ y = format!("postgres://admin:{pw}@db.internal:5432/app")
         assert_eq!(scanner.scan_at(line.as_bytes(), at(".env")).len(), 1);
         let quoted = format!("dbPassword := \"{v}\"\n");
         assert_eq!(scanner.scan_at(quoted.as_bytes(), at("main.go")).len(), 1);
+    }
+
+    #[test]
+    fn an_assignment_in_documentation_is_an_example_and_a_pasted_url_is_not() {
+        let scanner = Scanner::new();
+        let at = |path| Origin {
+            path: Some(path),
+            commit: None,
+        };
+        let v = k(&["q8Zr4Lm2", "Xv7Pw1Ks9Tn3"]);
+        let assignment = format!("    SECRET_KEY = '{v}'\n");
+        assert!(
+            scanner
+                .scan_at(assignment.as_bytes(), at("docs/config.rst"))
+                .is_empty()
+        );
+        assert_eq!(
+            scanner
+                .scan_at(assignment.as_bytes(), at("app/settings.py"))
+                .len(),
+            1
+        );
+        let url = format!("[![Build](https://ci.acme.io/badge.svg?style=svg&circle-token={v})]\n");
+        assert_eq!(scanner.scan_at(url.as_bytes(), at("README.md")).len(), 1);
+        // Provider rules hold in documentation too.
+        let token = k(&["ghp_", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"]);
+        let doc = format!("export GITHUB_TOKEN={token}\n");
+        assert_eq!(scanner.scan_at(doc.as_bytes(), at("README.md")).len(), 1);
     }
 
     #[test]

@@ -45,13 +45,19 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 ];
 
+/// The least entropy (bits per character) of a provider value whose rule sets none.
+const PROVIDER_FLOOR: f64 = 2.5;
+
 /// Where a match sits, for the generic rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
     /// A programming language: an unquoted value is an expression, not a literal.
     Code,
-    /// Configuration, shell, docs or unknown: an unquoted value is a literal.
+    /// Configuration, shell or unknown: an unquoted value is a literal.
     Text,
+    /// Documentation (Markdown, reStructuredText, AsciiDoc, man pages): an assignment there
+    /// is an example of configuration, not configuration.
+    Docs,
 }
 
 impl Syntax {
@@ -67,8 +73,14 @@ impl Syntax {
             "swift", "m", "mm", "dart", "lua", "ex", "exs", "erl", "hs", "ml", "clj", "cljs",
             "vue", "svelte", "zig", "nim", "jl", "r", "pl", "pm",
         ];
-        if CODE.contains(&ext.to_ascii_lowercase().as_str()) {
+        const DOCS: &[&str] = &[
+            "md", "markdown", "rst", "adoc", "asciidoc", "txt", "1", "5", "7",
+        ];
+        let ext = ext.to_ascii_lowercase();
+        if CODE.contains(&ext.as_str()) {
             Syntax::Code
+        } else if DOCS.contains(&ext.as_str()) {
+            Syntax::Docs
         } else {
             Syntax::Text
         }
@@ -86,6 +98,8 @@ pub struct Assignment<'a> {
     pub quoted: bool,
     /// The byte right after the value.
     pub next: Option<u8>,
+    /// The name is a query-string parameter (`?token=`).
+    pub in_query: bool,
     /// The file's syntax.
     pub syntax: Syntax,
 }
@@ -103,7 +117,9 @@ pub fn plausible(
     {
         return false;
     }
-    let random_enough = min_entropy.is_none_or(|min| shannon_entropy(value) >= min);
+    // A provider's format with a body of one repeated character (`whsec_000...`,
+    // `sk_test_iiii...`) is a placeholder: every issued token measures far above this.
+    let random_enough = shannon_entropy(value) >= min_entropy.unwrap_or(PROVIDER_FLOOR);
     match how {
         Validate::Provider => random_enough,
         Validate::UrlCredentials => {
@@ -166,7 +182,25 @@ fn is_example_host(host: &str) -> bool {
             .iter()
             .any(|tld| host.ends_with(tld))
         || host.starts_with("127.")
+        || PLACEHOLDER_HOSTS
+            .iter()
+            .any(|p| host.split('.').any(|label| label == *p))
 }
+
+/// Host names documentation and tests make up (`account.myservice.com`, `yourdomain.com`).
+const PLACEHOLDER_HOSTS: &[&str] = &[
+    "mydomain",
+    "yourdomain",
+    "myservice",
+    "myserver",
+    "yourserver",
+    "myhost",
+    "yourhost",
+    "mycompany",
+    "yourcompany",
+    "domain",
+    "hostname",
+];
 
 /// The words of a name: `wgSecretKey` → wg, secret, key; `DB_PASSWORD` → db, password.
 fn words(name: &str) -> Vec<String> {
@@ -469,7 +503,9 @@ fn decoded_text(value: &str) -> Option<String> {
 /// The generic rule's test: a literal that looks random, under a credential's name.
 fn generic(value: &str, lower: &str, min_entropy: f64, a: &Assignment<'_>) -> bool {
     let (named, hashy) = a.name.map_or((true, false), credential_name);
-    if !named {
+    // In documentation an assignment is an example (`SECRET_KEY = '192b...'` in a tutorial);
+    // a URL someone pasted with its token in the query is not.
+    if !named || (a.syntax == Syntax::Docs && !a.in_query) {
         return false;
     }
     let bare = value.trim_start_matches(['&', '*', '@', '!']);
@@ -644,5 +680,6 @@ mod tests {
         assert_eq!(Syntax::of(Some(".env")), Syntax::Text);
         assert_eq!(Syntax::of(Some("config.yaml")), Syntax::Text);
         assert_eq!(Syntax::of(None), Syntax::Text);
+        assert_eq!(Syntax::of(Some("docs/config.rst")), Syntax::Docs);
     }
 }
