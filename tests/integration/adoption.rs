@@ -260,3 +260,40 @@ fn a_rule_file_in_gitleaks_format_adds_rules_and_its_errors_say_where() {
     assert!(err.contains("team-rules.toml:3:9"), "{err}");
     assert!(err.contains("acme-key"), "{err}");
 }
+
+#[test]
+fn a_team_rules_kind_of_secret_printed_by_a_check_reaches_no_output() {
+    let repo = TestRepo::new();
+    std::fs::write(
+        repo.path().join("team-rules.toml"),
+        "[[rules]]\nid = \"acme-key\"\ndescription = \"ACME internal key\"\n\
+         regex = '''\\b(acme_[a-z0-9]{24})\\b'''\nkeywords = [\"acme_\"]\n",
+    )
+    .expect("write");
+    // The check prints a key no audited file holds: only the team's rule knows its shape.
+    std::fs::write(
+        repo.path().join("auditor.toml"),
+        "[secrets]\nrules = [\"team-rules.toml\"]\n\n[[check]]\nname = \"talker\"\n\
+         command = [\"sh\", \"-c\", \"echo \\\"a.txt:1: key=acme_\\\"q8zr4lm2xv7pw1ks\\\"9tn3bd6h\\\"; exit 1\"]\n\
+         format = \"lines\"\n",
+    )
+    .expect("write");
+    repo.write("a.txt", "a\n");
+    repo.commit("one");
+    let key = ["acme_", "q8zr4lm2xv7pw1ks", "9tn3bd6h"].concat();
+    let (_, v, out) = repo.audit_json(&["--no-tests"]);
+    assert!(
+        v.to_string().contains("talker"),
+        "the check ran and was reported: {v}"
+    );
+    assert!(!out.contains(&key), "the key reached stdout or stderr");
+    for folder in ["logs", "tasks", "state"] {
+        for file in repo.files_under(folder) {
+            if file.starts_with(repo.path().join("state/supervisor/workspace")) {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+            assert!(!text.contains(&key), "the key reached {}", file.display());
+        }
+    }
+}
