@@ -443,7 +443,7 @@ where
     })
 }
 
-/// How many queued blobs a reader takes at once.
+/// How many blobs a reader asks `cat-file` for at once.
 const QUEUE_BATCH: usize = 128;
 
 fn cat_file_error(message: String) -> GitError {
@@ -543,46 +543,15 @@ fn read_chunk<R, F>(root: &Path, part: &[BlobRef], visit: &F) -> Result<Vec<R>, 
 where
     F: Fn(&BlobRef, &[u8]) -> R,
 {
-    let fail = |message: String| GitError::Command {
-        command: "cat-file --batch".into(),
-        message,
-    };
-    let mut child = git_command(root)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| fail(e.to_string()))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| fail("no stdin".into()))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| fail("no stdout".into()))?;
-    let ids: Vec<String> = part.iter().map(|b| b.blob.clone()).collect();
-    // Feed ids from another thread so that neither pipe can fill up and deadlock.
-    let feeder = std::thread::spawn(move || {
-        let mut text = String::with_capacity(ids.len() * 41);
-        for id in ids {
-            text.push_str(&id);
-            text.push('\n');
-        }
-        let _ = stdin.write_all(text.as_bytes());
-    });
-    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut reader = CatFile::start(root)?;
     let mut results = Vec::with_capacity(part.len());
-    let mut header = String::new();
-    let mut content = Vec::new();
-    for blob in part {
-        let size = read_header(&mut reader, &mut header)?;
-        content.resize(size + 1, 0);
-        reader
-            .read_exact(&mut content)
-            .map_err(|e| fail(e.to_string()))?;
-        results.push(visit(blob, &content[..size]));
+    for batch in part.chunks(QUEUE_BATCH) {
+        reader.request(batch)?;
+        for blob in batch {
+            results.push(visit(blob, reader.next_blob()?));
+        }
     }
-    let _ = feeder.join();
-    let _ = child.wait();
+    reader.finish();
     Ok(results)
 }
 

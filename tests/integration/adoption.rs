@@ -4,23 +4,6 @@
 
 use crate::support::*;
 
-fn scan_json(repo: &TestRepo, args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = repo
-        .auditor()
-        .arg("scan")
-        .args(args)
-        .arg("--json")
-        .output()
-        .expect("run auditor");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    (
-        out.status.code().unwrap_or(-1),
-        v,
-        format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
-    )
-}
-
 /// A value that looks random, assembled so that this file holds none.
 fn random_value() -> String {
     ["q8Zr4Lm2", "Xv7Pw1Ks9Tn3", "Bd6Hy0Fc"].concat()
@@ -46,7 +29,7 @@ fn code_that_names_secrets_is_not_a_secret_and_a_literal_under_a_secret_name_is(
         "for a uri config value: https://loggerservice.com:1234/?token=abc1234&type=vector\n",
     );
     repo.commit("code");
-    let (code, v, _) = scan_json(&repo, &["--tree"]);
+    let (code, v, _) = repo.scan_json(&["--tree"]);
     assert_eq!(code, 0, "{v}");
     assert!(issues_of(&v, "SECRET_EXPOSURE").is_empty(), "{v}");
 
@@ -67,7 +50,7 @@ fn code_that_names_secrets_is_not_a_secret_and_a_literal_under_a_secret_name_is(
         format!("var dbPassword = \"{}\"\n", random_value()),
     );
     repo.commit("keys");
-    let (code, v, out) = scan_json(&repo, &["--tree"]);
+    let (code, v, out) = repo.scan_json(&["--tree"]);
     assert_eq!(code, 1);
     let mut files: Vec<String> = issues_of(&v, "SECRET_EXPOSURE")
         .iter()
@@ -105,7 +88,7 @@ fn private_keys_of_every_armor_are_found_whole() {
         ),
     );
     repo.commit("keys");
-    let (_, v, _) = scan_json(&repo, &["--tree"]);
+    let (_, v, _) = repo.scan_json(&["--tree"]);
     let mut got: Vec<(String, u64)> = issues_of(&v, "SECRET_EXPOSURE")
         .iter()
         .map(|i| {
@@ -148,7 +131,7 @@ fn a_baseline_accepts_todays_secrets_and_reports_new_ones() {
     );
     assert!(written.contains("github-token") && written.contains("old.env"));
 
-    let (code, v, out) = scan_json(&repo, &["--history"]);
+    let (code, v, out) = repo.scan_json(&["--history"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(v["baselined"], 1);
     assert!(issues_of(&v, "SECRET_EXPOSURE").is_empty());
@@ -159,7 +142,7 @@ fn a_baseline_accepts_todays_secrets_and_reports_new_ones() {
         format!("TOKEN={}\nAWS={}\n", github_token(), aws_key()),
     );
     repo.commit("a new leak");
-    let (code, v, _) = scan_json(&repo, &["--history"]);
+    let (code, v, _) = repo.scan_json(&["--history"]);
     assert_eq!(code, 1);
     let found = issues_of(&v, "SECRET_EXPOSURE");
     assert_eq!(found.len(), 2, "{v}");
@@ -172,13 +155,7 @@ fn a_broken_baseline_is_an_error_that_names_it() {
     repo.write("a.txt", "a\n");
     repo.commit("one");
     std::fs::write(repo.path().join("auditor-baseline.json"), "{ not json").expect("write");
-    let out = repo
-        .auditor()
-        .args(["scan", "--tree"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = repo.auditor_error(&["scan", "--tree"]);
     assert!(err.contains("auditor-baseline.json"), "{err}");
 }
 
@@ -232,7 +209,7 @@ fn a_rule_file_in_gitleaks_format_adds_rules_and_its_errors_say_where() {
     let key = ["acme_", "q8zr4lm2xv7pw1ks", "9tn3bd6h"].concat();
     repo.write("svc.py", format!("KEY = \"{key}\"\n"));
     repo.commit("acme");
-    let (code, v, out) = scan_json(&repo, &["--tree"]);
+    let (code, v, out) = repo.scan_json(&["--tree"]);
     assert_eq!(code, 1, "{out}");
     let found = issues_of(&v, "SECRET_EXPOSURE");
     assert_eq!(found.len(), 1, "{v}");
@@ -250,13 +227,7 @@ fn a_rule_file_in_gitleaks_format_adds_rules_and_its_errors_say_where() {
         "[[rules]]\nid = \"acme-key\"\nregex = '''(acme_'''\n",
     )
     .expect("write");
-    let out = repo
-        .auditor()
-        .args(["scan", "--tree"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = repo.auditor_error(&["scan", "--tree"]);
     assert!(err.contains("team-rules.toml:3:9"), "{err}");
     assert!(err.contains("acme-key"), "{err}");
 }
@@ -286,14 +257,5 @@ fn a_team_rules_kind_of_secret_printed_by_a_check_reaches_no_output() {
         v.to_string().contains("talker"),
         "the check ran and was reported: {v}"
     );
-    assert!(!out.contains(&key), "the key reached stdout or stderr");
-    for folder in ["logs", "tasks", "state"] {
-        for file in repo.files_under(folder) {
-            if file.starts_with(repo.path().join("state/supervisor/workspace")) {
-                continue;
-            }
-            let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
-            assert!(!text.contains(&key), "the key reached {}", file.display());
-        }
-    }
+    assert_nowhere(&repo, &key, &out);
 }

@@ -2,23 +2,6 @@
 
 use crate::support::*;
 
-fn scan_json(repo: &TestRepo, args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = repo
-        .auditor()
-        .arg("scan")
-        .args(args)
-        .arg("--json")
-        .output()
-        .expect("run auditor");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    (
-        out.status.code().unwrap_or(-1),
-        v,
-        format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
-    )
-}
-
 #[test]
 fn history_scan_finds_a_secret_deleted_long_ago_on_another_branch() {
     let repo = TestRepo::new();
@@ -33,7 +16,7 @@ fn history_scan_finds_a_secret_deleted_long_ago_on_another_branch() {
     repo.write("b.txt", "b\n");
     repo.commit("second");
 
-    let (code, v, out) = scan_json(&repo, &["--history"]);
+    let (code, v, out) = repo.scan_json(&["--history"]);
     assert_eq!(code, 1);
     assert_eq!(v["commits"], 4);
     let found = issues(&v);
@@ -53,7 +36,7 @@ fn history_scan_attributes_a_blob_to_each_path_it_was_introduced_at() {
     let first = repo.commit("one");
     repo.write("copy/a.py", format!("K = \"{}\"\n", aws_key()));
     let second = repo.commit("copy");
-    let (_, v, _) = scan_json(&repo, &["--history"]);
+    let (_, v, _) = repo.scan_json(&["--history"]);
     let mut got: Vec<(String, String)> = issues(&v)
         .iter()
         .map(|i| {
@@ -81,7 +64,7 @@ fn tree_scan_sees_only_what_is_at_head() {
     repo.git(&["rm", "-q", "gone.py"]);
     repo.write("here.sh", format!("T={}\n", github_token()));
     repo.commit("another");
-    let (code, v, _) = scan_json(&repo, &["--tree"]);
+    let (code, v, _) = repo.scan_json(&["--tree"]);
     assert_eq!(code, 1);
     let found = issues(&v);
     assert_eq!(found.len(), 1);
@@ -95,9 +78,9 @@ fn scan_of_a_range_and_a_clean_rev() {
     let base = repo.commit("clean");
     repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
     repo.commit("leak");
-    let (code, v, _) = scan_json(&repo, &[&format!("{base}..HEAD")]);
+    let (code, v, _) = repo.scan_json(&[&format!("{base}..HEAD")]);
     assert_eq!((code, issues(&v).len()), (1, 1));
-    let (code, v, _) = scan_json(&repo, &[&base]);
+    let (code, v, _) = repo.scan_json(&[&base]);
     assert_eq!((code, issues(&v).len()), (0, 0));
 }
 
@@ -110,7 +93,7 @@ fn binary_and_oversized_blobs_are_skipped_and_counted() {
     repo.write("blob.bin", bin);
     repo.write("big.txt", "x".repeat(4096));
     repo.commit("blobs");
-    let (_, v, _) = scan_json(&repo, &["--history"]);
+    let (_, v, _) = repo.scan_json(&["--history"]);
     assert_eq!(v["skipped_binary"], 1);
     assert_eq!(v["skipped_large"], 1);
     // No secret read in either; the guards do flag a binary blob outside asset folders.
@@ -138,7 +121,7 @@ fn history_scan_finds_a_token_in_a_message_and_in_a_file_name() {
     repo.write("b.txt", "b\n");
     repo.commit("unrelated");
 
-    let (code, v, out) = scan_json(&repo, &["--history"]);
+    let (code, v, out) = repo.scan_json(&["--history"]);
     assert_eq!(code, 1, "{out}");
     let found = issues(&v);
     let message = found

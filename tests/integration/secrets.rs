@@ -2,25 +2,6 @@
 
 use crate::support::*;
 
-/// Asserts that `value` appears in no output the auditor wrote. The snapshot workspace is a
-/// checkout of the audited commit (the same bytes as the repository itself) and is skipped.
-fn assert_nowhere(repo: &TestRepo, value: &str, output: &str) {
-    assert!(!output.contains(value), "secret leaked to stdout/stderr");
-    for folder in ["logs", "tasks", "state"] {
-        for file in repo.files_under(folder) {
-            if file.starts_with(repo.path().join("state/supervisor/workspace")) {
-                continue;
-            }
-            let bytes = std::fs::read(&file).expect("read");
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains(value),
-                "secret leaked into {}",
-                file.display()
-            );
-        }
-    }
-}
-
 #[test]
 fn leaked_key_is_critical_and_never_written_in_full() {
     let repo = TestRepo::new();

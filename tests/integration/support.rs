@@ -164,6 +164,31 @@ impl TestRepo {
     }
 
     /// Runs `auditor audit ARGS --json` and returns (exit code, report, stdout+stderr).
+    /// `auditor scan ARGS --json`: exit code, the JSON, and stdout with stderr.
+    pub fn scan_json(&self, args: &[&str]) -> (i32, Value, String) {
+        let out = self
+            .auditor()
+            .arg("scan")
+            .args(args)
+            .arg("--json")
+            .output()
+            .expect("run auditor");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        (
+            out.status.code().unwrap_or(-1),
+            v,
+            format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
+        )
+    }
+
+    /// Runs `auditor ARGS` expecting a usage or config error (exit 2); returns stderr.
+    pub fn auditor_error(&self, args: &[&str]) -> String {
+        let out = self.auditor().args(args).output().expect("run auditor");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     pub fn audit_json(&self, args: &[&str]) -> (i32, Value, String) {
         let out = self
             .auditor()
@@ -444,4 +469,23 @@ pub fn audited_commits(events: &[Value]) -> Vec<String> {
                 .filter_map(|c| c.as_str().map(str::to_string))
         })
         .collect()
+}
+
+/// Asserts that `value` appears in no output the auditor wrote. The snapshot workspace is a
+/// checkout of the audited commit (the same bytes as the repository itself) and is skipped.
+pub fn assert_nowhere(repo: &TestRepo, value: &str, output: &str) {
+    assert!(!output.contains(value), "secret leaked to stdout/stderr");
+    for folder in ["logs", "tasks", "state"] {
+        for file in repo.files_under(folder) {
+            if file.starts_with(repo.path().join("state/supervisor/workspace")) {
+                continue;
+            }
+            let bytes = std::fs::read(&file).expect("read");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(value),
+                "secret leaked into {}",
+                file.display()
+            );
+        }
+    }
 }
