@@ -372,6 +372,7 @@ fn scan_secrets(
         content,
         Some(commit),
         Some(&added),
+        None,
     ) {
         if seen.insert((f.fingerprint.clone(), path.clone())) {
             out.secrets.push(f);

@@ -16,7 +16,7 @@ use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit,
     version_facts,
 };
-use crate::secrets::{Source, is_binary, scan_file, scan_source};
+use crate::secrets::{QuietText, Source, is_binary, scan_file, scan_source};
 
 /// What the guards keep of one blob: the facts of each path it was introduced at (only those
 /// with any), and its size and binariness when they could matter.
@@ -50,12 +50,14 @@ pub fn scan_index(
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo.root.as_path();
+    // Versions of a file repeat most of its lines: the keyword search reads each once.
+    let quiet = &QuietText::new();
     let (results, names) = std::thread::scope(|scope| {
         let names = run.scanner.map(|scanner| {
             scope.spawn(move || names_and_messages(root, index, scanner, run.secrets, tree))
         });
         let results = read_blobs(root, &index.blobs, workers, |blob, content| {
-            (read_blob(run, blob, content), blob.blob.clone())
+            (read_blob(run, quiet, blob, content), blob.blob.clone())
         });
         (results, names.and_then(|h| h.join().ok()))
     });
@@ -75,6 +77,8 @@ pub fn scan_history(
     let started = Instant::now();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo.root.as_path();
+    // Versions of a file repeat most of its lines: the keyword search reads each once.
+    let quiet = &QuietText::new();
     let (sender, queue) = std::sync::mpsc::channel::<BlobRef>();
     let (index, first, messages) = std::thread::scope(|scope| {
         // Messages need no listing: they are read and scanned beside it.
@@ -86,7 +90,7 @@ pub fn scan_history(
         });
         let readers = scope.spawn(move || {
             read_blob_queue(root, queue, workers, |blob, content| {
-                (read_blob(run, blob, content), blob.blob.clone())
+                (read_blob(run, quiet, blob, content), blob.blob.clone())
             })
         });
         let index =
@@ -139,7 +143,7 @@ pub fn scan_history(
         }
     }
     let results = read_blobs(root, &again, workers, |blob, content| {
-        (read_blob(run, blob, content), blob.blob.clone())
+        (read_blob(run, quiet, blob, content), blob.blob.clone())
     });
     let names = messages.map(|(mut found, took)| {
         let t = Instant::now();
@@ -159,14 +163,14 @@ pub fn scan_history(
 }
 
 /// One blob read by both scanners, at every path it was introduced at.
-fn read_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
+fn read_blob(run: &Builtins<'_>, quiet: &QuietText, blob: &BlobRef, content: &[u8]) -> BlobRead {
     BlobRead {
         guards: if run.guards.enabled {
             blob_facts(blob, content, run.guards)
         } else {
             BlobFacts::default()
         },
-        ..scan_blob(run, blob, content)
+        ..scan_blob(run, quiet, blob, content)
     }
 }
 
@@ -308,7 +312,7 @@ fn scan_messages(
 }
 
 /// The secret scan of one blob, its findings placed at every path that introduced it.
-fn scan_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
+fn scan_blob(run: &Builtins<'_>, quiet: &QuietText, blob: &BlobRef, content: &[u8]) -> BlobRead {
     let mut read = BlobRead {
         stats: ScanStats::default(),
         secrets: Vec::new(),
@@ -340,6 +344,7 @@ fn scan_blob(run: &Builtins<'_>, blob: &BlobRef, content: &[u8]) -> BlobRead {
         content,
         Some(first_commit),
         None,
+        Some(quiet),
     );
     for (path, commit) in &paths {
         for f in &found {

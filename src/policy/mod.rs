@@ -124,6 +124,11 @@ pub fn assign_ids(mut findings: Vec<Finding>) -> Vec<Issue> {
             .then(a.file.cmp(&b.file))
             .then(a.line.cmp(&b.line))
             .then(a.rule.cmp(&b.rule))
+            // The same rule at the same place in two commits (a history): the order of the
+            // parallel readers must not decide which is SEC-003.
+            .then(a.commit.cmp(&b.commit))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+            .then(a.description.cmp(&b.description))
     });
     let mut counters: BTreeMap<&'static str, u32> = BTreeMap::new();
     findings
@@ -191,6 +196,26 @@ mod tests {
             fingerprint: String::new(),
             redacted: None,
         }
+    }
+
+    #[test]
+    fn ids_do_not_depend_on_the_order_findings_arrive_in() {
+        let at = |commit: &str| Finding {
+            commit: Some(commit.into()),
+            ..lint("keyring.gpg", 32, Severity::Critical)
+        };
+        let ids = |findings: Vec<Finding>| -> Vec<(String, Option<String>)> {
+            let mut v: Vec<_> = assign_ids(findings)
+                .into_iter()
+                .map(|i| (i.id, i.finding.commit))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            ids(vec![at("1e3eefb"), at("1e69084")]),
+            ids(vec![at("1e69084"), at("1e3eefb")])
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn scan_file(
     content: &[u8],
     commit: Option<&str>,
     added: Option<&BTreeSet<u32>>,
+    quiet: Option<&super::QuietText>,
 ) -> Vec<Finding> {
     if settings.allow_paths.is_match(path) {
         return Vec::new();
@@ -29,6 +30,7 @@ pub fn scan_file(
     let origin = super::Origin {
         path: Some(path),
         commit,
+        quiet,
     };
     let matches: Vec<SecretMatch> = scanner
         .scan_at(content, origin)
@@ -149,7 +151,7 @@ pub fn scan_source(
         Source::Message => ("commit message", None),
         Source::Path(path) => (path, Some(path.to_string())),
     };
-    let mut found = scan_file(scanner, settings, label, text, Some(commit), None);
+    let mut found = scan_file(scanner, settings, label, text, Some(commit), None, None);
     let short = &commit[..commit.len().min(7)];
     for f in &mut found {
         let redacted = f.redacted.clone().unwrap_or_default();

@@ -12,6 +12,7 @@
 mod baseline;
 mod findings;
 mod outbound;
+mod quiet;
 mod redact;
 mod rules;
 mod scanner;
@@ -24,6 +25,7 @@ pub use outbound::{
     check_outbound_with, clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember,
     shared_scanner,
 };
+pub use quiet::QuietText;
 pub use redact::{fingerprint, redact};
 pub use rules::{Rule, RuleFileError, RuleSet, builtin, parse_rules};
 pub use scanner::{Origin, Scanner, SecretMatch, is_binary};

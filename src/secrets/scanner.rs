@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Captures, Match, Regex};
 
+use super::quiet::{QuietText, chunks};
 use super::rules::{Allowlist, Candidate, Rule, RuleSet, SecretGroup, builtin};
 use super::validate::{Assignment, Syntax, plausible};
 
@@ -45,6 +46,8 @@ pub struct Origin<'a> {
     pub path: Option<&'a str>,
     /// The commit it was read from.
     pub commit: Option<&'a str>,
+    /// Text already searched, to skip (a history scan's versions of the same files).
+    pub quiet: Option<&'a QuietText>,
 }
 
 /// Compiled rules, built once and shared.
@@ -59,6 +62,9 @@ pub struct Scanner {
     everywhere: Vec<usize>,
     /// Compiled on first use: most content wakes only a few rules.
     regexes: Vec<OnceLock<Regex>>,
+    /// Whether no keyword spans a line break (a rule file may have one), so that the
+    /// search may skip line-aligned text already searched (`QuietText`).
+    line_keywords: bool,
 }
 
 /// The prefilter only wakes a rule (its regex decides), so a keyword's first bytes do the
@@ -139,7 +145,9 @@ impl Scanner {
             .build(&patterns)
             .expect("keywords are literals and compile");
         let regexes = rules.iter().map(|_| OnceLock::new()).collect();
+        let line_keywords = !patterns.iter().any(|p| p.contains('\n'));
         Scanner {
+            line_keywords,
             rules,
             allowlists,
             keywords,
@@ -183,7 +191,7 @@ impl Scanner {
                 work.insert((0, content.len(), i));
             }
         }
-        for hit in self.keywords.find_overlapping_iter(content) {
+        let mut on_hit = |hit: aho_corasick::Match| {
             for &rule_idx in &self.keyword_rules[hit.pattern().as_usize()] {
                 let rule = &self.rules[rule_idx];
                 if !applies(rule) {
@@ -204,6 +212,29 @@ impl Scanner {
                     (start, end)
                 };
                 work.insert((start, end, rule_idx));
+            }
+        };
+        match origin.quiet.filter(|_| self.line_keywords) {
+            None => self
+                .keywords
+                .find_overlapping_iter(content)
+                .for_each(on_hit),
+            Some(quiet) => {
+                for (start, end) in chunks(content) {
+                    let tag = quiet.tag(&content[start..end]);
+                    if quiet.is_quiet(tag) {
+                        continue;
+                    }
+                    let mut any = false;
+                    let chunk = aho_corasick::Input::new(content).range(start..end);
+                    for hit in self.keywords.find_overlapping_iter(chunk) {
+                        any = true;
+                        on_hit(hit);
+                    }
+                    if !any {
+                        quiet.remember(tag);
+                    }
+                }
             }
         }
         work
@@ -613,11 +644,49 @@ y = format!("postgres://admin:{pw}@db.internal:5432/app")
     }
 
     #[test]
+    fn text_already_searched_is_skipped_without_changing_a_result() {
+        let scanner = Scanner::new();
+        let quiet = QuietText::new();
+        let at = |path| Origin {
+            path: Some(path),
+            quiet: Some(&quiet),
+            ..Origin::default()
+        };
+        let plain: String = (0..3000)
+            .map(|i| format!("fn step_{i}() {{ call({i}); }}\n"))
+            .collect();
+        let key = format!("AKIA{}", "QYLPMN5HHHFPZAM2");
+        let secret = format!("aws_access_key_id = \"{key}\"\n");
+        // A version with the key in the middle, after one without: the unchanged chunks are
+        // skipped, the key is found.
+        assert!(scanner.scan_at(plain.as_bytes(), at("src/a.rs")).is_empty());
+        let middle = plain.len() / 2;
+        let middle = middle + plain[middle..].find('\n').unwrap_or(0) + 1;
+        let with_key = format!("{}{secret}{}", &plain[..middle], &plain[middle..]);
+        let alone = scanner.scan(with_key.as_bytes());
+        let skipping = scanner.scan_at(with_key.as_bytes(), at("src/a.rs"));
+        assert_eq!(alone.len(), 1);
+        assert_eq!(
+            skipping
+                .iter()
+                .map(|m| (m.start, m.line))
+                .collect::<Vec<_>>(),
+            alone.iter().map(|m| (m.start, m.line)).collect::<Vec<_>>()
+        );
+        // A chunk with a keyword is never taken as searched: the same content again, the key
+        // again.
+        assert_eq!(
+            scanner.scan_at(with_key.as_bytes(), at("src/b.rs")).len(),
+            1
+        );
+    }
+
+    #[test]
     fn the_generic_rule_reads_code() {
         let scanner = Scanner::new();
         let at = |path| Origin {
             path: Some(path),
-            commit: None,
+            ..Origin::default()
         };
         let v = k(&["q8Zr4Lm2", "Xv7Pw1Ks9Tn3"]);
         // An unquoted identifier is a variable in Go, a literal in a .env file.
@@ -633,7 +702,7 @@ y = format!("postgres://admin:{pw}@db.internal:5432/app")
         let scanner = Scanner::new();
         let at = |path| Origin {
             path: Some(path),
-            commit: None,
+            ..Origin::default()
         };
         let v = k(&["q8Zr4Lm2", "Xv7Pw1Ks9Tn3"]);
         let assignment = format!("    SECRET_KEY = '{v}'\n");
