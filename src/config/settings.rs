@@ -599,15 +599,10 @@ fn resolve(
             .to_vec()
         }),
         supervision_paths,
-        // A test check's command that names a script in the repository: its runner.
         test_runners: checks
             .iter()
             .filter(|c: &&CheckSpec| c.stage == Stage::Test)
-            .flat_map(|c| c.command.iter())
-            .filter(|a| {
-                a.contains('/') && !a.starts_with('-') && !a.contains('{') && !a.starts_with('/')
-            })
-            .map(|a| a.trim_start_matches("./").to_string())
+            .filter_map(|c| runner_script(&c.command))
             .collect(),
     };
     Ok(Settings {
@@ -627,9 +622,51 @@ fn resolve(
     })
 }
 
+/// The script in the repository a test command runs, if it runs one: the program itself
+/// (`tests/run.sh`), or the script an interpreter is given (`bash ci/test.sh`). The files a
+/// test tool is given as arguments (`pytest tests/test_api.py`) are tests, not the runner:
+/// editing them is the agent's work.
+fn runner_script(command: &[String]) -> Option<String> {
+    const INTERPRETERS: [&str; 9] = [
+        "sh", "bash", "zsh", "dash", "python", "python3", "node", "ruby", "perl",
+    ];
+    let in_repo = |a: &String| {
+        (a.contains('/') || a.ends_with(".sh"))
+            && !a.starts_with('-')
+            && !a.starts_with('/')
+            && !a.contains('{')
+    };
+    let program = command.first()?;
+    let script = if INTERPRETERS.contains(&program.rsplit('/').next().unwrap_or(program)) {
+        command.get(1).filter(|a| in_repo(a))
+    } else {
+        Some(program).filter(|a| in_repo(a))
+    }?;
+    Some(script.trim_start_matches("./").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runner_is_the_script_a_test_command_runs_not_its_arguments() {
+        let runner =
+            |args: &[&str]| runner_script(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            runner(&["tests/run_tests.sh"]).as_deref(),
+            Some("tests/run_tests.sh")
+        );
+        assert_eq!(runner(&["./run.sh", "--fast"]).as_deref(), Some("run.sh"));
+        assert_eq!(
+            runner(&["bash", "ci/test.sh"]).as_deref(),
+            Some("ci/test.sh")
+        );
+        assert_eq!(runner(&["pytest", "tests/test_api.py"]), None);
+        assert_eq!(runner(&["python", "-m", "pytest", "tests/unit"]), None);
+        assert_eq!(runner(&["go", "test", "./..."]), None);
+        assert_eq!(runner(&["/usr/bin/make", "test"]), None);
+    }
 
     #[test]
     fn embedded_defaults_parse_and_resolve() {

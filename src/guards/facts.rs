@@ -26,6 +26,11 @@ pub struct Mark {
     /// left out, spaces collapsed, and the test it names. Rewording a skip's reason keeps the
     /// same mark (the same issue, never a "fixed" one and a new one).
     pub shape: String,
+    /// For a skip: the test it disables, when this version shows it.
+    pub test: Option<String>,
+    /// For a skip: whether it holds only under a condition (a platform, a missing tool:
+    /// `skipif(...)`, `cfg_attr(windows, ignore)`, a skip under an `if`).
+    pub conditional: bool,
 }
 
 /// A line's code part as a mark's shape: spaces collapsed, and the test it names, if any
@@ -443,6 +448,8 @@ pub struct Context {
     attr_pending: bool,
     /// Rust unit tests live beside the code, after `#[cfg(test)]`.
     in_rust_tests: bool,
+    /// How many skips just read wait for the test they decorate (Python, Rust, Java).
+    skips_pending: u8,
 }
 
 /// Line numbers, counted only as far as a mark needs them (most examined lines make none).
@@ -513,6 +520,18 @@ impl<'a> Reader<'a> {
             .lines(&self.text, span, |start, end, kinds| {
                 self.line(start, end, kinds, &numbers, ctx, f);
             });
+    }
+
+    /// The last line before the one starting at `start` that is not blank ("" if none, or
+    /// not UTF-8).
+    fn previous_line(&self, start: usize) -> &str {
+        let before = &self.text.0[..start.min(self.text.0.len())];
+        before
+            .split(|&b| b == b'\n')
+            .rev()
+            .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+            .and_then(|l| std::str::from_utf8(l).ok())
+            .unwrap_or("")
     }
 
     /// Carries `ctx` through the lines in `span` without reading facts: only the lines that
@@ -588,6 +607,8 @@ impl<'a> Reader<'a> {
             line: numbers.at(start),
             text: trimmed.to_string(),
             shape,
+            test: None,
+            conditional: false,
         };
         let has = |k: u16| kinds & k != 0;
         if has(kind::CONFLICT)
@@ -619,13 +640,26 @@ impl<'a> Reader<'a> {
                 .iter()
                 .any(|m| has_token(&code, m))
         {
-            f.skips.push(mark(shape()));
+            let mut skip = mark(shape());
+            skip.conditional = is_conditional_skip(lang, &code, self.previous_line(start));
+            match lang {
+                Lang::Js => skip.test = name.clone(),
+                Lang::Go => skip.test = f.tests.last().cloned(),
+                _ => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
+            }
+            f.skips.push(skip);
         }
         if let Some(name) = name
             .as_ref()
             .filter(|_| testy || lang == Lang::Rust || lang == Lang::Java)
         {
             f.tests.push(name.clone());
+            // The decorators above a test name it.
+            let pending = usize::from(std::mem::take(&mut ctx.skips_pending));
+            let from = f.skips.len().saturating_sub(pending);
+            for skip in &mut f.skips[from..] {
+                skip.test = Some(name.clone());
+            }
         }
         if testy {
             if has(kind::ASSERT) {
@@ -682,6 +716,29 @@ pub fn facts(path: &str, content: &[u8]) -> Facts {
     let mut f = Facts::default();
     Reader::new(path, content).read(0..content.len(), 1, &mut Context::default(), &mut f);
     f
+}
+
+/// Whether a skip holds only under a condition: a platform or a missing tool, as in
+/// `@pytest.mark.skipif(WIN, ...)`, `#[cfg_attr(windows, ignore)]`, vitest's `it.skipIf(...)`,
+/// or a skip call right under an `if` (`if runtime.GOOS == "windows" { t.Skip() }`).
+fn is_conditional_skip(lang: Lang, code: &str, previous: &str) -> bool {
+    let under_if = {
+        let p = previous.trim();
+        (p.starts_with("if ") || p.starts_with("if(") || p.starts_with("elif "))
+            && (p.ends_with('{') || p.ends_with(':'))
+    };
+    match lang {
+        Lang::Python => {
+            ["skipif(", "skipIf(", "skipUnless(", "importorskip("]
+                .iter()
+                .any(|c| code.contains(c))
+                || under_if
+        }
+        Lang::Rust => code.contains("cfg_attr("),
+        Lang::Js => [".skipIf(", ".runIf("].iter().any(|c| code.contains(c)) || under_if,
+        Lang::Go => under_if,
+        _ => false,
+    }
 }
 
 /// The rule of an `auditor:allow(RULE)` pragma that opens a comment on this line (`lex` is the

@@ -237,8 +237,19 @@ pub fn check_commit(
         rules::path_rules(c, settings, at, &mut out);
 
         if settings.on(Rule::TestDisabled) {
+            // A condition (a platform, a missing tool) on a test the commit adds is how such a
+            // test is written; an unconditional skip, or a new condition on a test that was
+            // already there, is the shortcut.
+            let on_new_test = |m: &Mark| {
+                m.conditional
+                    && m.test
+                        .as_ref()
+                        .is_some_and(|t| !old_facts.tests.contains(t))
+            };
             for m in added(&old_facts.skips, &new_facts.skips) {
-                emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
+                if !on_new_test(m) {
+                    emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
+                }
             }
         }
         // Tests: what this file lost and gained (a move to another file is not a loss).
@@ -706,7 +717,6 @@ mod tests {
         for path in [
             ".env",
             "config/id_rsa",
-            "certs/server.pem",
             "secrets/credentials.json",
             "infra/terraform.tfstate",
         ] {
@@ -718,6 +728,35 @@ mod tests {
         }
         for path in [".env.example", "docs/id_rsa.pub", "src/pem.rs"] {
             assert!(run(&[added_file(path, b"x")]).is_empty(), "{path}");
+        }
+        // A PEM file is a key only when a private key is in it: certificates, CA bundles and
+        // Diffie-Hellman parameters are public.
+        let key = concat!("-----BEGIN RSA PRI", "VATE KEY-----\nMIIB\n").as_bytes();
+        assert_eq!(
+            rules(&run(&[added_file("certs/server.pem", key)])),
+            ["SENSITIVE_FILE"]
+        );
+        assert_eq!(
+            rules(&run(&[added_file("certs/server.key", key)])),
+            ["SENSITIVE_FILE"]
+        );
+        for (path, content) in [
+            ("tests/dhparam.pem", "-----BEGIN DH PARAMETERS-----\nMIIB\n"),
+            ("certs/ca-bundle.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n"),
+            ("certs/server.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"),
+        ] {
+            assert!(
+                run(&[added_file(path, content.as_bytes())]).is_empty(),
+                "{path}"
+            );
+        }
+        // An environment file among test fixtures is a fixture.
+        for path in [
+            "tests/apps/dockerfile/.env",
+            "pkg/testdata/.env",
+            "fixtures/.env.test",
+        ] {
+            assert!(run(&[added_file(path, b"A=1\n")]).is_empty(), "{path}");
         }
         assert_eq!(
             rules(&run(&[added_file(
@@ -789,6 +828,91 @@ mod tests {
             )])
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_condition_on_a_new_test_is_no_shortcut_but_on_an_old_one_it_is() {
+        let py_old = "import pytest\n\ndef test_old():\n    assert f()\n";
+        let skipif = "@pytest.mark.skipif(WIN, reason=\"no cat on Windows\")\n";
+        let new_test = format!("{py_old}\n{skipif}def test_new():\n    assert g()\n");
+        assert!(run(&[modified("tests/test_a.py", py_old, &new_test)]).is_empty());
+        let old_test = format!("import pytest\n\n{skipif}def test_old():\n    assert f()\n");
+        assert_eq!(
+            rules(&run(&[modified("tests/test_a.py", py_old, &old_test)])),
+            ["TEST_DISABLED"]
+        );
+        // Unconditional on a new test: still the shortcut.
+        let skipped = format!("{py_old}\n@pytest.mark.skip\ndef test_new():\n    assert g()\n");
+        assert_eq!(
+            rules(&run(&[modified("tests/test_a.py", py_old, &skipped)])),
+            ["TEST_DISABLED"]
+        );
+        // A skip under a platform check in a new Go test.
+        let go_old = "package a\n\nfunc TestOld(t *testing.T) {\n}\n";
+        let go_new = format!(
+            "{go_old}\nfunc TestNew(t *testing.T) {{\n\tif runtime.GOOS == \"windows\" {{\n\t\tt.Skip(\"no\")\n\t}}\n}}\n"
+        );
+        assert!(run(&[modified("pkg/a_test.go", go_old, &go_new)]).is_empty());
+        // cfg_attr on a new Rust test; a bare one on it is reported.
+        let rs_old = "#[cfg(test)]\nmod t {\n    #[test]\n    fn old() {}\n}\n";
+        let ignore = concat!("ig", "nore");
+        let rs_new = format!(
+            "#[cfg(test)]\nmod t {{\n    #[test]\n    fn old() {{}}\n    #[test]\n    #[cfg_attr(windows, {ignore})]\n    fn new() {{}}\n}}\n"
+        );
+        assert!(run(&[modified("src/lib.rs", rs_old, &rs_new)]).is_empty());
+        let rs_bare = format!(
+            "#[cfg(test)]\nmod t {{\n    #[test]\n    fn old() {{}}\n    #[test]\n    #[{ignore}]\n    fn new() {{}}\n}}\n"
+        );
+        assert_eq!(
+            rules(&run(&[modified("src/lib.rs", rs_old, &rs_bare)])),
+            ["TEST_DISABLED"]
+        );
+    }
+
+    #[test]
+    fn a_ci_change_is_high_only_when_it_weakens_a_check() {
+        let ci = |old: &str, new: &str| {
+            let f = run(&[modified(".github/workflows/test.yml", old, new)]);
+            assert_eq!(rules(&f), ["SUPERVISION_TAMPERING"], "{new}");
+            (f[0].severity, f[0].remediation.clone())
+        };
+        // A dependency bot's bump of pinned actions: LOW, and nothing to revert.
+        let (severity, remediation) = ci(
+            "    - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1\n    - uses: actions/setup-python@v4\n      with:\n        python-version: '3.11'\n",
+            "    - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n    - uses: actions/setup-python@v5\n      with:\n        python-version: '3.12'\n",
+        );
+        assert_eq!(severity, Severity::Low);
+        assert!(!remediation.contains("Revert"), "{remediation}");
+        // A new job, another platform: worth a look, not blocking.
+        let (severity, _) = ci(
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+            "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n",
+        );
+        assert_eq!(severity, Severity::Medium);
+        // Weakened: a test step dropped, a step that can no longer fail, a job switched off.
+        for (old, new) in [
+            (
+                "      - run: make lint\n      - run: make test\n",
+                "      - run: make lint\n",
+            ),
+            ("      - run: pytest\n", "      - run: pytest || true\n"),
+            (
+                "      - run: cargo test\n",
+                "      - run: cargo test\n        continue-on-error: true\n",
+            ),
+            (
+                "  test:\n    runs-on: ubuntu-latest\n",
+                "  test:\n    if: false\n    runs-on: ubuntu-latest\n",
+            ),
+        ] {
+            assert_eq!(ci(old, new).0, Severity::High, "{new}");
+        }
+        let deleted = FileChange {
+            kind: ChangeKind::Deleted,
+            new: None,
+            ..modified(".github/workflows/test.yml", "      - run: npm test\n", "")
+        };
+        assert_eq!(run(&[deleted])[0].severity, Severity::High);
     }
 
     #[test]

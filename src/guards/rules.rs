@@ -194,12 +194,28 @@ fn name_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// Files named like keys that may hold only public material (certificates, CA bundles,
+/// Diffie-Hellman parameters): sensitive only when a private key is in them.
+const PEM_NAMES: [&str; 3] = [".pem", ".key", ".crt"];
+
+/// Folders of test fixtures: an environment file there is a fixture (a secret in it is still
+/// found by the secret scanner).
+fn in_fixtures(path: &str) -> bool {
+    super::is_test_path(path)
+        || path.split('/').rev().skip(1).any(|d| {
+            matches!(
+                d.to_ascii_lowercase().as_str(),
+                "fixtures" | "fixture" | "testdata" | "examples" | "example"
+            )
+        })
+}
+
 fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     let name = name_of(path).to_ascii_lowercase();
     let example = ["example", "sample", "template", "dist"]
         .iter()
         .any(|x| name.contains(x));
-    if name == ".env" || (name.starts_with(".env.") && !example) {
+    if (name == ".env" || (name.starts_with(".env.") && !example)) && !in_fixtures(path) {
         return Some("an environment file with secrets");
     }
     if matches!(
@@ -208,11 +224,18 @@ fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     ) {
         return Some("an SSH private key");
     }
-    if [".pem", ".p12", ".pfx", ".jks", ".keystore"]
+    let holds = |needle: &str| {
+        content.is_some_and(|c| memchr::memmem::find(c, needle.as_bytes()).is_some())
+    };
+    if PEM_NAMES.iter().any(|e| name.ends_with(e)) {
+        // Unread (too large, or binary DER): judged by its name, as before.
+        return (content.is_none() || holds("PRIVATE KEY")).then_some("a private key");
+    }
+    if [".p12", ".pfx", ".jks", ".keystore"]
         .iter()
         .any(|e| name.ends_with(e))
     {
-        return Some("a key or certificate store");
+        return Some("a key store");
     }
     if name == "credentials.json" || name == "service-account.json" {
         return Some("a credentials file");
@@ -220,9 +243,6 @@ fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     if name == "terraform.tfstate" || name.ends_with(".tfstate") {
         return Some("a Terraform state file (it holds secrets in clear)");
     }
-    let holds = |needle: &str| {
-        content.is_some_and(|c| memchr::memmem::find(c, needle.as_bytes()).is_some())
-    };
     if name == ".npmrc" && (holds("_authToken") || holds("_auth=")) {
         return Some("an `.npmrc` with a registry token");
     }
@@ -337,6 +357,121 @@ pub fn needs_text(settings: &GuardSettings, path: &str) -> bool {
         || [".npmrc", ".pypirc"]
             .iter()
             .any(|n| name_of(path).eq_ignore_ascii_case(n))
+        || PEM_NAMES
+            .iter()
+            .any(|e| name_of(path).to_ascii_lowercase().ends_with(e))
+}
+
+/// What a change to a CI definition does to the checks it runs.
+#[derive(Debug, PartialEq, Eq)]
+enum CiChange {
+    /// Only pinned versions moved (`uses: actions/checkout@v3` to `@v4`, a tool's version):
+    /// what dependency bots commit.
+    Pins,
+    /// A check was dropped, switched off or made unable to fail.
+    Weakens(String),
+    /// Anything else: worth a look, not a verdict.
+    Edits,
+}
+
+/// What added lines say when they make a step unable to fail or keep it from running.
+const CI_SOFTENERS: [&str; 10] = [
+    "continue-on-error: true",
+    "allow_failure: true",
+    "|| true",
+    "|| exit 0",
+    "|| :",
+    "set +e",
+    "if: false",
+    "if: ${{ false }}",
+    "when: never",
+    "--exit-zero",
+];
+
+/// Words of the commands a CI step runs to check the code: a removed line with one that no
+/// added line keeps drops that check.
+const CI_CHECK_WORDS: [&str; 12] = [
+    "test",
+    "tests",
+    "pytest",
+    "tox",
+    "nox",
+    "lint",
+    "clippy",
+    "vet",
+    "check",
+    "ruff",
+    "eslint",
+    "shellcheck",
+];
+
+fn ci_change(removed: &[String], added: &[String], deleted: bool) -> CiChange {
+    if deleted {
+        return CiChange::Weakens("the definition is deleted".into());
+    }
+    let softened = |l: &str| {
+        let l = l.split_once(" #").map_or(l, |(code, _)| code);
+        CI_SOFTENERS.iter().find(|s| l.contains(*s)).copied()
+    };
+    let was_softened = |s: &str| removed.iter().any(|l| l.contains(s));
+    if let Some(s) = added
+        .iter()
+        .filter_map(|l| softened(l))
+        .find(|s| !was_softened(s))
+    {
+        return CiChange::Weakens(format!("it adds `{s}`"));
+    }
+    let words = |l: &str| -> Vec<String> {
+        l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .map(str::to_ascii_lowercase)
+            .filter(|w| CI_CHECK_WORDS.contains(&w.as_str()))
+            .collect()
+    };
+    let kept: std::collections::HashSet<String> = added.iter().flat_map(|l| words(l)).collect();
+    let is_command = |l: &str| {
+        let t = l.trim_start().trim_start_matches("- ");
+        !t.starts_with('#') && !t.starts_with("name:")
+    };
+    if let Some(line) = removed
+        .iter()
+        .find(|l| is_command(l) && words(l).iter().any(|w| !kept.contains(w)))
+    {
+        return CiChange::Weakens(format!("it removes `{}`", line.trim()));
+    }
+    let shape = |l: &String| pin_shape(l);
+    let mut before: Vec<String> = removed.iter().map(shape).collect();
+    let mut after: Vec<String> = added.iter().map(shape).collect();
+    before.sort();
+    after.sort();
+    if !before.is_empty() && before == after {
+        CiChange::Pins
+    } else {
+        CiChange::Edits
+    }
+}
+
+/// A CI line with its versions blanked: what is left when only a pin moves (the ref of
+/// `uses: owner/action@ref`, a trailing `# v1.2.3`, any number).
+fn pin_shape(line: &str) -> String {
+    let line = line.trim_end();
+    let line = match line.find("uses:") {
+        Some(at) => match line[at..].find('@') {
+            Some(ref_at) => &line[..at + ref_at],
+            None => line,
+        },
+        None => line.split_once(" #").map_or(line, |(code, _)| code),
+    };
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('0') {
+                out.push('0');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn is_ci(path: &str) -> bool {
@@ -427,25 +562,47 @@ pub fn path_rules(
         ));
         return;
     }
-    let ci = touched.iter().any(|p| is_ci(p));
     let runner = touched
         .iter()
         .any(|p| settings.test_runners.iter().any(|r| r == p));
-    if ci || runner {
+    if runner {
         out.push(file_finding(
             Rule::SupervisionTampering,
             sev(Rule::SupervisionTampering).min(Severity::High),
             format!(
-                "the commit changes {} `{}`",
-                if ci {
-                    "the CI definition"
-                } else {
-                    "the test runner the configuration names,"
-                },
+                "the commit changes the test runner the configuration names, `{}`",
                 c.path
             ),
             snippet(),
         ));
+        return;
+    }
+    if touched.iter().any(|p| is_ci(p)) {
+        let (removed, added) = lines();
+        let deleted = c.kind == ChangeKind::Deleted;
+        let (severity, detail, remediation) = match ci_change(&removed, &added, deleted) {
+            CiChange::Weakens(how) => (
+                sev(Rule::SupervisionTampering).min(Severity::High),
+                format!("the commit weakens the CI definition `{}`: {how}", c.path),
+                Rule::SupervisionTampering.remediation(),
+            ),
+            CiChange::Edits => (
+                Severity::Medium.min(sev(Rule::SupervisionTampering)),
+                format!("the commit changes the CI definition `{}`", c.path),
+                "Check that the CI still runs every check it ran before, on every platform it ran on; if the change drops or softens one, restore it.",
+            ),
+            CiChange::Pins => (
+                Severity::Low,
+                format!(
+                    "the commit changes only pinned versions in the CI definition `{}`",
+                    c.path
+                ),
+                "Nothing to undo if the new versions are intended (a dependency bump); check that they come from the same publisher.",
+            ),
+        };
+        let mut f = file_finding(Rule::SupervisionTampering, severity, detail, snippet());
+        f.remediation = remediation.into();
+        out.push(f);
         return;
     }
     if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == ChangeKind::Modified {

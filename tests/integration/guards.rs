@@ -306,3 +306,58 @@ fn scan_tree_judges_what_the_files_are_not_how_they_changed() {
         "a tree scan judges no change: {v}"
     );
 }
+
+/// What projects commit every day, each once a false HIGH or CRITICAL on a real repository:
+/// a bot's bump of pinned actions, a platform skip on a new test, Diffie-Hellman parameters
+/// and a certificate, an environment file among test fixtures.
+#[test]
+fn ordinary_commits_raise_nothing_at_high_or_above() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".github/workflows/test.yml",
+        "jobs:\n  test:\n    steps:\n      - uses: actions/checkout@v3\n      - run: pytest\n",
+    );
+    repo.write(
+        "tests/test_cli.py",
+        "import pytest\n\ndef test_echo():\n    assert echo() == 1\n",
+    );
+    repo.commit("start");
+    repo.write(
+        ".github/workflows/test.yml",
+        "jobs:\n  test:\n    steps:\n      - uses: actions/checkout@v4\n      - run: pytest\n",
+    );
+    repo.commit("Bump actions/checkout from 3 to 4");
+    repo.write(
+        "tests/test_cli.py",
+        "import pytest\n\ndef test_echo():\n    assert echo() == 1\n\n@pytest.mark.skipif(shutil.which(\"cat\") is None, reason=\"needs cat\")\ndef test_pipe():\n    assert pipe() == 1\n",
+    );
+    repo.commit("test the pipe where cat exists");
+    repo.write(
+        "tests/dhparam.pem",
+        "-----BEGIN DH PARAMETERS-----\nMIIBCAKCAQEA\n-----END DH PARAMETERS-----\n",
+    );
+    repo.write(
+        "certs/ca.crt",
+        "-----BEGIN CERTIFICATE-----\nMIIBCAKCAQEA\n-----END CERTIFICATE-----\n",
+    );
+    repo.write("tests/apps/web/.env", "PORT=5000\n");
+    repo.commit("fixtures");
+    let high = |v: &Value| -> Vec<String> {
+        v["issues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| matches!(i["severity"].as_str(), Some("HIGH" | "CRITICAL")))
+            .map(|i| format!("{} {}", i["type"], i["file"]))
+            .collect()
+    };
+    let (code, v) = scan(&repo, &["--history"]);
+    assert_eq!(high(&v), Vec::<String>::new(), "{v}");
+    assert_eq!(code, Some(0), "{v}");
+    // The bump is still shown, LOW, with nothing to revert.
+    let bump = issue_of(&v, "SUPERVISION_TAMPERING");
+    assert_eq!(bump["severity"], "LOW", "{v}");
+    // The agent's own commit of the same, audited: nothing at HIGH either.
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(high(&report), Vec::<String>::new(), "{report}");
+}
