@@ -218,8 +218,6 @@ mod kind {
     pub const PRAGMA: u16 = 1 << 1;
     /// Opens or closes a comment or string (the lexer's context).
     pub const LEX: u16 = 1 << 2;
-    /// Rust's `#[cfg(test)]`.
-    pub const CFG_TEST: u16 = 1 << 3;
     /// A test attribute (`#[test]`, `@Test`).
     pub const ATTR: u16 = 1 << 4;
     /// Where a test function is named.
@@ -238,14 +236,13 @@ mod kind {
 type WordList = &'static [(&'static str, u16)];
 
 /// The words that change a reader's context, by language: the lexer's openers and closers,
-/// the start of Rust's unit tests, and test attributes with the functions they wait for.
+/// and test attributes with the functions they wait for.
 fn context_words(lang: Lang) -> WordList {
     use kind::*;
     match lang {
         Lang::Rust => &[
             ("/*", LEX),
             ("*/", LEX),
-            ("#[cfg(test)]", CFG_TEST),
             ("#[test]", ATTR),
             ("#[tokio::test", ATTR),
             ("#[rstest", ATTR),
@@ -446,8 +443,6 @@ pub struct Context {
     lex: LexState,
     /// A test attribute (`#[test]`, `@Test`) waits for its function.
     attr_pending: bool,
-    /// Rust unit tests live beside the code, after `#[cfg(test)]`.
-    in_rust_tests: bool,
     /// How many skips just read wait for the test they decorate (Python, Rust, Java).
     skips_pending: u8,
 }
@@ -478,6 +473,10 @@ pub struct Reader<'a> {
     lang: Lang,
     test_file: bool,
     text: Text<'a>,
+    /// Where Rust's unit tests are: each item after a `#[cfg(test)]`, to the brace that closes
+    /// it (code after a test module is code again). Each version has its own, so the
+    /// regions of two versions need carry nothing of them.
+    rust_tests: Vec<Range<usize>>,
 }
 
 impl<'a> Reader<'a> {
@@ -488,13 +487,30 @@ impl<'a> Reader<'a> {
             lang: lang_of(path),
             test_file: is_test_path(path),
             text: Text(content),
+            rust_tests: if lang_of(path) == Lang::Rust {
+                rust_test_items(content)
+            } else {
+                Vec::new()
+            },
         }
     }
 
     /// Whether the two readers read their files by the same rules (a rename may change the
-    /// language or make a file a test file).
+    /// language or make a file a test file), so that reading only the regions around the
+    /// changes tells what changed. Rust's tests reach to the brace that closes their module:
+    /// unless each version's tests run to its end, a change can move that brace and turn
+    /// lines far from it into tests or back, so the versions are read whole.
     pub fn same_rules(&self, other: &Reader<'_>) -> bool {
-        self.lang == other.lang && self.test_file == other.test_file
+        let tests_run_to_the_end = |r: &Reader<'_>| {
+            r.rust_tests
+                .iter()
+                .all(|t| r.text.0[t.end..].iter().all(u8::is_ascii_whitespace))
+        };
+        self.lang == other.lang
+            && self.test_file == other.test_file
+            && self.rust_tests.len() == other.rust_tests.len()
+            && tests_run_to_the_end(self)
+            && tests_run_to_the_end(other)
     }
 
     /// The file's bytes.
@@ -522,18 +538,6 @@ impl<'a> Reader<'a> {
             });
     }
 
-    /// The last line before the one starting at `start` that is not blank ("" if none, or
-    /// not UTF-8).
-    fn previous_line(&self, start: usize) -> &str {
-        let before = &self.text.0[..start.min(self.text.0.len())];
-        before
-            .split(|&b| b == b'\n')
-            .rev()
-            .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-            .and_then(|l| std::str::from_utf8(l).ok())
-            .unwrap_or("")
-    }
-
     /// Carries `ctx` through the lines in `span` without reading facts: only the lines that
     /// open or close a comment or a string, or start Rust's unit tests, change it.
     pub fn skip(&self, span: Range<usize>, ctx: &mut Context) {
@@ -556,9 +560,6 @@ impl<'a> Reader<'a> {
     /// the line names.
     fn carry(&self, code: &str, raw: &str, kinds: u16, ctx: &mut Context) -> Option<String> {
         let lang = self.lang;
-        if kinds & kind::CFG_TEST != 0 && lang == Lang::Rust && holds(code, "#[cfg(test)]") {
-            ctx.in_rust_tests = true;
-        }
         if kinds & (kind::ATTR | kind::NAME) == 0 {
             return None;
         }
@@ -632,7 +633,7 @@ impl<'a> Reader<'a> {
         let code = code_part(raw, lang, &mut ctx.lex);
         let name = self.carry(&code, raw, kinds, ctx);
         let shape = || shape_of(&code, name.as_deref());
-        let testy = self.test_file || ctx.in_rust_tests;
+        let testy = self.test_file || self.rust_tests.iter().any(|t| t.contains(&start));
         let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
         if may_skip
             && has(kind::SKIP)
@@ -641,7 +642,8 @@ impl<'a> Reader<'a> {
                 .any(|m| has_token(&code, m))
         {
             let mut skip = mark(shape());
-            skip.conditional = is_conditional_skip(lang, &code, self.previous_line(start));
+            let previous = self.text.prev_nonblank(start).unwrap_or_default();
+            skip.conditional = is_conditional_skip(lang, &code, &previous);
             match lang {
                 Lang::Js => skip.test = name.clone(),
                 Lang::Go => skip.test = f.tests.last().cloned(),
@@ -716,6 +718,56 @@ pub fn facts(path: &str, content: &[u8]) -> Facts {
     let mut f = Facts::default();
     Reader::new(path, content).read(0..content.len(), 1, &mut Context::default(), &mut f);
     f
+}
+
+/// The items after each `#[cfg(test)]` of a Rust file.
+fn rust_test_items(text: &[u8]) -> Vec<Range<usize>> {
+    const ATTR: &[u8] = b"#[cfg(test)]";
+    memchr::memmem::find_iter(text, ATTR)
+        .map(|at| at..rust_item_end(text, at + ATTR.len()))
+        .collect()
+}
+
+/// Where the Rust item starting at `from` ends: after its `;`, or after the brace that closes
+/// its body (strings, character literals and comments skipped), or at the end of the text.
+fn rust_item_end(text: &[u8], from: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < text.len() {
+        match text[i] {
+            b'/' if text.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |n| i + n);
+            }
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&text[i + 2..], b"*/")
+                    .map_or(text.len(), |n| i + 2 + n + 1);
+            }
+            b'"' => {
+                i += 1;
+                while i < text.len() && text[i] != b'"' {
+                    i += if text[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            // A character literal of a brace: `'{'`, `'}'`.
+            b'\''
+                if matches!(text.get(i + 1), Some(b'{' | b'}'))
+                    && text.get(i + 2) == Some(&b'\'') =>
+            {
+                i += 2;
+            }
+            b';' if depth == 0 => return i + 1,
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    text.len()
 }
 
 /// Whether a skip holds only under a condition: a platform or a missing tool, as in
@@ -807,9 +859,66 @@ fn python_body_is_only_pass(text: &Text<'_>, start: usize, end: usize, raw: &str
     {
         return false;
     }
+    if is_intended_no_op(text, start, def) {
+        return false;
+    }
     let body = indent(raw);
     text.next_nonblank(end)
         .is_none_or(|next| indent(&next) < body)
+}
+
+/// Whether a `def` whose body is `pass` says that doing nothing is its job: it returns
+/// `None` by its annotation, it is a hook that often has nothing to do (`close`, `setUp`,
+/// `__exit__`...), or it is abstract or an overload's signature.
+fn is_intended_no_op(text: &Text<'_>, body_start: usize, def: &str) -> bool {
+    const HOOKS: [&str; 16] = [
+        "close",
+        "flush",
+        "__enter__",
+        "__exit__",
+        "__del__",
+        "__init__",
+        "setup",
+        "setUp",
+        "teardown",
+        "tearDown",
+        "setUpClass",
+        "tearDownClass",
+        "reset",
+        "cleanup",
+        "dispose",
+        "noop",
+    ];
+    let name = def
+        .trim_start_matches("async ")
+        .trim_start_matches("def ")
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let returns_none = def
+        .split(')')
+        .next_back()
+        .is_some_and(|r| r.contains("-> None"));
+    // The decorator is the line above the `def`, which is the line above the body.
+    let mut def_start = body_start;
+    while def_start > 0 {
+        let (s, e) = text.bounds(def_start - 1);
+        def_start = s;
+        if !text.line(s, e).trim().is_empty() {
+            break;
+        }
+    }
+    let decorated = |d: &str| {
+        text.prev_nonblank(def_start)
+            .is_some_and(|l| l.trim_start().starts_with(d))
+    };
+    returns_none
+        || HOOKS.contains(&name)
+        || name.starts_with("on_")
+        || decorated("@abstractmethod")
+        || decorated("@overload")
+        || decorated("@typing.overload")
 }
 
 /// A `// TODO` comment (the line from `start` to `end`) that is the whole body between a
@@ -936,6 +1045,29 @@ mod tests {
         let f = facts("app/a.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
         assert_eq!(lines, [5, 8]);
+    }
+
+    #[test]
+    fn a_no_op_that_means_it_is_no_stub() {
+        let lib = "class Stream:\n    def close(self) -> None:\n        pass\n\n    def __exit__(self, *a):\n        pass\n\n    @abstractmethod\n    def read(self):\n        pass\n\n    def on_event(self, e):\n        pass\n\n    def total(self):\n        pass\n";
+        let f = facts("app/stream.py", lib);
+        let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
+        assert_eq!(lines, [16], "{:?}", f.stubs);
+    }
+
+    #[test]
+    fn rust_tests_end_where_their_module_closes() {
+        let todo = concat!("to", "do!()");
+        let code = format!(
+            "pub fn a() -> u32 {{ 1 }}\n\n#[cfg(test)]\nmod tests {{\n    fn brace() -> char {{ '}}' }}\n    const S: &str = \"}}\";\n    #[test]\n    fn t() {{ {todo}; }}\n}}\n\npub fn later() -> u32 {{\n    {todo}\n}}\n"
+        );
+        let f = facts("src/lib.rs", &code);
+        let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
+        // The stub in the test is a test's business; the one after the module is code.
+        assert_eq!(lines, [12], "{:?}", f.stubs);
+        // A test module in another file ends at its `;`.
+        let code = format!("#[cfg(test)]\nmod tests;\n\npub fn f() {{ {todo} }}\n");
+        assert_eq!(facts("src/lib.rs", &code).stubs.len(), 1);
     }
 
     #[test]

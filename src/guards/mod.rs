@@ -146,6 +146,29 @@ fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     out
 }
 
+/// The conflicts among a file's markers: an opening `<<<<<<<`, a `=======`, then a closing
+/// `>>>>>>>`, in that order (a diff3 `|||||||` may come between). A lone `=======` is a
+/// heading's underline, not a conflict.
+fn conflict_blocks(markers: &[Mark]) -> Vec<Vec<&Mark>> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Vec<&Mark>> = None;
+    for m in markers {
+        let t = m.text.as_str();
+        if t.starts_with("<<<<<<<") {
+            open = Some(vec![m]);
+        } else if let Some(block) = open.as_mut() {
+            block.push(m);
+            if t.starts_with(">>>>>>>") {
+                if block.iter().any(|b| b.text == "=======") {
+                    blocks.push(std::mem::take(block));
+                }
+                open = None;
+            }
+        }
+    }
+    blocks
+}
+
 /// The facts of a file before and after a commit, read once so that the contents can be
 /// dropped before the commit is judged (then passed back as `Known`).
 pub fn change_facts(c: &FileChange<'_>) -> (Facts, Facts) {
@@ -297,14 +320,25 @@ pub fn check_commit(
                 );
             }
         }
-        if settings.on(Rule::ConflictMarker) {
-            let real = new_facts
-                .conflicts
-                .iter()
-                .any(|m| m.text.starts_with("<<<<<<<") || m.text.starts_with(">>>>>>>"));
-            if real {
-                for m in added(&old_facts.conflicts, &new_facts.conflicts) {
-                    emit_mark(Rule::ConflictMarker, m, format!("`{}`", m.text), &mut out);
+        if settings.on(Rule::ConflictMarker) && !rules::is_example_path(&c.path) {
+            let new_markers = added(&old_facts.conflicts, &new_facts.conflicts);
+            for block in conflict_blocks(&new_facts.conflicts) {
+                // Reported once, at its opening line, when the commit added any of its lines.
+                if block
+                    .iter()
+                    .any(|m| new_markers.iter().any(|n| n.line == m.line))
+                {
+                    let lines: Vec<String> = block.iter().map(|m| m.line.to_string()).collect();
+                    emit_mark(
+                        Rule::ConflictMarker,
+                        block[0],
+                        format!(
+                            "`{}` (markers on lines {})",
+                            block[0].text,
+                            lines.join(", ")
+                        ),
+                        &mut out,
+                    );
                 }
             }
         }
@@ -685,9 +719,36 @@ mod tests {
             "fn a() {}\n",
             "<<<<<<< HEAD\nfn a() {}\n=======\nfn b() {}\n>>>>>>> x\n",
         )]);
-        assert_eq!(rules(&f), ["CONFLICT_MARKER"; 3]);
+        // One conflict, one finding, at its opening line.
+        assert_eq!(rules(&f), ["CONFLICT_MARKER"]);
+        assert_eq!(f[0].line, Some(1));
+        assert!(
+            f[0].description.contains("lines 1, 3, 5"),
+            "{}",
+            f[0].description
+        );
         // A Markdown setext heading is no conflict.
         assert!(run(&[modified("README.md", "x\n", "Title\n=======\n")]).is_empty());
+        // Markers without their block are no conflict either.
+        assert!(run(&[modified("src/a.rs", "x\n", "x\n>>>>>>> done\n")]).is_empty());
+        // Documentation explaining conflicts and tests expecting them show examples.
+        let block = "<<<<<<< yours:sample.txt\nA\n=======\nB\n>>>>>>> theirs:sample.txt\n";
+        for path in [
+            "Documentation/git-merge.adoc",
+            "docs/merging.md",
+            "t/t6022-merge-rename.sh",
+            "tests/apps/procfile-bad/Procfile",
+            "pkg/merge/testdata/conflict.go",
+        ] {
+            assert!(run(&[modified(path, "x\n", block)]).is_empty(), "{path}");
+        }
+        for path in ["Makefile", "requirements.txt", "templates/index.html"] {
+            assert_eq!(
+                rules(&run(&[modified(path, "x\n", block)])),
+                ["CONFLICT_MARKER"],
+                "{path}"
+            );
+        }
         let f = run(&[modified(
             "src/a.rs",
             "fn a() -> u32 { 1 }\n",

@@ -210,6 +210,28 @@ fn in_fixtures(path: &str) -> bool {
         })
 }
 
+/// Documentation, tests and fixtures, where text that looks like a shortcut (a conflict's
+/// markers) is usually an example of it.
+pub fn is_example_path(path: &str) -> bool {
+    // Not `.txt` or `.html`: `requirements.txt`, `CMakeLists.txt` and templates are code, and a
+    // conflict there breaks the build.
+    const DOC_EXTENSIONS: [&str; 8] = [
+        ".md",
+        ".markdown",
+        ".adoc",
+        ".asciidoc",
+        ".rst",
+        ".texi",
+        ".pod",
+        ".1",
+    ];
+    let lower = path.to_ascii_lowercase();
+    let in_dir = |names: &[&str]| lower.split('/').rev().skip(1).any(|d| names.contains(&d));
+    DOC_EXTENSIONS.iter().any(|e| lower.ends_with(e))
+        || in_dir(&["doc", "docs", "documentation", "t"])
+        || in_fixtures(path)
+}
+
 fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     let name = name_of(path).to_ascii_lowercase();
     let example = ["example", "sample", "template", "dist"]
