@@ -93,6 +93,8 @@ const SKIP_MARKERS: &[(Lang, &[&str])] = &[
             "describe.only(",
             "fit(",
             "fdescribe(",
+            // mocha's skip from inside a test or a hook.
+            "this.skip(",
         ],
     ),
     (Lang::Go, &["t.Skip(", "t.Skipf(", "t.SkipNow("]),
@@ -645,7 +647,8 @@ impl<'a> Reader<'a> {
             let previous = self.text.prev_nonblank(start).unwrap_or_default();
             skip.conditional = is_conditional_skip(lang, &code, &previous);
             match lang {
-                Lang::Js => skip.test = name.clone(),
+                // `it.skip('name'` names its test; `this.skip()` is inside the last one.
+                Lang::Js => skip.test = name.clone().or_else(|| f.tests.last().cloned()),
                 Lang::Go => skip.test = f.tests.last().cloned(),
                 _ => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
             }
@@ -1045,6 +1048,17 @@ mod tests {
         let f = facts("app/a.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
         assert_eq!(lines, [5, 8]);
+    }
+
+    #[test]
+    fn mocha_skips_from_inside_a_test() {
+        let t = "describe('api', function () {\n  it('posts', function () {\n    this.skip();\n  });\n});\n";
+        let f = facts("test/api.test.js", t);
+        assert_eq!(f.skips.len(), 1, "{:?}", f.skips);
+        assert_eq!(f.skips[0].test.as_deref(), Some("posts"));
+        assert!(!f.skips[0].conditional);
+        let t = "it('posts', function () {\n  if (process.platform === 'win32') {\n    this.skip();\n  }\n});\n";
+        assert!(facts("test/api.test.js", t).skips[0].conditional);
     }
 
     #[test]

@@ -389,24 +389,41 @@ pub fn check_commit(
         let added: usize = added_tests.values().sum();
         let net_lost = removed.saturating_sub(added);
         if net_lost > 0 {
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            // New tests under other names may be a redesign of the old ones: worth a look,
+            // not a verdict. None at all is the shortcut.
+            let (severity, replaced) = if added == 0 {
+                (
+                    settings.severity(Rule::TestDeleted),
+                    "and adds none that replace them".to_string(),
+                )
+            } else {
+                (
+                    settings.severity(Rule::TestDeleted).min(Severity::Medium),
+                    format!(
+                        "and adds {added} new one{}: check that they check what the removed ones did",
+                        plural(added)
+                    ),
+                )
+            };
             for (path, lost, deleted) in per_file {
                 let shown: Vec<String> = lost.iter().take(10).map(|n| format!("`{n}`")).collect();
                 let detail = format!(
-                    "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer and adds none that replace them",
+                    "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer {replaced}",
                     if deleted {
                         "the deleted file held"
                     } else {
                         "the file lost"
                     },
                     lost.len(),
-                    if lost.len() == 1 { "" } else { "s" },
+                    plural(lost.len()),
                     shown.join(", "),
                     if lost.len() > 10 { ", ..." } else { "" },
-                    if net_lost == 1 { "" } else { "s" },
+                    plural(net_lost),
                 );
                 out.push(rules::finding(
                     Rule::TestDeleted,
-                    settings.severity(Rule::TestDeleted),
+                    severity,
                     &path,
                     None,
                     detail,
@@ -679,6 +696,19 @@ mod tests {
         )]);
         assert_eq!(rules(&f), ["TEST_DELETED"]);
         assert!(f[0].description.contains("`b`"));
+        assert_eq!(f[0].severity, Severity::High);
+        // Five removed, three redesigned ones added: two fewer, said as it is, MEDIUM.
+        let five = "def test_a():\n    assert 1\ndef test_b():\n    assert 1\ndef test_c():\n    assert 1\ndef test_d():\n    assert 1\ndef test_e():\n    assert 1\n";
+        let three = "def test_parse():\n    assert 1\ndef test_render():\n    assert 1\ndef test_errors():\n    assert 1\n";
+        let f = run(&[modified("tests/test_x.py", five, three)]);
+        assert_eq!(rules(&f), ["TEST_DELETED"]);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].description.contains("2 tests fewer and adds 3 new ones")
+                && !f[0].description.contains("adds none"),
+            "{}",
+            f[0].description
+        );
     }
 
     #[test]

@@ -57,12 +57,14 @@ pub struct IssueLife {
 /// Labels each non-secret finding introduced, touched or preexisting and adjusts severity.
 ///
 /// Only lint findings are re-ranked: a build break or a failing test is caused by the change
-/// wherever its file is, and a secret is a leak on any line. Secrets arrive labelled.
+/// wherever its file is, and a secret is a leak on any line. Secrets arrive labelled, and so
+/// do the guards' findings: each is what the commit did (a test it deleted, a file it added),
+/// found by comparing the file before and after, whether or not it has a line.
 pub fn locate(findings: &mut [Finding], changes: &[ChangedFile]) {
     let by_path: HashMap<&str, &ChangedFile> =
         changes.iter().map(|c| (c.path.as_str(), c)).collect();
     for f in findings.iter_mut() {
-        if f.issue_type == IssueType::SecretExposure {
+        if f.issue_type == IssueType::SecretExposure || f.check == "guards" {
             continue;
         }
         f.location = match f.file.as_deref().map(|p| by_path.get(p)) {
@@ -196,6 +198,27 @@ mod tests {
             fingerprint: String::new(),
             redacted: None,
         }
+    }
+
+    #[test]
+    fn a_guard_finding_about_a_whole_file_is_what_the_commit_did() {
+        let changes = vec![ChangedFile {
+            exact: "tests/test_api.py".into(),
+            path: "tests/test_api.py".into(),
+            status: FileStatus::Deleted,
+            old_path: None,
+            added_lines: BTreeSet::new(),
+            blob: None,
+        }];
+        let mut findings = vec![Finding {
+            check: "guards".into(),
+            issue_type: IssueType::TestDeleted,
+            line: None,
+            location: Location::Introduced,
+            ..lint("tests/test_api.py", 0, Severity::High)
+        }];
+        locate(&mut findings, &changes);
+        assert_eq!(findings[0].location, Location::Introduced);
     }
 
     #[test]
