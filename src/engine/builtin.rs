@@ -251,7 +251,11 @@ pub fn scan_commits(
     for &oid in commits {
         let commit = oid.to_string();
         let started = Instant::now();
-        let (changes, root) = commit_changes(repo, oid)?;
+        let crate::git::CommitChanges {
+            files: changes,
+            against_others,
+            root,
+        } = commit_changes(repo, oid)?;
         out.read_time += started.elapsed();
         if let Some(scanner) = run.scanner {
             let t = Instant::now();
@@ -293,7 +297,33 @@ pub fn scan_commits(
             let t = Instant::now();
             let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
             let at = CommitRef { id: &commit, root };
-            for f in check_commit(&changes, run.guards, at) {
+            let mut found = check_commit(&changes, run.guards, at);
+            // A merge is judged by what it did against every parent: what one side brought
+            // (its deleted asserts, its skipped test) is that side's commit's, not the merge's.
+            for against in against_others {
+                if found.is_empty() {
+                    break;
+                }
+                let t = Instant::now();
+                let concerned: HashSet<&str> =
+                    found.iter().filter_map(|f| f.file.as_deref()).collect();
+                let mut reads = Vec::new();
+                for change in against
+                    .into_iter()
+                    .filter(|c| concerned.contains(c.path.as_str()))
+                {
+                    reads.push(Read::new(repo, &odb, change, limit, false, true)?);
+                }
+                out.read_time += t.elapsed();
+                let judged: Vec<Judged> = reads
+                    .into_iter()
+                    .map(|r| Judged::new(r, run.guards))
+                    .collect();
+                let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
+                let again = check_commit(&changes, run.guards, at);
+                found.retain(|f| again.iter().any(|g| same_finding(f, g)));
+            }
+            for f in found {
                 if guards_seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                     out.guards.push(f);
                 }
@@ -309,6 +339,12 @@ pub fn scan_commits(
         "built-in scanners"
     );
     Ok(out)
+}
+
+/// Whether two guard findings of one commit, judged against two parents, are the same
+/// shortcut: same rule, file and line (their counts may differ).
+fn same_finding(a: &Finding, b: &Finding) -> bool {
+    a.rule == b.rule && a.file == b.file && a.line == b.line
 }
 
 /// The secret scan of a commit's message and of the names of the files it added or changed.

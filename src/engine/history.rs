@@ -450,24 +450,54 @@ fn guard_history(
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for commit in index.changes.iter().rev() {
-        let texts = texts(repo, commit.changes.iter(), settings);
-        let changes: Vec<FileChange<'_>> = commit
-            .changes
-            .iter()
-            .map(|c| {
-                let kind = match (&c.old_blob, &c.new_blob) {
-                    (None, _) => ChangeKind::Added,
-                    (_, None) => ChangeKind::Deleted,
-                    _ => ChangeKind::Modified,
-                };
-                file_change(c, kind, versions, &texts, &none)
-            })
-            .collect();
         let at = CommitRef {
             id: &commit.commit,
             root: commit.root,
         };
-        for f in check_commit(&changes, settings, at) {
+        let judge = |changes: &[RawChange]| {
+            let texts = texts(repo, changes.iter(), settings);
+            let changes: Vec<FileChange<'_>> = changes
+                .iter()
+                .map(|c| {
+                    let kind = match (&c.old_blob, &c.new_blob) {
+                        (None, _) => ChangeKind::Added,
+                        (_, None) => ChangeKind::Deleted,
+                        _ => ChangeKind::Modified,
+                    };
+                    file_change(c, kind, versions, &texts, &none)
+                })
+                .collect();
+            check_commit(&changes, settings, at)
+        };
+        let mut found = judge(&commit.changes);
+        // A merge is judged by what it did against every parent (the listing holds only the
+        // files that differ from all of them): what one side brought is that side's.
+        let parents = commit
+            .changes
+            .iter()
+            .map(|c| c.other_parents.len())
+            .max()
+            .unwrap_or(0);
+        for parent in 0..parents {
+            if found.is_empty() {
+                break;
+            }
+            let against: Vec<RawChange> = commit
+                .changes
+                .iter()
+                .map(|c| RawChange {
+                    old_blob: c.other_parents.get(parent).cloned().flatten(),
+                    ..c.clone()
+                })
+                .collect();
+            let again = judge(&against);
+            found.retain(|f| {
+                again
+                    .iter()
+                    .any(|g| g.rule == f.rule && g.file == f.file && g.line == f.line)
+            });
+        }
+        for f in found {
             if seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
                 out.push(f);
             }
@@ -496,6 +526,7 @@ fn guard_tree(
                 path: path.clone(),
                 old_blob: None,
                 new_blob: Some(b.blob.clone()),
+                other_parents: Vec::new(),
             })
         })
         .collect();

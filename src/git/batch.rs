@@ -34,6 +34,8 @@ pub struct RawChange {
     pub old_blob: Option<String>,
     /// The version after (hex; none when deleted).
     pub new_blob: Option<String>,
+    /// For a merge, the version in each other parent (none where it had none).
+    pub other_parents: Vec<Option<String>>,
 }
 
 /// The files one commit changed.
@@ -193,17 +195,23 @@ impl RawLogParser {
             on_new(blob, &path, &self.commit);
         }
         if let Some(last) = self.history.last_mut() {
-            // Against the first parent: its mode and blob come first.
-            let old_blob = match (fields.first(), fields.get(parents + 1)) {
-                (Some(m), Some(s)) if is_content_mode(m) && *s != NULL_OID => Some(s.to_string()),
-                _ => None,
-            };
+            // Each parent's mode, then each parent's blob: the first parent's come first.
+            let version_in =
+                |parent: usize| match (fields.get(parent), fields.get(parents + 1 + parent)) {
+                    (Some(m), Some(s)) if is_content_mode(m) && *s != NULL_OID => {
+                        Some(s.to_string())
+                    }
+                    _ => None,
+                };
+            let old_blob = version_in(0);
+            let other_parents = (1..parents).map(version_in).collect();
             let new_mode_is_content = is_content_mode(mode) || *sha == NULL_OID;
             if new_mode_is_content && (old_blob.is_some() || new_blob.is_some()) {
                 last.changes.push(RawChange {
                     path,
                     old_blob,
                     new_blob,
+                    other_parents,
                 });
             }
         }
@@ -594,6 +602,7 @@ mod tests {
             path: path.into(),
             old_blob: old.map(String::from),
             new_blob: new.map(String::from),
+            other_parents: Vec::new(),
         };
         let commits: Vec<(&str, bool)> = idx
             .changes
@@ -608,10 +617,14 @@ mod tests {
                 change("gone.txt", Some(&a), None)
             ]
         );
-        // A merge against its first parent; a submodule is no file.
+        // A merge against its first parent, with the other parent's version; a submodule is
+        // no file.
         assert_eq!(
             idx.changes[1].changes,
-            [change("merged.txt", Some(&a), Some(&c))]
+            [RawChange {
+                other_parents: vec![Some(b.clone())],
+                ..change("merged.txt", Some(&a), Some(&c))
+            }]
         );
         assert_eq!(idx.changes[2].changes, [change("src/x.rs", None, Some(&a))]);
         assert!(parse_raw_log(out.as_bytes(), false).changes.is_empty());

@@ -157,9 +157,20 @@ pub fn changed_files(
     Ok(out)
 }
 
-/// The files one commit changed against its first parent, renames detected, and whether the
-/// commit is a root (missing parents, as in a shallow clone, make it one).
-pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<(Vec<CommitChange>, bool), GitError> {
+/// What one commit changed.
+#[derive(Debug, Clone)]
+pub struct CommitChanges {
+    /// The files changed against the first parent, renames detected.
+    pub files: Vec<CommitChange>,
+    /// For a merge, the files changed against each other parent (renames not detected): a
+    /// merge did only what it did against every parent.
+    pub against_others: Vec<Vec<CommitChange>>,
+    /// Whether the commit is a root (missing parents, as in a shallow clone, make it one).
+    pub root: bool,
+}
+
+/// The files one commit changed against each of its parents.
+pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<CommitChanges, GitError> {
     let commit = repo
         .git
         .find_commit(oid)
@@ -168,18 +179,22 @@ pub fn commit_changes(repo: &Repo, oid: Oid) -> Result<(Vec<CommitChange>, bool)
         .parent_ids()
         .filter(|p| repo.git.find_commit(*p).is_ok())
         .collect();
-    let mut out = tree_changes(repo, parents.first().copied(), oid, true)?;
+    let mut files = tree_changes(repo, parents.first().copied(), oid, true)?;
+    let mut against_others = Vec::new();
     // A merge's own changes: what also differs from every other parent.
     for other in parents.iter().skip(1) {
-        let changed: BTreeSet<String> = tree_changes(repo, Some(*other), oid, false)?
-            .into_iter()
-            .map(|c| c.path)
-            .collect();
-        for c in &mut out {
-            c.own &= changed.contains(&c.path);
+        let against = tree_changes(repo, Some(*other), oid, false)?;
+        let changed: BTreeSet<&str> = against.iter().map(|c| c.path.as_str()).collect();
+        for c in &mut files {
+            c.own &= changed.contains(c.path.as_str());
         }
+        against_others.push(against);
     }
-    Ok((out, parents.is_empty()))
+    Ok(CommitChanges {
+        files,
+        against_others,
+        root: parents.is_empty(),
+    })
 }
 
 /// One changed region of a file: lines `old` of the version before became lines `new`

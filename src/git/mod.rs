@@ -21,8 +21,8 @@ pub use batch::{
 };
 pub use command::git_command;
 pub use diff::{
-    ChangedFile, CommitChange, FileStatus, Hunk, added_lines, changed_files, commit_changes,
-    line_diff,
+    ChangedFile, CommitChange, CommitChanges, FileStatus, Hunk, added_lines, changed_files,
+    commit_changes, line_diff,
 };
 pub use error::{GitContext, GitError};
 pub use exclude::ensure_excluded;

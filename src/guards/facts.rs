@@ -114,7 +114,14 @@ const ASSERTIONS: &[(Lang, &[&str])] = &[
     ),
     (
         Lang::Python,
-        &["assert ", "self.assert", "pytest.raises(", "assert_"],
+        &[
+            "assert ",
+            "self.assert",
+            "pytest.raises(",
+            "pytest.warns(",
+            "pytest.deprecated_call(",
+            "assert_",
+        ],
     ),
     (Lang::Js, &["expect(", "assert(", "assert.", "expect."]),
     (Lang::Go, &["t.Error", "t.Fatal", "assert.", "require."]),
@@ -298,6 +305,9 @@ fn trigger_words(lang: Lang, test_file: bool) -> Vec<(&'static str, u16)> {
                 ("def ", NAME),
                 ("assert", ASSERT),
                 ("pytest.raises(", ASSERT),
+                // Context managers that fail the test unless what they expect happens.
+                ("pytest.warns(", ASSERT),
+                ("pytest.deprecated_call(", ASSERT),
             ],
             &[
                 ("NotImplementedError", STUB),

@@ -704,11 +704,28 @@ mod tests {
         assert_eq!(rules(&f), ["TEST_DELETED"]);
         assert_eq!(f[0].severity, Severity::Medium);
         assert!(
-            f[0].description.contains("2 tests fewer and adds 3 new ones")
+            f[0].description
+                .contains("2 tests fewer and adds 3 new ones")
                 && !f[0].description.contains("adds none"),
             "{}",
             f[0].description
         );
+    }
+
+    #[test]
+    fn a_context_manager_that_asserts_is_an_assertion() {
+        let old = "def test_warns():\n    f()\n    assert len(w) == 1\n    assert w[0].category is UserWarning\n    assert 'x' in str(w[0])\n";
+        let new =
+            "def test_warns():\n    with pytest.warns(UserWarning, match='x'):\n        f()\n";
+        let f = run(&[modified("tests/test_w.py", old, new)]);
+        // Three asserts became one that checks the same: two fewer, not three.
+        assert!(
+            f.iter().all(|f| !f.description.contains("3 assertions")),
+            "{f:?}"
+        );
+        let same = "def test_warns():\n    with pytest.warns(UserWarning):\n        f()\n";
+        let one = "def test_warns():\n    f()\n    assert caught(UserWarning)\n";
+        assert!(run(&[modified("tests/test_w.py", one, same)]).is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TestRepo, issue_of, issues};
+use crate::support::{TestRepo, issue_of, issues, issues_of};
 
 fn types(report: &Value) -> Vec<String> {
     let mut v: Vec<String> = report["issues"]
@@ -361,4 +361,47 @@ fn ordinary_commits_raise_nothing_at_high_or_above() {
     // The agent's own commit of the same, audited: nothing at HIGH either.
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
     assert_eq!(high(&report), Vec::<String>::new(), "{report}");
+}
+
+/// A merge whose other side replaced three asserts with `pytest.warns`: the merge resolved
+/// nothing about them, so it is not the commit that weakened the tests, whichever parent
+/// comes first.
+#[test]
+fn a_merge_is_judged_against_every_parent() {
+    let repo = TestRepo::new();
+    let top = "def test_top():\n    assert top() == 1\n\n";
+    let asserts = "def test_warns():\n    w = f()\n    assert len(w) == 1\n    assert w[0].category is UserWarning\n    assert 'x' in str(w[0])\n";
+    repo.write("tests/test_w.py", format!("{top}{asserts}"));
+    repo.commit("start");
+    let main = repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    let warns = "def test_warns():\n    with pytest.warns(UserWarning, match='x'):\n        f()\n";
+    repo.write("tests/test_w.py", format!("{top}{warns}"));
+    repo.commit("use pytest.warns");
+    repo.git(&["checkout", "-q", main.trim()]);
+    let top2 = "def test_top():\n    assert top() == 2\n\n";
+    repo.write("tests/test_w.py", format!("{top2}{asserts}"));
+    repo.commit("top is 2");
+    repo.git(&["merge", "-q", "--no-edit", "side"]);
+    let merged = std::fs::read_to_string(repo.path().join("tests/test_w.py")).expect("merged");
+    assert!(merged.contains("pytest.warns") && merged.contains("top() == 2"), "{merged}");
+    let merge = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let at_merge = |v: &Value| -> Vec<String> {
+        v["issues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["commit"].as_str() == Some(merge.as_str()))
+            .map(|i| i["type"].to_string())
+            .collect()
+    };
+    let (_, v) = scan(&repo, &["--history"]);
+    assert_eq!(at_merge(&v), Vec::<String>::new(), "{v}");
+    let (_, v) = scan(&repo, &["HEAD~1..HEAD"]);
+    assert_eq!(at_merge(&v), Vec::<String>::new(), "{v}");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert!(
+        issues_of(&report, "ASSERTION_REMOVED").is_empty(),
+        "{report}"
+    );
 }
