@@ -150,6 +150,7 @@ impl<'r> Read<'r> {
             old: self.old.as_ref().and_then(Version::content),
             new: self.new.as_ref().and_then(Version::content),
             new_size: self.new.as_ref().map_or(0, |v| v.size),
+            old_size: self.old.as_ref().map_or(0, |v| v.size),
             hunks: self.hunks.as_deref(),
             known: None,
         }
@@ -164,6 +165,7 @@ struct Judged {
     old_facts: Facts,
     new_facts: Facts,
     new_size: u64,
+    old_size: u64,
     new_binary: bool,
     old_text: Option<Vec<u8>>,
     new_text: Option<Vec<u8>>,
@@ -188,6 +190,7 @@ impl Judged {
             old_text: text(&read.old),
             new_text: text(&read.new),
             new_size: read.new.as_ref().map_or(0, |v| v.size),
+            old_size: read.old.as_ref().map_or(0, |v| v.size),
             new_binary: read.new.as_ref().is_some_and(|v| v.binary),
             change: read.change,
             old_facts,
@@ -205,6 +208,7 @@ impl Judged {
             old: self.old_text.as_deref(),
             new: self.new_text.as_deref(),
             new_size: self.new_size,
+            old_size: self.old_size,
             hunks: None,
             known: Some(Known {
                 old: &self.old_facts,

@@ -13,7 +13,7 @@ use super::model::ScanStats;
 use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
-    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit,
+    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code,
     version_facts,
 };
 use crate::secrets::{QuietText, Source, is_binary, scan_file, scan_source};
@@ -25,6 +25,9 @@ struct BlobFacts {
     facts: Vec<(String, Facts)>,
     /// Size and binariness, kept for binary blobs and blobs over the large-file limit.
     notable: Option<(u64, bool)>,
+    /// Size, kept for the versions of code (a commit that shrinks code may take its tests
+    /// with it).
+    code_size: Option<u64>,
 }
 
 /// What the workers read of one blob.
@@ -213,6 +216,7 @@ fn finish(
     let mut oldest: HashMap<(String, Option<String>), Finding> = HashMap::new();
     let mut facts: HashMap<String, Vec<(String, Facts)>> = HashMap::new();
     let mut notable: HashMap<String, (u64, bool)> = HashMap::new();
+    let mut sizes: HashMap<String, u64> = HashMap::new();
     for (read, blob) in results {
         out.stats.add(read.stats);
         for f in read.secrets {
@@ -227,6 +231,9 @@ fn finish(
         if !read.guards.facts.is_empty() {
             facts.insert(blob.clone(), read.guards.facts);
         }
+        if let Some(size) = read.guards.code_size {
+            sizes.insert(blob.clone(), size);
+        }
         if let Some(n) = read.guards.notable {
             notable.insert(blob, n);
         }
@@ -238,7 +245,11 @@ fn finish(
     }
     if run.guards.enabled {
         let t = Instant::now();
-        let versions = Versions { facts, notable };
+        let versions = Versions {
+            facts,
+            notable,
+            sizes,
+        };
         out.guards = match tree {
             Some(head) => guard_tree(repo, index, &versions, run.guards, head),
             None => guard_history(repo, index, &versions, run.guards),
@@ -369,6 +380,11 @@ fn blob_facts(blob: &BlobRef, content: &[u8], settings: &GuardSettings) -> BlobF
             .filter(|(_, f)| *f != Facts::default())
             .collect(),
         notable: (binary || size > settings.large_file).then_some((size, binary)),
+        code_size: blob
+            .introduced
+            .iter()
+            .any(|(path, _)| is_code(path))
+            .then_some(size),
     }
 }
 
@@ -377,6 +393,8 @@ struct Versions {
     /// By blob: the facts at each path it was introduced at (only those with any).
     facts: HashMap<String, Vec<(String, Facts)>>,
     notable: HashMap<String, (u64, bool)>,
+    /// By blob: the size of versions of code.
+    sizes: HashMap<String, u64>,
 }
 
 impl Versions {
@@ -422,6 +440,12 @@ fn file_change<'a>(
         .copied()
         .unwrap_or((0, false));
     let text = |blob: &Option<String>| blob.as_ref().and_then(|b| texts.get(b)).map(Vec::as_slice);
+    let old_size = c
+        .old_blob
+        .as_ref()
+        .and_then(|b| versions.sizes.get(b))
+        .copied()
+        .unwrap_or(0);
     FileChange {
         path: c.path.clone(),
         old_path: None,
@@ -429,6 +453,7 @@ fn file_change<'a>(
         old: text(&c.old_blob),
         new: text(&c.new_blob),
         new_size,
+        old_size,
         hunks: None,
         known: Some(Known {
             old: versions.facts(c.old_blob.as_ref(), &c.path).unwrap_or(none),

@@ -23,6 +23,15 @@ use std::collections::{BTreeMap, HashMap};
 use crate::finding::{Finding, Location, Severity};
 use crate::git::Hunk;
 
+/// A code file that loses more than this many bytes lost code (not a reworded line).
+const SHRINK_BYTES: u64 = 128;
+
+/// Whether a path is the project's own code: in a language the guards read, not a test, not
+/// vendored.
+pub fn is_code(path: &str) -> bool {
+    lang_of(path) != Lang::Other && !is_test_path(path) && !rules::is_vendored(path)
+}
+
 /// Facts are read from files up to this size.
 const MAX_FACTS_BYTES: usize = 2 << 20;
 
@@ -54,6 +63,8 @@ pub struct FileChange<'a> {
     pub new: Option<&'a [u8]>,
     /// Size after, in bytes.
     pub new_size: u64,
+    /// Size before, in bytes (0 when added, or not known).
+    pub old_size: u64,
     /// How the versions differ line by line, when both were read: the guards then read only
     /// the changed regions (without: the whole versions).
     pub hunks: Option<&'a [Hunk]>,
@@ -146,27 +157,57 @@ fn added<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
     out
 }
 
-/// The conflicts among a file's markers: an opening `<<<<<<<`, a `=======`, then a closing
-/// `>>>>>>>`, in that order (a diff3 `|||||||` may come between). A lone `=======` is a
-/// heading's underline, not a conflict.
+/// The conflicts among a file's markers: each `<<<<<<<` with the `|||||||`, `=======` and
+/// `>>>>>>>` after it (a conflict left half-resolved may have lost some), and a `>>>>>>>` left
+/// on its own. A lone `=======` is a heading's underline, not a conflict.
 fn conflict_blocks(markers: &[Mark]) -> Vec<Vec<&Mark>> {
     let mut blocks = Vec::new();
     let mut open: Option<Vec<&Mark>> = None;
     for m in markers {
         let t = m.text.as_str();
         if t.starts_with("<<<<<<<") {
-            open = Some(vec![m]);
+            blocks.extend(open.replace(vec![m]));
+        } else if t.starts_with(">>>>>>>") {
+            let mut block = open.take().unwrap_or_default();
+            block.push(m);
+            blocks.push(block);
         } else if let Some(block) = open.as_mut() {
             block.push(m);
-            if t.starts_with(">>>>>>>") {
-                if block.iter().any(|b| b.text == "=======") {
-                    blocks.push(std::mem::take(block));
-                }
-                open = None;
-            }
         }
     }
+    blocks.extend(open);
     blocks
+}
+
+/// Only the conflict markers of some facts.
+fn conflicts_only(f: &Facts) -> Cow<'static, Facts> {
+    Cow::Owned(Facts {
+        conflicts: f.conflicts.clone(),
+        ..Facts::default()
+    })
+}
+
+/// The skips of `new` that `old` does not have: matched first by shape and test (a file with
+/// the same condition on several tests gains a skip on the test that gained it), then by
+/// shape alone (a skipped test renamed keeps its skip).
+fn added_skips<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
+    let mut unmatched_old: Vec<&Mark> = old.iter().collect();
+    let mut take = |m: &Mark, same: &dyn Fn(&Mark, &Mark) -> bool| -> bool {
+        match unmatched_old.iter().position(|o| same(o, m)) {
+            Some(at) => {
+                unmatched_old.swap_remove(at);
+                true
+            }
+            None => false,
+        }
+    };
+    let left: Vec<&Mark> = new
+        .iter()
+        .filter(|m| !take(m, &|o, m| o.shape == m.shape && o.test == m.test))
+        .collect();
+    left.into_iter()
+        .filter(|m| !take(m, &|o, m| o.shape == m.shape))
+        .collect()
 }
 
 /// The facts of a file before and after a commit, read once so that the contents can be
@@ -228,8 +269,20 @@ pub fn check_commit(
     let mut added_tests: HashMap<String, usize> = HashMap::new();
     let mut pragmas_by_file: HashMap<String, Vec<(Mark, String)>> = HashMap::new();
 
+    // Code the commit deletes takes its tests with it: a feature removed, not a shortcut.
+    let deletes_code = changes.iter().any(|c| {
+        is_code(&c.path)
+            && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
+    });
     for c in changes {
         let (old_facts, new_facts) = facts_of(c);
+        // Vendored code is someone else's: its tests, skips and stubs are not the agent's
+        // shortcuts (a conflict there still breaks the build).
+        let (old_facts, new_facts) = if rules::is_vendored(&c.path) {
+            (conflicts_only(&old_facts), conflicts_only(&new_facts))
+        } else {
+            (old_facts, new_facts)
+        };
         let emit = |rule: Rule,
                     line: Option<u32>,
                     detail: String,
@@ -269,7 +322,7 @@ pub fn check_commit(
                         .as_ref()
                         .is_some_and(|t| !old_facts.tests.contains(t))
             };
-            for m in added(&old_facts.skips, &new_facts.skips) {
+            for m in added_skips(&old_facts.skips, &new_facts.skips) {
                 if !on_new_test(m) {
                     emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
                 }
@@ -392,7 +445,13 @@ pub fn check_commit(
             let plural = |n: usize| if n == 1 { "" } else { "s" };
             // New tests under other names may be a redesign of the old ones: worth a look,
             // not a verdict. None at all is the shortcut.
-            let (severity, replaced) = if added == 0 {
+            let (severity, replaced) = if deletes_code {
+                (
+                    settings.severity(Rule::TestDeleted).min(Severity::Medium),
+                    "with code the commit removes: check that the code that stays kept its tests"
+                        .to_string(),
+                )
+            } else if added == 0 {
                 (
                     settings.severity(Rule::TestDeleted),
                     "and adds none that replace them".to_string(),
@@ -496,6 +555,7 @@ pub fn standing(
         old: None,
         new: Some(content),
         new_size: content.len() as u64,
+        old_size: 0,
         hunks: None,
         known: None,
     };
@@ -533,6 +593,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(new.as_bytes()),
             new_size: new.len() as u64,
+            old_size: old.len() as u64,
             hunks: None,
             known: None,
         }
@@ -546,6 +607,7 @@ mod tests {
             old: None,
             new: Some(new),
             new_size: new.len() as u64,
+            old_size: 0,
             hunks: None,
             known: None,
         }
@@ -653,6 +715,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: None,
             new_size: 0,
+            old_size: old.len() as u64,
             hunks: None,
             known: None,
         };
@@ -675,6 +738,7 @@ mod tests {
             old: Some(old.as_bytes()),
             new: Some(old.as_bytes()),
             new_size: old.len() as u64,
+            old_size: old.len() as u64,
             hunks: None,
             known: None,
         };
@@ -697,6 +761,35 @@ mod tests {
         assert_eq!(rules(&f), ["TEST_DELETED"]);
         assert!(f[0].description.contains("`b`"));
         assert_eq!(f[0].severity, Severity::High);
+        // Vendored code's tests are someone else's.
+        let vendored = FileChange {
+            path: "plugins/apps/vendor/github.com/x/y/y_test.go".into(),
+            old: Some(b"package y\n\nfunc TestY(t *testing.T) {\n}\n".as_slice()),
+            ..deleted.clone()
+        };
+        assert!(run(&[vendored]).is_empty());
+        // Tests that go with the code they test: a feature removed, MEDIUM.
+        let code = FileChange {
+            path: "src/x.py".into(),
+            old: Some(b"def x():\n    return 1\n".as_slice()),
+            ..deleted.clone()
+        };
+        let f = run(&[deleted.clone(), code]);
+        assert_eq!(rules(&f), ["TEST_DELETED"]);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(
+            f[0].description.contains("with code the commit removes"),
+            "{}",
+            f[0].description
+        );
+        // An API removed from a file that stays, with its tests.
+        let shrunk = FileChange {
+            old_size: 600,
+            new_size: 30,
+            ..modified("lib/api.py", "", "")
+        };
+        let f = run(&[deleted.clone(), shrunk]);
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
         // Five removed, three redesigned ones added: two fewer, said as it is, MEDIUM.
         let five = "def test_a():\n    assert 1\ndef test_b():\n    assert 1\ndef test_c():\n    assert 1\ndef test_d():\n    assert 1\ndef test_e():\n    assert 1\n";
         let three = "def test_parse():\n    assert 1\ndef test_render():\n    assert 1\ndef test_errors():\n    assert 1\n";
@@ -776,8 +869,15 @@ mod tests {
         );
         // A Markdown setext heading is no conflict.
         assert!(run(&[modified("README.md", "x\n", "Title\n=======\n")]).is_empty());
-        // Markers without their block are no conflict either.
-        assert!(run(&[modified("src/a.rs", "x\n", "x\n>>>>>>> done\n")]).is_empty());
+        // What a half-resolved conflict leaves is one too.
+        let half = "/**\n<<<<<<< HEAD\n * one\n=======\n * two\n */\n";
+        let f = run(&[modified("lib/http.js", "x\n", half)]);
+        assert_eq!(rules(&f), ["CONFLICT_MARKER"]);
+        assert!(
+            f[0].description.contains("lines 2, 4"),
+            "{}",
+            f[0].description
+        );
         // Documentation explaining conflicts and tests expecting them show examples.
         let block = "<<<<<<< yours:sample.txt\nA\n=======\nB\n>>>>>>> theirs:sample.txt\n";
         for path in [
@@ -858,6 +958,10 @@ mod tests {
                 "{path}"
             );
         }
+        // A key among the tests is most likely a test key: MEDIUM.
+        let f = run(&[added_file("test/ssl/ca.key", key)]);
+        assert_eq!(rules(&f), ["SENSITIVE_FILE"]);
+        assert_eq!(f[0].severity, Severity::Medium);
         // An environment file among test fixtures is a fixture.
         for path in [
             "tests/apps/dockerfile/.env",
@@ -961,6 +1065,13 @@ mod tests {
             "{go_old}\nfunc TestNew(t *testing.T) {{\n\tif runtime.GOOS == \"windows\" {{\n\t\tt.Skip(\"no\")\n\t}}\n}}\n"
         );
         assert!(run(&[modified("pkg/a_test.go", go_old, &go_new)]).is_empty());
+        // The same condition on an old test and on a new one: the new one gained it.
+        let two_old = format!("import pytest\n\n{skipif}def test_old():\n    assert f()\n");
+        let two_new = format!("{two_old}\n{skipif}def test_new():\n    assert g()\n");
+        assert!(run(&[modified("tests/test_a.py", &two_old, &two_new)]).is_empty());
+        // A formatter's quotes change no mark.
+        let single = two_old.replace('"', "'");
+        assert!(run(&[modified("tests/test_a.py", &single, &two_old)]).is_empty());
         // cfg_attr on a new Rust test; a bare one on it is reported.
         let rs_old = "#[cfg(test)]\nmod t {\n    #[test]\n    fn old() {}\n}\n";
         let ignore = concat!("ig", "nore");
@@ -1015,12 +1126,51 @@ mod tests {
         ] {
             assert_eq!(ci(old, new).0, Severity::High, "{new}");
         }
-        let deleted = FileChange {
+        let deleted = |old: &'static str| FileChange {
             kind: ChangeKind::Deleted,
             new: None,
-            ..modified(".github/workflows/test.yml", "      - run: npm test\n", "")
+            ..modified(".github/workflows/test.yml", old, "")
         };
-        assert_eq!(run(&[deleted])[0].severity, Severity::High);
+        assert_eq!(
+            run(&[deleted("      - run: npm test\n")])[0].severity,
+            Severity::High
+        );
+        // A workflow that checks nothing (a labeler, a stale bot) deleted: MEDIUM.
+        let labeler =
+            "on: pull_request\njobs:\n  label:\n    steps:\n      - uses: actions/labeler@v4\n";
+        assert_eq!(run(&[deleted(labeler)])[0].severity, Severity::Medium);
+        // What names, describes or configures a step, or a shell's own `test`, is no check.
+        for (old, new) in [
+            (
+                "      description: \"Run bats tests\"\n",
+                "      description: \"Run them\"\n",
+            ),
+            ("          config: test/kind/config.yaml\n", ""),
+            ("          if test -z \"$X\"; then exit 0; fi\n", ""),
+            (
+                "          - {name: '3.7', python: '3.7', os: ubuntu-latest, tox: py37}\n",
+                "",
+            ),
+            (
+                "  test:\n    runs-on: ubuntu-latest\n",
+                "  unit:\n    runs-on: ubuntu-latest\n",
+            ),
+        ] {
+            assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
+        }
+        // A check's command removed from a script block, or a runner's check dropped.
+        for (old, new) in [
+            (
+                "        script:\n          - meson test -C build\n",
+                "        script:\n",
+            ),
+            (
+                "      - run: |\n          make -e lint go-tests\n",
+                "      - run: |\n          make -e go-tests\n",
+            ),
+        ] {
+            assert_eq!(ci(old, new).0, Severity::High, "{old}");
+        }
     }
 
     #[test]

@@ -202,12 +202,23 @@ const PEM_NAMES: [&str; 3] = [".pem", ".key", ".crt"];
 /// found by the secret scanner).
 fn in_fixtures(path: &str) -> bool {
     super::is_test_path(path)
+        || path.starts_with("t/")
         || path.split('/').rev().skip(1).any(|d| {
             matches!(
                 d.to_ascii_lowercase().as_str(),
                 "fixtures" | "fixture" | "testdata" | "examples" | "example"
             )
         })
+}
+
+/// Third-party code kept in the repository (`vendor/`, `node_modules/`, `third_party/`).
+pub fn is_vendored(path: &str) -> bool {
+    path.split('/').rev().skip(1).any(|d| {
+        matches!(
+            d,
+            "vendor" | "node_modules" | "third_party" | "third-party" | "bower_components"
+        )
+    })
 }
 
 /// Documentation, tests and fixtures, where text that looks like a shortcut (a conflict's
@@ -410,27 +421,95 @@ const CI_SOFTENERS: [&str; 10] = [
     "--exit-zero",
 ];
 
-/// Words of the commands a CI step runs to check the code: a removed line with one that no
-/// added line keeps drops that check.
-const CI_CHECK_WORDS: [&str; 12] = [
-    "test",
-    "tests",
+/// Tools whose name alone says they check the code.
+const CI_CHECKERS: [&str; 20] = [
     "pytest",
     "tox",
     "nox",
-    "lint",
+    "unittest",
     "clippy",
     "vet",
-    "check",
     "ruff",
     "eslint",
     "shellcheck",
+    "flake8",
+    "mypy",
+    "pylint",
+    "bats",
+    "jest",
+    "mocha",
+    "vitest",
+    "phpunit",
+    "rspec",
+    "ctest",
+    "golangci-lint",
 ];
 
-fn ci_change(removed: &[String], added: &[String], deleted: bool) -> CiChange {
-    if deleted {
-        return CiChange::Weakens("the definition is deleted".into());
+/// Words that name a check when a runner comes before them (`make test`, `npm run lint`,
+/// `cargo check`, `meson test`), not on their own (`if test -z`, `test/kind/config.yaml`).
+const CI_CHECK_WORDS: [&str; 6] = ["test", "tests", "lint", "check", "coverage", "prove"];
+const CI_RUNNERS: [&str; 16] = [
+    "make",
+    "npm",
+    "yarn",
+    "pnpm",
+    "bun",
+    "deno",
+    "run",
+    "go",
+    "cargo",
+    "mix",
+    "dotnet",
+    "gradle",
+    "./gradlew",
+    "mvn",
+    "rake",
+    "meson",
+];
+
+/// The checks a CI line runs, if it is a command: `run:`/`script:`/`command:` lines and the
+/// lines of a script block, not the keys that name, describe or configure a step.
+fn ci_checks(line: &str) -> Vec<String> {
+    let t = line.trim_start().trim_start_matches("- ").trim_start();
+    if t.starts_with('#') || t.starts_with('{') {
+        return Vec::new();
     }
+    let command = match t.split_once(':') {
+        Some((key, value))
+            if !key.contains(' ') && !key.is_empty() && !value.starts_with(['/', '\\']) =>
+        {
+            if matches!(key, "run" | "script" | "command" | "cmd") {
+                value
+            } else {
+                return Vec::new();
+            }
+        }
+        _ => t,
+    };
+    let tokens: Vec<String> = command
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in tokens.iter().enumerate() {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        if CI_CHECKERS.contains(&name) {
+            out.push(name.to_string());
+        } else if let Some(word) = CI_CHECK_WORDS
+            .iter()
+            .find(|c| w.split(['-', ':']).any(|part| part == **c))
+            && let Some(runner) = tokens[..i]
+                .iter()
+                .find(|t| CI_RUNNERS.contains(&t.as_str()))
+        {
+            out.push(format!("{runner} {word}"));
+        }
+    }
+    out
+}
+
+fn ci_change(removed: &[String], added: &[String], deleted: bool) -> CiChange {
     let softened = |l: &str| {
         let l = l.split_once(" #").map_or(l, |(code, _)| code);
         CI_SOFTENERS.iter().find(|s| l.contains(*s)).copied()
@@ -443,22 +522,21 @@ fn ci_change(removed: &[String], added: &[String], deleted: bool) -> CiChange {
     {
         return CiChange::Weakens(format!("it adds `{s}`"));
     }
-    let words = |l: &str| -> Vec<String> {
-        l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .map(str::to_ascii_lowercase)
-            .filter(|w| CI_CHECK_WORDS.contains(&w.as_str()))
-            .collect()
-    };
-    let kept: std::collections::HashSet<String> = added.iter().flat_map(|l| words(l)).collect();
-    let is_command = |l: &str| {
-        let t = l.trim_start().trim_start_matches("- ");
-        !t.starts_with('#') && !t.starts_with("name:")
-    };
-    if let Some(line) = removed
-        .iter()
-        .find(|l| is_command(l) && words(l).iter().any(|w| !kept.contains(w)))
-    {
-        return CiChange::Weakens(format!("it removes `{}`", line.trim()));
+    let kept: std::collections::HashSet<String> = added.iter().flat_map(|l| ci_checks(l)).collect();
+    if let Some((line, check)) = removed.iter().find_map(|l| {
+        ci_checks(l)
+            .into_iter()
+            .find(|c| !kept.contains(c))
+            .map(|c| (l, c))
+    }) {
+        return CiChange::Weakens(if deleted {
+            format!("the definition is deleted, and with it `{check}`")
+        } else {
+            format!("it removes `{}`", line.trim())
+        });
+    }
+    if deleted {
+        return CiChange::Edits;
     }
     let shape = |l: &String| pin_shape(l);
     let mut before: Vec<String> = removed.iter().map(shape).collect();
@@ -518,10 +596,20 @@ pub fn path_rules(
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
     if on(Rule::SensitiveFile) && added_file {
         if let Some(what) = sensitive(&c.path, c.new) {
+            // Among tests and fixtures a key is most likely a test key (git's test keyring,
+            // a TLS test CA): shown, not blocking; the secret scanner still reads it.
+            let (severity, note) = if in_fixtures(&c.path) {
+                (
+                    sev(Rule::SensitiveFile).min(Severity::Medium),
+                    ", among the tests: check that it is a test key that protects nothing",
+                )
+            } else {
+                (sev(Rule::SensitiveFile), "")
+            };
             out.push(file_finding(
                 Rule::SensitiveFile,
-                sev(Rule::SensitiveFile),
-                format!("`{}` is {what}", c.path),
+                severity,
+                format!("`{}` is {what}{note}", c.path),
                 None,
             ));
         }
@@ -610,7 +698,11 @@ pub fn path_rules(
             ),
             CiChange::Edits => (
                 Severity::Medium.min(sev(Rule::SupervisionTampering)),
-                format!("the commit changes the CI definition `{}`", c.path),
+                format!(
+                    "the commit {} the CI definition `{}`",
+                    if deleted { "deletes" } else { "changes" },
+                    c.path
+                ),
                 "Check that the CI still runs every check it ran before, on every platform it ran on; if the change drops or softens one, restore it.",
             ),
             CiChange::Pins => (

@@ -384,7 +384,10 @@ fn a_merge_is_judged_against_every_parent() {
     repo.commit("top is 2");
     repo.git(&["merge", "-q", "--no-edit", "side"]);
     let merged = std::fs::read_to_string(repo.path().join("tests/test_w.py")).expect("merged");
-    assert!(merged.contains("pytest.warns") && merged.contains("top() == 2"), "{merged}");
+    assert!(
+        merged.contains("pytest.warns") && merged.contains("top() == 2"),
+        "{merged}"
+    );
     let merge = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     let at_merge = |v: &Value| -> Vec<String> {
         v["issues"]
