@@ -1135,6 +1135,18 @@ mod tests {
             run(&[deleted("      - run: npm test\n")])[0].severity,
             Severity::High
         );
+        // A release step that may fail where nothing is checked; a bin folder's name.
+        let release = "      - run: gh release upload v1 dist/*\n";
+        let soft = "      - run: gh release upload v1 dist/* || true\n";
+        assert_eq!(ci(release, soft).0, Severity::Medium);
+        assert_eq!(
+            ci("      - run: mkdir -p test-results/bats\n", "").0,
+            Severity::Medium
+        );
+        assert_eq!(
+            ci("      - run: ./node_modules/.bin/jest\n", "").0,
+            Severity::High
+        );
         // A workflow that checks nothing (a labeler, a stale bot) deleted: MEDIUM.
         let labeler =
             "on: pull_request\njobs:\n  label:\n    steps:\n      - uses: actions/labeler@v4\n";

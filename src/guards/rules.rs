@@ -493,7 +493,13 @@ fn ci_checks(line: &str) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     for (i, w) in tokens.iter().enumerate() {
-        let name = w.rsplit('/').next().unwrap_or(w);
+        // A checker is a program: a bare name or a path to a bin folder, not a folder named
+        // like one (`mkdir -p test-results/bats`).
+        let name = match w.rsplit_once('/') {
+            Some((dir, name)) if dir.ends_with("bin") => name,
+            Some(_) => "",
+            None => w.as_str(),
+        };
         if CI_CHECKERS.contains(&name) {
             out.push(name.to_string());
         } else if let Some(word) = CI_CHECK_WORDS
@@ -509,10 +515,23 @@ fn ci_checks(line: &str) -> Vec<String> {
     out
 }
 
-fn ci_change(removed: &[String], added: &[String], deleted: bool) -> CiChange {
+/// What a CI change does, from its removed and added lines; `runs_checks`: whether the
+/// definition runs any check (a softened step of a release workflow softens no check).
+fn ci_change(removed: &[String], added: &[String], deleted: bool, runs_checks: bool) -> CiChange {
     let softened = |l: &str| {
         let l = l.split_once(" #").map_or(l, |(code, _)| code);
-        CI_SOFTENERS.iter().find(|s| l.contains(*s)).copied()
+        CI_SOFTENERS
+            .iter()
+            .find(|s| l.contains(*s))
+            .copied()
+            // A job switched off is always seen; a step that can no longer fail matters
+            // where steps check something.
+            .filter(|s| {
+                s.starts_with("if:")
+                    || s.starts_with("when:")
+                    || runs_checks
+                    || !ci_checks(l).is_empty()
+            })
     };
     let was_softened = |s: &str| removed.iter().any(|l| l.contains(s));
     if let Some(s) = added
@@ -690,7 +709,16 @@ pub fn path_rules(
     if touched.iter().any(|p| is_ci(p)) {
         let (removed, added) = lines();
         let deleted = c.kind == ChangeKind::Deleted;
-        let (severity, detail, remediation) = match ci_change(&removed, &added, deleted) {
+        let runs_checks = [text(c.old), text(c.new)]
+            .into_iter()
+            .flatten()
+            .any(|t| t.lines().any(|l| !ci_checks(l).is_empty()));
+        let (severity, detail, remediation) = match ci_change(
+            &removed,
+            &added,
+            deleted,
+            runs_checks,
+        ) {
             CiChange::Weakens(how) => (
                 sev(Rule::SupervisionTampering).min(Severity::High),
                 format!("the commit weakens the CI definition `{}`: {how}", c.path),
