@@ -183,6 +183,13 @@ fn test_name(lang: Lang, code: &str, raw: &str, attr_pending: bool) -> Option<St
     };
     match lang {
         Lang::Rust if attr_pending => word_after(code, "fn "),
+        // A test defined by a macro of the project's (ripgrep's `rgtest!(name, |dir, cmd| ..)`).
+        Lang::Rust => {
+            let head = code.trim_start();
+            let (mac, _) = head.split_once("test!(")?;
+            let is_ident = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == '_');
+            is_ident(mac).then(|| word_after(head, "test!(")).flatten()
+        }
         Lang::Python => word_after(code, "def ").filter(|n| n.starts_with("test")),
         Lang::Go => word_after(code, "func ").filter(|n| n.starts_with("Test")),
         Lang::Java if attr_pending => {
@@ -261,6 +268,7 @@ fn context_words(lang: Lang) -> WordList {
             ("#[tokio::test", ATTR),
             ("#[rstest", ATTR),
             ("fn ", NAME),
+            ("test!(", NAME),
         ],
         Lang::Python => &[("\"\"\"", LEX), ("'''", LEX)],
         Lang::Js => &[("/*", LEX), ("*/", LEX), ("`", LEX)],
@@ -1073,6 +1081,18 @@ mod tests {
         let f = facts("app/a.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
         assert_eq!(lines, [5, 8]);
+    }
+
+    #[test]
+    fn a_test_defined_by_a_macro_is_a_test() {
+        let t = "rgtest!(feature_7, |dir: Dir, mut cmd: TestCommand| {\n    eqnice!(\"x\", cmd.stdout());\n});\n";
+        assert_eq!(facts("tests/feature.rs", t).tests, ["feature_7"]);
+        // Not a call of one.
+        assert!(
+            facts("tests/feature.rs", "let s = other!(x);\n")
+                .tests
+                .is_empty()
+        );
     }
 
     #[test]

@@ -274,6 +274,7 @@ pub fn check_commit(
         is_code(&c.path)
             && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
+    let ci_added = rules::ci_checks_added(changes);
     for c in changes {
         let (old_facts, new_facts) = facts_of(c);
         // Vendored code is someone else's: its tests, skips and stubs are not the agent's
@@ -310,7 +311,7 @@ pub fn check_commit(
             ));
         };
 
-        rules::path_rules(c, settings, at, &mut out);
+        rules::path_rules(c, settings, at, &ci_added, &mut out);
 
         if settings.on(Rule::TestDisabled) {
             // A condition (a platform, a missing tool) on a test the commit adds is how such a
@@ -1134,6 +1135,27 @@ mod tests {
         assert_eq!(
             run(&[deleted("      - run: npm test\n")])[0].severity,
             Severity::High
+        );
+        // A change of CI provider: the check left one definition for another.
+        let moved = run(&[
+            FileChange {
+                kind: ChangeKind::Deleted,
+                new: None,
+                ..modified("azure-pipelines.yml", "  - script: tox -e py\n", "")
+            },
+            FileChange {
+                kind: ChangeKind::Added,
+                old: None,
+                ..modified(
+                    ".github/workflows/tests.yaml",
+                    "",
+                    "      - run: tox -e py\n",
+                )
+            },
+        ]);
+        assert!(
+            moved.iter().all(|f| f.severity < Severity::High),
+            "{moved:?}"
         );
         // A release step that may fail where nothing is checked; a bin folder's name.
         let release = "      - run: gh release upload v1 dist/*\n";

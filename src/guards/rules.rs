@@ -285,13 +285,17 @@ fn sensitive(path: &str, content: Option<&[u8]>) -> Option<&'static str> {
     None
 }
 
-const CI_PATHS: [&str; 6] = [
+const CI_PATHS: [&str; 10] = [
     ".ci/",
     ".github/workflows/",
     ".gitlab-ci.yml",
     ".circleci/",
     "Jenkinsfile",
     "azure-pipelines.yml",
+    ".azure-pipelines.yml",
+    ".travis.yml",
+    ".appveyor.yml",
+    "appveyor.yml",
 ];
 
 /// Config files where thresholds and timeouts live, and the keys that hold them.
@@ -517,7 +521,13 @@ fn ci_checks(line: &str) -> Vec<String> {
 
 /// What a CI change does, from its removed and added lines; `runs_checks`: whether the
 /// definition runs any check (a softened step of a release workflow softens no check).
-fn ci_change(removed: &[String], added: &[String], deleted: bool, runs_checks: bool) -> CiChange {
+fn ci_change(
+    removed: &[String],
+    added: &[String],
+    deleted: bool,
+    runs_checks: bool,
+    added_elsewhere: &std::collections::HashSet<String>,
+) -> CiChange {
     let softened = |l: &str| {
         let l = l.split_once(" #").map_or(l, |(code, _)| code);
         CI_SOFTENERS
@@ -541,7 +551,11 @@ fn ci_change(removed: &[String], added: &[String], deleted: bool, runs_checks: b
     {
         return CiChange::Weakens(format!("it adds `{s}`"));
     }
-    let kept: std::collections::HashSet<String> = added.iter().flat_map(|l| ci_checks(l)).collect();
+    // A check that moved to another CI definition of the commit (a change of CI provider)
+    // is kept.
+    let mut kept: std::collections::HashSet<String> =
+        added.iter().flat_map(|l| ci_checks(l)).collect();
+    kept.extend(added_elsewhere.iter().cloned());
     if let Some((line, check)) = removed.iter().find_map(|l| {
         ci_checks(l)
             .into_iter()
@@ -593,6 +607,24 @@ fn pin_shape(line: &str) -> String {
     out
 }
 
+/// The checks the commit's CI definitions run that they did not before, over all of them.
+pub fn ci_checks_added(changes: &[FileChange<'_>]) -> std::collections::HashSet<String> {
+    changes
+        .iter()
+        .filter(|c| is_ci(&c.path))
+        .flat_map(|c| {
+            let (removed, added) = changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
+            let before: std::collections::HashSet<String> =
+                removed.iter().flat_map(|l| ci_checks(l)).collect();
+            added
+                .iter()
+                .flat_map(|l| ci_checks(l))
+                .filter(|c| !before.contains(c))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn is_ci(path: &str) -> bool {
     CI_PATHS
         .iter()
@@ -604,6 +636,7 @@ pub fn path_rules(
     c: &FileChange<'_>,
     settings: &GuardSettings,
     at: CommitRef<'_>,
+    ci_added: &std::collections::HashSet<String>,
     out: &mut Vec<Finding>,
 ) {
     let on = |r: Rule| settings.on(r);
@@ -718,6 +751,7 @@ pub fn path_rules(
             &added,
             deleted,
             runs_checks,
+            ci_added,
         ) {
             CiChange::Weakens(how) => (
                 sev(Rule::SupervisionTampering).min(Severity::High),

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Scans the corpus' histories with auditor and judges every guard finding at MEDIUM or
+above against guard_labels.tsv. usage: guards.py DIR [--write-unlabelled FILE]
+
+DIR holds one clone per repository of README.md's table, named after the repository (the
+same clones as run.py). Prints, per rule and severity, how many findings are labelled true,
+false and not yet labelled; exits 1 when a finding at HIGH or CRITICAL is labelled false.
+A label names repository, commit, path, line (empty for a whole-file finding), rule and a
+verdict `true:reason` or `false:reason`; a finding no label names is listed as unlabelled.
+"""
+import collections
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+REPOS = ["dokku", "git", "click", "express", "cobra", "ripgrep", "stripe-node", "got", "flask", "vault-helm"]
+JUDGED = ("MEDIUM", "HIGH", "CRITICAL")
+
+
+def findings(auditor, repo, name):
+    out = subprocess.run([auditor, "scan", "--history", "--json", "--repo", str(repo)],
+                         capture_output=True, text=True, check=False)
+    for i in json.loads(out.stdout)["issues"]:
+        if i["check"] == "guards" and i["severity"] in JUDGED:
+            line = "" if i.get("line") is None else str(i["line"])
+            yield (name, i["commit"], i["file"], line, i["type"]), i["severity"]
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    base = Path(sys.argv[1])
+    unlabelled_out = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--write-unlabelled" else None
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    auditor = str(ROOT / "target" / "release" / "auditor")
+    labels = {}
+    with open(HERE / "guard_labels.tsv") as f:
+        for row in csv.reader((l for l in f if not l.startswith("#")), delimiter="\t"):
+            labels[tuple(row[:5])] = row[5]
+    counts = collections.Counter()
+    false_high = []
+    unlabelled = []
+    for name in REPOS:
+        repo = base / name
+        if not repo.exists():
+            print(f"missing clone: {repo}", file=sys.stderr)
+            continue
+        for key, severity in findings(auditor, repo, name):
+            verdict = labels.get(key)
+            kind = "unlabelled" if verdict is None else verdict.split(":")[0]
+            counts[(key[4], severity, kind)] += 1
+            if verdict is None:
+                unlabelled.append((key, severity))
+            elif kind == "false" and severity in ("HIGH", "CRITICAL"):
+                false_high.append((key, severity, verdict))
+    print(f"{'rule':24} {'severity':9} {'true':>5} {'false':>5} {'unlabelled':>10}  precision")
+    for rule, severity in sorted({(r, s) for r, s, _ in counts}):
+        t, f, u = (counts[(rule, severity, k)] for k in ("true", "false", "unlabelled"))
+        precision = f"{t / (t + f):.2f}" if t + f else "-"
+        print(f"{rule:24} {severity:9} {t:5} {f:5} {u:10}  {precision}")
+    for key, severity, verdict in false_high:
+        print("false at", severity, "\t".join(key), verdict)
+    if unlabelled_out:
+        with open(unlabelled_out, "w") as out:
+            for key, severity in unlabelled:
+                out.write("\t".join(key) + f"\t{severity}\n")
+    sys.exit(1 if false_high else 0)
+
+
+if __name__ == "__main__":
+    main()
