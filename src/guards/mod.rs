@@ -1189,6 +1189,11 @@ mod tests {
                 "  test:\n    runs-on: ubuntu-latest\n",
                 "  unit:\n    runs-on: ubuntu-latest\n",
             ),
+            ("      - run: pip install tox\n", ""),
+            (
+                "          >&2 echo \"Please run yarn build and check\"\n",
+                "",
+            ),
         ] {
             assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
         }

@@ -495,6 +495,23 @@ fn ci_checks(line: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
         .collect();
+    // Installing a tool or printing a message about one runs no check.
+    let runs_nothing = tokens
+        .first()
+        .is_some_and(|t| matches!(t.as_str(), "mkdir" | "cd" | "curl" | "wget" | "export"))
+        // `echo`, after a redirection (`>&2 echo ...`).
+        || tokens
+            .iter()
+            .take(3)
+            .any(|t| matches!(t.as_str(), "echo" | "printf"))
+        || tokens.iter().any(|t| t == "install")
+        || tokens.windows(2).any(|w| {
+            matches!(w[0].as_str(), "npm" | "pnpm" | "yarn" | "bun")
+                && matches!(w[1].as_str(), "ci" | "i" | "add")
+        });
+    if runs_nothing {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (i, w) in tokens.iter().enumerate() {
         // A checker is a program: a bare name or a path to a bin folder, not a folder named
