@@ -300,7 +300,13 @@ pub fn scan_commits(
         if guards {
             let t = Instant::now();
             let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
-            let at = CommitRef { id: &commit, root };
+            let changed: Vec<&str> = judged.iter().map(|j| j.change.path.as_str()).collect();
+            let elsewhere = ci_elsewhere(repo, oid, &changed);
+            let at = CommitRef {
+                id: &commit,
+                root,
+                ci_elsewhere: elsewhere.as_ref(),
+            };
             let mut found = check_commit(&changes, run.guards, at);
             // A merge is judged by what it did against every parent: what one side brought
             // (its deleted asserts, its skipped test) is that side's commit's, not the merge's.
@@ -343,6 +349,42 @@ pub fn scan_commits(
         "built-in scanners"
     );
     Ok(out)
+}
+
+/// The checks the CI definitions of `commit`'s tree run, but for those at `changed` (which
+/// the guards read from the change itself); none when the commit changed no CI definition,
+/// as nothing then needs them.
+pub(crate) fn ci_elsewhere(repo: &Repo, commit: Oid, changed: &[&str]) -> Option<HashSet<String>> {
+    if !changed.iter().any(|p| crate::guards::is_ci(p)) {
+        return None;
+    }
+    let tree = repo.git.find_commit(commit).ok()?.tree().ok()?;
+    let mut checks = HashSet::new();
+    // CI definitions live at the root and in a few folders: walking those is enough.
+    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let path = format!("{dir}{}", entry.name().unwrap_or(""));
+        if entry.kind() == Some(git2::ObjectType::Tree) {
+            let descend = [".github", ".github/workflows", ".circleci", ".ci"]
+                .iter()
+                .any(|d| path == *d || path.starts_with(&format!("{d}/")));
+            return if descend {
+                git2::TreeWalkResult::Ok
+            } else {
+                git2::TreeWalkResult::Skip
+            };
+        }
+        if crate::guards::is_ci(&path) && !changed.contains(&path.as_str()) {
+            let blob = repo.git.find_blob(entry.id()).ok();
+            if let Some(text) = blob
+                .as_ref()
+                .and_then(|b| std::str::from_utf8(b.content()).ok())
+            {
+                checks.extend(crate::guards::ci_checks_of(text));
+            }
+        }
+        git2::TreeWalkResult::Ok
+    });
+    Some(checks)
 }
 
 /// Whether two guard findings of one commit, judged against two parents, are the same

@@ -475,9 +475,14 @@ fn guard_history(
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for commit in index.changes.iter().rev() {
+        let changed: Vec<&str> = commit.changes.iter().map(|c| c.path.as_str()).collect();
+        let elsewhere = Oid::from_str(&commit.commit)
+            .ok()
+            .and_then(|oid| super::builtin::ci_elsewhere(repo, oid, &changed));
         let at = CommitRef {
             id: &commit.commit,
             root: commit.root,
+            ci_elsewhere: elsewhere.as_ref(),
         };
         let judge = |changes: &[RawChange]| {
             let texts = texts(repo, changes.iter(), settings);
@@ -569,6 +574,7 @@ fn guard_tree(
         CommitRef {
             id: &id,
             root: false,
+            ci_elsewhere: None,
         },
     )
 }

@@ -15,7 +15,7 @@ mod text;
 
 pub use facts::{Facts, Mark, facts};
 pub use lang::{Lang, is_test_path, lang_of};
-pub use rules::Rule;
+pub use rules::{Rule, ci_checks_of, is_ci};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -251,6 +251,9 @@ pub struct CommitRef<'a> {
     /// Whether it has no parent (or none in a shallow clone): nothing supervised the project
     /// before it, so nothing in it is tampering.
     pub root: bool,
+    /// The checks the CI definitions it did not change still run (`ci_checks_of` each): a
+    /// check removed from one definition that another still runs is not lost.
+    pub ci_elsewhere: Option<&'a std::collections::HashSet<String>>,
 }
 
 /// What the guards found in one commit.
@@ -274,7 +277,8 @@ pub fn check_commit(
         is_code(&c.path)
             && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
-    let ci_added = rules::ci_checks_added(changes);
+    let mut ci_added = rules::ci_checks_added(changes);
+    ci_added.extend(at.ci_elsewhere.into_iter().flatten().cloned());
     for c in changes {
         let (old_facts, new_facts) = facts_of(c);
         // Vendored code is someone else's: its tests, skips and stubs are not the agent's
@@ -566,6 +570,7 @@ pub fn standing(
         CommitRef {
             id: commit,
             root: false,
+            ci_elsewhere: None,
         },
     )
 }
@@ -625,6 +630,7 @@ mod tests {
             CommitRef {
                 id: "c0ffee",
                 root: false,
+                ci_elsewhere: None,
             },
         )
     }
@@ -1247,7 +1253,15 @@ mod tests {
             added_file(".env", b"A=1\n"),
         ];
         let sorted = |root| {
-            let found = check_commit(&changes, &settings(), CommitRef { id: "c", root });
+            let found = check_commit(
+                &changes,
+                &settings(),
+                CommitRef {
+                    id: "c",
+                    root,
+                    ci_elsewhere: None,
+                },
+            );
             let mut r: Vec<String> = rules(&found).into_iter().map(String::from).collect();
             r.sort();
             r
@@ -1282,6 +1296,7 @@ mod tests {
             CommitRef {
                 id: "c",
                 root: false,
+                ci_elsewhere: None,
             },
         );
         assert_eq!(rules(&f), ["STUB_CODE"]);

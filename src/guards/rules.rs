@@ -642,7 +642,13 @@ pub fn ci_checks_added(changes: &[FileChange<'_>]) -> std::collections::HashSet<
         .collect()
 }
 
-fn is_ci(path: &str) -> bool {
+/// The checks a CI definition runs.
+pub fn ci_checks_of(text: &str) -> std::collections::HashSet<String> {
+    text.lines().flat_map(ci_checks).collect()
+}
+
+/// Whether a path is a CI definition.
+pub fn is_ci(path: &str) -> bool {
     CI_PATHS
         .iter()
         .any(|ci| path.starts_with(ci) || path == ci.trim_end_matches('/'))

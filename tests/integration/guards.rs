@@ -408,3 +408,44 @@ fn a_merge_is_judged_against_every_parent() {
         "{report}"
     );
 }
+
+/// A check dropped from one CI definition that another still runs is not lost (ripgrep
+/// retiring appveyor while GitHub Actions runs the same tests); dropped from the only one,
+/// it is.
+#[test]
+fn a_check_another_ci_definition_still_runs_is_not_lost() {
+    let repo = TestRepo::new();
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: cargo test --verbose\n",
+    );
+    repo.write("appveyor.yml", "test_script:\n  - cargo test --verbose\n");
+    repo.commit("ci");
+    repo.write("appveyor.yml", "test_script:\n  - echo retired\n");
+    repo.commit("retire appveyor");
+    let high = |v: &Value| -> Vec<String> {
+        v["issues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| matches!(i["severity"].as_str(), Some("HIGH" | "CRITICAL")))
+            .map(|i| format!("{} {}", i["type"], i["file"]))
+            .collect()
+    };
+    let (_, v) = scan(&repo, &["--history"]);
+    assert_eq!(high(&v), Vec::<String>::new(), "{v}");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(high(&report), Vec::<String>::new(), "{report}");
+    // The last definition that ran the tests loses them: HIGH.
+    repo.write(
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - run: cargo build\n",
+    );
+    repo.commit("build only");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(
+        high(&report),
+        ["\"SUPERVISION_TAMPERING\" \".github/workflows/ci.yml\""],
+        "{report}"
+    );
+}
