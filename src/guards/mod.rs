@@ -277,8 +277,17 @@ pub fn check_commit(
         is_code(&c.path)
             && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
-    let mut ci_added = rules::ci_checks_added(changes);
-    ci_added.extend(at.ci_elsewhere.into_iter().flatten().cloned());
+    // What the commit's CI still runs, for a check removed from one definition: what each
+    // other definition runs after it, changed or not.
+    let ci_after = rules::ci_checks_after(changes);
+    let ci_elsewhere = |path: &str| -> std::collections::HashSet<String> {
+        ci_after
+            .iter()
+            .filter(|(p, _)| *p != path)
+            .flat_map(|(_, checks)| checks.iter().cloned())
+            .chain(at.ci_elsewhere.into_iter().flatten().cloned())
+            .collect()
+    };
     for c in changes {
         let (old_facts, new_facts) = facts_of(c);
         // Vendored code is someone else's: its tests, skips and stubs are not the agent's
@@ -315,7 +324,7 @@ pub fn check_commit(
             ));
         };
 
-        rules::path_rules(c, settings, at, &ci_added, &mut out);
+        rules::path_rules(c, settings, at, &ci_elsewhere(&c.path), &mut out);
 
         if settings.on(Rule::TestDisabled) {
             // A condition (a platform, a missing tool) on a test the commit adds is how such a
@@ -1163,6 +1172,16 @@ mod tests {
             moved.iter().all(|f| f.severity < Severity::High),
             "{moved:?}"
         );
+        // Another definition the commit also edits still runs it.
+        let kept = run(&[
+            modified(".github/workflows/legacy.yml", "      - run: npm run lint\n", ""),
+            modified(
+                ".github/workflows/ci.yml",
+                "        run: npm run lint\n",
+                "        run: npm run lint\n        timeout-minutes: 5\n",
+            ),
+        ]);
+        assert!(kept.iter().all(|f| f.severity < Severity::High), "{kept:?}");
         // A release step that may fail where nothing is checked; a bin folder's name.
         let release = "      - run: gh release upload v1 dist/*\n";
         let soft = "      - run: gh release upload v1 dist/* || true\n";

@@ -624,20 +624,16 @@ fn pin_shape(line: &str) -> String {
     out
 }
 
-/// The checks the commit's CI definitions run that they did not before, over all of them.
-pub fn ci_checks_added(changes: &[FileChange<'_>]) -> std::collections::HashSet<String> {
+/// The checks each CI definition the commit changes runs after it, by path.
+pub fn ci_checks_after<'c>(
+    changes: &'c [FileChange<'_>],
+) -> Vec<(&'c str, std::collections::HashSet<String>)> {
     changes
         .iter()
         .filter(|c| is_ci(&c.path))
-        .flat_map(|c| {
-            let (removed, added) = changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
-            let before: std::collections::HashSet<String> =
-                removed.iter().flat_map(|l| ci_checks(l)).collect();
-            added
-                .iter()
-                .flat_map(|l| ci_checks(l))
-                .filter(|c| !before.contains(c))
-                .collect::<Vec<_>>()
+        .map(|c| {
+            let checks = text(c.new).map(|t| ci_checks_of(&t)).unwrap_or_default();
+            (c.path.as_str(), checks)
         })
         .collect()
 }
@@ -659,7 +655,7 @@ pub fn path_rules(
     c: &FileChange<'_>,
     settings: &GuardSettings,
     at: CommitRef<'_>,
-    ci_added: &std::collections::HashSet<String>,
+    ci_elsewhere: &std::collections::HashSet<String>,
     out: &mut Vec<Finding>,
 ) {
     let on = |r: Rule| settings.on(r);
@@ -774,7 +770,7 @@ pub fn path_rules(
             &added,
             deleted,
             runs_checks,
-            ci_added,
+            ci_elsewhere,
         ) {
             CiChange::Weakens(how) => (
                 sev(Rule::SupervisionTampering).min(Severity::High),
