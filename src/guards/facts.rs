@@ -666,28 +666,18 @@ impl<'a> Reader<'a> {
                 .iter()
                 .any(|m| has_token(&code, m))
         {
-            let mut skip = mark(shape());
             let previous = self.text.prev_nonblank(start).unwrap_or_default();
-            skip.conditional = is_conditional_skip(lang, &code, &previous);
-            match lang {
-                // `it.skip('name'` names its test; `this.skip()` is inside the last one.
-                Lang::Js => skip.test = name.clone().or_else(|| f.tests.last().cloned()),
-                Lang::Go => skip.test = f.tests.last().cloned(),
-                _ => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
-            }
-            f.skips.push(skip);
+            let skip = Mark {
+                conditional: is_conditional_skip(lang, &code, &previous),
+                ..mark(shape())
+            };
+            add_skip(f, ctx, lang, skip, name.as_ref());
         }
         if let Some(name) = name
             .as_ref()
             .filter(|_| testy || lang == Lang::Rust || lang == Lang::Java)
         {
-            f.tests.push(name.clone());
-            // The decorators above a test name it.
-            let pending = usize::from(std::mem::take(&mut ctx.skips_pending));
-            let from = f.skips.len().saturating_sub(pending);
-            for skip in &mut f.skips[from..] {
-                skip.test = Some(name.clone());
-            }
+            add_test(f, ctx, name);
         }
         if testy {
             if has(kind::ASSERT) {
@@ -754,6 +744,28 @@ fn rust_test_items(text: &[u8]) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// A skip, with the test it disables when the line shows it: `it.skip('name'` names its test,
+/// `this.skip()` and Go's `t.Skip()` are inside the last one, and a decorator waits for the
+/// test below it (`add_test`).
+fn add_skip(f: &mut Facts, ctx: &mut Context, lang: Lang, mut skip: Mark, named: Option<&String>) {
+    match lang {
+        Lang::Js => skip.test = named.cloned().or_else(|| f.tests.last().cloned()),
+        Lang::Go => skip.test = f.tests.last().cloned(),
+        _ => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
+    }
+    f.skips.push(skip);
+}
+
+/// A test, which the skips decorating it name.
+fn add_test(f: &mut Facts, ctx: &mut Context, name: &str) {
+    f.tests.push(name.to_string());
+    let pending = usize::from(std::mem::take(&mut ctx.skips_pending));
+    let from = f.skips.len().saturating_sub(pending);
+    for skip in &mut f.skips[from..] {
+        skip.test = Some(name.to_string());
+    }
+}
+
 /// Where the Rust item starting at `from` ends: after its `;`, or after the brace that closes
 /// its body (strings, character literals and comments skipped), or at the end of the text.
 fn rust_item_end(text: &[u8], from: usize) -> usize {
@@ -796,6 +808,9 @@ fn rust_item_end(text: &[u8], from: usize) -> usize {
     text.len()
 }
 
+/// What ends a line that opens a block in the brace languages.
+const OPENS_BLOCK: char = '{';
+
 /// Whether a skip holds only under a condition: a platform or a missing tool, as in
 /// `@pytest.mark.skipif(WIN, ...)`, `#[cfg_attr(windows, ignore)]`, vitest's `it.skipIf(...)`,
 /// or a skip call right under an `if` (`if runtime.GOOS == "windows" { t.Skip() }`).
@@ -803,7 +818,7 @@ fn is_conditional_skip(lang: Lang, code: &str, previous: &str) -> bool {
     let under_if = {
         let p = previous.trim();
         (p.starts_with("if ") || p.starts_with("if(") || p.starts_with("elif "))
-            && (p.ends_with('{') || p.ends_with(':'))
+            && p.ends_with([OPENS_BLOCK, ':'])
     };
     match lang {
         Lang::Python => {

@@ -23,6 +23,90 @@ use std::collections::{BTreeMap, HashMap};
 use crate::finding::{Finding, Location, Severity};
 use crate::git::Hunk;
 
+/// TEST_DELETED: the tests the commit's files lost that no file gained under the same name,
+/// when the commit has fewer tests than before.
+fn tests_deleted(
+    removed_tests: Vec<(String, Vec<String>, bool)>,
+    mut added_tests: HashMap<String, usize>,
+    deletes_code: bool,
+    settings: &GuardSettings,
+    commit: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // Tests moved to another file keep their name; a renamed test is one removed and one
+    // added. What is lost is what the commit's test count fell by.
+    let mut per_file: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for (path, lost, deleted) in removed_tests {
+        let unmatched: Vec<String> = lost
+            .into_iter()
+            .filter(|name| match added_tests.get_mut(name) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        if !unmatched.is_empty() {
+            per_file.push((path, unmatched, deleted));
+        }
+    }
+    let removed: usize = per_file.iter().map(|(_, l, _)| l.len()).sum();
+    let added: usize = added_tests.values().sum();
+    let net_lost = removed.saturating_sub(added);
+    if net_lost > 0 {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        // New tests under other names may be a redesign of the old ones: worth a look,
+        // not a verdict. None at all is the shortcut.
+        let (severity, replaced) = if deletes_code {
+            (
+                settings.severity(Rule::TestDeleted).min(Severity::Medium),
+                "with code the commit removes: check that the code that stays kept its tests"
+                    .to_string(),
+            )
+        } else if added == 0 {
+            (
+                settings.severity(Rule::TestDeleted),
+                "and adds none that replace them".to_string(),
+            )
+        } else {
+            (
+                settings.severity(Rule::TestDeleted).min(Severity::Medium),
+                format!(
+                    "and adds {added} new one{}: check that they check what the removed ones did",
+                    plural(added)
+                ),
+            )
+        };
+        for (path, lost, deleted) in per_file {
+            let shown: Vec<String> = lost.iter().take(10).map(|n| format!("`{n}`")).collect();
+            let detail = format!(
+                "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer {replaced}",
+                if deleted {
+                    "the deleted file held"
+                } else {
+                    "the file lost"
+                },
+                lost.len(),
+                plural(lost.len()),
+                shown.join(", "),
+                if lost.len() > 10 { ", ..." } else { "" },
+                plural(net_lost),
+            );
+            out.push(rules::finding(
+                Rule::TestDeleted,
+                severity,
+                &path,
+                None,
+                detail,
+                None,
+                commit,
+            ));
+        }
+    }
+    out
+}
+
 /// A code file that loses more than this many bytes lost code (not a reworded line).
 const SHRINK_BYTES: u64 = 128;
 
@@ -434,77 +518,13 @@ pub fn check_commit(
     }
 
     if settings.on(Rule::TestDeleted) {
-        // Tests moved to another file keep their name; a renamed test is one removed and one
-        // added. What is lost is what the commit's test count fell by.
-        let mut per_file: Vec<(String, Vec<String>, bool)> = Vec::new();
-        for (path, lost, deleted) in removed_tests {
-            let unmatched: Vec<String> = lost
-                .into_iter()
-                .filter(|name| match added_tests.get_mut(name) {
-                    Some(n) if *n > 0 => {
-                        *n -= 1;
-                        false
-                    }
-                    _ => true,
-                })
-                .collect();
-            if !unmatched.is_empty() {
-                per_file.push((path, unmatched, deleted));
-            }
-        }
-        let removed: usize = per_file.iter().map(|(_, l, _)| l.len()).sum();
-        let added: usize = added_tests.values().sum();
-        let net_lost = removed.saturating_sub(added);
-        if net_lost > 0 {
-            let plural = |n: usize| if n == 1 { "" } else { "s" };
-            // New tests under other names may be a redesign of the old ones: worth a look,
-            // not a verdict. None at all is the shortcut.
-            let (severity, replaced) = if deletes_code {
-                (
-                    settings.severity(Rule::TestDeleted).min(Severity::Medium),
-                    "with code the commit removes: check that the code that stays kept its tests"
-                        .to_string(),
-                )
-            } else if added == 0 {
-                (
-                    settings.severity(Rule::TestDeleted),
-                    "and adds none that replace them".to_string(),
-                )
-            } else {
-                (
-                    settings.severity(Rule::TestDeleted).min(Severity::Medium),
-                    format!(
-                        "and adds {added} new one{}: check that they check what the removed ones did",
-                        plural(added)
-                    ),
-                )
-            };
-            for (path, lost, deleted) in per_file {
-                let shown: Vec<String> = lost.iter().take(10).map(|n| format!("`{n}`")).collect();
-                let detail = format!(
-                    "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer {replaced}",
-                    if deleted {
-                        "the deleted file held"
-                    } else {
-                        "the file lost"
-                    },
-                    lost.len(),
-                    plural(lost.len()),
-                    shown.join(", "),
-                    if lost.len() > 10 { ", ..." } else { "" },
-                    plural(net_lost),
-                );
-                out.push(rules::finding(
-                    Rule::TestDeleted,
-                    severity,
-                    &path,
-                    None,
-                    detail,
-                    None,
-                    commit,
-                ));
-            }
-        }
+        out.extend(tests_deleted(
+            removed_tests,
+            added_tests,
+            deletes_code,
+            settings,
+            commit,
+        ));
     }
 
     // Pragmas: an added one is tampering; an old one that silenced a finding is reported LOW.
@@ -1174,7 +1194,11 @@ mod tests {
         );
         // Another definition the commit also edits still runs it.
         let kept = run(&[
-            modified(".github/workflows/legacy.yml", "      - run: npm run lint\n", ""),
+            modified(
+                ".github/workflows/legacy.yml",
+                "      - run: npm run lint\n",
+                "",
+            ),
             modified(
                 ".github/workflows/ci.yml",
                 "        run: npm run lint\n",

@@ -471,11 +471,18 @@ const CI_RUNNERS: [&str; 16] = [
     "meson",
 ];
 
+/// What separates the words of a shell command (quotes as escapes keep this file's brace
+/// and quote pairs plain for tools that read it).
+const CI_SEPARATORS: [char; 7] = [';', '&', '|', '(', ')', '\u{22}', '\u{27}'];
+
+/// A YAML flow mapping opens a line of data (a matrix row), not a command.
+const FLOW_MAPPING: &str = "{";
+
 /// The checks a CI line runs, if it is a command: `run:`/`script:`/`command:` lines and the
 /// lines of a script block, not the keys that name, describe or configure a step.
 fn ci_checks(line: &str) -> Vec<String> {
     let t = line.trim_start().trim_start_matches("- ").trim_start();
-    if t.starts_with('#') || t.starts_with('{') {
+    if t.starts_with('#') || t.starts_with(FLOW_MAPPING) {
         return Vec::new();
     }
     let command = match t.split_once(':') {
@@ -491,7 +498,7 @@ fn ci_checks(line: &str) -> Vec<String> {
         _ => t,
     };
     let tokens: Vec<String> = command
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
+        .split(|c: char| c.is_whitespace() || CI_SEPARATORS.contains(&c))
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
         .collect();
