@@ -254,6 +254,7 @@ pub fn apply(
         if commits > 0
             && e.is_active()
             && fed_back
+            && !e.escalated_at_the_top()
             && e.commits_since_feedback >= escalate_after.max(1)
         {
             e.severity = e.severity.raised();
@@ -282,11 +283,12 @@ pub fn present_ids(ledger: &Ledger, issues: &[Issue]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Escalates every active blocking issue (HIGH and above) once: a wait for a fix timed out.
+/// Escalates every active blocking issue (HIGH and above) once per level: a wait for a fix
+/// timed out.
 pub fn escalate_blocking(ledger: &mut Ledger) -> Vec<String> {
     let mut out = Vec::new();
     for e in ledger.entries.iter_mut() {
-        if e.is_active() && e.severity >= Severity::High {
+        if e.is_active() && e.severity >= Severity::High && !e.escalated_at_the_top() {
             e.severity = e.severity.raised();
             e.escalations += 1;
             e.commits_since_feedback = 0;
@@ -418,6 +420,30 @@ mod tests {
         for c in ["c5", "c6", "c7"] {
             assert!(run(&mut l, &mut [], &["other.py"], c).escalated.is_empty());
         }
+    }
+
+    #[test]
+    fn an_issue_escalates_once_per_level_and_never_past_critical() {
+        let mut l = Ledger::default();
+        run(
+            &mut l,
+            &mut [issue("aws", "a.py", "fp1", Severity::Medium)],
+            &["a.py"],
+            "c1",
+        );
+        let events: usize = (2..40)
+            .map(|c| {
+                run(&mut l, &mut [], &["other.py"], &format!("c{c}"))
+                    .escalated
+                    .len()
+            })
+            .sum();
+        // MEDIUM -> HIGH -> CRITICAL, once more at CRITICAL (still unfixed), then quiet:
+        // 38 commits without a fix, three events, not one every third commit.
+        assert_eq!(events, 3);
+        assert_eq!(l.entries[0].severity, Severity::Critical);
+        assert_eq!(l.entries[0].escalations, 3);
+        assert!(escalate_blocking(&mut l).is_empty());
     }
 
     #[test]

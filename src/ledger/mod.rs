@@ -136,6 +136,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether it already escalated at CRITICAL: escalation happens once per level, and
+    /// "CRITICAL -> CRITICAL" every few commits is noise the agent learns to ignore.
+    pub fn escalated_at_the_top(&self) -> bool {
+        let rank = |s: Severity| match s {
+            Severity::Low => 0u32,
+            Severity::Medium => 1,
+            Severity::High => 2,
+            Severity::Critical => 3,
+        };
+        self.severity == Severity::Critical
+            && self.escalations > rank(self.severity).saturating_sub(rank(self.original_severity))
+    }
+
     /// Open and not acknowledged: in the inbox and the gate.
     pub fn is_active(&self) -> bool {
         self.life.is_open() && self.ack.is_none()
