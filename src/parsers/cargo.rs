@@ -51,7 +51,14 @@ pub fn parse(output: &[u8], root: &str) -> Result<Vec<Diagnostic>, ParseError> {
         let Some(span) = primary else { continue };
         let rule = m.code.map_or_else(|| "rustc".to_string(), |c| c.code);
         let level = m.level.to_ascii_lowercase();
-        let kind = if level.starts_with("error") && !rule.starts_with("clippy::") {
+        // The build breaks on rustc's own errors (`E0425`, or a syntax error with no code);
+        // a lint made an error by `-D warnings` or `#![deny(..)]` carries the lint's name
+        // (`unused_variables`, `clippy::needless_return`) and is a lint at level error.
+        let compiler_error = rule == "rustc"
+            || (rule.len() == 5
+                && rule.starts_with('E')
+                && rule[1..].bytes().all(|b| b.is_ascii_digit()));
+        let kind = if level.starts_with("error") && compiler_error {
             DiagnosticKind::BuildError
         } else {
             DiagnosticKind::Lint
@@ -86,6 +93,26 @@ mod tests {
 {"reason":"compiler-message","package_id":"p","manifest_path":"/w/Cargo.toml","target":{"name":"p"},"message":{"rendered":"error[E0425]: cannot find value","$message_type":"diagnostic","children":[],"code":{"code":"E0425","explanation":"..."},"level":"error","message":"cannot find value `y` in this scope","spans":[{"byte_end":60,"byte_start":59,"column_end":6,"column_start":5,"expansion":null,"file_name":"src/lib.rs","is_primary":true,"label":"not found","line_end":5,"line_start":5,"suggested_replacement":null,"suggestion_applicability":null,"text":[]}]}}
 {"reason":"compiler-message","package_id":"p","manifest_path":"/w/Cargo.toml","target":{"name":"p"},"message":{"rendered":"error: aborting","$message_type":"diagnostic","children":[],"code":null,"level":"error","message":"aborting due to 1 previous error","spans":[]}}
 {"reason":"build-finished","success":false}"#;
+
+    #[test]
+    fn a_lint_denied_by_d_warnings_is_a_lint_not_a_build_break() {
+        let denied = r#"{"reason":"compiler-message","package_id":"p","manifest_path":"/w/Cargo.toml","target":{"name":"p"},"message":{"rendered":"error: unused variable: `x`","$message_type":"diagnostic","children":[{"children":[],"code":null,"level":"note","message":"`-D unused-variables` implied by `-D warnings`","rendered":null,"spans":[]}],"code":{"code":"unused_variables","explanation":null},"level":"error","message":"unused variable: `x`","spans":[{"byte_end":20,"byte_start":19,"column_end":10,"column_start":9,"expansion":null,"file_name":"src/lib.rs","is_primary":true,"label":null,"line_end":2,"line_start":2,"suggested_replacement":null,"suggestion_applicability":null,"text":[]}]}}
+{"reason":"compiler-message","package_id":"p","manifest_path":"/w/Cargo.toml","target":{"name":"p"},"message":{"rendered":"error: unneeded `return`","$message_type":"diagnostic","children":[],"code":{"code":"clippy::needless_return","explanation":null},"level":"error","message":"unneeded `return` statement","spans":[{"byte_end":40,"byte_start":30,"column_end":13,"column_start":5,"expansion":null,"file_name":"src/lib.rs","is_primary":true,"label":null,"line_end":3,"line_start":3,"suggested_replacement":null,"suggestion_applicability":null,"text":[]}]}}
+{"reason":"compiler-message","package_id":"p","manifest_path":"/w/Cargo.toml","target":{"name":"p"},"message":{"rendered":"error: expected one of","$message_type":"diagnostic","children":[],"code":null,"level":"error","message":"expected one of `;` or `}`","spans":[{"byte_end":60,"byte_start":59,"column_end":6,"column_start":5,"expansion":null,"file_name":"src/lib.rs","is_primary":true,"label":null,"line_end":5,"line_start":5,"suggested_replacement":null,"suggestion_applicability":null,"text":[]}]}}"#;
+        let d = parse(denied.as_bytes(), "/w").expect("parses");
+        let kinds: Vec<(&str, DiagnosticKind, &str)> = d
+            .iter()
+            .map(|d| (d.rule.as_str(), d.kind, d.level.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("unused_variables", DiagnosticKind::Lint, "error"),
+                ("clippy::needless_return", DiagnosticKind::Lint, "error"),
+                ("rustc", DiagnosticKind::BuildError, "error"),
+            ]
+        );
+    }
 
     #[test]
     fn reads_real_output() {
