@@ -11,6 +11,27 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// A rule code at the end of the message, in brackets: shellcheck's `[SC2086]`, gcc's
+/// `[-Wunused-variable]`, eslint's unix format `[Error/no-unused-vars]`.
+static TRAILING_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[(?:(?:Error|Warning)/)?(?P<code>-?[A-Za-z][\w./@:-]*)\]$").expect("static regex")
+});
+
+/// A rule code leading the message, after any level: ruff's and flake8's `F401`, pycodestyle's
+/// `E501`, shellcheck's `SC2086`.
+static LEADING_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?:error|warning|info|note|style):\s*)?(?P<code>[A-Z]{1,4}\d{2,5})\b")
+        .expect("static regex")
+});
+
+/// The rule a message names, or `line` when it names none.
+fn rule_of(msg: &str) -> String {
+    TRAILING_CODE
+        .captures(msg)
+        .or_else(|| LEADING_CODE.captures(msg))
+        .map_or_else(|| "line".to_string(), |c| c["code"].to_string())
+}
+
 /// Parses every line of the form `path:line[:col]: message`; others are ignored.
 pub fn parse(output: &[u8], root: &str) -> Vec<Diagnostic> {
     String::from_utf8_lossy(output)
@@ -28,7 +49,7 @@ pub fn parse(output: &[u8], root: &str) -> Vec<Diagnostic> {
                 line: c["line"].parse().ok(),
                 column: c.name("col").and_then(|m| m.as_str().parse().ok()),
                 level: level.into(),
-                rule: "line".into(),
+                rule: rule_of(&msg),
                 message: msg,
                 kind: DiagnosticKind::Lint,
             }
@@ -53,5 +74,26 @@ mod tests {
         );
         assert_eq!(d[0].level, "error");
         assert_eq!(d[1].column, None);
+        assert_eq!(d[0].rule, "line");
+    }
+
+    #[test]
+    fn keeps_the_rule_codes_tools_print() {
+        let out = b"a.sh:3:8: warning: Double quote to prevent globbing. [SC2086]\n\
+a.py:1:8: F401 [*] `os` imported but unused\n\
+a.py:2:80: E501 Line too long (88 > 79)\n\
+a.c:4:9: warning: unused variable 'x' [-Wunused-variable]\n\
+a.js:1:5: 'x' is assigned a value but never used. [Error/no-unused-vars]\n";
+        let rules: Vec<String> = parse(out, "/w").into_iter().map(|d| d.rule).collect();
+        assert_eq!(
+            rules,
+            [
+                "SC2086",
+                "F401",
+                "E501",
+                "-Wunused-variable",
+                "no-unused-vars"
+            ]
+        );
     }
 }
