@@ -802,7 +802,8 @@ pub fn path_rules(
                 "Nothing to undo if the new versions are intended (a dependency bump); check that they come from the same publisher.",
             ),
         };
-        let mut f = file_finding(Rule::SupervisionTampering, severity, detail, snippet());
+        let diff = diff_snippet(&removed, &added);
+        let mut f = file_finding(Rule::SupervisionTampering, severity, detail, diff);
         f.remediation = remediation.into();
         out.push(f);
         return;

@@ -203,6 +203,17 @@ fn scan_runs_the_guards_over_a_range() {
     assert_eq!(v["issues"].as_array().map(Vec::len), Some(1));
 }
 
+/// The type and file of each issue at HIGH or CRITICAL.
+fn high_or_critical(v: &Value) -> Vec<String> {
+    v["issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| matches!(i["severity"].as_str(), Some("HIGH" | "CRITICAL")))
+        .map(|i| format!("{} {}", i["type"], i["file"]))
+        .collect()
+}
+
 /// `scan` with the given arguments, as JSON.
 fn scan(repo: &TestRepo, args: &[&str]) -> (Option<i32>, Value) {
     let out = repo
@@ -343,24 +354,15 @@ fn ordinary_commits_raise_nothing_at_high_or_above() {
     );
     repo.write("tests/apps/web/.env", "PORT=5000\n");
     repo.commit("fixtures");
-    let high = |v: &Value| -> Vec<String> {
-        v["issues"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|i| matches!(i["severity"].as_str(), Some("HIGH" | "CRITICAL")))
-            .map(|i| format!("{} {}", i["type"], i["file"]))
-            .collect()
-    };
     let (code, v) = scan(&repo, &["--history"]);
-    assert_eq!(high(&v), Vec::<String>::new(), "{v}");
+    assert_eq!(high_or_critical(&v), Vec::<String>::new(), "{v}");
     assert_eq!(code, Some(0), "{v}");
     // The bump is still shown, LOW, with nothing to revert.
     let bump = issue_of(&v, "SUPERVISION_TAMPERING");
     assert_eq!(bump["severity"], "LOW", "{v}");
     // The agent's own commit of the same, audited: nothing at HIGH either.
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
-    assert_eq!(high(&report), Vec::<String>::new(), "{report}");
+    assert_eq!(high_or_critical(&report), Vec::<String>::new(), "{report}");
 }
 
 /// A merge whose other side replaced three asserts with `pytest.warns`: the merge resolved
@@ -423,19 +425,10 @@ fn a_check_another_ci_definition_still_runs_is_not_lost() {
     repo.commit("ci");
     repo.write("appveyor.yml", "test_script:\n  - echo retired\n");
     repo.commit("retire appveyor");
-    let high = |v: &Value| -> Vec<String> {
-        v["issues"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|i| matches!(i["severity"].as_str(), Some("HIGH" | "CRITICAL")))
-            .map(|i| format!("{} {}", i["type"], i["file"]))
-            .collect()
-    };
     let (_, v) = scan(&repo, &["--history"]);
-    assert_eq!(high(&v), Vec::<String>::new(), "{v}");
+    assert_eq!(high_or_critical(&v), Vec::<String>::new(), "{v}");
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
-    assert_eq!(high(&report), Vec::<String>::new(), "{report}");
+    assert_eq!(high_or_critical(&report), Vec::<String>::new(), "{report}");
     // The last definition that ran the tests loses them: HIGH.
     repo.write(
         ".github/workflows/ci.yml",
@@ -444,7 +437,7 @@ fn a_check_another_ci_definition_still_runs_is_not_lost() {
     repo.commit("build only");
     let (_, report, _) = repo.audit_json(&["--no-tests"]);
     assert_eq!(
-        high(&report),
+        high_or_critical(&report),
         ["\"SUPERVISION_TAMPERING\" \".github/workflows/ci.yml\""],
         "{report}"
     );
