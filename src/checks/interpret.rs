@@ -255,7 +255,7 @@ pub fn interpret(
     };
     match parsed {
         Ok(parsed) => {
-            run.tests = parsed.tests;
+            run.tests = parsed.tests.or_else(|| summary_counts(is_test, result));
             for d in parsed.diagnostics {
                 let (issue_type, severity) = match d.kind {
                     DiagnosticKind::BuildError => (IssueType::BuildBreak, Severity::Critical),
@@ -374,6 +374,17 @@ pub fn interpret(
         }
     }
     run
+}
+
+/// A test command's counts from its runner's summary lines, on either stream (jest prints
+/// its summary on stderr).
+fn summary_counts(is_test: bool, result: &ProcessResult) -> Option<TestCounts> {
+    if !is_test {
+        return None;
+    }
+    let complete = !result.stdout.truncated() && !result.stderr.truncated();
+    let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
+    parsers::test_summary(&text, complete)
 }
 
 fn remediation_for(spec: &CheckSpec, t: IssueType, rule: &str) -> String {

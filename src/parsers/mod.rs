@@ -11,8 +11,10 @@ mod lines;
 mod ruff;
 mod sarif;
 mod shellcheck;
+mod summary;
 
 pub use coverage::coverage;
+pub use summary::test_summary;
 
 use crate::config::Format;
 
@@ -46,15 +48,22 @@ pub struct Diagnostic {
     pub kind: DiagnosticKind,
 }
 
-/// Counts of a test run, from JUnit.
+/// Counts of a test run, from JUnit or the runner's summary lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TestCounts {
     /// Test cases run (skipped ones excluded).
     pub total: u32,
     /// Failed or errored test cases.
     pub failed: u32,
-    /// Skipped test cases.
+    /// Skipped test cases (deselected, ignored, filtered out, todo).
     pub skipped: u32,
+}
+
+impl TestCounts {
+    /// Test cases that ran and passed.
+    pub fn passed(self) -> u32 {
+        self.total.saturating_sub(self.failed)
+    }
 }
 
 /// What a parser read from a check's output.
