@@ -121,6 +121,9 @@ pub enum IssueType {
     Coverage,
     /// The test stage got much slower.
     PerformanceRegression,
+    /// Fewer tests ran, or more were skipped, than before, and no deleted test or added
+    /// skip explains it (a focus marker, a collection filter, a test file no longer found).
+    TestsNotRun,
     /// A skip, ignore or focus marker added to a test.
     TestDisabled,
     /// Tests deleted without replacement.
@@ -161,6 +164,7 @@ impl IssueType {
             IssueType::IneffectiveFix => "INEFFECTIVE_FIX",
             IssueType::Coverage => "COVERAGE",
             IssueType::PerformanceRegression => "PERFORMANCE_REGRESSION",
+            IssueType::TestsNotRun => "TESTS_NOT_RUN",
             IssueType::TestDisabled => "TEST_DISABLED",
             IssueType::TestDeleted => "TEST_DELETED",
             IssueType::AssertionRemoved => "ASSERTION_REMOVED",
@@ -179,7 +183,7 @@ impl IssueType {
         match self {
             IssueType::SecretExposure => "SEC",
             IssueType::BuildBreak => "BUILD",
-            IssueType::TestFailure | IssueType::TestTimeout => "TEST",
+            IssueType::TestFailure | IssueType::TestTimeout | IssueType::TestsNotRun => "TEST",
             IssueType::Lint => "LINT",
             IssueType::CheckUnavailable
             | IssueType::CheckTimeout

@@ -8,9 +8,11 @@ as_root() {
 }
 
 # Real tools for the integration tests, from Debian's packages: shellcheck (a linter the
-# audits run), tmux and systemd-analyze (the examples are run and verified).
+# audits run), tmux and systemd-analyze (the examples are run and verified), node (its test
+# runner's summary counts the tests that ran).
 missing=()
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -23,6 +25,11 @@ fi
 if ! command -v ruff >/dev/null 2>&1; then
     echo "run_tests: installing ruff from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check ruff
+fi
+# pytest from PyPI: a real test runner whose summary line says how many tests ran.
+if ! python3 -c 'import pytest' >/dev/null 2>&1; then
+    echo "run_tests: installing pytest from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
 for tool in git cargo; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }

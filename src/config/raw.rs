@@ -79,6 +79,8 @@ pub struct RawMetrics {
     pub coverage_drop_max: Option<f64>,
     /// A test stage slower than this times the recent median is a performance regression.
     pub perf_regression_ratio: Option<f64>,
+    /// ...and slower than the median by more than this.
+    pub perf_regression_min: Option<DurationValue>,
 }
 
 /// A `[[check]]` table.
@@ -360,7 +362,7 @@ impl RawConfig {
         }
         if let Some(t) = &top.metrics {
             let b = self.metrics.get_or_insert_with(Default::default);
-            overlay!(b, t; coverage, coverage_min, coverage_drop_max, perf_regression_ratio);
+            overlay!(b, t; coverage, coverage_min, coverage_drop_max, perf_regression_ratio, perf_regression_min);
         }
         if let Some(t) = &top.guards {
             let b = self.guards.get_or_insert_with(Default::default);

@@ -127,8 +127,10 @@ pub struct MetricSettings {
     pub coverage_min: Option<f64>,
     /// Largest allowed drop, percentage points.
     pub coverage_drop_max: f64,
-    /// Test-stage slowdown that is a regression.
+    /// Test-stage slowdown that is a regression, as a ratio to the median of passing runs.
     pub perf_regression_ratio: f64,
+    /// ...and in absolute time over that median (noise on a loaded machine is seconds).
+    pub perf_regression_min: Duration,
 }
 
 pub use crate::secrets::SecretsSettings;
@@ -552,6 +554,7 @@ fn resolve(
         coverage_min: m.coverage_min,
         coverage_drop_max: m.coverage_drop_max.unwrap_or(2.0),
         perf_regression_ratio: m.perf_regression_ratio.unwrap_or(1.5),
+        perf_regression_min: secs(m.perf_regression_min, 5),
     };
     if metrics.perf_regression_ratio <= 1.0 {
         return Err(invalid(

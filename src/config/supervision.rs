@@ -164,6 +164,10 @@ pub fn snapshot(s: &Settings) -> Snapshot {
         "metrics.perf_regression_ratio",
         json!(s.metrics.perf_regression_ratio),
     );
+    put(
+        "metrics.perf_regression_min",
+        json!(s.metrics.perf_regression_min.as_secs_f64()),
+    );
     put("hooks.on_critical", json!(s.hooks.on_critical));
     put("hooks.on_escalate", json!(s.hooks.on_escalate));
     put(
@@ -312,7 +316,8 @@ fn weakens(key: &str, before: Option<&Value>, after: Option<&Value>) -> bool {
         | "watch.max_consecutive_skips"
         | "guards.large_file"
         | "metrics.coverage_drop_max"
-        | "metrics.perf_regression_ratio" => {
+        | "metrics.perf_regression_ratio"
+        | "metrics.perf_regression_min" => {
             number(after).is_none_or(|a| number(before).is_some_and(|b| a > b))
         }
         "secrets.max_file_size" => {

@@ -16,7 +16,8 @@ use crate::git::{
     line_diff,
 };
 use crate::guards::{
-    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, change_facts, check_commit,
+    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts,
+    check_commit, check_commit_tallied,
 };
 use crate::secrets::{Scanner, Source, is_binary, scan_file, scan_source};
 
@@ -42,6 +43,8 @@ pub struct BuiltinFindings {
     pub secrets: Vec<Finding>,
     /// Shortcuts the guards caught, each reported once.
     pub guards: Vec<Finding>,
+    /// What the commits did to their tests.
+    pub tests: TestTally,
     /// What the secret scanner read.
     pub stats: ScanStats,
     /// Diffing the commits and inflating their blobs (shared by both scanners).
@@ -307,7 +310,8 @@ pub fn scan_commits(
                 root,
                 ci_elsewhere: elsewhere.as_ref(),
             };
-            let mut found = check_commit(&changes, run.guards, at);
+            let (mut found, tally) = check_commit_tallied(&changes, run.guards, at);
+            out.tests = out.tests.plus(tally);
             // A merge is judged by what it did against every parent: what one side brought
             // (its deleted asserts, its skipped test) is that side's commit's, not the merge's.
             for against in against_others {

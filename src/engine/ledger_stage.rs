@@ -90,7 +90,8 @@ pub fn examined(
     planned: &BTreeMap<String, Option<Vec<String>>>,
     runs: &[CheckRun],
     measured_coverage: bool,
-    measured_tests: bool,
+    measured_duration: bool,
+    compared_counts: bool,
 ) -> Examined {
     let mut by_check: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
     // The built-in scanners look at every file the audited commits changed.
@@ -124,8 +125,11 @@ pub fn examined(
     if measured_coverage {
         by_check.insert("coverage".into(), None);
     }
-    if measured_tests {
+    if measured_duration {
         by_check.insert("performance".into(), None);
+    }
+    if compared_counts {
+        by_check.insert(super::metrics::TEST_COUNTS_CHECK.into(), None);
     }
     Examined { by_check }
 }
@@ -144,8 +148,8 @@ pub struct AuditFacts<'a> {
     pub runs: &'a [CheckRun],
     /// Line coverage, when measured.
     pub coverage: Option<f64>,
-    /// Test stage time, when tests ran.
-    pub test_ms: Option<u64>,
+    /// The test stage's time, outcome and counts, and what the commits did to their tests.
+    pub tests: super::metrics::TestStageFacts<'a>,
     /// The audit's day, `YYYY-MM-DD`.
     pub day: String,
 }
@@ -167,20 +171,22 @@ pub fn record(
     let claims = fix_claims(repo, facts.commits);
     let extra = ineffective_claims(&locked.ledger, issues, &claims, facts.target);
     issues.extend(extra);
-    issues.extend(super::metrics::issues(
+    let measured = super::metrics::measure(
         &locked.ledger,
         facts.coverage,
-        facts.test_ms,
+        &facts.tests,
         &settings.metrics,
         facts.target,
-    ));
+    );
+    issues.extend(measured.issues);
     let examined = examined(
         settings.secrets.enabled,
         facts.changes,
         facts.planned,
         facts.runs,
         facts.coverage.is_some(),
-        facts.test_ms.is_some(),
+        facts.tests.ms.is_some() && facts.tests.passed,
+        measured.counts_compared,
     );
     let applied = crate::ledger::apply(
         &mut locked.ledger,
@@ -210,8 +216,9 @@ pub fn record(
     super::metrics::record(
         &mut locked.ledger,
         facts.target,
-        facts.test_ms,
+        &facts.tests,
         facts.coverage,
+        measured.references,
     );
     Ok((locked, applied))
 }

@@ -94,7 +94,7 @@ pub async fn audit(
     // The settings themselves: weakened since the last audit, outside any commit?
     let settings_check = settings_stage::check(layout, settings, &ledger_before);
     findings.extend(settings_check.finding.clone());
-    let (mut checks, scan) = builtin_stage(
+    let (mut checks, scan, test_tally) = builtin_stage(
         repo,
         settings,
         target,
@@ -329,6 +329,7 @@ pub async fn audit(
 
     // The ledger: stable IDs, each issue's life, what this audit resolved and escalated.
     let target_hex = target.target.to_string();
+    let base_hex = target.base.map(|b| b.to_string());
     let record = if options.write && !options.uncommitted {
         let facts = ledger_stage::AuditFacts {
             commits: &target.commits,
@@ -337,7 +338,21 @@ pub async fn audit(
             planned: &planned_files,
             runs: &checks,
             coverage,
-            test_ms,
+            tests: metrics::TestStageFacts {
+                ms: test_ms,
+                passed: test_runs.iter().all(|r| r.outcome == CheckOutcome::Passed),
+                checks: test_runs
+                    .iter()
+                    .filter(|r| matches!(r.outcome, CheckOutcome::Passed | CheckOutcome::Failed))
+                    .map(|r| metrics::TestCheckFacts {
+                        name: r.name.clone(),
+                        passed: r.outcome == CheckOutcome::Passed,
+                        counts: r.tests,
+                    })
+                    .collect(),
+                tally: test_tally,
+                base: base_hex.as_deref(),
+            },
             day: timestamp.format("%Y-%m-%d").to_string(),
         };
         Some(ledger_stage::record(
@@ -364,7 +379,7 @@ pub async fn audit(
         repo_root: repo.root.clone(),
         spec: target.spec.clone(),
         target: target_hex.clone(),
-        base: target.base.map(|b| b.to_string()),
+        base: base_hex.clone(),
         commits: target
             .commits
             .iter()
@@ -428,7 +443,14 @@ fn builtin_stage(
     ledger_before: &crate::ledger::Ledger,
     scanner: &Scanner,
     findings: &mut Vec<Finding>,
-) -> Result<(Vec<CheckRun>, crate::engine::ScanStats), EngineError> {
+) -> Result<
+    (
+        Vec<CheckRun>,
+        crate::engine::ScanStats,
+        Option<crate::guards::TestTally>,
+    ),
+    EngineError,
+> {
     let mut checks: Vec<CheckRun> = Vec::new();
     let builtins = Builtins {
         scanner: settings.secrets.enabled.then_some(scanner),
@@ -471,7 +493,9 @@ fn builtin_stage(
         checks.push(builtin_run("guards", &found.guards, took, changes.len()));
         findings.append(&mut found.guards);
     }
-    Ok((checks, scan))
+    // Without the guards nothing says what the commits did to their tests.
+    let tally = settings.guards.enabled.then_some(found.tests);
+    Ok((checks, scan, tally))
 }
 
 /// Records the audit where it is read: the ledger and the inbox first, then the report, so

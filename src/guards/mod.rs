@@ -23,18 +23,13 @@ use std::collections::{BTreeMap, HashMap};
 use crate::finding::{Finding, Location, Severity};
 use crate::git::Hunk;
 
-/// TEST_DELETED: the tests the commit's files lost that no file gained under the same name,
-/// when the commit has fewer tests than before.
-fn tests_deleted(
+/// The tests each file lost that no file gained under the same name (tests moved to another
+/// file keep their name; a renamed test is one removed and one added), and how many of the
+/// gained ones are new.
+fn net_losses(
     removed_tests: Vec<(String, Vec<String>, bool)>,
     mut added_tests: HashMap<String, usize>,
-    deletes_code: bool,
-    settings: &GuardSettings,
-    commit: &str,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    // Tests moved to another file keep their name; a renamed test is one removed and one
-    // added. What is lost is what the commit's test count fell by.
+) -> (Vec<(String, Vec<String>, bool)>, usize) {
     let mut per_file: Vec<(String, Vec<String>, bool)> = Vec::new();
     for (path, lost, deleted) in removed_tests {
         let unmatched: Vec<String> = lost
@@ -51,8 +46,20 @@ fn tests_deleted(
             per_file.push((path, unmatched, deleted));
         }
     }
+    (per_file, added_tests.values().sum())
+}
+
+/// TEST_DELETED: the tests the commit's files lost (`net_losses`), when the commit has fewer
+/// tests than before.
+fn tests_deleted(
+    per_file: Vec<(String, Vec<String>, bool)>,
+    added: usize,
+    deletes_code: bool,
+    settings: &GuardSettings,
+    commit: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     let removed: usize = per_file.iter().map(|(_, l, _)| l.len()).sum();
-    let added: usize = added_tests.values().sum();
     let net_lost = removed.saturating_sub(added);
     if net_lost > 0 {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
@@ -340,14 +347,53 @@ pub struct CommitRef<'a> {
     pub ci_elsewhere: Option<&'a std::collections::HashSet<String>>,
 }
 
+/// What a commit did to its tests, as the guards read them: what explains fewer tests run,
+/// or more skipped, than before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TestTally {
+    /// Tests its files lost that no file gained under the same name.
+    pub removed: u32,
+    /// Skip, ignore and focus markers it added, conditional ones included.
+    pub skips_added: u32,
+    /// Files it deleted that tests may be generated from (fixtures, data, vendored tests):
+    /// a parametrized test over a folder runs fewer cases with no test removed.
+    pub data_removed: u32,
+}
+
+impl TestTally {
+    /// Both commits' changes.
+    pub fn plus(self, other: TestTally) -> TestTally {
+        TestTally {
+            removed: self.removed.saturating_add(other.removed),
+            skips_added: self.skips_added.saturating_add(other.skips_added),
+            data_removed: self.data_removed.saturating_add(other.data_removed),
+        }
+    }
+
+    /// Whether anything in it explains fewer tests run.
+    pub fn explains_anything(self) -> bool {
+        self != TestTally::default()
+    }
+}
+
 /// What the guards found in one commit.
 pub fn check_commit(
     changes: &[FileChange<'_>],
     settings: &GuardSettings,
     at: CommitRef<'_>,
 ) -> Vec<Finding> {
+    check_commit_tallied(changes, settings, at).0
+}
+
+/// What the guards found in one commit, and what it did to its tests.
+pub fn check_commit_tallied(
+    changes: &[FileChange<'_>],
+    settings: &GuardSettings,
+    at: CommitRef<'_>,
+) -> (Vec<Finding>, TestTally) {
+    let mut tally = TestTally::default();
     if !settings.enabled {
-        return Vec::new();
+        return (Vec::new(), tally);
     }
     let commit = at.id;
     let mut out: Vec<Finding> = Vec::new();
@@ -373,6 +419,11 @@ pub fn check_commit(
             .collect()
     };
     for c in changes {
+        if c.kind == ChangeKind::Deleted
+            && (!is_code(&c.path) || lang::is_test_path(&c.path) || rules::is_vendored(&c.path))
+        {
+            tally.data_removed = tally.data_removed.saturating_add(1);
+        }
         let (old_facts, new_facts) = facts_of(c);
         // Vendored code is someone else's: its tests, skips and stubs are not the agent's
         // shortcuts (a conflict there still breaks the build).
@@ -410,6 +461,10 @@ pub fn check_commit(
 
         rules::path_rules(c, settings, at, &ci_elsewhere(&c.path), &mut out);
 
+        let new_skips = added_skips(&old_facts.skips, &new_facts.skips);
+        tally.skips_added = tally
+            .skips_added
+            .saturating_add(u32::try_from(new_skips.len()).unwrap_or(u32::MAX));
         if settings.on(Rule::TestDisabled) {
             // A condition (a platform, a missing tool) on a test the commit adds is how such a
             // test is written; an unconditional skip, or a new condition on a test that was
@@ -420,7 +475,7 @@ pub fn check_commit(
                         .as_ref()
                         .is_some_and(|t| !old_facts.tests.contains(t))
             };
-            for m in added_skips(&old_facts.skips, &new_facts.skips) {
+            for m in new_skips {
                 if !on_new_test(m) {
                     emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
                 }
@@ -517,14 +572,11 @@ pub fn check_commit(
         pragmas_by_file.insert(c.path.clone(), new_facts.pragmas.clone());
     }
 
+    let (lost, added) = net_losses(removed_tests, added_tests);
+    tally.removed =
+        u32::try_from(lost.iter().map(|(_, l, _)| l.len()).sum::<usize>()).unwrap_or(u32::MAX);
     if settings.on(Rule::TestDeleted) {
-        out.extend(tests_deleted(
-            removed_tests,
-            added_tests,
-            deletes_code,
-            settings,
-            commit,
-        ));
+        out.extend(tests_deleted(lost, added, deletes_code, settings, commit));
     }
 
     // Pragmas: an added one is tampering; an old one that silenced a finding is reported LOW.
@@ -569,7 +621,7 @@ pub fn check_commit(
     for f in &mut kept {
         f.location = Location::Introduced;
     }
-    kept
+    (kept, tally)
 }
 
 /// What the guards find in `path` as it stands in `commit` (all of `content`, as though the

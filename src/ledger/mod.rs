@@ -185,7 +185,7 @@ pub struct DayStats {
     pub coverage: Vec<f64>,
 }
 
-/// One audit's test-stage time and coverage, for regressions and drops.
+/// One audit's test-stage time, test counts and coverage, for regressions and drops.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricSample {
     /// The audited commit.
@@ -194,6 +194,46 @@ pub struct MetricSample {
     pub test_ms: Option<u64>,
     /// Line coverage in percent, when measured.
     pub coverage: Option<f64>,
+    /// Whether every test check passed (only passing runs are a timing baseline). Samples
+    /// written before this field have none.
+    #[serde(default)]
+    pub tests_passed: Option<bool>,
+    /// Each test check's counts, when its output gave them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tests: BTreeMap<String, TestTotals>,
+    /// What the next audit's counts are measured against, per test check.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reference: BTreeMap<String, TestReference>,
+}
+
+/// How many tests one check ran, failed and skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestTotals {
+    /// Tests run (skipped ones excluded).
+    pub ran: u32,
+    /// Tests that failed or errored.
+    pub failed: u32,
+    /// Tests skipped, deselected or ignored.
+    pub skipped: u32,
+}
+
+/// The last trusted counts of a test check, and what the commits audited since explain: a
+/// shortfall is measured against this, so it is not forgotten by committing again, nor by
+/// a failing or unmeasured audit in between.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestReference {
+    /// The commit whose passing run gave the counts.
+    pub commit: String,
+    /// Tests it ran.
+    pub ran: u32,
+    /// Tests it skipped.
+    pub skipped: u32,
+    /// Tests deleted since, no file keeping their names.
+    pub removed_since: u32,
+    /// Skip and focus markers added since.
+    pub skips_since: u32,
+    /// Data, fixture or vendored files deleted since.
+    pub data_removed_since: u32,
 }
 
 /// The whole ledger.

@@ -21,8 +21,7 @@ fn re(pattern: &str) -> Regex {
 static PYTEST: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^=*\s*(?P<items>\d+ [a-z]+(?:, \d+ [a-z]+)*) in [\d.]+s(?: \([^)]*\))?\s*=*$")
 });
-static PYTEST_NONE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^=*\s*no tests ran in [\d.]+s\s*=*$"));
+static PYTEST_NONE: LazyLock<Regex> = LazyLock::new(|| re(r"^=*\s*no tests ran in [\d.]+s\s*=*$"));
 static CARGO: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^test result: (?:ok|FAILED)\. (?P<passed>\d+) passed; (?P<failed>\d+) failed; (?P<ignored>\d+) ignored; \d+ measured; (?P<filtered>\d+) filtered out",
@@ -32,13 +31,13 @@ static NEXTEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*Summary \[\s*[\d.]+s\] (?P<ran>\d+) tests? run: (?P<rest>.*)$"));
 static JEST: LazyLock<Regex> =
     LazyLock::new(|| re(r"^Tests:\s+(?P<items>.*?),?\s*(?P<total>\d+) total$"));
-static VITEST: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^\s*Tests\s+(?P<items>\d+ [a-z]+(?: \| \d+ [a-z]+)*)\s+\((?P<total>\d+)\)$"));
+static VITEST: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^\s*Tests\s+(?P<items>\d+ [a-z]+(?: \| \d+ [a-z]+)*)\s+\((?P<total>\d+)\)$")
+});
 static MOCHA: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*(?P<n>\d+) (?P<word>passing|pending|failing)(?: \(\w+\))?$"));
-static NODE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(?:#|ℹ) (?P<word>tests|pass|fail|cancelled|skipped|todo) (?P<n>\d+)$")
-});
+static NODE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:#|ℹ) (?P<word>tests|pass|fail|cancelled|skipped|todo) (?P<n>\d+)$"));
 static GO_VERBOSE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*--- (?P<result>PASS|FAIL|SKIP): \S"));
 static GO_JSON: LazyLock<Regex> =
@@ -222,10 +221,7 @@ impl Tally {
                     _ => {}
                 }
             }
-        } else if let Some(caps) = GO_VERBOSE
-            .captures(line)
-            .or_else(|| GO_JSON.captures(line))
-        {
+        } else if let Some(caps) = GO_VERBOSE.captures(line).or_else(|| GO_JSON.captures(line)) {
             let c = match caps["result"].to_ascii_lowercase().as_str() {
                 "pass" => counts(1, 0, 0),
                 "fail" => counts(1, 1, 0),
@@ -289,7 +285,10 @@ mod tests {
             c(1, 0, 5)
         );
         assert_eq!(
-            test_summary("= 2 passed, 1 error, 3 warnings in 1.20s (0:00:01) =\n", true),
+            test_summary(
+                "= 2 passed, 1 error, 3 warnings in 1.20s (0:00:01) =\n",
+                true
+            ),
             c(3, 1, 0)
         );
         assert_eq!(
@@ -315,7 +314,10 @@ mod tests {
         let out = "  Cancelling due to test failure: \n────────────\n     Summary [   0.059s] 3 tests run: 2 passed, 1 failed, 1 skipped\n        FAIL [   0.058s] (3/3) rs tests::c\n";
         assert_eq!(test_summary(out, false), c(3, 1, 1));
         assert_eq!(
-            test_summary("     Summary [   1.000s] 1 test run: 1 passed, 4 skipped\n", true),
+            test_summary(
+                "     Summary [   1.000s] 1 test run: 1 passed, 4 skipped\n",
+                true
+            ),
             c(1, 0, 4)
         );
     }
@@ -338,11 +340,13 @@ mod tests {
 
     #[test]
     fn mocha_and_node_summaries() {
-        let mocha = "  s\n    ✔ a\n\n  1 passing (3ms)\n  1 pending\n  1 failing\n\n  1) s\n       c:\n";
+        let mocha =
+            "  s\n    ✔ a\n\n  1 passing (3ms)\n  1 pending\n  1 failing\n\n  1) s\n       c:\n";
         assert_eq!(test_summary(mocha, true), c(2, 1, 1));
         let node = "1..4\n# tests 4\n# suites 0\n# pass 1\n# fail 1\n# cancelled 0\n# skipped 1\n# todo 1\n# duration_ms 78.18\n";
         assert_eq!(test_summary(node, true), c(2, 1, 2));
-        let spec = "ℹ tests 3\nℹ suites 0\nℹ pass 3\nℹ fail 0\nℹ cancelled 0\nℹ skipped 0\nℹ todo 0\n";
+        let spec =
+            "ℹ tests 3\nℹ suites 0\nℹ pass 3\nℹ fail 0\nℹ cancelled 0\nℹ skipped 0\nℹ todo 0\n";
         assert_eq!(test_summary(spec, true), c(3, 0, 0));
     }
 

@@ -94,7 +94,7 @@ pub fn value(r: &AuditReport) -> Value {
             "coverage": r.coverage,
             "test_pass_rate": r.test_pass_rate,
             "security_score": r.security_score.to_string(),
-            "tests": r.tests.map(|t| json!({"total": t.total, "failed": t.failed, "skipped": t.skipped})),
+            "tests": r.tests.map(test_counts),
         },
         "stages": {
             "test": { "status": test_stage, "note": test_note },
@@ -107,6 +107,7 @@ pub fn value(r: &AuditReport) -> Value {
             "duration_ms": c.duration_ms,
             "findings": c.findings.len(),
             "files": c.files,
+            "tests": c.tests.map(test_counts),
             "note": c.note,
             "output_truncated": c.output_truncated,
             "leaked_processes_killed": c.leaked_processes,
@@ -134,4 +135,9 @@ pub fn render(r: &AuditReport) -> String {
     let mut s = serde_json::to_string_pretty(&value(r)).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+/// A test run's counts: `total` ran (skipped excluded), of which `passed` and `failed`.
+fn test_counts(t: crate::parsers::TestCounts) -> Value {
+    json!({"total": t.total, "passed": t.passed(), "failed": t.failed, "skipped": t.skipped})
 }

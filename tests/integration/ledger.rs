@@ -423,6 +423,7 @@ fn coverage_drop_and_a_slower_test_stage_are_reported() {
 [metrics]
 coverage = "coverage.lcov"
 coverage_drop_max = 5.0
+perf_regression_min = "1s"
 
 [[check]]
 name = "tests"
@@ -438,12 +439,13 @@ command = ["sh", "-c", "sleep $(cat delay); cp cov.lcov coverage.lcov"]
         let (_, report, _) = repo.audit_json(&[cfg[0].as_str(), cfg[1].as_str()]);
         report
     };
-    for i in 0..3 {
+    // Five passing runs are the baseline.
+    for i in 0..5 {
         let r = audit_tests("0.2", 90, &format!("steady {i}"));
         assert_eq!(r["metrics"]["coverage"], 90.0, "{r}");
         assert!(r["issues"].as_array().is_none_or(|v| v.is_empty()), "{r}");
     }
-    let r = audit_tests("1.2", 70, "slower and less covered");
+    let r = audit_tests("1.6", 70, "slower and less covered");
     let types: Vec<&str> = r["issues"]
         .as_array()
         .expect("issues")
@@ -452,8 +454,9 @@ command = ["sh", "-c", "sleep $(cat delay); cp cov.lcov coverage.lcov"]
         .collect();
     assert!(types.contains(&"PERFORMANCE_REGRESSION"), "{r}");
     assert!(types.contains(&"COVERAGE"), "{r}");
+    // Told, not blocking: a loaded machine can be slow too.
     let perf = issue_of(&r, "PERFORMANCE_REGRESSION");
-    assert_eq!(perf["severity"], "HIGH");
+    assert_eq!(perf["severity"], "MEDIUM");
     assert!(
         r["issues"]
             .as_array()

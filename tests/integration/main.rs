@@ -16,3 +16,4 @@ mod ledger;
 mod redaction;
 mod scan;
 mod secrets;
+mod test_counts;
