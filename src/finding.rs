@@ -124,6 +124,9 @@ pub enum IssueType {
     /// Fewer tests ran, or more were skipped, than before, and no deleted test or added
     /// skip explains it (a focus marker, a collection filter, a test file no longer found).
     TestsNotRun,
+    /// The test command could not start: the environment lacks a module, a package or a
+    /// program the commit did not ask for.
+    TestEnvironment,
     /// A skip, ignore or focus marker added to a test.
     TestDisabled,
     /// Tests deleted without replacement.
@@ -165,6 +168,7 @@ impl IssueType {
             IssueType::Coverage => "COVERAGE",
             IssueType::PerformanceRegression => "PERFORMANCE_REGRESSION",
             IssueType::TestsNotRun => "TESTS_NOT_RUN",
+            IssueType::TestEnvironment => "TEST_ENVIRONMENT",
             IssueType::TestDisabled => "TEST_DISABLED",
             IssueType::TestDeleted => "TEST_DELETED",
             IssueType::AssertionRemoved => "ASSERTION_REMOVED",
@@ -183,7 +187,10 @@ impl IssueType {
         match self {
             IssueType::SecretExposure => "SEC",
             IssueType::BuildBreak => "BUILD",
-            IssueType::TestFailure | IssueType::TestTimeout | IssueType::TestsNotRun => "TEST",
+            IssueType::TestFailure
+            | IssueType::TestTimeout
+            | IssueType::TestsNotRun
+            | IssueType::TestEnvironment => "TEST",
             IssueType::Lint => "LINT",
             IssueType::CheckUnavailable
             | IssueType::CheckTimeout

@@ -66,6 +66,8 @@ pub struct CheckRun {
     pub leaked_processes: bool,
     /// What was killed after it exited or at its timeout (`pid command line`).
     pub killed_processes: Vec<String>,
+    /// What a failed test command's output says the environment lacks.
+    pub blocker: Option<super::Blocker>,
 }
 
 impl CheckRun {
@@ -84,6 +86,7 @@ impl CheckRun {
             output_truncated: false,
             leaked_processes: false,
             killed_processes: Vec::new(),
+            blocker: None,
         }
     }
 }
@@ -145,6 +148,7 @@ pub fn interpret(
         output_truncated: result.stdout.truncated() || result.stderr.truncated(),
         leaked_processes: result.leaked,
         killed_processes: result.killed.clone(),
+        blocker: None,
     };
 
     match &result.outcome {
@@ -372,6 +376,13 @@ pub fn interpret(
             run.outcome = CheckOutcome::Error;
             run.findings.push(f);
         }
+    }
+    // A suite where nothing passed and the output names a missing module or program may
+    // never have started: the engine decides whether the commit or the environment is why.
+    let nothing_passed = run.tests.is_none_or(|t| t.passed() == 0);
+    if is_test && code != 0 && nothing_passed && run.outcome != CheckOutcome::Passed {
+        let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
+        run.blocker = super::environment::blocker(&text);
     }
     run
 }

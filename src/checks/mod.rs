@@ -1,9 +1,11 @@
 //! Configured checks (linters, test commands): which files each runs on, running it as a
 //! supervised process, and turning its outcome and output into findings.
 
+mod environment;
 mod interpret;
 mod select;
 
+pub use environment::{Blocker, imports, is_dependency_manifest};
 pub use interpret::{CheckOutcome, CheckRun, interpret};
 pub use select::{expand_command, select_files};
 

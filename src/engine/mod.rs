@@ -4,6 +4,7 @@
 //! `audit` is what `auditor audit` runs once and what `auditor watch` runs per batch.
 
 mod builtin;
+mod environment;
 mod history;
 mod ledger_stage;
 mod metrics;
@@ -226,7 +227,7 @@ pub async fn audit(
                     }
                     test_stage = TestStage::Skipped(why.into());
                 } else {
-                    let runs = stages::run_stage(
+                    let mut runs = stages::run_stage(
                         test_checks,
                         &env,
                         &settings.runner,
@@ -235,6 +236,7 @@ pub async fn audit(
                         &cancelled,
                     )
                     .await?;
+                    environment::blame_environment(&mut runs, repo, target.target, &changes);
                     for r in &runs {
                         findings.extend(r.findings.iter().cloned());
                     }

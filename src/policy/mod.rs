@@ -64,7 +64,11 @@ pub fn locate(findings: &mut [Finding], changes: &[ChangedFile]) {
     let by_path: HashMap<&str, &ChangedFile> =
         changes.iter().map(|c| (c.path.as_str(), c)).collect();
     for f in findings.iter_mut() {
-        if f.issue_type == IssueType::SecretExposure || f.check == "guards" {
+        // The environment's failings are no commit's: they keep the location they were given.
+        if f.issue_type == IssueType::SecretExposure
+            || f.issue_type == IssueType::TestEnvironment
+            || f.check == "guards"
+        {
             continue;
         }
         f.location = match f.file.as_deref().map(|p| by_path.get(p)) {

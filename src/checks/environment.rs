@@ -1,0 +1,176 @@
+//! A test command that could not start: what its output says the environment lacks (a
+//! module never installed, a package missing from `node_modules`, a program not on PATH).
+//! Whether that is the commit's doing is decided by the engine, which knows what it changed.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What a test command's output says is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// A Python module that could not be imported (`ModuleNotFoundError`), its top-level name.
+    PythonModule(String),
+    /// A Node.js package that could not be resolved (`Cannot find module 'x'`).
+    NodePackage(String),
+    /// A program a script ran that is not installed (`sh: 1: jest: not found`).
+    Program(String),
+}
+
+impl Blocker {
+    /// The missing thing's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Blocker::PythonModule(n) | Blocker::NodePackage(n) | Blocker::Program(n) => n,
+        }
+    }
+}
+
+fn re(pattern: &str) -> Regex {
+    #[expect(clippy::expect_used, reason = "a fixed pattern, covered by the tests")]
+    Regex::new(pattern).expect("environment pattern")
+}
+
+// Names are limited to what module, package and program names are made of: the output is
+// the agent's text and reaches the report.
+static PYTHON: LazyLock<Regex> =
+    LazyLock::new(|| re(r"ModuleNotFoundError: No module named '([A-Za-z_][A-Za-z0-9_.]{0,99})'"));
+static NODE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?:Error: )?Cannot find module '(@?[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,99}(?:/[A-Za-z0-9_.\-]{1,100})?)'",
+    )
+});
+static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^(?:/bin/)?(?:sh|bash)(?:: line \d+)?: (?:\d+: )?([A-Za-z0-9_.\-]{1,100}): (?:command )?not found",
+    )
+});
+
+/// What the output of a failed test command says the environment lacks, if anything.
+pub fn blocker(output: &str) -> Option<Blocker> {
+    if let Some(c) = PYTHON.captures(output) {
+        let top = c[1].split('.').next().unwrap_or_default().to_string();
+        return Some(Blocker::PythonModule(top));
+    }
+    if let Some(c) = NODE.captures(output) {
+        let name = &c[1];
+        // A path is the project's own code: a missing file is the code's fault.
+        if !name.starts_with('.') {
+            let package = if name.starts_with('@') {
+                name.to_string()
+            } else {
+                name.split('/').next().unwrap_or(name).to_string()
+            };
+            return Some(Blocker::NodePackage(package));
+        }
+    }
+    PROGRAM
+        .captures(output)
+        .map(|c| Blocker::Program(c[1].to_string()))
+}
+
+/// Files whose change changes what the environment must provide.
+pub fn is_dependency_manifest(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "pyproject.toml"
+            | "setup.py"
+            | "setup.cfg"
+            | "Pipfile"
+            | "Pipfile.lock"
+            | "poetry.lock"
+            | "uv.lock"
+            | "pdm.lock"
+            | "tox.ini"
+            | "package.json"
+            | "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "bun.lockb"
+            | "Cargo.toml"
+            | "Cargo.lock"
+            | "go.mod"
+            | "go.sum"
+            | "Gemfile"
+            | "Gemfile.lock"
+            | "Makefile"
+    ) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
+/// Whether a line imports `module` (Python) or requires `package` (JavaScript).
+pub fn imports(line: &str, blocker: &Blocker) -> bool {
+    let line = line.trim_start();
+    match blocker {
+        Blocker::PythonModule(m) => ["import ", "from "].iter().any(|kw| {
+            line.strip_prefix(kw).is_some_and(|rest| {
+                rest.split(|c: char| c == ',' || c.is_whitespace())
+                    .any(|part| part.split('.').next() == Some(m.as_str()))
+            })
+        }),
+        Blocker::NodePackage(p) => {
+            ["'", "\""]
+                .iter()
+                .any(|q| line.contains(&format!("{q}{p}{q}")) || line.contains(&format!("{q}{p}/")))
+                && (line.contains("require(") || line.contains("import"))
+        }
+        Blocker::Program(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_real_runners_print_when_the_environment_lacks_something() {
+        let pytest = "ImportError while importing test module '/w/tests/test_core.py'.\nHint: make sure your test modules/packages have valid Python names.\nTraceback:\ntests/test_core.py:1: in <module>\n    from mypkg.core import run\nE   ModuleNotFoundError: No module named 'mypkg'\n";
+        assert_eq!(blocker(pytest), Some(Blocker::PythonModule("mypkg".into())));
+        let dotted = "E   ModuleNotFoundError: No module named 'yaml.constructor'";
+        assert_eq!(blocker(dotted), Some(Blocker::PythonModule("yaml".into())));
+        let npm = "> mocha test/\n\nsh: 1: mocha: not found\n";
+        assert_eq!(blocker(npm), Some(Blocker::Program("mocha".into())));
+        let bash = "bash: line 1: jest: command not found";
+        assert_eq!(blocker(bash), Some(Blocker::Program("jest".into())));
+        let node = "Error: Cannot find module 'express'\nRequire stack:\n- /w/test/app.js";
+        assert_eq!(blocker(node), Some(Blocker::NodePackage("express".into())));
+        let scoped = "Error: Cannot find module '@babel/core/lib/x'";
+        assert_eq!(
+            blocker(scoped),
+            Some(Blocker::NodePackage("@babel/core/lib".into()))
+        );
+        // The project's own file missing is the code, not the environment.
+        assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);
+        assert_eq!(
+            blocker("AssertionError: 1 != 2\nFAILED tests/test_a.py"),
+            None
+        );
+    }
+
+    #[test]
+    fn an_added_import_of_the_missing_module_is_the_commits() {
+        let m = Blocker::PythonModule("requests".into());
+        assert!(imports("import requests", &m));
+        assert!(imports("    from requests.adapters import HTTPAdapter", &m));
+        assert!(imports("import os, requests", &m));
+        assert!(!imports("import requests_mock", &m));
+        let p = Blocker::NodePackage("supertest".into());
+        assert!(imports("const request = require('supertest');", &p));
+        assert!(imports("import request from \"supertest\";", &p));
+        assert!(!imports("const x = 'supertest';", &p));
+    }
+
+    #[test]
+    fn manifests() {
+        for m in [
+            "pyproject.toml",
+            "sub/requirements-dev.txt",
+            "package-lock.json",
+            "go.sum",
+        ] {
+            assert!(is_dependency_manifest(m), "{m}");
+        }
+        assert!(!is_dependency_manifest("src/app.py"));
+    }
+}

@@ -1,0 +1,134 @@
+//! A test stage that could not start is the environment's, not the commit's: a src-layout
+//! package never installed, a `node_modules` never filled, a program not on PATH. Unless the
+//! commit asked for it (changed the dependency manifests, imports the missing module in its
+//! own lines, moved the project's Python files away), its failures become one MEDIUM
+//! TEST_ENVIRONMENT issue saying what is missing and how the operator provides it.
+
+use git2::Oid;
+
+use crate::checks::{Blocker, CheckOutcome, CheckRun, imports, is_dependency_manifest};
+use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::git::{ChangedFile, FileStatus, Repo};
+
+/// Rewrites the failures of test runs that could not start for want of something the commit
+/// did not ask for.
+pub fn blame_environment(runs: &mut [CheckRun], repo: &Repo, target: Oid, changes: &[ChangedFile]) {
+    for run in runs.iter_mut() {
+        let Some(blocker) = run.blocker.clone() else {
+            continue;
+        };
+        if commit_asked_for(&blocker, repo, target, changes) {
+            continue;
+        }
+        let output = run
+            .findings
+            .iter()
+            .find(|f| f.issue_type == IssueType::TestFailure)
+            .map(|f| f.description.clone())
+            .unwrap_or_default();
+        run.findings
+            .retain(|f| f.issue_type != IssueType::TestFailure);
+        let src_layout = |name: &str| {
+            repo.tree_files(target).unwrap_or_default().iter().any(|p| {
+                let p = p.to_string_lossy();
+                p.starts_with(&format!("src/{name}/")) || p == format!("src/{name}.py").as_str()
+            })
+        };
+        let own_package = matches!(&blocker, Blocker::PythonModule(m) if src_layout(m));
+        run.findings.push(environment_finding(
+            &run.name,
+            &blocker,
+            own_package,
+            &output,
+        ));
+        run.outcome = CheckOutcome::Error;
+    }
+}
+
+fn is_python(path: &str) -> bool {
+    path.ends_with(".py") || path.ends_with(".pyi")
+}
+
+fn is_javascript(path: &str) -> bool {
+    [".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// Whether the commit's own changes explain what is missing.
+fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[ChangedFile]) -> bool {
+    changes.iter().any(|c| {
+        if is_dependency_manifest(&c.path)
+            || c.old_path.as_deref().is_some_and(is_dependency_manifest)
+        {
+            return true;
+        }
+        let relevant = match blocker {
+            Blocker::PythonModule(_) => is_python(&c.path),
+            Blocker::NodePackage(_) => is_javascript(&c.path),
+            Blocker::Program(_) => false,
+        };
+        if !relevant {
+            return false;
+        }
+        // The project's own modules moved or went away.
+        if c.status == FileStatus::Deleted || c.old_path.is_some() {
+            return matches!(blocker, Blocker::PythonModule(_));
+        }
+        repo.file_head(target, &c.exact, 4 << 20)
+            .is_some_and(|content| {
+                String::from_utf8_lossy(&content)
+                    .lines()
+                    .enumerate()
+                    .any(|(i, line)| {
+                        u32::try_from(i + 1).is_ok_and(|n| c.added_lines.contains(&n))
+                            && imports(line, blocker)
+                    })
+            })
+    })
+}
+
+fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output: &str) -> Finding {
+    let name = blocker.name();
+    let (title, what, remediation) = match blocker {
+        Blocker::PythonModule(_) if own_package => (
+            format!("Tests could not run: the project's package `{name}` is not installed"),
+            format!("`{name}` lives under `src/` (a src layout), which is importable only once the project is installed"),
+            "For the operator: install the project where the checks run, with a setup step in auditor.toml, e.g. `[workspace] setup = [\"sh\", \"-c\", \"python3 -m venv --system-site-packages .auditor-venv && .auditor-venv/bin/python -m pip install -e .\"]` and `setup_when_changed = [\"pyproject.toml\", \"setup.py\", \"setup.cfg\"]`, and run the tests with `.auditor-venv/bin/python -m pytest`; `auditor init` proposes this. The next audit runs a new or changed setup.".to_string(),
+        ),
+        Blocker::PythonModule(_) => (
+            format!("Tests could not run: the Python module `{name}` is not installed"),
+            format!("`{name}` is a dependency the workspace's Python does not have"),
+            "For the operator: install the project's dependencies where the checks run, with a setup step in auditor.toml (`[workspace] setup`, e.g. a virtual environment with `pip install -e .` or `pip install -r requirements.txt`; `auditor init` proposes one). The next audit runs a new or changed setup.".to_string(),
+        ),
+        Blocker::NodePackage(_) => (
+            format!("Tests could not run: the package `{name}` is not in node_modules"),
+            format!("`{name}` could not be resolved: the workspace's `node_modules` lacks it"),
+            "For the operator: install the dependencies where the checks run: `[workspace] setup = [\"npm\", \"ci\"]` and `setup_when_changed = [\"package.json\", \"package-lock.json\"]` in auditor.toml (`auditor init` proposes it). The next audit runs a new or changed setup.".to_string(),
+        ),
+        Blocker::Program(_) => (
+            format!("Tests could not run: the program `{name}` is not installed"),
+            format!("the test command ran `{name}`, which is not on PATH (exit 127 from its shell)"),
+            format!("For the operator: install `{name}` on the machine running the auditor, or, when it is a project dependency (a test runner in node_modules/.bin), install the dependencies in a setup step (`[workspace] setup = [\"npm\", \"ci\"]`; `auditor init` proposes it). The next audit runs a new or changed setup."),
+        ),
+    };
+    Finding {
+        check: check.to_string(),
+        rule: "environment".into(),
+        issue_type: IssueType::TestEnvironment,
+        severity: Severity::Medium,
+        file: None,
+        line: None,
+        column: None,
+        title,
+        description: format!(
+            "The test command `{check}` failed before any test passed, and its output says why: {what}. The commit changed no dependency manifest and does not import it, so this is the environment, not the code; nothing is known of this commit's tests until it is fixed.\n\n{output}"
+        ),
+        remediation,
+        snippet: None,
+        location: Location::Preexisting,
+        commit: None,
+        fingerprint: String::new(),
+        redacted: None,
+    }
+}
