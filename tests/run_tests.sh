@@ -9,10 +9,11 @@ as_root() {
 
 # Real tools for the integration tests, from Debian's packages: shellcheck (a linter the
 # audits run), tmux and systemd-analyze (the examples are run and verified), node (its test
-# runner's summary counts the tests that ran).
+# runner's summary counts the tests that ran; npm runs a package's test script).
 missing=()
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ "${#missing[@]}" -gt 0 ]; then

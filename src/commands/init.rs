@@ -2,7 +2,7 @@
 
 use super::common::open_repo;
 use crate::cli::InitArgs;
-use crate::config::{CONFIG_FILE_NAME, detect_checks, render_init_toml};
+use crate::config::{CONFIG_FILE_NAME, detect_checks, detect_setup, render_init_toml};
 use crate::error::{Error, ExitCode};
 use crate::git::ensure_excluded;
 use crate::store::{Layout, write_atomic};
@@ -27,8 +27,12 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             .ok()
             .map(|_| buf)
     };
-    let detected = detect_checks(&paths, &head);
-    write_atomic(&path, render_init_toml(&detected).as_bytes())?;
+    let mut detected = detect_checks(&paths, &head);
+    let setup = detect_setup(&paths, &mut detected);
+    write_atomic(
+        &path,
+        render_init_toml(&detected, setup.as_ref()).as_bytes(),
+    )?;
     let defaults = Layout::new(
         &repo.root,
         "logs/audit",

@@ -255,6 +255,97 @@ pub fn detect_checks(
     out
 }
 
+/// A setup step detection proposes: what the project needs installed before its tests can
+/// run in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectedSetup {
+    /// Why: what in the repository suggested it.
+    pub reason: String,
+    /// The command.
+    pub command: Vec<String>,
+    /// The files whose change runs it again.
+    pub when_changed: Vec<String>,
+}
+
+/// The virtual environment a proposed Python setup makes in the workspace (with the system's
+/// packages, so that a pytest installed there is found), and its interpreter.
+const VENV: &str = ".auditor-venv";
+const VENV_PYTHON: &str = ".auditor-venv/bin/python";
+
+/// Proposes the setup the project's tests need (its package installed, its dependencies in
+/// `node_modules`), and points the detected test commands at what it installs.
+pub fn detect_setup(paths: &[String], detected: &mut [DetectedCheck]) -> Option<DetectedSetup> {
+    let has = |name: &str| paths.iter().any(|p| p == name);
+    let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let python_test = detected
+        .iter()
+        .any(|d| d.check.command.first().is_some_and(|p| p == "python3"));
+    if python_test {
+        let installs = if has("pyproject.toml") || has("setup.py") {
+            "-e ."
+        } else if has("requirements.txt") {
+            "-r requirements.txt"
+        } else {
+            return None;
+        };
+        let dev = [
+            "requirements-dev.txt",
+            "requirements/dev.txt",
+            "dev-requirements.txt",
+        ]
+        .into_iter()
+        .find(|f| has(f))
+        .map_or(String::new(), |f| format!(" -r {f}"));
+        for d in detected.iter_mut() {
+            if d.check.command.first().is_some_and(|p| p == "python3") {
+                d.check.command[0] = VENV_PYTHON.to_string();
+            }
+        }
+        return Some(DetectedSetup {
+            reason: format!("a Python project: its package and dependencies installed in {VENV}"),
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                format!(
+                    "python3 -m venv --system-site-packages {VENV} && {VENV_PYTHON} -m pip install --quiet {installs}{dev}"
+                ),
+            ],
+            when_changed: own(&[
+                "pyproject.toml",
+                "setup.py",
+                "setup.cfg",
+                "requirements*.txt",
+            ]),
+        });
+    }
+    let npm_test = detected.iter().any(|d| {
+        d.check
+            .command
+            .first()
+            .is_some_and(|p| p == "npm" || p == "npx")
+    });
+    if npm_test && has("package.json") {
+        let (command, lock) = if has("package-lock.json") || has("npm-shrinkwrap.json") {
+            (own(&["npm", "ci"]), "package-lock.json")
+        } else if has("yarn.lock") {
+            (own(&["yarn", "install", "--frozen-lockfile"]), "yarn.lock")
+        } else if has("pnpm-lock.yaml") {
+            (
+                own(&["pnpm", "install", "--frozen-lockfile"]),
+                "pnpm-lock.yaml",
+            )
+        } else {
+            (own(&["npm", "install"]), "package.json")
+        };
+        return Some(DetectedSetup {
+            reason: "package.json: the dependencies installed in node_modules".into(),
+            command,
+            when_changed: own(&["package.json", lock]),
+        });
+    }
+    None
+}
+
 /// Whether `program` is a name on `PATH` or an executable path (from the current directory).
 pub fn program_available(program: &str) -> bool {
     crate::runner::program_available(program, Path::new("."))
@@ -311,7 +402,7 @@ fn format_name(f: FormatValue) -> &'static str {
 }
 
 /// Renders the commented `auditor.toml` that `init` writes.
-pub fn render_init_toml(detected: &[DetectedCheck]) -> String {
+pub fn render_init_toml(detected: &[DetectedCheck], setup: Option<&DetectedSetup>) -> String {
     let mut s = String::new();
     s.push_str(
         "# auditor configuration, written by `auditor init`.\n\
@@ -339,9 +430,22 @@ pub fn render_init_toml(detected: &[DetectedCheck]) -> String {
          [workspace]\n\
          # \"snapshot\": checks run in an isolated checkout of the audited commit under state/supervisor/.\n\
          mode = \"snapshot\"\n\
-         # setup = [\"npm\", \"ci\"]\n\
-         # setup_when_changed = [\"package-lock.json\"]\n",
+         # A setup command runs in the workspace before the checks: on the first audit, when a\n\
+         # setup_when_changed file changed, when the setup changed here, and until it succeeds.\n",
     );
+    match setup {
+        Some(setup) => {
+            s.push_str(&format!("# Detected: {}.\n", setup.reason));
+            s.push_str(&format!("setup = {}\n", list(&setup.command)));
+            s.push_str(&format!(
+                "setup_when_changed = {}\n",
+                list(&setup.when_changed)
+            ));
+        }
+        None => s.push_str(
+            "# setup = [\"npm\", \"ci\"]\n# setup_when_changed = [\"package-lock.json\"]\n",
+        ),
+    }
     if detected.is_empty() {
         s.push_str(
             "\n# No linter or test command was detected. Add one per [[check]] table, e.g.:\n\
@@ -410,8 +514,48 @@ mod tests {
         let detected = detect_checks(&paths, &|_| None);
         let names: Vec<_> = detected.iter().map(|d| d.check.name.as_str()).collect();
         assert_eq!(names, ["clippy", "shellcheck", "ruff", "run-tests"]);
-        let text = render_init_toml(&detected);
+        let text = render_init_toml(&detected, None);
         let raw: super::super::RawConfig = toml::from_str(&text).expect("init output parses");
         assert_eq!(raw.check.map(|c| c.len()), Some(4));
+    }
+
+    fn owned(paths: &[&str]) -> Vec<String> {
+        paths.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_python_project_gets_a_virtual_environment_its_tests_run_in() {
+        let paths = owned(&[
+            "pyproject.toml",
+            "src/pkg/__init__.py",
+            "requirements-dev.txt",
+        ]);
+        let mut detected = detect_checks(&paths, &|_| None);
+        let setup = detect_setup(&paths, &mut detected).expect("a setup");
+        assert!(setup.command[2].ends_with("pip install --quiet -e . -r requirements-dev.txt"));
+        let pytest = detected
+            .iter()
+            .find(|d| d.check.name == "pytest")
+            .expect("pytest");
+        assert_eq!(pytest.check.command[0], VENV_PYTHON);
+        let text = render_init_toml(&detected, Some(&setup));
+        let raw: super::super::RawConfig = toml::from_str(&text).expect("init output parses");
+        let ws = raw.workspace.expect("workspace");
+        assert_eq!(ws.setup, Some(setup.command.clone()));
+        assert_eq!(ws.setup_when_changed, Some(setup.when_changed));
+    }
+
+    #[test]
+    fn a_node_project_installs_from_its_lock_file() {
+        let paths = owned(&["package.json", "package-lock.json"]);
+        let manifest = br#"{"scripts": {"test": "mocha"}}"#.to_vec();
+        let mut detected =
+            detect_checks(&paths, &|p| (p == "package.json").then(|| manifest.clone()));
+        let setup = detect_setup(&paths, &mut detected).expect("a setup");
+        assert_eq!(setup.command, ["npm", "ci"]);
+        assert_eq!(setup.when_changed, ["package.json", "package-lock.json"]);
+        // Nothing to install: no setup.
+        let mut none = detect_checks(&owned(&["a.sh"]), &|_| None);
+        assert_eq!(detect_setup(&owned(&["a.sh"]), &mut none), None);
     }
 }

@@ -14,8 +14,8 @@ pub mod supervision;
 mod units;
 
 pub use detect::{
-    DetectedCheck, check_installed, detect_checks, matters_for_detection, program_available,
-    render_init_toml, shebang_matches,
+    DetectedCheck, DetectedSetup, check_installed, detect_checks, detect_setup,
+    matters_for_detection, program_available, render_init_toml, shebang_matches,
 };
 pub use error::ConfigError;
 pub use raw::{AckValue, RawCheck, RawConfig};

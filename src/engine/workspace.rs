@@ -1,5 +1,6 @@
 //! Preparing where checks run: the locked snapshot of the audited commit (or the live tree),
-//! plus the configured setup command when its trigger files changed.
+//! plus the configured setup command when its trigger files changed, when it is new or
+//! changed in the settings, or when it last failed.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -72,7 +73,14 @@ pub async fn prepare(
     let mut snapshot = Snapshot::sync(repo, &dir, target.target)?;
 
     let setup = &settings.workspace.setup;
+    // The setup that last succeeded in this snapshot: a setup added or changed in the
+    // settings runs on the next audit, a failed one again on every audit until it succeeds.
+    let stamp_path = layout.state_dir.join("workspace-setup.stamp");
+    let wanted = crate::policy::short_digest(setup.iter().map(String::as_str));
+    let stamped =
+        std::fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == wanted && !setup.is_empty());
     let triggered = snapshot.previous.is_none()
+        || !stamped
         || changes
             .iter()
             .any(|c| settings.workspace.setup_when_changed.is_match(&c.path));
@@ -103,6 +111,18 @@ pub async fn prepare(
             run.findings
                 .push(super::stages::modified_tree("workspace-setup", &drift));
         }
+        let stamped = if run.outcome == crate::checks::CheckOutcome::Passed {
+            crate::store::write_atomic(&stamp_path, format!("{wanted}\n").as_bytes())
+                .map_err(|e| ws_err(&stamp_path, e))
+        } else {
+            std::fs::remove_file(&stamp_path)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| ws_err(&stamp_path, e))
+        };
+        stamped?;
         Some(run)
     } else {
         None

@@ -1,9 +1,11 @@
 //! The tests that did not run: a real pytest and a real node test runner, whose summary
 //! lines say how many tests ran; fewer than before with nothing deleted is TESTS_NOT_RUN.
+//! And the tests that could not start: an environment without the project's package or
+//! its node_modules is TEST_ENVIRONMENT, not a failure the commit introduced.
 
 use std::process::Command as StdCommand;
 
-use crate::support::{TestRepo, issues_of};
+use crate::support::{TestRepo, issue_of, issues_of};
 
 /// The interpreter's real path (the tests' HOME is the temp repo, which version-manager
 /// shims need).
@@ -126,4 +128,154 @@ fn tests_skipped_from_a_helper_with_no_skip_mark_are_high_with_nodes_runner() {
     assert_eq!(not_run.len(), 1, "{out}");
     assert_eq!(not_run[0]["severity"], "HIGH");
     assert_eq!(report["metrics"]["tests"]["skipped"], 4, "{out}");
+}
+
+/// A src-layout project whose package is never installed: pytest cannot import it.
+fn src_layout_repo(setup: Option<&str>) -> TestRepo {
+    let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
+    let repo = TestRepo::new();
+    let setup = setup.map_or(String::new(), |s| {
+        format!("[workspace]\nsetup = [\"sh\", \"-c\", \"{s}\"]\n\n")
+    });
+    repo.write(
+        "auditor.toml",
+        format!(
+            "{setup}[[check]]\nname = \"pytest\"\nstage = \"test\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n"
+        ),
+    );
+    repo.write(
+        "pyproject.toml",
+        "[project]\nname = \"mypkg\"\nversion = \"0.1\"\n",
+    );
+    repo.write(
+        "src/mypkg/__init__.py",
+        "def double(x):\n    return 2 * x\n",
+    );
+    repo.write(
+        "tests/test_double.py",
+        "from mypkg import double\n\ndef test_double():\n    assert double(2) == 4\n",
+    );
+    repo.commit("package");
+    repo
+}
+
+#[test]
+fn a_src_layout_never_installed_is_the_environment_not_the_commit() {
+    let repo = src_layout_repo(None);
+    repo.write(
+        "src/mypkg/__init__.py",
+        "def double(x):\n    return x + x\n",
+    );
+    repo.commit("simpler double");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let env = issue_of(&report, "TEST_ENVIRONMENT");
+    assert_eq!(env["severity"], "MEDIUM", "{out}");
+    assert_eq!(env["location"], "preexisting", "{out}");
+    assert!(
+        env["title"].as_str().is_some_and(|t| t.contains("`mypkg`")),
+        "{env}"
+    );
+    assert!(
+        env["remediation"]
+            .as_str()
+            .is_some_and(|t| t.contains("setup")),
+        "{env}"
+    );
+    // Not a pass either: nothing is known of the tests.
+    assert_eq!(report["status"], "WARN", "{out}");
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_missing_module_the_commit_imports_is_the_commits_failure() {
+    let repo = src_layout_repo(Some("ln -s src/mypkg mypkg"));
+    repo.write(
+        "src/mypkg/__init__.py",
+        "import yaml_that_nobody_installed\n\ndef double(x):\n    return 2 * x\n",
+    );
+    repo.commit("parse settings");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_ENVIRONMENT").is_empty(), "{out}");
+    assert_eq!(
+        issue_of(&report, "TEST_FAILURE")["severity"],
+        "HIGH",
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}
+
+#[test]
+fn a_setup_added_later_runs_on_the_next_audit() {
+    let repo = src_layout_repo(None);
+    repo.write(
+        "src/mypkg/__init__.py",
+        "def double(x):\n    return x + x\n",
+    );
+    repo.commit("simpler double");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert_eq!(issues_of(&report, "TEST_ENVIRONMENT").len(), 1, "{out}");
+    // The operator adds the setup; no manifest changes in the next commit.
+    let config = std::fs::read_to_string(repo.path().join("auditor.toml")).expect("config");
+    repo.write(
+        "auditor.toml",
+        format!("[workspace]\nsetup = [\"sh\", \"-c\", \"ln -sfn src/mypkg mypkg\"]\n\n{config}"),
+    );
+    repo.write("README.md", "docs\n");
+    repo.commit("docs");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(
+        crate::support::check(&report, "workspace-setup")["outcome"],
+        "passed",
+        "{out}"
+    );
+    assert!(issues_of(&report, "TEST_ENVIRONMENT").is_empty(), "{out}");
+    assert_eq!(
+        crate::support::check(&report, "pytest")["outcome"],
+        "passed",
+        "{out}"
+    );
+    assert_eq!(code, 0, "{out}");
+    // Done once: the next audit does not run it again.
+    repo.write("README.md", "more docs\n");
+    repo.commit("docs");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert!(
+        report["checks"]
+            .as_array()
+            .is_some_and(|c| c.iter().all(|c| c["name"] != "workspace-setup")),
+        "{out}"
+    );
+}
+
+#[test]
+fn npm_test_without_node_modules_is_the_environment() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"npm-test\"\nstage = \"test\"\ncommand = [\"npm\", \"test\", \"--silent\"]\n",
+    );
+    repo.write(
+        "package.json",
+        "{\"name\": \"app\", \"scripts\": {\"test\": \"mocha\"}, \"devDependencies\": {\"mocha\": \"^10\"}}\n",
+    );
+    repo.write("index.js", "module.exports = 1;\n");
+    repo.commit("app");
+    repo.write("index.js", "module.exports = 2;\n");
+    repo.commit("two");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let env = issue_of(&report, "TEST_ENVIRONMENT");
+    assert!(
+        env["title"].as_str().is_some_and(|t| t.contains("`mocha`")),
+        "{env}"
+    );
+    // A commit that changes the manifest owns what it breaks.
+    repo.write(
+        "package.json",
+        "{\"name\": \"app\", \"scripts\": {\"test\": \"mocha\"}, \"devDependencies\": {\"mocha\": \"^11\"}}\n",
+    );
+    repo.commit("bump mocha");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
 }
