@@ -12,7 +12,50 @@ struct Case {
     file: Option<String>,
     line: Option<u32>,
     failure: Option<(String, String)>,
+    /// The failure element's text (a traceback), entity by entity.
+    body: String,
     skipped: bool,
+}
+
+/// Lines of a failure's traceback kept beside its message: a collection error's message is
+/// "collection failure"; the cause is at the end of the body.
+const BODY_LINES: usize = 12;
+
+impl Case {
+    /// The message, with the last lines of the body when they say more.
+    fn close_failure(&mut self) {
+        let body = self.body.trim();
+        if let Some((_, message)) = self.failure.as_mut() {
+            if !body.is_empty() && !message.contains(body) {
+                let lines: Vec<&str> = body.lines().collect();
+                let tail = lines[lines.len().saturating_sub(BODY_LINES)..].join("\n");
+                *message = if message.trim().is_empty() {
+                    tail
+                } else {
+                    format!("{}\n{tail}", message.trim())
+                };
+            }
+        }
+        self.body.clear();
+    }
+}
+
+/// The text an XML entity reference stands for.
+fn entity(name: &str) -> Option<String> {
+    Some(match name {
+        "lt" => "<".into(),
+        "gt" => ">".into(),
+        "amp" => "&".into(),
+        "quot" => "\"".into(),
+        "apos" => "'".into(),
+        _ => {
+            let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => name.strip_prefix('#')?.parse().ok()?,
+            };
+            char::from_u32(code)?.to_string()
+        }
+    })
 }
 
 fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
@@ -107,17 +150,26 @@ pub fn parse(xml: &[u8], root: &str) -> Result<Parsed, ParseError> {
             }
             Event::Text(t) if in_failure => {
                 if let (Some(c), Ok(text)) = (case.as_mut(), t.decode()) {
-                    if let Some((_, msg)) = c.failure.as_mut() {
-                        if msg.is_empty() {
-                            // The body is often a whole traceback; its last lines say most.
-                            let lines: Vec<&str> = text.trim().lines().collect();
-                            *msg = lines[lines.len().saturating_sub(5)..].join("\n");
-                        }
-                    }
+                    c.body.push_str(&text);
+                }
+            }
+            Event::CData(t) if in_failure => {
+                if let Some(c) = case.as_mut() {
+                    c.body.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) if in_failure => {
+                if let (Some(c), Ok(name)) = (case.as_mut(), r.decode()) {
+                    c.body.push_str(&entity(&name).unwrap_or_default());
                 }
             }
             Event::End(ref e) => match e.name().as_ref() {
-                b"failure" | b"error" => in_failure = false,
+                b"failure" | b"error" => {
+                    in_failure = false;
+                    if let Some(c) = case.as_mut() {
+                        c.close_failure();
+                    }
+                }
                 b"testcase" => {
                     if let Some(c) = case.take() {
                         finish(c, &mut counts, &mut diagnostics);
@@ -163,6 +215,28 @@ test_a.py:5: AssertionError</failure></testcase><testcase classname="test_a" nam
         );
         assert_eq!(p.diagnostics[0].rule, "test_a::test_bad");
         assert!(p.diagnostics[0].message.contains("assert 1 == 2"));
+    }
+
+    #[test]
+    fn a_collection_error_keeps_its_traceback() {
+        // pytest 9.2's --junitxml for a test module whose import fails.
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="0" skipped="0" tests="1" time="0.091"><testcase classname="" name="test_x" time="0.000"><error message="collection failure">ImportError while importing test module '/w/test_x.py'.
+Traceback:
+test_x.py:1: in &lt;module&gt;
+    import nonexistent_mod
+E   ModuleNotFoundError: No module named 'nonexistent_mod'</error></testcase></testsuite></testsuites>"#;
+        let p = parse(xml.as_bytes(), "/w").expect("parse");
+        assert_eq!(p.tests.map(|t| t.failed), Some(1));
+        let message = &p.diagnostics[0].message;
+        assert!(
+            message.starts_with("test `test_x`: collection failure\n"),
+            "{message}"
+        );
+        assert!(message.contains("test_x.py:1: in <module>"), "{message}");
+        assert!(
+            message.ends_with("No module named 'nonexistent_mod'"),
+            "{message}"
+        );
     }
 
     #[test]
