@@ -302,3 +302,23 @@ fn a_diagnostic_reported_twice_is_one_issue() {
         "{report}"
     );
 }
+
+#[test]
+fn a_python_syntax_error_from_real_ruff_is_one_build_break() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"ruff\"\ncommand = [\"ruff\", \"check\", \"--no-fix\", \"--output-format\", \"json\", \"{files}\"]\nfiles = [\"*.py\"]\nformat = \"ruff\"\n",
+    );
+    repo.write("app.py", "def f(x):\n    return x\n");
+    repo.commit("app");
+    repo.write("app.py", "def f(:\n    return x\n");
+    repo.commit("broken");
+    let (code, report, out) = repo.audit_json(&[]);
+    let breaks = issues_of(&report, "BUILD_BREAK");
+    assert_eq!(breaks.len(), 1, "{out}");
+    assert_eq!(breaks[0]["severity"], "CRITICAL");
+    assert_eq!(breaks[0]["rule"], "invalid-syntax");
+    assert!(issues_of(&report, "LINT").is_empty(), "{out}");
+    assert_eq!(code, 1);
+}
