@@ -269,6 +269,7 @@ pub async fn audit(
         ))
     });
     policy::locate(&mut findings, &changes);
+    let mut findings = policy::group_lints(findings);
     for f in findings.iter_mut().filter(|f| f.fingerprint.is_empty()) {
         let line_text = match (&f.file, f.line) {
             (Some(file), Some(line)) => {

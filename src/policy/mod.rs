@@ -1,5 +1,9 @@
-//! The verdict rules: where a finding sits, what that does to its severity, its ID, the
-//! audit's status and its security score.
+//! The verdict rules: where a finding sits, what that does to its severity, one issue per
+//! lint rule and file, its ID, the audit's status and its security score.
+
+mod group;
+
+pub use group::group_lints;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -215,7 +215,15 @@ fn a_file_name_never_becomes_an_option_of_the_check() {
     let (code, report, out) = repo.audit_json(&[]);
     let lint = issues_of(&report, "LINT");
     let files: Vec<&str> = lint.iter().filter_map(|i| i["file"].as_str()).collect();
-    assert_eq!(files, ["run.sh", "run.sh", "run.sh"], "{out}");
+    // SC2086 twice in one file is one issue listing both lines.
+    assert_eq!(files, ["run.sh", "run.sh"], "{out}");
+    let sc2086 = lint.iter().find(|i| i["rule"] == "SC2086").expect("SC2086");
+    assert!(
+        sc2086["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("at 2 places in `run.sh`")),
+        "{out}"
+    );
     assert_eq!(report["status"], "FAIL", "{out}");
     assert_eq!(code, 1);
     assert_eq!(report["commit_hash"], head.as_str());
