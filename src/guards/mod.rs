@@ -296,6 +296,16 @@ fn added_skips<'m>(old: &[Mark], new: &'m [Mark]) -> Vec<&'m Mark> {
         .iter()
         .filter(|m| !take(m, &|o, m| o.shape == m.shape && o.test == m.test))
         .collect();
+    // A test skipped on a condition before and after: the condition was reworded
+    // (`platform.system() == "Windows"` to `WIN`), nothing newly disabled.
+    let left: Vec<&Mark> = left
+        .into_iter()
+        .filter(|m| {
+            !take(m, &|o, m| {
+                o.conditional && m.conditional && o.test.is_some() && o.test == m.test
+            })
+        })
+        .collect();
     left.into_iter()
         .filter(|m| !take(m, &|o, m| o.shape == m.shape))
         .collect()
@@ -1160,6 +1170,15 @@ mod tests {
         // A formatter's quotes change no mark.
         let single = two_old.replace('"', "'");
         assert!(run(&[modified("tests/test_a.py", &single, &two_old)]).is_empty());
+        // A test's condition reworded (pallets/click a1d87858): nothing newly disabled; made
+        // unconditional, it is.
+        let spelled = two_old.replace("WIN", "platform.system() == \"Windows\"");
+        assert!(run(&[modified("tests/test_a.py", &spelled, &two_old)]).is_empty());
+        let always = two_old.replace("@pytest.mark.skipif(WIN, ", "@pytest.mark.skip(");
+        assert_eq!(
+            rules(&run(&[modified("tests/test_a.py", &spelled, &always)])),
+            ["TEST_DISABLED"]
+        );
         // cfg_attr on a new Rust test; a bare one on it is reported.
         let rs_old = "#[cfg(test)]\nmod t {\n    #[test]\n    fn old() {}\n}\n";
         let ignore = concat!("ig", "nore");
