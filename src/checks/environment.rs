@@ -35,11 +35,8 @@ fn re(pattern: &str) -> Regex {
 // the agent's text and reaches the report.
 static PYTHON: LazyLock<Regex> =
     LazyLock::new(|| re(r"ModuleNotFoundError: No module named '([A-Za-z_][A-Za-z0-9_.]{0,99})'"));
-static NODE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?:Error: )?Cannot find module '(@?[A-Za-z0-9_.][A-Za-z0-9_.\-]{0,99}(?:/[A-Za-z0-9_.\-]{1,100})?)'",
-    )
-});
+static NODE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"Cannot find module '(@?[A-Za-z0-9_.][A-Za-z0-9_./\-]{0,199})'"));
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?m)^(?:/bin/)?(?:sh|bash)(?:: line \d+)?: (?:\d+: )?([A-Za-z0-9_.\-]{1,100}): (?:command )?not found",
@@ -55,13 +52,10 @@ pub fn blocker(output: &str) -> Option<Blocker> {
     if let Some(c) = NODE.captures(output) {
         let name = &c[1];
         // A path is the project's own code: a missing file is the code's fault.
-        if !name.starts_with('.') {
-            let package = if name.starts_with('@') {
-                name.to_string()
-            } else {
-                name.split('/').next().unwrap_or(name).to_string()
-            };
-            return Some(Blocker::NodePackage(package));
+        if !name.starts_with(['.', '/']) {
+            let segments = if name.starts_with('@') { 2 } else { 1 };
+            let package: Vec<&str> = name.split('/').take(segments).collect();
+            return Some(Blocker::NodePackage(package.join("/")));
         }
     }
     PROGRAM
@@ -138,7 +132,7 @@ mod tests {
         let scoped = "Error: Cannot find module '@babel/core/lib/x'";
         assert_eq!(
             blocker(scoped),
-            Some(Blocker::NodePackage("@babel/core/lib".into()))
+            Some(Blocker::NodePackage("@babel/core".into()))
         );
         // The project's own file missing is the code, not the environment.
         assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);

@@ -337,10 +337,12 @@ pub fn detect_setup(paths: &[String], detected: &mut [DetectedCheck]) -> Option<
         } else {
             (own(&["npm", "install"]), "package.json")
         };
+        let mut when_changed = own(&["package.json", lock]);
+        when_changed.dedup();
         return Some(DetectedSetup {
             reason: "package.json: the dependencies installed in node_modules".into(),
             command,
-            when_changed: own(&["package.json", lock]),
+            when_changed,
         });
     }
     None
@@ -554,6 +556,12 @@ mod tests {
         let setup = detect_setup(&paths, &mut detected).expect("a setup");
         assert_eq!(setup.command, ["npm", "ci"]);
         assert_eq!(setup.when_changed, ["package.json", "package-lock.json"]);
+        let bare = owned(&["package.json"]);
+        let mut detected =
+            detect_checks(&bare, &|p| (p == "package.json").then(|| manifest.clone()));
+        let setup = detect_setup(&bare, &mut detected).expect("a setup");
+        assert_eq!(setup.command, ["npm", "install"]);
+        assert_eq!(setup.when_changed, ["package.json"]);
         // Nothing to install: no setup.
         let mut none = detect_checks(&owned(&["a.sh"]), &|_| None);
         assert_eq!(detect_setup(&owned(&["a.sh"]), &mut none), None);
