@@ -356,14 +356,17 @@ pub fn scan_commits(
 }
 
 /// The checks the CI definitions of `commit`'s tree run, but for those at `changed` (which
-/// the guards read from the change itself); none when the commit changed no CI definition,
-/// as nothing then needs them.
+/// the guards read from the change itself), and what the root Makefile's targets run that
+/// the CI definitions invoke or still run (a check moved into `make test` is kept); none when the commit changed no CI
+/// definition, as nothing then needs them.
 pub(crate) fn ci_elsewhere(repo: &Repo, commit: Oid, changed: &[&str]) -> Option<HashSet<String>> {
     if !changed.iter().any(|p| crate::guards::is_ci(p)) {
         return None;
     }
     let tree = repo.git.find_commit(commit).ok()?.tree().ok()?;
     let mut checks = HashSet::new();
+    let mut definitions: Vec<String> = Vec::new();
+    let mut makefile = crate::guards::Makefile::default();
     // CI definitions live at the root and in a few folders: walking those is enough.
     let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let path = format!("{dir}{}", entry.name().unwrap_or(""));
@@ -377,17 +380,27 @@ pub(crate) fn ci_elsewhere(repo: &Repo, commit: Oid, changed: &[&str]) -> Option
                 git2::TreeWalkResult::Skip
             };
         }
-        if crate::guards::is_ci(&path) && !changed.contains(&path.as_str()) {
+        let is_makefile = matches!(path.as_str(), "Makefile" | "GNUmakefile" | "makefile");
+        if crate::guards::is_ci(&path) || is_makefile {
             let blob = repo.git.find_blob(entry.id()).ok();
             if let Some(text) = blob
                 .as_ref()
                 .and_then(|b| std::str::from_utf8(b.content()).ok())
             {
-                checks.extend(crate::guards::ci_checks_of(text));
+                if is_makefile {
+                    makefile = crate::guards::Makefile::parse(text);
+                } else {
+                    if !changed.contains(&path.as_str()) {
+                        checks.extend(crate::guards::ci_checks_of(text));
+                    }
+                    definitions.push(text.to_string());
+                }
             }
         }
         git2::TreeWalkResult::Ok
     });
+    let texts: Vec<&str> = definitions.iter().map(String::as_str).collect();
+    checks.extend(crate::guards::kept_through_make(&texts, &makefile));
     Some(checks)
 }
 

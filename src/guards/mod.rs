@@ -9,12 +9,14 @@
 
 mod facts;
 mod lang;
+mod makefile;
 mod regions;
 mod rules;
 mod text;
 
 pub use facts::{Facts, Mark, facts};
 pub use lang::{Lang, is_test_path, lang_of};
+pub use makefile::{Makefile, kept_through_make};
 pub use rules::{Rule, ci_checks_of, is_ci};
 
 use std::borrow::Cow;
@@ -1329,6 +1331,26 @@ mod tests {
             ),
         ] {
             assert_eq!(ci(old, new).0, Severity::High, "{old}");
+        }
+        // Not lost (dokku c9e24a05, f723333a, a7465f9d; sindresorhus/got 8224769a): a make
+        // target split by a suffix, a later target of one `make` line, a retry of failed
+        // tests dropped, `npm test` run as `npm run test:coverage`.
+        for (old, new) in [
+            (
+                "      - run: sudo -E make -e test-ci\n",
+                "      - run: sudo -E make -e test-ci-<< parameters.index >>\n",
+            ),
+            (
+                "      - run: |\n          0) make -e lint ;;\n          1) make -e go-tests ci-go-coverage;;\n",
+                "      - run: |\n          0) make -e lint go-tests ci-go-coverage ;;\n",
+            ),
+            (
+                "      - run: make test-ci\n      - run: make tests-ci-retry-failed\n",
+                "      - run: make test-ci\n",
+            ),
+            ("      - run: npm test\n", "      - run: npm run test:coverage\n"),
+        ] {
+            assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
         }
     }
 

@@ -505,7 +505,12 @@ fn ci_checks(line: &str) -> Vec<String> {
     // Installing a tool or printing a message about one runs no check.
     let runs_nothing = tokens
         .first()
-        .is_some_and(|t| matches!(t.as_str(), "mkdir" | "cd" | "curl" | "wget" | "export"))
+        .is_some_and(|t| {
+            matches!(
+                t.as_str(),
+                "mkdir" | "cd" | "curl" | "wget" | "export" | "chmod" | "cp" | "mv" | "ln" | "which"
+            )
+        })
         // `echo`, after a redirection (`>&2 echo ...`).
         || tokens
             .iter()
@@ -532,12 +537,35 @@ fn ci_checks(line: &str) -> Vec<String> {
             out.push(name.to_string());
         } else if let Some(word) = CI_CHECK_WORDS
             .iter()
+            // Re-running what failed can only turn red into green: removing it checks more.
+            .filter(|_| !w.contains(['/', '$']) && !w.contains("retry") && !w.contains("rerun"))
             .find(|c| w.split(['-', ':']).any(|part| part == **c))
-            && let Some(runner) = tokens[..i]
-                .iter()
-                .find(|t| CI_RUNNERS.contains(&t.as_str()))
         {
-            out.push(format!("{runner} {word}"));
+            let plain = |t: &&String| !t.starts_with('-');
+            // A make target is its own step (`make test-image` is not `make test-unit`);
+            // every word after `make` up to here is a target or an option.
+            let under_make = tokens[..i]
+                .iter()
+                .rposition(|t| t == "make" || t == "gmake")
+                .filter(|&at| {
+                    tokens[at + 1..i]
+                        .iter()
+                        .all(|t| t.starts_with('-') || !t.contains(['/', '$', '=']))
+                });
+            // Else the runner comes right before its check word, options aside (`npm run
+            // lint`, `go test -v`): in `docker run -v x vault-helm-test` no runner runs a test;
+            // `npm run test:coverage` is npm's.
+            let mut before = tokens[..i].iter().rev().filter(plain);
+            let runner = match (before.next(), before.next()) {
+                (Some(run), Some(r)) if run == "run" && CI_RUNNERS.contains(&r.as_str()) => Some(r),
+                (Some(r), _) if CI_RUNNERS.contains(&r.as_str()) => Some(r),
+                _ => None,
+            };
+            if under_make.is_some() {
+                out.push(format!("make {w}"));
+            } else if let Some(runner) = runner {
+                out.push(format!("{runner} {word}"));
+            }
         }
     }
     out
@@ -583,7 +611,7 @@ fn ci_change(
     if let Some((line, check)) = removed.iter().find_map(|l| {
         ci_checks(l)
             .into_iter()
-            .find(|c| !kept.contains(c))
+            .find(|c| !is_kept(c, &kept))
             .map(|c| (l, c))
     }) {
         return CiChange::Weakens(if deleted {
@@ -605,6 +633,25 @@ fn ci_change(
     } else {
         CiChange::Edits
     }
+}
+
+/// Whether a removed check still runs: the same check, or a make target split or renamed
+/// by a suffix (`make test-ci` into `make test-ci-<< parameters.index >>`, `make lint` into
+/// `make lint-ci`).
+fn is_kept(check: &str, kept: &std::collections::HashSet<String>) -> bool {
+    if kept.contains(check) {
+        return true;
+    }
+    let Some(target) = check.strip_prefix("make ") else {
+        return false;
+    };
+    let extends = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.starts_with(['-', '_']))
+    };
+    kept.iter()
+        .filter_map(|k| k.strip_prefix("make "))
+        .any(|k| extends(k, target) || extends(target, k))
 }
 
 /// A CI line with its versions blanked: what is left when only a pin moves (the ref of
@@ -648,6 +695,35 @@ pub fn ci_checks_after<'c>(
 /// The checks a CI definition runs.
 pub fn ci_checks_of(text: &str) -> std::collections::HashSet<String> {
     text.lines().flat_map(ci_checks).collect()
+}
+
+/// The targets a CI definition runs `make` with (`None`: the default target).
+pub fn make_targets_of(text: &str) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let words: Vec<&str> = l
+            .split(|c: char| c.is_whitespace() || CI_SEPARATORS.contains(&c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            if *w != "make" && *w != "gmake" {
+                continue;
+            }
+            // Options (and `-C dir`, another Makefile) are skipped; variables set too.
+            let targets: Vec<String> = words[i + 1..]
+                .iter()
+                .take_while(|t| !t.starts_with("-C"))
+                .filter(|t| !t.starts_with('-') && !t.contains('='))
+                .map(|t| t.to_string())
+                .collect();
+            if targets.is_empty() {
+                out.push(None);
+            } else {
+                out.extend(targets.into_iter().map(Some));
+            }
+        }
+    }
+    out
 }
 
 /// Whether a path is a CI definition.

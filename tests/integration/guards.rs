@@ -442,3 +442,55 @@ fn a_check_another_ci_definition_still_runs_is_not_lost() {
         "{report}"
     );
 }
+
+/// The severity of the SUPERVISION_TAMPERING finding on `.circleci/config.yml` after a
+/// commit that moves CI from `before` to `after` (and writes `makefile`).
+fn ci_move(before: &str, after: &str, makefile: &str) -> String {
+    let repo = TestRepo::new();
+    repo.write("main.go", "package main\n");
+    repo.write(".circleci/config.yml", before);
+    repo.write("Makefile", "build:\n\tgo build ./...\n");
+    repo.commit("ci");
+    repo.write(".circleci/config.yml", after);
+    repo.write("Makefile", makefile);
+    repo.commit("ci through make");
+    let (_, report, out) = repo.scan_json(&["HEAD"]);
+    let found = issue_of(&report, "SUPERVISION_TAMPERING");
+    assert_eq!(found["file"], ".circleci/config.yml", "{out}");
+    found["severity"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_check_moved_into_a_make_target_ci_runs_is_kept() {
+    let steps = |run: &str| format!("jobs:\n  test:\n    steps:\n      - checkout\n{run}");
+    // vet moved from a CI step into `make lint` (spf13/cobra 39cf99f).
+    let makefile = "lint: deps\n\tgo vet ./...\n\ndeps:\n\tgo get ./...\n";
+    assert_eq!(
+        ci_move(
+            &steps("      - run: go vet ./...\n"),
+            &steps("      - run: make lint\n"),
+            makefile
+        ),
+        "MEDIUM"
+    );
+    // `make test-unit` (bats) replaced by bats itself, `make test-image` checks nothing
+    // (hashicorp/vault-helm 7002cc6).
+    let makefile = "test-image:\n\tdocker build -t helm-test -f test/Test.dockerfile .\n\ntest-unit:\n\tdocker run -it -v ${PWD}:/helm-test helm-test bats /helm-test/test/unit\n";
+    assert_eq!(
+        ci_move(
+            &steps("      - run: make test-image\n      - run: make test-unit\n"),
+            &steps("      - run: bats ./test/unit -t\n"),
+            makefile
+        ),
+        "MEDIUM"
+    );
+    // The make step goes and nothing runs its check any more: the shortcut.
+    assert_eq!(
+        ci_move(
+            &steps("      - run: make test-unit\n"),
+            &steps("      - run: make build\n"),
+            makefile
+        ),
+        "HIGH"
+    );
+}
