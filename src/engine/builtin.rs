@@ -356,8 +356,9 @@ pub fn scan_commits(
 }
 
 /// The checks the CI definitions of `commit`'s tree run, but for those at `changed` (which
-/// the guards read from the change itself), and what the root Makefile's targets run that
-/// the CI definitions invoke or still run (a check moved into `make test` is kept); none when the commit changed no CI
+/// the guards read from the change itself), what the scripts they run run, and what the
+/// root Makefile's targets run that they invoke or still run (a check moved into a script
+/// or into `make test` is kept); none when the commit changed no CI
 /// definition, as nothing then needs them.
 pub(crate) fn ci_elsewhere(repo: &Repo, commit: Oid, changed: &[&str]) -> Option<HashSet<String>> {
     if !changed.iter().any(|p| crate::guards::is_ci(p)) {
@@ -399,6 +400,31 @@ pub(crate) fn ci_elsewhere(repo: &Repo, commit: Oid, changed: &[&str]) -> Option
         }
         git2::TreeWalkResult::Ok
     });
+    // The scripts a definition runs are part of it (git's `script: ci/run-tests.sh`,
+    // dokku's `./.github/commands/ci-run`): one level, read from the same tree.
+    let mut scripts = Vec::new();
+    for text in &definitions {
+        for word in
+            text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '&' | '|'))
+        {
+            let path = word.trim_start_matches("./");
+            if !path.contains('/') && !path.ends_with(".sh") {
+                continue;
+            }
+            let blob = tree
+                .get_path(std::path::Path::new(path))
+                .ok()
+                .and_then(|e| repo.git.find_blob(e.id()).ok());
+            if let Some(text) = blob
+                .as_ref()
+                .and_then(|b| std::str::from_utf8(b.content()).ok())
+            {
+                checks.extend(crate::guards::ci_checks_of(text));
+                scripts.push(text.to_string());
+            }
+        }
+    }
+    definitions.extend(scripts);
     let texts: Vec<&str> = definitions.iter().map(String::as_str).collect();
     checks.extend(crate::guards::kept_through_make(&texts, &makefile));
     Some(checks)

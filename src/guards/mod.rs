@@ -1348,7 +1348,10 @@ mod tests {
                 "      - run: make test-ci\n      - run: make tests-ci-retry-failed\n",
                 "      - run: make test-ci\n",
             ),
-            ("      - run: npm test\n", "      - run: npm run test:coverage\n"),
+            (
+                "      - run: npm test\n",
+                "      - run: npm run test:coverage\n",
+            ),
         ] {
             assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
         }

@@ -446,6 +446,10 @@ fn a_check_another_ci_definition_still_runs_is_not_lost() {
 /// The severity of the SUPERVISION_TAMPERING finding on `.circleci/config.yml` after a
 /// commit that moves CI from `before` to `after` (and writes `makefile`).
 fn ci_move(before: &str, after: &str, makefile: &str) -> String {
+    ci_move_with(before, after, makefile, &[])
+}
+
+fn ci_move_with(before: &str, after: &str, makefile: &str, files: &[(&str, &str)]) -> String {
     let repo = TestRepo::new();
     repo.write("main.go", "package main\n");
     repo.write(".circleci/config.yml", before);
@@ -453,6 +457,9 @@ fn ci_move(before: &str, after: &str, makefile: &str) -> String {
     repo.commit("ci");
     repo.write(".circleci/config.yml", after);
     repo.write("Makefile", makefile);
+    for (path, content) in files {
+        repo.write(path, content);
+    }
     repo.commit("ci through make");
     let (_, report, out) = repo.scan_json(&["HEAD"]);
     let found = issue_of(&report, "SUPERVISION_TAMPERING");
@@ -490,6 +497,34 @@ fn a_check_moved_into_a_make_target_ci_runs_is_kept() {
             &steps("      - run: make test-unit\n"),
             &steps("      - run: make build\n"),
             makefile
+        ),
+        "HIGH"
+    );
+}
+
+#[test]
+fn a_check_moved_into_a_script_ci_runs_is_kept_but_not_into_an_opaque_make() {
+    let steps = |run: &str| format!("jobs:\n  test:\n    steps:\n      - checkout\n{run}");
+    let makefile = "test:\n\t$(MAKE) -C t/ all\n";
+    // git/git 657343a6: `make --quiet test` moved into ci/run-tests.sh, which CI runs.
+    assert_eq!(
+        ci_move_with(
+            &steps("      - run: make --quiet test\n"),
+            &steps("      - run: ci/run-tests.sh\n"),
+            makefile,
+            &[(
+                "ci/run-tests.sh",
+                "#!/bin/sh\nmkdir -p t\nmake --quiet test\n"
+            )],
+        ),
+        "MEDIUM"
+    );
+    // Dropped, and `make test` hands over to t/'s Makefile: not known to run anywhere.
+    assert_eq!(
+        ci_move(
+            &steps("      - run: make --quiet test\n      - run: make build\n"),
+            &steps("      - run: make build\n"),
+            "build:\n\tcc -o app main.c\n\ntest:\n\t$(MAKE) -C t/ all\n",
         ),
         "HIGH"
     );
