@@ -74,6 +74,33 @@ pub struct TestStageFacts<'a> {
     pub base: Option<&'a str>,
 }
 
+impl<'a> TestStageFacts<'a> {
+    /// The facts of the test stage's runs (skipped ones left out).
+    pub fn of_runs(
+        runs: &[&crate::checks::CheckRun],
+        ms: Option<u64>,
+        tally: Option<TestTally>,
+        base: Option<&'a str>,
+    ) -> TestStageFacts<'a> {
+        use crate::checks::CheckOutcome;
+        TestStageFacts {
+            ms,
+            passed: runs.iter().all(|r| r.outcome == CheckOutcome::Passed),
+            checks: runs
+                .iter()
+                .filter(|r| matches!(r.outcome, CheckOutcome::Passed | CheckOutcome::Failed))
+                .map(|r| TestCheckFacts {
+                    name: r.name.clone(),
+                    passed: r.outcome == CheckOutcome::Passed,
+                    counts: r.tests,
+                })
+                .collect(),
+            tally,
+            base,
+        }
+    }
+}
+
 /// One test check's run, for its counts.
 #[derive(Debug, Clone)]
 pub struct TestCheckFacts {

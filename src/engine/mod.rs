@@ -341,21 +341,12 @@ pub async fn audit(
             planned: &planned_files,
             runs: &checks,
             coverage,
-            tests: metrics::TestStageFacts {
-                ms: test_ms,
-                passed: test_runs.iter().all(|r| r.outcome == CheckOutcome::Passed),
-                checks: test_runs
-                    .iter()
-                    .filter(|r| matches!(r.outcome, CheckOutcome::Passed | CheckOutcome::Failed))
-                    .map(|r| metrics::TestCheckFacts {
-                        name: r.name.clone(),
-                        passed: r.outcome == CheckOutcome::Passed,
-                        counts: r.tests,
-                    })
-                    .collect(),
-                tally: test_tally,
-                base: base_hex.as_deref(),
-            },
+            tests: metrics::TestStageFacts::of_runs(
+                &test_runs,
+                test_ms,
+                test_tally,
+                base_hex.as_deref(),
+            ),
             day: timestamp.format("%Y-%m-%d").to_string(),
         };
         Some(ledger_stage::record(
