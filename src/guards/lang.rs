@@ -39,7 +39,7 @@ pub fn is_test_path(path: &str) -> bool {
     let in_test_dir = lower.split('/').rev().skip(1).any(|d| {
         matches!(
             d,
-            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing"
+            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing" | "testsuite"
         )
     });
     in_test_dir

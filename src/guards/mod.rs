@@ -560,7 +560,9 @@ pub fn check_commit_tallied(
                 }
             }
         }
-        if settings.on(Rule::StubCode) {
+        // In tests a method that does nothing is a test double (a subclass that silences
+        // logging), not a stub where code should be.
+        if settings.on(Rule::StubCode) && !lang::is_test_path(&c.path) {
             for m in added(&old_facts.stubs, &new_facts.stubs) {
                 emit_mark(Rule::StubCode, m, format!("`{}`", m.text), &mut out);
             }
@@ -1002,7 +1004,16 @@ mod tests {
             concat!("fn a() -> u32 { ", "to", "do!() }\n"),
         )]);
         assert_eq!(rules(&f), ["STUB_CODE"]);
-        // Stubs in tests are not flagged.
+        // Stubs in tests are not flagged, in an old-style `testsuite/` package either (flask
+        // 88617311: a subclass that silences `log_exception`).
+        assert!(
+            run(&[modified(
+                "flask/testsuite/subclassing.py",
+                "class A:\n    def log_exception(self, exc_info):\n        log(exc_info)\n",
+                "class A:\n    def log_exception(self, exc_info):\n        pass\n",
+            )])
+            .is_empty()
+        );
         assert!(
             run(&[modified(
                 "tests/a.rs",
@@ -1098,6 +1109,14 @@ mod tests {
         );
         assert_eq!(
             rules(&run(&[added_file("bin/tool", b"\x7fELF\0\0\x01")])),
+            ["LARGE_FILE"]
+        );
+        // A small binary among the tests is test data; a large one is still too large.
+        let zst = b"\x28\xb5\x2f\xfd\0\0";
+        assert!(run(&[added_file("tests/data/sherlock.zst", zst)]).is_empty());
+        assert!(run(&[added_file("t/t1013/objects/9a/e9e86b", zst)]).is_empty());
+        assert_eq!(
+            rules(&run(&[added_file("tests/data/huge.bin", &big)])),
             ["LARGE_FILE"]
         );
     }
@@ -1217,6 +1236,16 @@ mod tests {
             "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n",
         );
         assert_eq!(severity, Severity::Medium);
+        // A new workflow (click's lock.yml, vault-helm's actionlint.yml): LOW; one that cannot
+        // fail still weakens.
+        let added = |text: &str| run(&[added_file(".github/workflows/lint.yml", text.as_bytes())]);
+        let new = added("jobs:\n  lint:\n    steps:\n      - run: actionlint\n");
+        assert_eq!(rules(&new), ["SUPERVISION_TAMPERING"]);
+        assert_eq!(new[0].severity, Severity::Low);
+        let soft = added(
+            "jobs:\n  test:\n    steps:\n      - run: cargo test\n        continue-on-error: true\n",
+        );
+        assert_eq!(soft[0].severity, Severity::High);
         // Weakened: a test step dropped, a step that can no longer fail, a job switched off.
         for (old, new) in [
             (

@@ -789,7 +789,9 @@ pub fn path_rules(
                 ),
                 None,
             ));
-        } else if binary && c.kind == ChangeKind::Added {
+        } else if binary && c.kind == ChangeKind::Added && !in_fixtures(&c.path) {
+            // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`,
+            // git's `t/t1013/objects/`): only its size is judged.
             out.push(file_finding(
                 Rule::LargeFile,
                 sev(Rule::LargeFile),
@@ -859,6 +861,12 @@ pub fn path_rules(
                 sev(Rule::SupervisionTampering).min(Severity::High),
                 format!("the commit weakens the CI definition `{}`: {how}", c.path),
                 Rule::SupervisionTampering.remediation(),
+            ),
+            // A new definition that softens nothing supervises more, not less.
+            CiChange::Edits if c.kind == ChangeKind::Added => (
+                Severity::Low,
+                format!("the commit adds the CI definition `{}`", c.path),
+                "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
             ),
             CiChange::Edits => (
                 Severity::Medium.min(sev(Rule::SupervisionTampering)),
