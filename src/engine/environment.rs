@@ -2,7 +2,9 @@
 //! package never installed, a `node_modules` never filled, a program not on PATH. Unless the
 //! commit asked for it (changed the dependency manifests, imports the missing module in its
 //! own lines, moved the project's Python files away), its failures become one MEDIUM
-//! TEST_ENVIRONMENT issue saying what is missing and how the operator provides it.
+//! TEST_ENVIRONMENT issue saying what is missing and how the operator provides it. An
+//! environment in which the base commit's tests passed did not lack it before: then the
+//! commit broke it (or prints the words to look like it), and its failures stand.
 
 use git2::Oid;
 
@@ -11,8 +13,17 @@ use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{ChangedFile, FileStatus, Repo};
 
 /// Rewrites the failures of test runs that could not start for want of something the commit
-/// did not ask for.
-pub fn blame_environment(runs: &mut [CheckRun], repo: &Repo, target: Oid, changes: &[ChangedFile]) {
+/// did not ask for; `base_passed`: whether the audit of the base commit ran its tests green.
+pub fn blame_environment(
+    runs: &mut [CheckRun],
+    repo: &Repo,
+    target: Oid,
+    changes: &[ChangedFile],
+    base_passed: bool,
+) {
+    if base_passed {
+        return;
+    }
     for run in runs.iter_mut() {
         let Some(blocker) = run.blocker.clone() else {
             continue;

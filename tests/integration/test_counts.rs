@@ -279,3 +279,25 @@ fn npm_test_without_node_modules_is_the_environment() {
     let (_, report, out) = repo.audit_json(&[]);
     assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
 }
+
+#[test]
+fn an_environment_that_ran_the_tests_green_before_is_not_blamed() {
+    let repo = src_layout_repo(Some("ln -sfn src/mypkg mypkg"));
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(report["metrics"]["tests"]["passed"], 1, "{out}");
+    // The agent breaks the package and makes the output read like a missing module.
+    repo.write(
+        "src/mypkg/__init__.py",
+        "raise ModuleNotFoundError(\"No module named 'yaml'\")\n",
+    );
+    repo.commit("lazy import");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_ENVIRONMENT").is_empty(), "{out}");
+    assert_eq!(
+        issue_of(&report, "TEST_FAILURE")["severity"],
+        "HIGH",
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}
