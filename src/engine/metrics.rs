@@ -419,6 +419,17 @@ fn tests_not_run(
     found
 }
 
+/// Whether the ledger's audit of `commit` ran its tests green.
+pub fn tests_passed_at(ledger: &Ledger, commit: Option<git2::Oid>) -> bool {
+    commit.is_some_and(|c| {
+        let c = c.to_string();
+        ledger
+            .metrics
+            .iter()
+            .any(|m| m.commit == c && m.tests_passed == Some(true))
+    })
+}
+
 /// Records this audit's metrics: its test time, counts and coverage, and the references the
 /// next audit's counts are measured against.
 pub fn record(

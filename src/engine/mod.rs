@@ -236,19 +236,12 @@ pub async fn audit(
                         &cancelled,
                     )
                     .await?;
-                    let base_passed = target.base.is_some_and(|b| {
-                        let b = b.to_string();
-                        ledger_before
-                            .metrics
-                            .iter()
-                            .any(|m| m.commit == b && m.tests_passed == Some(true))
-                    });
                     environment::blame_environment(
                         &mut runs,
                         repo,
                         target.target,
                         &changes,
-                        base_passed,
+                        metrics::tests_passed_at(&ledger_before, target.base),
                     );
                     for r in &runs {
                         findings.extend(r.findings.iter().cloned());

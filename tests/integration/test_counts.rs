@@ -195,14 +195,7 @@ fn a_missing_module_the_commit_imports_is_the_commits_failure() {
         "import yaml_that_nobody_installed\n\ndef double(x):\n    return 2 * x\n",
     );
     repo.commit("parse settings");
-    let (code, report, out) = repo.audit_json(&[]);
-    assert!(issues_of(&report, "TEST_ENVIRONMENT").is_empty(), "{out}");
-    assert_eq!(
-        issue_of(&report, "TEST_FAILURE")["severity"],
-        "HIGH",
-        "{out}"
-    );
-    assert_eq!(code, 1, "{out}");
+    assert_the_commits_failure(&repo);
 }
 
 #[test]
@@ -292,6 +285,11 @@ fn an_environment_that_ran_the_tests_green_before_is_not_blamed() {
         "raise ModuleNotFoundError(\"No module named 'yaml'\")\n",
     );
     repo.commit("lazy import");
+    assert_the_commits_failure(&repo);
+}
+
+/// Audits HEAD: a HIGH TEST_FAILURE of the commit, no TEST_ENVIRONMENT, and a failed audit.
+fn assert_the_commits_failure(repo: &TestRepo) {
     let (code, report, out) = repo.audit_json(&[]);
     assert!(issues_of(&report, "TEST_ENVIRONMENT").is_empty(), "{out}");
     assert_eq!(
