@@ -696,10 +696,15 @@ impl<'a> Reader<'a> {
                         has_token(&code, concat!("to", "do!("))
                             || has_token(&code, concat!("unimple", "mented!("))
                     }
-                    Lang::Python => holds(&code, "raise NotImplementedError"),
+                    Lang::Python => {
+                        holds(&code, "raise NotImplementedError")
+                            && python_function_is_only_this(&self.text, start, end, raw).is_some()
+                    }
                     Lang::Js | Lang::Java => {
                         holds(&code, "throw new Error(")
                             && raw.to_ascii_lowercase().contains("not implemented")
+                            && (lang == Lang::Java
+                                || !js_method_is_only_this(&self.text, start, end))
                     }
                     _ => false,
                 } || (lang == Lang::Python
@@ -899,29 +904,90 @@ fn indent(s: &str) -> usize {
     s.len() - s.trim_start().len()
 }
 
-/// `pass` (the line from `start` to `end`) as the whole body of a `def` (not of a class, an
-/// `except` or a loop).
+/// `pass` (the line from `start` to `end`) as the whole body of a free `def` that does not
+/// say doing nothing is its job.
 fn python_body_is_only_pass(text: &Text<'_>, start: usize, end: usize, raw: &str) -> bool {
-    let Some(prev) = text.prev_nonblank(start) else {
-        return false;
-    };
-    let def = prev.trim_start();
-    if !(def.starts_with("def ") || def.starts_with("async def ")) || !def.trim_end().ends_with(':')
-    {
-        return false;
-    }
-    if is_intended_no_op(text, start, def) {
-        return false;
-    }
+    python_function_is_only_this(text, start, end, raw)
+        .is_some_and(|(def_start, def)| !is_intended_no_op(text, def_start, &def))
+}
+
+/// The `def` line (its start and text) of a free function (not a method: a base class's
+/// `raise NotImplementedError` or `pass` is the abstract-method idiom, a hook meant to be
+/// overridden) whose whole body, after its docstring, is the statement on the line from
+/// `start` to `end`. A statement under an `if`, `else` or `except` is no function's body.
+fn python_function_is_only_this(
+    text: &Text<'_>,
+    start: usize,
+    end: usize,
+    raw: &str,
+) -> Option<(usize, String)> {
     let body = indent(raw);
-    text.next_nonblank(end)
-        .is_none_or(|next| indent(&next) < body)
+    // Up to the header, over the docstring and a multi-line signature's last line.
+    let mut at = start;
+    let mut in_docstring = false;
+    let header = loop {
+        if at == 0 {
+            return None;
+        }
+        let (s, e) = text.bounds(at - 1);
+        at = s;
+        let line = text.line(s, e);
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let quotes = trimmed.matches("\"\"\"").count() + trimmed.matches("'''").count();
+        if in_docstring || quotes > 0 {
+            if quotes % 2 == 1 {
+                in_docstring = !in_docstring;
+            }
+            continue;
+        }
+        if indent(&line) >= body {
+            return None; // another statement comes first
+        }
+        if trimmed.starts_with(')') {
+            // `) -> T:` closes a signature that starts further up.
+            while at > 0 {
+                let (s, e) = text.bounds(at - 1);
+                at = s;
+                let l = text.line(s, e);
+                if l.trim_start().starts_with("def ") || l.trim_start().starts_with("async def ") {
+                    break;
+                }
+            }
+            let (s, e) = text.bounds(at);
+            break (s, text.line(s, e).into_owned());
+        }
+        break (s, line.into_owned());
+    };
+    let def = header.1.trim_start();
+    let is_def = def.starts_with("def ") || def.starts_with("async def ");
+    if !is_def || indent(&header.1) > 0 {
+        return None;
+    }
+    // Nothing after it in the body (a multi-line call's closing `)` is still the statement).
+    let mut from = end;
+    while from < text.len() {
+        let (_, e) = text.bounds(from + 1);
+        let next = text.line(from + 1, e);
+        from = e;
+        if next.trim().is_empty() {
+            continue;
+        }
+        let n = indent(&next);
+        if n > body || (n == body && next.trim_start().starts_with(')')) {
+            continue;
+        }
+        return (n < body).then(|| (header.0, def.to_string()));
+    }
+    Some((header.0, def.to_string()))
 }
 
 /// Whether a `def` whose body is `pass` says that doing nothing is its job: it returns
 /// `None` by its annotation, it is a hook that often has nothing to do (`close`, `setUp`,
-/// `__exit__`...), or it is abstract or an overload's signature.
-fn is_intended_no_op(text: &Text<'_>, body_start: usize, def: &str) -> bool {
+/// `__exit__`...), or it is decorated.
+fn is_intended_no_op(text: &Text<'_>, def_start: usize, def: &str) -> bool {
     const HOOKS: [&str; 16] = [
         "close",
         "flush",
@@ -951,25 +1017,29 @@ fn is_intended_no_op(text: &Text<'_>, body_start: usize, def: &str) -> bool {
         .split(')')
         .next_back()
         .is_some_and(|r| r.contains("-> None"));
-    // The decorator is the line above the `def`, which is the line above the body.
-    let mut def_start = body_start;
-    while def_start > 0 {
-        let (s, e) = text.bounds(def_start - 1);
-        def_start = s;
-        if !text.line(s, e).trim().is_empty() {
-            break;
-        }
-    }
-    let decorated = |d: &str| {
-        text.prev_nonblank(def_start)
-            .is_some_and(|l| l.trim_start().starts_with(d))
+    // A decorated function is registered for what it declares (`@click.group()` over `def
+    // cli(): pass`, `@abstractmethod`, `@overload`): its body is not where its work is.
+    let decorated = text
+        .prev_nonblank(def_start)
+        .is_some_and(|l| l.trim_start().starts_with('@'));
+    returns_none || HOOKS.contains(&name) || name.starts_with("on_") || decorated
+}
+
+/// A `throw` (the line from `start` to `end`) that is the whole body of a class's or an
+/// object's method (`name(args) {`, no `function` keyword, no arrow): the JavaScript
+/// abstract-method idiom (`throw new Error('makeRequest not implemented.')` in a base class
+/// that platforms subclass), not a stub.
+fn js_method_is_only_this(text: &Text<'_>, start: usize, end: usize) -> bool {
+    let (Some(header), Some(next)) = (text.prev_nonblank(start), text.next_nonblank(end)) else {
+        return false;
     };
-    returns_none
-        || HOOKS.contains(&name)
-        || name.starts_with("on_")
-        || decorated("@abstractmethod")
-        || decorated("@overload")
-        || decorated("@typing.overload")
+    let header = header.trim();
+    let keyword = header.starts_with("function")
+        || header.contains(" function")
+        || header.contains("=>")
+        || header.starts_with("export ");
+    let method = header.ends_with('{') && header.contains('(') && !keyword;
+    method && next.trim_start().starts_with('}')
 }
 
 /// A `// TODO` comment (the line from `start` to `end`) that is the whole body between a
@@ -1123,10 +1193,31 @@ mod tests {
 
     #[test]
     fn a_no_op_that_means_it_is_no_stub() {
-        let lib = "class Stream:\n    def close(self) -> None:\n        pass\n\n    def __exit__(self, *a):\n        pass\n\n    @abstractmethod\n    def read(self):\n        pass\n\n    def on_event(self, e):\n        pass\n\n    def total(self):\n        pass\n";
+        let lib = "def close() -> None:\n    pass\n\ndef __exit__(*a):\n    pass\n\n@click.group()\ndef cli():\n    pass\n\ndef on_event(e):\n    pass\n\ndef total():\n    pass\n";
         let f = facts("app/stream.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
-        assert_eq!(lines, [16], "{:?}", f.stubs);
+        assert_eq!(lines, [15], "{:?}", f.stubs);
+    }
+
+    /// A base class's methods that raise or do nothing are there to be overridden (click's
+    /// `Command.get_usage`, stripe-node's `HttpClient.makeRequest`); a free function with no
+    /// body but a raise is a stub, docstring or not.
+    #[test]
+    fn an_abstract_method_is_no_stub_and_a_free_function_stub_is() {
+        let py = "class Command:\n    def get_usage(self, ctx):\n        \"\"\"Base commands cannot.\n\n        Subclasses do.\n        \"\"\"\n        raise NotImplementedError('Base commands cannot get usage')\n\n    def check(self):\n        pass\n\n\ndef parse(\n    args,\n) -> list:\n    \"\"\"Parses.\"\"\"\n    raise NotImplementedError(\n        \"later\"\n    )\n\n\ndef main():\n    if argv[1] != 'dump':\n        raise NotImplementedError('only dump')\n    run()\n\n\ndef export():\n    setup()\n    raise NotImplementedError\n";
+        let lines: Vec<u32> = facts("app/core.py", py)
+            .stubs
+            .iter()
+            .map(|m| m.line)
+            .collect();
+        assert_eq!(lines, [17], "{:?}", facts("app/core.py", py).stubs);
+        let js = "class HttpClient {\n  makeRequest(host, port) {\n    throw new Error('makeRequest not implemented.');\n  }\n}\nfunction send(x) {\n  throw new Error('send not implemented');\n}\nconst get = (x) => {\n  throw new Error('not implemented');\n};\nfunction load(x) {\n  if (!x) {\n    throw new Error('not implemented for empty input');\n  }\n  return x;\n}\n";
+        let lines: Vec<u32> = facts("lib/net.js", js)
+            .stubs
+            .iter()
+            .map(|m| m.line)
+            .collect();
+        assert_eq!(lines, [7, 10], "{:?}", facts("lib/net.js", js).stubs);
     }
 
     #[test]

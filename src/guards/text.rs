@@ -7,6 +7,11 @@ use std::borrow::Cow;
 pub struct Text<'a>(pub &'a [u8]);
 
 impl<'a> Text<'a> {
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// The line from `start` to `end` (a newline or the end), without its `\r`.
     pub fn line(&self, start: usize, end: usize) -> Cow<'a, str> {
         let mut bytes = &self.0[start..end];
