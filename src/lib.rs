@@ -15,6 +15,7 @@ pub mod eventlog;
 pub mod finding;
 pub mod git;
 pub mod guards;
+pub mod hooks;
 pub mod inbox;
 pub mod ledger;
 pub mod parsers;

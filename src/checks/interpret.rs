@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use crate::config::{CheckSpec, Format, Stage};
+use crate::config::{CheckSpec, Stage};
 use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::parsers::Format;
 use crate::parsers::{self, DiagnosticKind, Parsed, TestCounts};
 use crate::runner::{Outcome, ProcessResult};
 use crate::secrets::clean_quoted;

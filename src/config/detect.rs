@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::raw::{FormatValue, RawCheck, ScopeValue, StageValue};
+use super::raw::{RawCheck, ScopeValue, StageValue};
+use crate::parsers::Format;
 
 /// A check that detection proposes, with why it was proposed.
 #[derive(Debug, Clone)]
@@ -13,7 +14,7 @@ pub struct DetectedCheck {
     pub check: RawCheck,
 }
 
-fn check(name: &str, stage: StageValue, command: &[&str], format: FormatValue) -> RawCheck {
+fn check(name: &str, stage: StageValue, command: &[&str], format: Format) -> RawCheck {
     RawCheck {
         name: name.into(),
         stage: Some(stage),
@@ -94,7 +95,7 @@ pub fn detect_checks(
                 "--message-format=json",
                 "--quiet",
             ],
-            FormatValue::Cargo,
+            Format::Cargo,
         );
         c.files = strings(&["*.rs", "Cargo.toml", "Cargo.lock"]);
         c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
@@ -119,7 +120,7 @@ pub fn detect_checks(
                 "cargo-test",
                 StageValue::Test,
                 &["cargo", "test", "--quiet"],
-                FormatValue::ExitCode,
+                Format::ExitCode,
             ),
         });
     }
@@ -138,7 +139,7 @@ pub fn detect_checks(
             "shellcheck",
             StageValue::Audit,
             &["shellcheck", "-f", "json1", "{files}"],
-            FormatValue::Shellcheck,
+            Format::Shellcheck,
         );
         c.files = strings(&["*.sh", "*.bash"]);
         c.shebang = Some(interpreters);
@@ -164,7 +165,7 @@ pub fn detect_checks(
                 "json",
                 "{files}",
             ],
-            FormatValue::Ruff,
+            Format::Ruff,
         );
         c.files = strings(&["*.py", "*.pyi"]);
         out.push(DetectedCheck {
@@ -181,7 +182,7 @@ pub fn detect_checks(
                 "-q",
                 "--junitxml=.auditor-junit.xml",
             ],
-            FormatValue::Junit,
+            Format::Junit,
         );
         t.junit = Some(".auditor-junit.xml".into());
         test_command = Some(DetectedCheck {
@@ -209,7 +210,7 @@ pub fn detect_checks(
                     "json",
                     "{files}",
                 ],
-                FormatValue::Eslint,
+                Format::Eslint,
             );
             c.files = strings(&["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx"]);
             out.push(DetectedCheck {
@@ -224,7 +225,7 @@ pub fn detect_checks(
                     "npm-test",
                     StageValue::Test,
                     &["npm", "test", "--silent"],
-                    FormatValue::ExitCode,
+                    Format::ExitCode,
                 ),
             });
         }
@@ -236,7 +237,7 @@ pub fn detect_checks(
             "run-tests",
             StageValue::Test,
             &["bash", "tests/run_tests.sh"],
-            FormatValue::ExitCode,
+            Format::ExitCode,
         );
         t.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
             1800,
@@ -390,16 +391,16 @@ fn list(items: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
-fn format_name(f: FormatValue) -> &'static str {
+fn format_name(f: Format) -> &'static str {
     match f {
-        FormatValue::Shellcheck => "shellcheck",
-        FormatValue::Cargo => "cargo",
-        FormatValue::Ruff => "ruff",
-        FormatValue::Eslint => "eslint",
-        FormatValue::Sarif => "sarif",
-        FormatValue::Junit => "junit",
-        FormatValue::Lines => "lines",
-        FormatValue::ExitCode => "exit-code",
+        Format::Shellcheck => "shellcheck",
+        Format::Cargo => "cargo",
+        Format::Ruff => "ruff",
+        Format::Eslint => "eslint",
+        Format::Sarif => "sarif",
+        Format::Junit => "junit",
+        Format::Lines => "lines",
+        Format::ExitCode => "exit-code",
     }
 }
 

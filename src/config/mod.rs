@@ -20,7 +20,7 @@ pub use detect::{
 pub use error::ConfigError;
 pub use raw::{AckValue, RawCheck, RawConfig};
 pub use settings::{
-    CheckSpec, EventSettings, Format, HookSettings, MetricSettings, PathSettings, PolicySettings,
+    CheckSpec, EventSettings, HookSettings, MetricSettings, PathSettings, PolicySettings,
     RunnerSettings, Scope, SecretsSettings, Settings, Stage, WatchSettings, WorkspaceMode,
     WorkspaceSettings, embedded_defaults, load,
 };

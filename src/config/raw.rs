@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::units::{parse_duration, parse_size};
 use crate::finding::Severity;
+use crate::parsers::Format;
 
 /// One configuration layer (a file, or the embedded defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -98,7 +99,7 @@ pub struct RawCheck {
     /// Extensionless scripts whose shebang names one of these interpreters also match.
     pub shebang: Option<Vec<String>>,
     /// Which parser reads its output.
-    pub format: Option<FormatValue>,
+    pub format: Option<Format>,
     /// How long it may run.
     pub timeout: Option<DurationValue>,
     /// The tool's levels mapped to our severities.
@@ -275,28 +276,6 @@ pub enum StageValue {
     Audit,
     /// The test suite.
     Test,
-}
-
-/// `format = ...`: the parser of a check's output.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FormatValue {
-    /// `shellcheck -f json1`.
-    Shellcheck,
-    /// `cargo ... --message-format=json`.
-    Cargo,
-    /// `ruff check --output-format json`.
-    Ruff,
-    /// `eslint -f json`.
-    Eslint,
-    /// SARIF 2.1.0 on stdout.
-    Sarif,
-    /// A JUnit XML file the command writes.
-    Junit,
-    /// `path:line[:col]: message` lines.
-    Lines,
-    /// One finding from a non-zero exit.
-    ExitCode,
 }
 
 /// `scope = "changed" | "tree"`.

@@ -8,9 +8,10 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
 use super::error::ConfigError;
-use super::raw::{FormatValue, ModeValue, RawCheck, RawConfig, ScopeValue, StageValue};
+use super::raw::{ModeValue, RawCheck, RawConfig, ScopeValue, StageValue};
 use super::{CONFIG_FILE_NAME, DEFAULTS_TOML};
 use crate::finding::Severity;
+use crate::parsers::Format;
 
 /// The stage a check belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +31,6 @@ impl Stage {
         }
     }
 }
-
-/// Which parser reads a check's output.
-pub type Format = FormatValue;
 
 /// Which files a check runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,8 +474,8 @@ fn resolve(
         if c.command.is_empty() || c.command[0].is_empty() {
             return Err(invalid(format!("check `{}` has an empty command", c.name)));
         }
-        let format = c.format.unwrap_or(FormatValue::ExitCode);
-        if format == FormatValue::Junit && c.junit.is_none() {
+        let format = c.format.unwrap_or(Format::ExitCode);
+        if format == Format::Junit && c.junit.is_none() {
             return Err(invalid(format!(
                 "check `{}` has format \"junit\" but no `junit = \"path\"` of the XML file it writes",
                 c.name

@@ -13,10 +13,11 @@ use super::machine::{Event, State};
 use super::plan::{self, Plan};
 use super::status::{self, Verdict};
 use super::worker::{Job, JobError, JobKind, Work, WorkerMessage};
-use crate::engine::{AuditOptions, AuditReport, CommitInfo, Progress, severity_counts};
+use crate::engine::{AuditOptions, Progress};
 use crate::eventlog::Level;
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{AuditTarget, WorkChange};
+use crate::report::{AuditReport, CommitInfo, severity_counts};
 use crate::store::state::{Durations, Failure};
 
 use super::event_loop::{Batch, Daemon, Running, TreeKey, ms, release_free_memory, short};
@@ -510,7 +511,7 @@ impl Daemon {
         }
     }
 
-    pub(super) fn log_hooks(&mut self, hooks: &[crate::inbox::HookRun]) {
+    pub(super) fn log_hooks(&mut self, hooks: &[crate::hooks::HookRun]) {
         for h in hooks {
             let level = if h.outcome == Ok(0) {
                 Level::Info

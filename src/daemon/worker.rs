@@ -13,8 +13,9 @@ use git2::Oid;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Settings;
-use crate::engine::{self, AuditOptions, AuditReport, EngineError, Progress, ProgressSink};
+use crate::engine::{self, AuditOptions, EngineError, Progress, ProgressSink};
 use crate::git::{AuditTarget, Repo, WorkChange, commit_worktree, read_snapshot_objects};
+use crate::report::AuditReport;
 use crate::store::Layout;
 
 /// What to audit.
@@ -48,7 +49,7 @@ pub enum Work {
     /// An audit.
     Audit(Job),
     /// Hooks an audit made due, once the daemon recorded that audit.
-    Hooks(Arc<Settings>, Vec<crate::inbox::DueHook>),
+    Hooks(Arc<Settings>, Vec<crate::hooks::DueHook>),
     /// Escalate every open blocking issue (a wait for a fix timed out) and run `on_escalate`.
     Escalate(Arc<Settings>),
 }
@@ -61,9 +62,9 @@ pub enum WorkerMessage {
     /// The audit ended.
     Done(u64, Result<Box<AuditReport>, JobError>),
     /// Hooks ran.
-    HooksRun(Vec<crate::inbox::HookRun>),
+    HooksRun(Vec<crate::hooks::HookRun>),
     /// Blocking issues escalated after a wait timed out: their IDs and the hooks run.
-    Escalated(Result<(Vec<String>, Vec<crate::inbox::HookRun>), String>),
+    Escalated(Result<(Vec<String>, Vec<crate::hooks::HookRun>), String>),
 }
 
 /// Why a job produced no report.
@@ -127,7 +128,7 @@ fn work(
                 WorkerMessage::Done(id, result)
             }
             Work::Hooks(settings, due) => WorkerMessage::HooksRun(runtime.block_on(
-                crate::inbox::run_hooks(due, root, &settings.hooks, &settings.runner),
+                crate::hooks::run_hooks(due, root, &settings.hooks, &settings.runner),
             )),
             Work::Escalate(settings) => {
                 WorkerMessage::Escalated(runtime.block_on(escalate(root, layout, &settings)))
@@ -144,7 +145,7 @@ async fn escalate(
     root: &std::path::Path,
     layout: &Layout,
     settings: &Settings,
-) -> Result<(Vec<String>, Vec<crate::inbox::HookRun>), String> {
+) -> Result<(Vec<String>, Vec<crate::hooks::HookRun>), String> {
     let (ids, due) = {
         let mut locked = crate::ledger::lock(layout).map_err(|e| e.to_string())?;
         let ids = crate::ledger::escalate_blocking(&mut locked.ledger);
@@ -154,7 +155,7 @@ async fn escalate(
         locked.save().map_err(|e| e.to_string())?;
         (ids, synced.due)
     };
-    let runs = crate::inbox::run_hooks(due, root, &settings.hooks, &settings.runner).await;
+    let runs = crate::hooks::run_hooks(due, root, &settings.hooks, &settings.runner).await;
     Ok((ids, runs))
 }
 

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use git2::Oid;
 
-use super::model::ScanStats;
 use crate::config::SecretsSettings;
 use crate::finding::Finding;
 use crate::git::{
@@ -19,6 +18,7 @@ use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts,
     check_commit, check_commit_tallied,
 };
+use crate::report::ScanStats;
 use crate::secrets::{Scanner, Source, is_binary, scan_file, scan_source};
 
 /// Blobs are read up to this size at least: the guards' facts need the text.

@@ -9,13 +9,13 @@ use std::time::Instant;
 use git2::Oid;
 
 use super::builtin::{BuiltinFindings, Builtins};
-use super::model::ScanStats;
 use crate::finding::Finding;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code,
     version_facts,
 };
+use crate::report::ScanStats;
 use crate::secrets::{QuietText, Source, is_binary, scan_file, scan_source};
 
 /// What the guards keep of one blob: the facts of each path it was introduced at (only those

@@ -16,10 +16,7 @@ mod workspace;
 pub use builtin::{BuiltinFindings, Builtins, scan_commits};
 pub use history::{scan_history, scan_index};
 pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};
-pub use model::{
-    AuditOptions, AuditReport, CommitInfo, Progress, ProgressSink, ScanStats, TestStage,
-    no_progress,
-};
+pub use model::{AuditOptions, Progress, ProgressSink, no_progress};
 pub use settings_stage::ack_policy;
 
 use std::collections::BTreeMap;
@@ -31,6 +28,7 @@ use crate::config::{CheckSpec, Settings, Stage};
 use crate::finding::{Finding, Severity};
 use crate::git::{AuditTarget, FileStatus, GitError, Repo, changed_files};
 use crate::policy;
+use crate::report::{AuditReport, CommitInfo, ScanStats, TestStage};
 use crate::secrets::Scanner;
 use crate::store::{AtomicWriteError, Layout};
 
@@ -443,14 +441,7 @@ fn builtin_stage(
     ledger_before: &crate::ledger::Ledger,
     scanner: &Scanner,
     findings: &mut Vec<Finding>,
-) -> Result<
-    (
-        Vec<CheckRun>,
-        crate::engine::ScanStats,
-        Option<crate::guards::TestTally>,
-    ),
-    EngineError,
-> {
+) -> Result<(Vec<CheckRun>, ScanStats, Option<crate::guards::TestTally>), EngineError> {
     let mut checks: Vec<CheckRun> = Vec::new();
     let builtins = Builtins {
         scanner: settings.secrets.enabled.then_some(scanner),
@@ -578,7 +569,7 @@ pub async fn run_due_hooks(
         return Ok(());
     }
     report.hook_runs =
-        crate::inbox::run_hooks(due, &layout.repo_root, &settings.hooks, &settings.runner).await;
+        crate::hooks::run_hooks(due, &layout.repo_root, &settings.hooks, &settings.runner).await;
     let path = if report.uncommitted {
         layout.uncommitted_report_path()
     } else {
@@ -643,21 +634,4 @@ fn builtin_run(name: &str, found: &[Finding], took: std::time::Duration, files: 
     run.files = files;
     run.findings = found.to_vec();
     run
-}
-
-/// Counts issues by severity, most severe first.
-pub fn severity_counts(report: &AuditReport) -> Vec<(Severity, usize)> {
-    Severity::RANKED
-        .iter()
-        .map(|s| {
-            (
-                *s,
-                report
-                    .issues
-                    .iter()
-                    .filter(|i| i.finding.severity == *s)
-                    .count(),
-            )
-        })
-        .collect()
 }

@@ -10,8 +10,9 @@ use nix::fcntl::{Flock, FlockArg};
 
 use super::EngineError;
 use crate::checks::{CheckEnv, CheckRun, run_check};
-use crate::config::{CheckSpec, Format, Scope, Settings, Stage, WorkspaceMode};
+use crate::config::{CheckSpec, Scope, Settings, Stage, WorkspaceMode};
 use crate::git::{AuditTarget, ChangedFile, Repo, Snapshot, TreeDrift};
+use crate::parsers::Format;
 use crate::store::Layout;
 
 /// A workspace ready for checks; the snapshot stays locked while this lives.

@@ -1,13 +1,11 @@
 //! The inbox the agent reads before each task (`tasks/supervisor_feedback/`), kept as a
 //! conversation with the ledger: one file per CRITICAL or HIGH issue, written once and updated
 //! in place, moved to `resolved/` when fixed; MEDIUM issues in a daily digest; `INBOX.md`
-//! ranking everything open; `BLOCKING` listing the CRITICAL IDs; hooks for CRITICAL issues and
-//! escalations.
+//! ranking everything open; `BLOCKING` listing the CRITICAL IDs; which hooks (`crate::hooks`) a
+//! CRITICAL issue or an escalation makes due.
 
-mod hooks;
 mod render;
 mod sync;
 
-pub use hooks::{DueHook, HookRun, run_hooks};
 pub use render::{render_daemon_issue, render_issue, render_medium, write};
 pub use sync::{Synced, raise, refresh_index, sync, update_escalated};

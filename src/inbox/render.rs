@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::AuditReport;
 use crate::finding::Severity;
 use crate::policy::Issue;
+use crate::report::AuditReport;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 /// The marker at the end of each file that lets a later audit recognise what it already sent.

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::hooks::DueHook;
 use super::render::{render_issue, short};
 use crate::config::HookSettings;
-use crate::engine::AuditReport;
 use crate::finding::Severity;
+use crate::hooks::DueHook;
 use crate::ledger::{Applied, Entry, Ledger};
+use crate::report::AuditReport;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 const STATUS_START: &str = "<!-- auditor:status -->";

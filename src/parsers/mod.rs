@@ -6,6 +6,7 @@
 mod cargo;
 mod coverage;
 mod eslint;
+mod format;
 mod junit;
 mod lines;
 mod ruff;
@@ -14,9 +15,8 @@ mod shellcheck;
 mod summary;
 
 pub use coverage::coverage;
+pub use format::Format;
 pub use summary::test_summary;
-
-use crate::config::Format;
 
 /// What a diagnostic means for the audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The ranked summary printed after an audit, coloured only on a terminal.
 
+use super::{AuditReport, TestStage};
 use crate::checks::CheckOutcome;
-use crate::engine::{AuditReport, TestStage};
 use crate::finding::Severity;
 use crate::policy::Status;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::engine::{AuditReport, TestStage, severity_counts};
+use super::{AuditReport, TestStage, severity_counts};
 use crate::policy::Issue;
 
 /// The schema version written in every report.

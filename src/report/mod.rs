@@ -1,6 +1,9 @@
-//! Renderers of an audit report, one per output format: the JSON report file, SARIF 2.1.0 for
-//! code-scanning tools, and the ranked human summary.
+//! The audit report: its model, and one renderer per output format (the JSON report file,
+//! SARIF 2.1.0 for code-scanning tools, the ranked human summary).
 
 pub mod human;
 pub mod json;
+mod model;
 pub mod sarif;
+
+pub use model::{AuditReport, CommitInfo, ScanStats, TestStage, severity_counts};

@@ -4,6 +4,7 @@
 mod support;
 
 mod adoption;
+mod architecture;
 mod audit;
 mod bad_input;
 mod checks;
