@@ -49,6 +49,12 @@ fn shape_of(code: &str, name: Option<&str>) -> String {
     s
 }
 
+/// How many lines that are not blank a rule reads on each side of the line it judges (a
+/// function's header above its docstring, the end of its body). The regions around a change
+/// are read wider than this, so that the facts of the lines they leave out are the same in
+/// both versions.
+pub const REACH: usize = 5;
+
 /// The facts of one file version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -704,7 +710,7 @@ impl<'a> Reader<'a> {
                         holds(&code, "throw new Error(")
                             && raw.to_ascii_lowercase().contains("not implemented")
                             && (lang == Lang::Java
-                                || !js_method_is_only_this(&self.text, start, end))
+                                || js_function_is_only_this(&self.text, start, end))
                     }
                     _ => false,
                 } || (lang == Lang::Python
@@ -915,6 +921,7 @@ fn python_body_is_only_pass(text: &Text<'_>, start: usize, end: usize, raw: &str
 /// `raise NotImplementedError` or `pass` is the abstract-method idiom, a hook meant to be
 /// overridden) whose whole body, after its docstring, is the statement on the line from
 /// `start` to `end`. A statement under an `if`, `else` or `except` is no function's body.
+/// Looks no further than `REACH` lines that are not blank each way.
 fn python_function_is_only_this(
     text: &Text<'_>,
     start: usize,
@@ -923,65 +930,42 @@ fn python_function_is_only_this(
 ) -> Option<(usize, String)> {
     let body = indent(raw);
     // Up to the header, over the docstring and a multi-line signature's last line.
-    let mut at = start;
+    let mut above = text.lines_before(start).take(REACH);
     let mut in_docstring = false;
-    let header = loop {
-        if at == 0 {
-            return None;
-        }
-        let (s, e) = text.bounds(at - 1);
-        at = s;
-        let line = text.line(s, e);
+    let (header_start, header) = loop {
+        let (s, line) = above.next()?;
         let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
         let quotes = trimmed.matches("\"\"\"").count() + trimmed.matches("'''").count();
         if in_docstring || quotes > 0 {
-            if quotes % 2 == 1 {
-                in_docstring = !in_docstring;
-            }
+            in_docstring ^= quotes % 2 == 1;
             continue;
         }
         if indent(&line) >= body {
             return None; // another statement comes first
         }
-        if trimmed.starts_with(')') {
-            // `) -> T:` closes a signature that starts further up.
-            while at > 0 {
-                let (s, e) = text.bounds(at - 1);
-                at = s;
-                let l = text.line(s, e);
-                if l.trim_start().starts_with("def ") || l.trim_start().starts_with("async def ") {
-                    break;
-                }
-            }
-            let (s, e) = text.bounds(at);
-            break (s, text.line(s, e).into_owned());
+        if !trimmed.starts_with(')') {
+            break (s, line);
         }
-        break (s, line.into_owned());
+        // `) -> T:` closes a signature that opens further up.
+        let (s, line) = above.find(|(_, l)| indent(l) < body && !l.trim().starts_with(')'))?;
+        break (s, line);
     };
-    let def = header.1.trim_start();
-    let is_def = def.starts_with("def ") || def.starts_with("async def ");
-    if !is_def || indent(&header.1) > 0 {
+    let def = header.trim_start();
+    if !(def.starts_with("def ") || def.starts_with("async def ")) || indent(&header) > 0 {
         return None;
     }
     // Nothing after it in the body (a multi-line call's closing `)` is still the statement).
-    let mut from = end;
-    while from < text.len() {
-        let (_, e) = text.bounds(from + 1);
-        let next = text.line(from + 1, e);
-        from = e;
-        if next.trim().is_empty() {
-            continue;
-        }
+    for (_, next) in text.lines_after(end).take(REACH) {
         let n = indent(&next);
         if n > body || (n == body && next.trim_start().starts_with(')')) {
             continue;
         }
-        return (n < body).then(|| (header.0, def.to_string()));
+        return (n < body).then(|| (header_start, def.to_string()));
     }
-    Some((header.0, def.to_string()))
+    text.lines_after(end)
+        .nth(REACH)
+        .is_none()
+        .then(|| (header_start, def.to_string()))
 }
 
 /// Whether a `def` whose body is `pass` says that doing nothing is its job: it returns
@@ -1025,21 +1009,39 @@ fn is_intended_no_op(text: &Text<'_>, def_start: usize, def: &str) -> bool {
     returns_none || HOOKS.contains(&name) || name.starts_with("on_") || decorated
 }
 
-/// A `throw` (the line from `start` to `end`) that is the whole body of a class's or an
-/// object's method (`name(args) {`, no `function` keyword, no arrow): the JavaScript
-/// abstract-method idiom (`throw new Error('makeRequest not implemented.')` in a base class
-/// that platforms subclass), not a stub.
-fn js_method_is_only_this(text: &Text<'_>, start: usize, end: usize) -> bool {
-    let (Some(header), Some(next)) = (text.prev_nonblank(start), text.next_nonblank(end)) else {
+/// A `throw` (the line from `start` to `end`) that is the whole body of a free function
+/// (`function f() {`, `const f = (x) => {`). Not of a class's or an object's method, where it
+/// is the abstract-method idiom (`throw new Error('makeRequest not implemented.')` in a base
+/// class that platforms subclass), nor of an `if` or `else` block.
+fn js_function_is_only_this(text: &Text<'_>, start: usize, end: usize) -> bool {
+    if !text
+        .next_nonblank(end)
+        .is_some_and(|n| n.trim_start().starts_with('}'))
+    {
+        return false;
+    }
+    // The signature, over as many lines as its parentheses take (`) {`, `): Promise<T> {`).
+    let mut signature = String::new();
+    let mut depth = 0i64;
+    for (_, line) in text.lines_before(start).take(REACH) {
+        if signature.is_empty() && !line.trim_end().ends_with('{') {
+            return false;
+        }
+        let count = |c: char| i64::try_from(line.matches(c).count()).unwrap_or(i64::MAX);
+        depth += count(')') - count('(');
+        signature = format!("{} {signature}", line.trim());
+        if depth <= 0 {
+            break;
+        }
+    }
+    if depth > 0 {
+        return false;
+    }
+    let Some((name, _)) = signature.split_once('(') else {
         return false;
     };
-    let header = header.trim();
-    let keyword = header.starts_with("function")
-        || header.contains(" function")
-        || header.contains("=>")
-        || header.starts_with("export ");
-    let method = header.ends_with('{') && header.contains('(') && !keyword;
-    method && next.trim_start().starts_with('}')
+    let after_params = signature.rsplit_once(')').map_or("", |(_, rest)| rest);
+    name.split_whitespace().any(|w| w == "function" || w == "=") || after_params.contains("=>")
 }
 
 /// A `// TODO` comment (the line from `start` to `end`) that is the whole body between a
@@ -1211,13 +1213,21 @@ mod tests {
             .map(|m| m.line)
             .collect();
         assert_eq!(lines, [17], "{:?}", facts("app/core.py", py).stubs);
-        let js = "class HttpClient {\n  makeRequest(host, port) {\n    throw new Error('makeRequest not implemented.');\n  }\n}\nfunction send(x) {\n  throw new Error('send not implemented');\n}\nconst get = (x) => {\n  throw new Error('not implemented');\n};\nfunction load(x) {\n  if (!x) {\n    throw new Error('not implemented for empty input');\n  }\n  return x;\n}\n";
+        let js = "class HttpClient {\n  makeRequest(host, port) {\n    throw new Error('makeRequest not implemented.');\n  }\n}\nfunction send(x) {\n  throw new Error('send not implemented');\n}\nconst get = (x) => {\n  throw new Error('not implemented');\n};\nfunction load(x) {\n  if (!x) {\n    throw new Error('not implemented for empty input');\n  } else {\n    throw new Error('not implemented');\n  }\n}\n";
         let lines: Vec<u32> = facts("lib/net.js", js)
             .stubs
             .iter()
             .map(|m| m.line)
             .collect();
         assert_eq!(lines, [7, 10], "{:?}", facts("lib/net.js", js).stubs);
+        // TypeScript methods: a signature over several lines, an arrow in a parameter's type.
+        let ts = "export class HttpClient {\n  makeRequest(\n    host: string,\n    timeout: number\n  ): Promise<Response> {\n    throw new Error('makeRequest not implemented.');\n  }\n\n  toStream(done: () => void): unknown {\n    throw new Error('toStream not implemented.');\n  }\n}\nexport function send(\n  x: string\n): void {\n  throw new Error('send not implemented');\n}\n";
+        let lines: Vec<u32> = facts("src/net.ts", ts)
+            .stubs
+            .iter()
+            .map(|m| m.line)
+            .collect();
+        assert_eq!(lines, [16], "{:?}", facts("src/net.ts", ts).stubs);
     }
 
     #[test]
@@ -1241,7 +1251,7 @@ mod tests {
         let f = facts("web/x.test.js", t);
         assert_eq!(f.tests, ["a", "b", "c"]);
         assert_eq!(f.skips.iter().map(|m| m.line).collect::<Vec<_>>(), [2, 3]);
-        let lib = "function f() {\n  console.log('debug', x)\n  // console.log(y)\n  throw new Error('not implemented')\n}\n";
+        let lib = "function f() {\n  console.log('debug', x)\n  // console.log(y)\n}\nfunction g() {\n  throw new Error('not implemented')\n}\n";
         let f = facts("web/lib.js", lib);
         assert_eq!(f.debug.len(), 1);
         assert_eq!(f.stubs.len(), 1);

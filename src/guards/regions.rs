@@ -11,8 +11,9 @@ use super::text::{LineCursor, Text};
 use crate::git::Hunk;
 
 /// Lines that are not blank read on each side of a hunk: the rules that look at a line's
-/// neighbours (a `pass` body, a `// TODO` between braces) then see them in both versions.
-const CONTEXT: usize = 3;
+/// neighbours (a `pass` body, a `// TODO` between braces, a function's header over its
+/// docstring) then see them in both versions.
+const CONTEXT: usize = super::facts::REACH + 1;
 
 /// A region of both versions: the same unchanged lines around a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,28 +358,42 @@ mod tests {
     }
 
     #[test]
-    fn regions_reach_three_solid_lines_and_merge_when_they_meet() {
+    fn regions_reach_their_context_and_merge_when_they_meet() {
+        assert_eq!(CONTEXT, 6, "the lines below are counted for six");
         let lines = |ls: &[&str]| ls.join("\n") + "\n";
-        let old = lines(&[
-            "z", "y", "a", "b", "", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",
-        ]);
-        let new = lines(&[
-            "z", "y", "a", "b", "", "c", "D", "e", "f", "g", "h", "i", "j", "k", "L",
-        ]);
+        let old: Vec<&str> = vec![
+            "z0", "z1", "z2", "a", "b", "c", "", "d", "e", "f", "x", "g", "h", "i", "j", "k", "l",
+            "m", "n", "o", "p", "q", "r", "s", "t", "y",
+        ];
+        let mut new = old.clone();
+        new[10] = "X";
+        new[25] = "Y";
+        let (old_text, new_text) = (lines(&old), lines(&new));
         let hunk = |l: usize| Hunk {
             old: l..l + 1,
             new: l..l + 1,
         };
-        // Back from `D` over the blank line to `a`; ahead to `g`. From `L` back to `i`.
-        let r = regions(old.as_bytes(), new.as_bytes(), &[hunk(6), hunk(14)]);
+        // Back from `X` over the blank line to `a`; ahead to `l`. From `Y` back to `o`.
+        let r = regions(
+            old_text.as_bytes(),
+            new_text.as_bytes(),
+            &[hunk(10), hunk(25)],
+        );
         let new_lines: Vec<_> = r.iter().map(|r| r.new_lines.clone()).collect();
-        assert_eq!(new_lines, [2..10, 11..15]);
-        assert_eq!(&new[r[0].new.clone()], "a\nb\n\nc\nD\ne\nf\ng\n");
-        assert_eq!(&old[r[0].old.clone()], "a\nb\n\nc\nd\ne\nf\ng\n");
-        assert_eq!(&new[r[1].new.clone()], "i\nj\nk\nL\n");
+        assert_eq!(new_lines, [3..17, 19..26]);
+        assert_eq!(
+            &new_text[r[0].new.clone()],
+            "a\nb\nc\n\nd\ne\nf\nX\ng\nh\ni\nj\nk\nl\n"
+        );
+        assert_eq!(
+            &old_text[r[0].old.clone()],
+            "a\nb\nc\n\nd\ne\nf\nx\ng\nh\ni\nj\nk\nl\n"
+        );
+        assert_eq!(&new_text[r[1].new.clone()], "o\np\nq\nr\ns\nt\nY\n");
         // Hunks closer than that share one region.
-        let r = regions(old.as_bytes(), old.as_bytes(), &[hunk(6), hunk(12)]);
+        let same = lines(&old);
+        let r = regions(same.as_bytes(), same.as_bytes(), &[hunk(10), hunk(20)]);
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].new_lines, 2..15);
+        assert_eq!(r[0].new_lines, 3..26);
     }
 }

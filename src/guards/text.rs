@@ -7,11 +7,6 @@ use std::borrow::Cow;
 pub struct Text<'a>(pub &'a [u8]);
 
 impl<'a> Text<'a> {
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// The line from `start` to `end` (a newline or the end), without its `\r`.
     pub fn line(&self, start: usize, end: usize) -> Cow<'a, str> {
         let mut bytes = &self.0[start..end];
@@ -26,6 +21,40 @@ impl<'a> Text<'a> {
         let start = memchr::memrchr(b'\n', &self.0[..at]).map_or(0, |i| i + 1);
         let end = memchr::memchr(b'\n', &self.0[at..]).map_or(self.0.len(), |i| at + i);
         (start, end)
+    }
+
+    /// The lines that are not blank before the one starting at `start`, nearest first, each
+    /// with where it starts.
+    pub fn lines_before(&self, mut start: usize) -> impl Iterator<Item = (usize, Cow<'a, str>)> {
+        let text = Text(self.0);
+        std::iter::from_fn(move || {
+            while start > 0 {
+                let (s, e) = text.bounds(start - 1);
+                start = s;
+                let l = text.line(s, e);
+                if !l.trim().is_empty() {
+                    return Some((s, l));
+                }
+            }
+            None
+        })
+    }
+
+    /// The lines that are not blank after the one ending at `end`, nearest first, each with
+    /// where it starts.
+    pub fn lines_after(&self, mut end: usize) -> impl Iterator<Item = (usize, Cow<'a, str>)> {
+        let text = Text(self.0);
+        std::iter::from_fn(move || {
+            while end < text.0.len() {
+                let (s, e) = text.bounds(end + 1);
+                end = e;
+                let l = text.line(s, e);
+                if !l.trim().is_empty() {
+                    return Some((s, l));
+                }
+            }
+            None
+        })
     }
 
     /// The nearest line before the one starting at `start` that is not blank.
