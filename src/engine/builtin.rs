@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 
 use git2::Oid;
 
-use crate::config::SecretsSettings;
+use super::model::AuditOptions;
+use super::{EngineError, ledger_stage};
+use crate::checks::{CheckOutcome, CheckRun};
+use crate::config::{SecretsSettings, Settings, Stage};
 use crate::finding::Finding;
 use crate::git::{
-    CommitChange, FileStatus, GitContext, GitError, Hunk, Repo, added_lines, commit_changes,
-    line_diff,
+    AuditTarget, CommitChange, FileStatus, GitContext, GitError, Hunk, Repo, added_lines,
+    commit_changes, line_diff,
 };
 use crate::guards::{
     ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts,
@@ -503,4 +506,83 @@ fn scan_secrets(
             out.secrets.push(f);
         }
     }
+}
+
+/// The built-in scanners over every commit of the batch, one by one, each read once; and
+/// the open guard issues that still stand in the audited tree. Adds their findings to
+/// `findings`; returns their runs and the scan's counts.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one audit's inputs, passed through once"
+)]
+pub(super) fn builtin_stage(
+    repo: &Repo,
+    settings: &Settings,
+    target: &AuditTarget,
+    options: &AuditOptions,
+    changes: &[crate::git::ChangedFile],
+    ledger_before: &crate::ledger::Ledger,
+    scanner: &Scanner,
+    findings: &mut Vec<Finding>,
+) -> Result<(Vec<CheckRun>, ScanStats, Option<crate::guards::TestTally>), EngineError> {
+    let mut checks: Vec<CheckRun> = Vec::new();
+    let builtins = Builtins {
+        scanner: settings.secrets.enabled.then_some(scanner),
+        secrets: &settings.secrets,
+        guards: &settings.guards,
+    };
+    let mut found = scan_commits(repo, &target.commits, &builtins)?;
+    let scan = found.stats;
+    // The shared reading counts toward the secret scan, or toward the guards alone.
+    if settings.secrets.enabled {
+        let took = found.read_time + found.secrets_time;
+        checks.push(builtin_run("secrets", &found.secrets, took, scan.blobs));
+        findings.append(&mut found.secrets);
+    }
+    if settings.guards.enabled {
+        let standing = ledger_stage::standing_guard_findings(
+            repo,
+            target.target,
+            changes,
+            ledger_before,
+            &found.guards,
+            &settings.guards,
+        );
+        found.guards.extend(standing);
+        let mut took = found.guards_time;
+        if !settings.secrets.enabled {
+            took += found.read_time;
+        }
+        if options.uncommitted {
+            // The operator's own untracked auditor.toml is not tampering; committing one is,
+            // and is caught when it is committed.
+            let base = target.base;
+            found.guards.retain(|f| {
+                f.issue_type != crate::finding::IssueType::SupervisionTampering
+                    || f.file.as_deref().is_none_or(|file| {
+                        base.is_some_and(|b| repo.file_head(b, file, 1).is_some())
+                    })
+            });
+        }
+        checks.push(builtin_run("guards", &found.guards, took, changes.len()));
+        findings.append(&mut found.guards);
+    }
+    // Without the guards nothing says what the commits did to their tests.
+    let tally = settings.guards.enabled.then_some(found.tests);
+    Ok((checks, scan, tally))
+}
+
+fn builtin_run(name: &str, found: &[Finding], took: std::time::Duration, files: usize) -> CheckRun {
+    let mut run = CheckRun::skipped(name, Stage::Audit, "");
+    run.note = None;
+    run.outcome = if found.is_empty() {
+        CheckOutcome::Passed
+    } else {
+        CheckOutcome::Failed
+    };
+    run.exit_code = None;
+    run.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+    run.files = files;
+    run.findings = found.to_vec();
+    run
 }

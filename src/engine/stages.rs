@@ -3,8 +3,10 @@
 //! anything else runs.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::EngineError;
+use super::model::{Progress, ProgressSink};
 use super::workspace::Workspace;
 use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, run_checks};
 use crate::config::{CheckSpec, RunnerSettings, Stage};
@@ -172,4 +174,24 @@ pub fn not_run(spec: &CheckSpec, reason: &str) -> CheckRun {
 /// Whether `stage` has checks among `planned`.
 pub fn has_stage(planned: &[(CheckSpec, Vec<PathBuf>)], stage: Stage) -> bool {
     planned.iter().any(|(s, _)| s.stage == stage)
+}
+
+/// Forwards the runner's per-check start and end to the progress sink.
+pub(super) fn check_observer(progress: &ProgressSink) -> CheckObserver {
+    let progress = progress.clone();
+    Arc::new(move |spec: &CheckSpec, run: Option<&CheckRun>| {
+        progress(match run {
+            None => Progress::CheckStarted {
+                name: spec.name.clone(),
+                stage: spec.stage,
+            },
+            Some(run) => Progress::CheckFinished {
+                name: spec.name.clone(),
+                stage: spec.stage,
+                outcome: run.outcome,
+                duration_ms: run.duration_ms,
+                findings: run.findings.len(),
+            },
+        });
+    })
 }

@@ -1,0 +1,100 @@
+//! Publishing an audit: the ledger and the inbox first, then the report file; and, once the
+//! caller has recorded the audit, the hooks it made due.
+
+use super::model::{Progress, ProgressSink};
+use super::{EngineError, ledger_stage};
+use crate::config::Settings;
+use crate::finding::Severity;
+use crate::git::Repo;
+use crate::report::AuditReport;
+use crate::store::Layout;
+
+/// Records the audit where it is read: the ledger and the inbox first, then the report, so
+/// that a report on disk means its feedback is too (a kill in between audits the commit again,
+/// which the ledger recognises: no file is written twice, no hook made due twice). The hooks
+/// the inbox made due are left in `report.due_hooks`, to run once the caller has recorded the
+/// audit.
+pub(super) fn publish(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    report: &mut AuditReport,
+    record: Option<(crate::ledger::Locked, crate::ledger::Applied)>,
+    progress: &ProgressSink,
+) -> Result<(), EngineError> {
+    crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
+    let path = if report.uncommitted {
+        layout.uncommitted_report_path()
+    } else {
+        layout.report_path(&report.target)
+    };
+    let blocking = match record {
+        Some((mut locked, applied)) => {
+            let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
+            let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
+            let synced = crate::inbox::sync(
+                layout,
+                report,
+                &mut locked.ledger,
+                &applied,
+                &settings.hooks,
+                &learned,
+            )?;
+            locked.save()?;
+            drop(locked);
+            report.inbox_files = synced.files;
+            report.due_hooks = synced.due;
+            synced.blocking
+        }
+        None => {
+            if report
+                .issues
+                .iter()
+                .any(|i| i.finding.severity >= Severity::Medium)
+            {
+                report.inbox_files = crate::inbox::write(layout, report)?;
+            }
+            // A clean look at uncommitted changes ends no wait while a blocking issue of the
+            // commits is open (an unreadable ledger counts as one).
+            let ledger_blocking = crate::ledger::read_checked(layout).map_or(true, |(l, _)| {
+                l.active().iter().any(|e| e.severity >= Severity::High)
+            });
+            ledger_blocking
+                || report
+                    .issues
+                    .iter()
+                    .any(|i| i.finding.severity >= Severity::High)
+        }
+    };
+    crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
+    let to_send = !report.inbox_files.is_empty() || blocking;
+    progress(Progress::ReportWritten { path, to_send });
+    if to_send {
+        progress(Progress::FeedbackWritten {
+            files: report.inbox_files.clone(),
+            blocking,
+        });
+    }
+    Ok(())
+}
+
+/// Runs the hooks an audit made due, and rewrites its report with how they ran.
+pub async fn run_due_hooks(
+    settings: &Settings,
+    layout: &Layout,
+    report: &mut AuditReport,
+) -> Result<(), EngineError> {
+    let due = std::mem::take(&mut report.due_hooks);
+    if due.is_empty() {
+        return Ok(());
+    }
+    report.hook_runs =
+        crate::hooks::run_hooks(due, &layout.repo_root, &settings.hooks, &settings.runner).await;
+    let path = if report.uncommitted {
+        layout.uncommitted_report_path()
+    } else {
+        layout.report_path(&report.target)
+    };
+    crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
+    Ok(())
+}
