@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::common::{open_repo, print, settings_or_defaults};
 use crate::cli::PlainRepoArgs;
-use crate::daemon::machine::State;
+use crate::daemon::machine::StateName;
 use crate::daemon::status::Status;
 use crate::daemon::{self, control};
 use crate::error::{Error, ExitCode};
@@ -45,7 +45,7 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(s) = Status::read(&layout) {
-                    if s.state != State::WaitForFix && s.waiting_since.is_none() {
+                    if s.state != StateName::WaitForFix && s.waiting_since.is_none() {
                         print(&format!("reset: the daemon (pid {pid}) is {}\n", s.state))?;
                         return Ok(ExitCode::Clean);
                     }

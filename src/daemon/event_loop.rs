@@ -1,32 +1,37 @@
-//! The daemon's loop: its state, start-up, the `select!` over watchers, timers, the audit
-//! thread and signals, state-machine bookkeeping, shutdown, and what it persists.
+//! The daemon's loop: start-up, the `select!` over watchers, timers, the audit thread and
+//! signals, each wakeup turned into one `core::Input`, and the core's actions carried out
+//! (the only place that reads git, writes files, talks to the audit thread and the view).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use git2::Oid;
-use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::machine::{Action, Event, State, transition};
-use super::plan::Plan;
-use super::status::{Current, Status, Verdict};
+use super::core::{
+    Action, Core, Head, HeadSource, Input, Knobs, Planned, ShellFacts, TreeKey, short,
+};
+use super::events::{Entry, LogEvent};
+use super::machine::Now;
+use super::plan;
+use super::status::Status;
 use super::view::{self, View};
-use super::worker::{Worker, WorkerMessage};
+use super::worker::{Job as WorkerJob, JobError, Work, Worker, WorkerMessage};
 use crate::config::Settings;
 use crate::eventlog::{EventLog, Level, Limits};
-use crate::git::{Change, Repo, WorkChange, watch_git, watch_worktree};
+use crate::git::{
+    Change, Repo, WorkChange, changes_among, uncommitted_changes, watch_git, watch_worktree,
+};
 use crate::store::Layout;
 use crate::store::lock::PidLock;
-use crate::store::state::{self as persist, DaemonState, Durations};
+use crate::store::state as persist;
 
 /// How long a shutdown waits for running checks before it kills them and exits.
-pub(super) const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// How often the live view is redrawn.
-pub(super) const RENDER_EVERY: Duration = Duration::from_secs(1);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// The daemon's lock file.
 pub fn lock_path(layout: &Layout) -> std::path::PathBuf {
@@ -90,103 +95,471 @@ pub fn run(setup: Setup) -> Result<Exit, DaemonError> {
     })
 }
 
-/// The audit under way.
-pub(super) struct Running {
-    pub(super) id: u64,
-    /// What it audits, and whether its commits are recorded as audited yet.
-    pub(super) batch: Batch,
-    pub(super) cancel: Arc<AtomicBool>,
-    pub(super) started: Instant,
-    pub(super) stage_started: DateTime<Utc>,
-    pub(super) commit: String,
-    pub(super) commits: usize,
-    pub(super) static_ms: Option<u64>,
-    pub(super) test_started: Option<Instant>,
-    pub(super) test_ms: u64,
+/// Both clocks, now.
+pub(super) fn now() -> Now {
+    Now {
+        at: Instant::now(),
+        wall: Utc::now(),
+    }
 }
 
-/// What a running audit covers.
-pub(super) enum Batch {
-    /// Uncommitted changes: nothing to record.
-    Uncommitted,
-    /// Commits whose report is not written yet: they are not audited.
-    Unrecorded(Plan),
-    /// Commits whose report was written: recorded as audited.
-    Recorded(Plan),
+/// What the loop holds: the core, and every handle it acts through.
+pub(super) struct Daemon {
+    pub(super) core: Core,
+    pub(super) repo: Repo,
+    pub(super) settings: Arc<Settings>,
+    pub(super) layout: Layout,
+    _lock: PidLock,
+    reload: Reload,
+    started_at: DateTime<Utc>,
+    pub(super) events: EventLog,
+    pub(super) view: View,
+    worker: Worker,
+    worker_rx: UnboundedReceiver<WorkerMessage>,
+    change_rx: UnboundedReceiver<Change>,
+    /// Kept so the change channel never closes, even with no watcher (polling only).
+    _change_tx: UnboundedSender<Change>,
+    watchers: Vec<notify::RecommendedWatcher>,
+    watcher_kind: &'static str,
+    /// The working-tree watch, when it could be set up.
+    tree_watch: Option<crate::git::TreeWatch>,
+    /// Where a daemon with no state began (see `plan::plan`).
+    pub(super) origin: Option<Oid>,
+    /// Started with a terminal on stdout.
+    on_tty: bool,
+    /// The running job's cancellation flag.
+    cancel: Option<(u64, Arc<AtomicBool>)>,
 }
 
-impl Batch {
-    /// The commits' plan, recorded or not.
-    pub(super) fn plan(&self) -> Option<&Plan> {
-        match self {
-            Batch::Uncommitted => None,
-            Batch::Unrecorded(p) | Batch::Recorded(p) => Some(p),
+impl Daemon {
+    fn start(setup: Setup) -> Result<Daemon, DaemonError> {
+        let Setup {
+            repo,
+            settings,
+            layout,
+            lock,
+            view,
+            poll_only,
+            reload,
+        } = setup;
+        let mut events = EventLog::new(&layout.reports_dir, event_limits(&settings));
+        let mut view = View::new(view, &repo.root);
+        let (persisted, problems) = persist::load(&layout);
+        for p in problems {
+            view.error(&p);
+            Entry::new(
+                LogEvent::StateRecovered { message: p },
+                Level::Warning,
+                None,
+            )
+            .append_to(&mut events);
         }
+        let (worker_tx, worker_rx) = unbounded_channel();
+        let worker = Worker::spawn(repo.root.clone(), layout.clone(), worker_tx)?;
+        let (change_tx, change_rx) = unbounded_channel();
+
+        let mut watchers = Vec::new();
+        let mut watcher_kind = "polling";
+        let mut tree_watch = None;
+        let mut unavailable = |message: String, view: &mut View| {
+            view.error(&message);
+            Entry::new(LogEvent::WatchUnavailable { message }, Level::Warning, None)
+                .append_to(&mut events);
+        };
+        if !poll_only {
+            match watch_git(&repo, change_tx.clone()) {
+                Ok(w) => {
+                    watchers.push(w);
+                    watcher_kind = "inotify";
+                }
+                Err(e) => unavailable(
+                    format!(
+                        "{e}; polling every {:?} instead",
+                        settings.watch.poll_interval
+                    ),
+                    &mut view,
+                ),
+            }
+            if settings.watch.uncommitted_quiet.is_some() {
+                let own = vec![
+                    layout.reports_dir.clone(),
+                    layout.inbox_dir.clone(),
+                    layout.state_dir.clone(),
+                ];
+                match watch_worktree(&repo, own, change_tx.clone()) {
+                    Ok(w) => tree_watch = Some(w),
+                    Err(e) => unavailable(
+                        format!("{e}; uncommitted changes are polled instead"),
+                        &mut view,
+                    ),
+                }
+            }
+        }
+        let on_tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let knobs = Knobs::of(
+            &settings,
+            tree_watch.is_some(),
+            view.mode() == view::Mode::Live,
+        );
+        let origin = match &persisted.last_checked {
+            None => repo.head().ok().and_then(|h| repo.first_parent(h)),
+            Some(_) => None,
+        };
+        // The verdict survives restarts through the previous status file.
+        let last_verdict = Status::read(&layout).ok().and_then(|s| s.last_verdict);
+        let core = Core::new(persisted, knobs, last_verdict, now());
+        let mut daemon = Daemon {
+            core,
+            repo,
+            settings: Arc::new(settings),
+            layout,
+            _lock: lock,
+            reload,
+            started_at: Utc::now(),
+            events,
+            view,
+            worker,
+            worker_rx,
+            change_rx,
+            _change_tx: change_tx,
+            watchers,
+            watcher_kind,
+            tree_watch,
+            origin,
+            on_tty,
+            cancel: None,
+        };
+        daemon.log(Entry::new(
+            LogEvent::DaemonStarted {
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION"),
+                watcher: daemon.watcher_kind,
+                watched_folders: daemon.tree_watch.as_ref().map(|t| t.folders),
+                state: daemon.core.state.name().as_str(),
+                resumed_from: daemon.core.persisted.last_checked.clone(),
+            },
+            Level::Info,
+            daemon.core.persisted.last_checked.as_deref(),
+        ));
+        daemon.view.line(&format!(
+            "watching {} ({}), resuming from {}",
+            daemon.repo.root.display(),
+            daemon.watcher_kind,
+            daemon
+                .core
+                .persisted
+                .last_checked
+                .as_deref()
+                .map_or("the current HEAD", short)
+        ));
+        // Commits made while the daemon was down are found by this first look at HEAD, made
+        // before the first status: IDLE before the daemon knows whether HEAD is audited would
+        // be a false "clean".
+        let head = daemon.read_head();
+        daemon.step(Input::Head(head, HeadSource::Startup));
+        daemon.write_status();
+        // Setting up watches over a big tree leaves freed memory behind.
+        release_free_memory();
+        Ok(daemon)
+    }
+
+    async fn run(&mut self) -> Exit {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr1)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::user_defined1()),
+        ) else {
+            self.view.error("cannot install signal handlers");
+            return Exit::Killed;
+        };
+        loop {
+            let deadline = self.core.next_deadline();
+            tokio::select! {
+                Some(change) = self.change_rx.recv() => self.on_change(change),
+                Some(message) = self.worker_rx.recv() => self.step(Input::Worker(message)),
+                _ = term.recv() => return self.shutdown("SIGTERM", &mut term, &mut int).await,
+                _ = int.recv() => return self.shutdown("SIGINT", &mut term, &mut int).await,
+                _ = hup.recv() => {
+                    if self.terminal_closed() {
+                        return self.shutdown("SIGHUP (its terminal closed)", &mut term, &mut int).await;
+                    }
+                    self.reload_config();
+                }
+                _ = usr1.recv() => self.step(Input::Reset),
+                () = tokio::time::sleep_until(deadline.into()) => self.step(Input::Tick),
+            }
+        }
+    }
+
+    fn on_change(&mut self, change: Change) {
+        match change {
+            Change::Git => {
+                let head = self.read_head();
+                self.step(Input::Head(head, HeadSource::Inotify));
+            }
+            Change::WorkTree(paths) => {
+                let watch_error = self
+                    .tree_watch
+                    .as_mut()
+                    .and_then(|tree| tree.add_new_folders(&self.repo, &paths).err())
+                    .map(|e| e.to_string());
+                self.step(Input::TreeChanged { paths, watch_error });
+            }
+        }
+    }
+
+    /// Feeds one input to the core and carries out what it decides; an action that reads
+    /// (HEAD, the plan, the working tree) answers with the next input, at once.
+    pub(super) fn step(&mut self, input: Input) {
+        let mut inputs = VecDeque::from([input]);
+        while let Some(input) = inputs.pop_front() {
+            let actions = self.core.step(input, now());
+            for action in actions {
+                if let Some(next) = self.act(action) {
+                    inputs.push_back(next);
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<Input> {
+        match action {
+            Action::ReadHead(source) => return Some(Input::Head(self.read_head(), source)),
+            Action::PlanBatch => return Some(Input::Planned(self.plan())),
+            Action::LookAtTree { full, paths } => {
+                return Some(Input::TreeLooked(self.look_at_tree(full, &paths)));
+            }
+            Action::AnnouncePlan(plan) => self.announce(&plan),
+            Action::StartCommits { id, plan } => return self.start_commits(id, &plan),
+            Action::StartUncommitted { id, head, changes } => {
+                return self.start_uncommitted(id, head, changes);
+            }
+            Action::Cancel(id) => {
+                if let Some((_, flag)) = self.cancel.as_ref().filter(|(job, _)| *job == id) {
+                    flag.store(true, Ordering::SeqCst);
+                }
+                let grace = self.settings.runner.grace;
+                // Off the loop: the grace period must not stall heartbeats and detection.
+                std::thread::spawn(move || crate::runner::terminate_all(grace));
+            }
+            Action::Escalate => {
+                if !self.worker.send(Work::Escalate(self.settings.clone())) {
+                    self.log_error("escalation", "the audit thread is gone");
+                }
+            }
+            Action::RunHooks(due) => {
+                if !self.worker.send(Work::Hooks(self.settings.clone(), due)) {
+                    self.log_error("hooks", "the audit thread is gone");
+                }
+            }
+            Action::RaiseAuditFailed { failure, commit } => {
+                self.raise_audit_failed(&failure, &commit);
+            }
+            Action::SaveState => self.save_state(),
+            Action::WriteStatus => self.write_status(),
+            Action::Render => self.view.render(&self.status()),
+            Action::Log(entry) => self.log(entry),
+            Action::Show(line) => self.view.line(&line),
+            Action::ShowError(line) => self.view.error(&line),
+            Action::ReleaseMemory => release_free_memory(),
+            Action::Stop => {}
+        }
+        None
+    }
+
+    fn read_head(&self) -> Option<Head> {
+        let oid = self.repo.head().ok()?;
+        Some(Head {
+            oid,
+            summary: self.repo.summary(oid),
+        })
+    }
+
+    /// The due batch: the commits since the last checked one, or the working tree's turn.
+    fn plan(&self) -> Planned {
+        let head = self.repo.head().ok();
+        match head.filter(|h| plan::needs_audit(&self.core.persisted, *h)) {
+            Some(head) => match plan::plan(
+                &self.repo,
+                &self.core.persisted,
+                head,
+                self.settings.watch.max_consecutive_skips,
+                self.origin,
+            ) {
+                Ok(plan) => Planned::Commits(plan),
+                Err(e) => Planned::Failed(e.to_string()),
+            },
+            None => Planned::NoNewCommits(head),
+        }
+    }
+
+    /// The uncommitted changes: from `git status` (`full`), or among `paths` only.
+    fn look_at_tree(
+        &self,
+        full: bool,
+        paths: &std::collections::BTreeSet<String>,
+    ) -> Result<(Vec<WorkChange>, TreeKey), String> {
+        let changes = if full {
+            uncommitted_changes(&self.repo).map_err(|e| e.to_string())?
+        } else {
+            match self.repo.head() {
+                Ok(head) => changes_among(&self.repo, head, paths),
+                Err(_) => Vec::new(),
+            }
+        };
+        let key = tree_key(&self.repo, &changes);
+        Ok((changes, key))
+    }
+
+    /// Queues an audit on the thread; a thread that is gone fails the job.
+    pub(super) fn send_job(&mut self, job: WorkerJob) -> Option<Input> {
+        let id = job.id;
+        self.cancel = job.options.cancel.clone().map(|c| (id, c));
+        if self.worker.send(Work::Audit(job)) {
+            return None;
+        }
+        Some(Input::Worker(WorkerMessage::Done(
+            id,
+            Err(JobError::Failed("the audit thread is gone".into())),
+        )))
+    }
+
+    /// A SIGHUP is a reload request, unless the terminal the daemon runs in went away (its
+    /// tmux pane or ssh session closed): then it is the end.
+    fn terminal_closed(&self) -> bool {
+        self.on_tty && nix::sys::termios::tcgetattr(std::io::stdout()).is_err()
+    }
+
+    fn reload_config(&mut self) {
+        match (self.reload)() {
+            Ok(new) => {
+                if new.paths.reports != self.settings.paths.reports
+                    || new.paths.inbox != self.settings.paths.inbox
+                    || new.paths.state != self.settings.paths.state
+                {
+                    self.log_error(
+                        "config_reload",
+                        "[paths] changed; restart the daemon for new folders to take effect",
+                    );
+                }
+                self.core.knobs = Knobs::of(
+                    &new,
+                    self.core.knobs.tree_watched,
+                    self.core.knobs.live_view,
+                );
+                self.settings = Arc::new(new);
+                self.log(Entry::new(LogEvent::ConfigReloaded {}, Level::Info, None));
+                self.view.line("configuration reloaded");
+            }
+            Err(message) => self.log_error(
+                "config_reload",
+                &format!("{message}; keeping the previous configuration"),
+            ),
+        }
+    }
+
+    /// SIGTERM/SIGINT: stop, end running checks (TERM, grace, KILL), persist, exit. A second
+    /// signal kills the checks and exits at once.
+    async fn shutdown(
+        &mut self,
+        signal_name: &str,
+        term: &mut tokio::signal::unix::Signal,
+        int: &mut tokio::signal::unix::Signal,
+    ) -> Exit {
+        self.log(Entry::new(
+            LogEvent::Shutdown {
+                signal: signal_name.to_string(),
+            },
+            Level::Info,
+            None,
+        ));
+        self.view.line(&format!("{signal_name}: stopping"));
+        self.watchers.clear();
+        self.tree_watch = None;
+        let mut exit = Exit::Stopped;
+        if let Some(running) = self.core.running_job().map(|j| j.id) {
+            if let Some((_, flag)) = &self.cancel {
+                flag.store(true, Ordering::SeqCst);
+            }
+            // The checks' groups get TERM now and KILL after the grace, off this loop so that
+            // a second signal is still heard.
+            let grace = self.settings.runner.grace.min(SHUTDOWN_GRACE);
+            let killer = std::thread::spawn(move || crate::runner::terminate_all(grace));
+            let deadline = tokio::time::sleep(grace + Duration::from_millis(500));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    message = self.worker_rx.recv() => match message {
+                        // Finished before the cancellation reached it: a real audit, recorded.
+                        Some(WorkerMessage::Done(id, result)) if id == running => {
+                            if result.is_ok() {
+                                self.step(Input::Worker(WorkerMessage::Done(id, result)));
+                            }
+                            break;
+                        }
+                        Some(WorkerMessage::Done(..)) | None => break,
+                        Some(_) => {}
+                    },
+                    () = &mut deadline => break,
+                    _ = term.recv() => { exit = Exit::Killed; break; }
+                    _ = int.recv() => { exit = Exit::Killed; break; }
+                }
+            }
+            if exit == Exit::Killed || !killer.is_finished() {
+                crate::runner::terminate_all(Duration::ZERO);
+            }
+        }
+        self.step(Input::Shutdown(signal_name.to_string()));
+        exit
+    }
+
+    // ---- what it writes ----
+
+    fn save_state(&mut self) {
+        if let Err(e) = persist::save(&self.layout, &self.core.persisted) {
+            self.log_error("state_write", &e.to_string());
+        }
+    }
+
+    fn status(&self) -> Status {
+        let shell = ShellFacts {
+            pid: std::process::id(),
+            started_at: self.started_at,
+            watcher: self.watcher_kind,
+        };
+        self.core.status(&shell, Utc::now())
+    }
+
+    fn write_status(&mut self) {
+        let status = self.status();
+        if let Err(e) = status.write(&self.layout) {
+            tracing::warn!("{e}");
+        }
+        if self.view.mode() == view::Mode::Live {
+            self.view.render(&status);
+        }
+    }
+
+    pub(super) fn log(&mut self, entry: Entry) {
+        entry.append_to(&mut self.events);
+    }
+
+    pub(super) fn log_error(&mut self, what: &'static str, message: &str) {
+        self.view.error(&format!("{what}: {message}"));
+        self.log(Entry::new(
+            LogEvent::Error {
+                what,
+                message: message.to_string(),
+            },
+            Level::Error,
+            None,
+        ));
     }
 }
 
 /// A working-tree state, to tell whether it was audited already.
-pub(super) type TreeKey = Vec<(WorkChange, u64, i128)>;
-
-pub(super) struct Daemon {
-    pub(super) repo: Repo,
-    pub(super) settings: Arc<Settings>,
-    pub(super) layout: Layout,
-    pub(super) _lock: PidLock,
-    pub(super) reload: Reload,
-    pub(super) state: State,
-    pub(super) state_since: DateTime<Utc>,
-    pub(super) started_at: DateTime<Utc>,
-    pub(super) persisted: DaemonState,
-    pub(super) events: EventLog,
-    pub(super) view: View,
-    pub(super) worker: Worker,
-    pub(super) worker_rx: UnboundedReceiver<WorkerMessage>,
-    pub(super) change_rx: UnboundedReceiver<Change>,
-    /// Kept so the change channel never closes, even with no watcher (polling only).
-    pub(super) _change_tx: UnboundedSender<Change>,
-    pub(super) watchers: Vec<notify::RecommendedWatcher>,
-    pub(super) watcher_kind: &'static str,
-    pub(super) tree_watched: bool,
-    /// The working-tree watch, when it could be set up.
-    pub(super) tree_watch: Option<crate::git::TreeWatch>,
-    /// Where a daemon with no state began (see `plan::plan`).
-    pub(super) origin: Option<Oid>,
-    /// Started with a terminal on stdout.
-    pub(super) on_tty: bool,
-    pub(super) running: Option<Running>,
-    pub(super) next_job: u64,
-    pub(super) batch_due: Option<Instant>,
-    pub(super) batch_started: Option<Instant>,
-    pub(super) queued: bool,
-    pub(super) seen_head: Option<Oid>,
-    pub(super) uncommitted_due: Option<Instant>,
-    pub(super) pending_uncommitted: Option<(Vec<WorkChange>, TreeKey)>,
-    pub(super) last_tree_key: Option<TreeKey>,
-    /// Working-tree paths reported changed and not yet found clean again.
-    pub(super) dirty: std::collections::BTreeSet<String>,
-    /// The next look at the working tree lists everything (`git status`), not only `dirty`.
-    pub(super) full_scan_due: bool,
-    /// What the last full look found (polling waits for two that agree).
-    pub(super) last_scan_key: Option<TreeKey>,
-    pub(super) wait_deadline: Option<Instant>,
-    /// When failed audits are tried again.
-    pub(super) retry_due: Option<Instant>,
-    pub(super) last_verdict: Option<Verdict>,
-    pub(super) heartbeat_due: Instant,
-    pub(super) poll_due: Instant,
-    pub(super) render_due: Instant,
-}
-
-pub(super) fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(7)]
-}
-
-pub(super) fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-pub(super) fn tree_key(repo: &Repo, changes: &[WorkChange]) -> TreeKey {
+fn tree_key(repo: &Repo, changes: &[WorkChange]) -> TreeKey {
     use std::os::unix::fs::MetadataExt;
     changes
         .iter()
@@ -199,463 +572,6 @@ pub(super) fn tree_key(repo: &Repo, changes: &[WorkChange]) -> TreeKey {
             (c.clone(), size, mtime)
         })
         .collect()
-}
-
-impl Daemon {
-    pub(super) fn start(setup: Setup) -> Result<Daemon, DaemonError> {
-        let Setup {
-            repo,
-            settings,
-            layout,
-            lock,
-            view,
-            poll_only,
-            reload,
-        } = setup;
-        let now = Instant::now();
-        let mut events = EventLog::new(&layout.reports_dir, event_limits(&settings));
-        let mut view = View::new(view, &repo.root);
-        let (persisted, problems) = persist::load(&layout);
-        for p in &problems {
-            events.append(
-                "state_recovered",
-                Level::Warning,
-                None,
-                json!({ "message": p }),
-            );
-            view.error(p);
-        }
-        let (worker_tx, worker_rx) = unbounded_channel();
-        let worker = Worker::spawn(repo.root.clone(), layout.clone(), worker_tx)?;
-        let (change_tx, change_rx) = unbounded_channel();
-
-        let mut watchers = Vec::new();
-        let mut watcher_kind = "polling";
-        let mut tree_watch = None;
-        if !poll_only {
-            match watch_git(&repo, change_tx.clone()) {
-                Ok(w) => {
-                    watchers.push(w);
-                    watcher_kind = "inotify";
-                }
-                Err(e) => {
-                    let msg = format!(
-                        "{e}; polling every {:?} instead",
-                        settings.watch.poll_interval
-                    );
-                    events.append(
-                        "watch_unavailable",
-                        Level::Warning,
-                        None,
-                        json!({ "message": msg }),
-                    );
-                    view.error(&msg);
-                }
-            }
-            if settings.watch.uncommitted_quiet.is_some() {
-                let own = vec![
-                    layout.reports_dir.clone(),
-                    layout.inbox_dir.clone(),
-                    layout.state_dir.clone(),
-                ];
-                match watch_worktree(&repo, own, change_tx.clone()) {
-                    Ok(w) => tree_watch = Some(w),
-                    Err(e) => {
-                        let msg = format!("{e}; uncommitted changes are polled instead");
-                        events.append(
-                            "watch_unavailable",
-                            Level::Warning,
-                            None,
-                            json!({ "message": msg }),
-                        );
-                        view.error(&msg);
-                    }
-                }
-            }
-        }
-
-        let waiting_since = persisted
-            .waiting_since
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let state = if waiting_since.is_some() {
-            State::WaitForFix
-        } else {
-            State::Idle
-        };
-        let wait_deadline = waiting_since.map(|since| {
-            let waited = (Utc::now() - since).to_std().unwrap_or_default();
-            now + settings.watch.wait_timeout.saturating_sub(waited)
-        });
-        // Audits that failed before a restart are tried again at once.
-        let retry_due = persisted.failure.as_ref().map(|_| now);
-        let origin = match &persisted.last_checked {
-            None => repo.head().ok().and_then(|h| repo.first_parent(h)),
-            Some(_) => None,
-        };
-        // The verdict survives restarts through the previous status file.
-        let last_verdict = Status::read(&layout).ok().and_then(|s| s.last_verdict);
-        let mut daemon = Daemon {
-            repo,
-            settings: Arc::new(settings),
-            layout,
-            _lock: lock,
-            reload,
-            state,
-            state_since: Utc::now(),
-            started_at: Utc::now(),
-            persisted,
-            events,
-            view,
-            worker,
-            worker_rx,
-            change_rx,
-            _change_tx: change_tx,
-            watchers,
-            watcher_kind,
-            tree_watched: tree_watch.is_some(),
-            tree_watch,
-            on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
-            origin,
-            running: None,
-            next_job: 1,
-            batch_due: None,
-            batch_started: None,
-            queued: false,
-            seen_head: None,
-            uncommitted_due: None,
-            pending_uncommitted: None,
-            last_tree_key: None,
-            dirty: std::collections::BTreeSet::new(),
-            // Edits made while the daemon was down are found by one full look.
-            full_scan_due: true,
-            last_scan_key: None,
-            wait_deadline,
-            retry_due,
-            last_verdict,
-            heartbeat_due: now,
-            poll_due: now,
-            render_due: now,
-        };
-        daemon.events.append(
-            "daemon_started",
-            Level::Info,
-            daemon.persisted.last_checked.as_deref(),
-            json!({
-                "pid": std::process::id(),
-                "version": env!("CARGO_PKG_VERSION"),
-                "watcher": daemon.watcher_kind,
-                "watched_folders": daemon.tree_watch.as_ref().map(|t| t.folders),
-                "state": daemon.state.as_str(),
-                "resumed_from": daemon.persisted.last_checked,
-            }),
-        );
-        daemon.view.line(&format!(
-            "watching {} ({}), resuming from {}",
-            daemon.repo.root.display(),
-            daemon.watcher_kind,
-            daemon
-                .persisted
-                .last_checked
-                .as_deref()
-                .map_or("the current HEAD", short)
-        ));
-        if daemon.settings.watch.uncommitted_quiet.is_some() {
-            // Edits made while the daemon was down are audited once the tree is quiet.
-            daemon.uncommitted_due = daemon.settings.watch.uncommitted_quiet.map(|q| now + q);
-        }
-        // Commits made while the daemon was down are found by this first look at HEAD, made
-        // before the first status: IDLE before the daemon knows whether HEAD is audited would
-        // be a false "clean".
-        daemon.check_head("startup");
-        daemon.write_status();
-        // Setting up watches over a big tree leaves freed memory behind.
-        release_free_memory();
-        Ok(daemon)
-    }
-
-    pub(super) async fn run(&mut self) -> Exit {
-        let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut usr1)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::user_defined1()),
-        ) else {
-            self.view.error("cannot install signal handlers");
-            return Exit::Killed;
-        };
-        loop {
-            let deadline = self.next_deadline();
-            tokio::select! {
-                Some(change) = self.change_rx.recv() => self.on_change(change),
-                Some(message) = self.worker_rx.recv() => self.on_worker(message),
-                _ = term.recv() => return self.shutdown("SIGTERM", &mut term, &mut int).await,
-                _ = int.recv() => return self.shutdown("SIGINT", &mut term, &mut int).await,
-                _ = hup.recv() => {
-                    if self.terminal_closed() {
-                        return self.shutdown("SIGHUP (its terminal closed)", &mut term, &mut int).await;
-                    }
-                    self.reload_config();
-                }
-                _ = usr1.recv() => self.reset(),
-                () = tokio::time::sleep_until(deadline.into()) => self.on_timers(),
-            }
-        }
-    }
-
-    pub(super) fn next_deadline(&self) -> Instant {
-        [
-            Some(self.heartbeat_due),
-            Some(self.poll_due),
-            self.batch_due,
-            self.uncommitted_due,
-            self.retry_due,
-            self.wait_deadline
-                .filter(|_| self.state == State::WaitForFix),
-            (self.view_is_live()).then_some(self.render_due),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
-    }
-
-    /// A SIGHUP is a reload request, unless the terminal the daemon runs in went away (its
-    /// tmux pane or ssh session closed): then it is the end.
-    pub(super) fn terminal_closed(&self) -> bool {
-        self.on_tty && nix::sys::termios::tcgetattr(std::io::stdout()).is_err()
-    }
-
-    pub(super) fn view_is_live(&self) -> bool {
-        self.view.mode() == view::Mode::Live
-    }
-
-    // ---- state machine ----
-
-    /// Applies an event: logs and shows the transition, updates status and the wait.
-    pub(super) fn fire(&mut self, event: Event, reason: &str) -> Action {
-        let decision = transition(self.state, event);
-        if decision.action == Action::Ignore {
-            tracing::debug!(state = %self.state, ?event, "event ignored");
-            return Action::Ignore;
-        }
-        let from = self.state;
-        if decision.next != from {
-            self.state = decision.next;
-            self.state_since = Utc::now();
-            if let Some(r) = &mut self.running {
-                r.stage_started = self.state_since;
-            }
-            let commit = self
-                .running
-                .as_ref()
-                .map(|r| r.commit.clone())
-                .or_else(|| self.seen_head.map(|h| h.to_string()));
-            // The status first: whoever reads of the transition in the log finds the status
-            // already saying so.
-            self.on_enter(decision.next, from);
-            self.write_status();
-            self.events.append(
-                "transition",
-                Level::Info,
-                commit.as_deref(),
-                json!({ "from": from.as_str(), "to": decision.next.as_str(), "reason": reason }),
-            );
-            self.view
-                .line(&format!("{from} → {} ({reason})", decision.next));
-        }
-        decision.action
-    }
-
-    pub(super) fn on_enter(&mut self, state: State, from: State) {
-        match state {
-            State::WaitForFix if from == State::Communicating => {
-                let now = Utc::now();
-                self.persisted.waiting_since = Some(now.to_rfc3339());
-                self.wait_deadline = Some(Instant::now() + self.settings.watch.wait_timeout);
-                self.save_state();
-            }
-            State::Idle => {
-                if self.persisted.waiting_since.take().is_some() {
-                    self.save_state();
-                }
-                self.wait_deadline = None;
-            }
-            _ => {}
-        }
-    }
-
-    pub(super) fn waiting(&self) -> bool {
-        self.persisted.waiting_since.is_some()
-    }
-}
-
-impl Daemon {
-    // ---- control ----
-
-    pub(super) fn reset(&mut self) {
-        self.events.append(
-            "reset",
-            Level::Info,
-            None,
-            json!({ "state": self.state.as_str() }),
-        );
-        if self.fire(Event::Reset, "auditor reset") == Action::Ignore && self.waiting() {
-            // Reset during an audit that follows a wait: the wait ends now.
-            self.persisted.waiting_since = None;
-            self.wait_deadline = None;
-            self.save_state();
-        }
-        self.write_status();
-    }
-
-    pub(super) fn reload_config(&mut self) {
-        match (self.reload)() {
-            Ok(new) => {
-                if new.paths.reports != self.settings.paths.reports
-                    || new.paths.inbox != self.settings.paths.inbox
-                    || new.paths.state != self.settings.paths.state
-                {
-                    self.log_error(
-                        "config_reload",
-                        "[paths] changed; restart the daemon for new folders to take effect",
-                    );
-                }
-                self.settings = Arc::new(new);
-                self.events
-                    .append("config_reloaded", Level::Info, None, json!({}));
-                self.view.line("configuration reloaded");
-            }
-            Err(message) => {
-                self.log_error(
-                    "config_reload",
-                    &format!("{message}; keeping the previous configuration"),
-                );
-            }
-        }
-    }
-
-    /// SIGTERM/SIGINT: stop, end running checks (TERM, grace, KILL), persist, exit. A second
-    /// signal kills the checks and exits at once.
-    pub(super) async fn shutdown(
-        &mut self,
-        signal_name: &str,
-        term: &mut tokio::signal::unix::Signal,
-        int: &mut tokio::signal::unix::Signal,
-    ) -> Exit {
-        self.events.append(
-            "shutdown",
-            Level::Info,
-            None,
-            json!({ "signal": signal_name }),
-        );
-        self.view.line(&format!("{signal_name}: stopping"));
-        self.watchers.clear();
-        self.tree_watch = None;
-        let mut exit = Exit::Stopped;
-        if let Some(r) = &self.running {
-            r.cancel.store(true, Ordering::SeqCst);
-            // The checks' groups get TERM now and KILL after the grace, off this loop so that
-            // a second signal is still heard.
-            let grace = self.settings.runner.grace.min(SHUTDOWN_GRACE);
-            let killer = std::thread::spawn(move || crate::runner::terminate_all(grace));
-            let deadline = tokio::time::sleep(grace + Duration::from_millis(500));
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    message = self.worker_rx.recv() => match message {
-                        // Finished before the cancellation reached it: a real audit, recorded.
-                        Some(WorkerMessage::Done(id, Ok(report))) if Some(id) == self.running.as_ref().map(|r| r.id) => {
-                            if let Some(running) = self.running.take() {
-                                self.audited(running, &report);
-                            }
-                            break;
-                        }
-                        Some(WorkerMessage::Done(..)) | None => break,
-                        Some(WorkerMessage::Progress(..) | WorkerMessage::Escalated(_) | WorkerMessage::HooksRun(_)) => {}
-                    },
-                    () = &mut deadline => break,
-                    _ = term.recv() => { exit = Exit::Killed; break; }
-                    _ = int.recv() => { exit = Exit::Killed; break; }
-                }
-            }
-            if exit == Exit::Killed || !killer.is_finished() {
-                crate::runner::terminate_all(Duration::ZERO);
-            }
-        }
-        self.fire(Event::Shutdown, signal_name);
-        self.running = None;
-        self.save_state();
-        self.write_status();
-        exit
-    }
-
-    // ---- persistence ----
-
-    pub(super) fn save_state(&mut self) {
-        if let Err(e) = persist::save(&self.layout, &self.persisted) {
-            self.log_error("state_write", &e.to_string());
-        }
-    }
-
-    pub(super) fn status(&self) -> Status {
-        let estimate = {
-            let d = &self.persisted.durations;
-            let mut totals: Vec<u64> = d.iter().map(|x| x.total_ms).collect();
-            totals.sort_unstable();
-            totals.get(totals.len() / 2).copied()
-        };
-        Status {
-            pid: std::process::id(),
-            state: self.state,
-            state_since: self.state_since,
-            heartbeat: Utc::now(),
-            started_at: self.started_at,
-            watcher: self.watcher_kind.to_string(),
-            current: self.running.as_ref().map(|r| Current {
-                commit: r.commit.clone(),
-                commits: r.commits,
-                uncommitted: matches!(r.batch, Batch::Uncommitted),
-                stage_started: r.stage_started,
-                estimate_ms: if self.state == State::Testing {
-                    stage_estimate(&self.persisted.durations, |d| d.test_ms)
-                } else {
-                    estimate
-                },
-            }),
-            last_verdict: self.last_verdict.clone(),
-            waiting_since: self
-                .persisted
-                .waiting_since
-                .as_deref()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc)),
-            queued: self.queued,
-            last_checked: self.persisted.last_checked.clone(),
-            audit_failure: self.persisted.failure.clone(),
-        }
-    }
-
-    pub(super) fn write_status(&mut self) {
-        let status = self.status();
-        if let Err(e) = status.write(&self.layout) {
-            tracing::warn!("{e}");
-        }
-        if self.view_is_live() {
-            self.view.render(&status);
-        }
-    }
-
-    pub(super) fn log_error(&mut self, what: &str, message: &str) {
-        self.events.append(
-            "error",
-            Level::Error,
-            None,
-            json!({ "what": what, "message": message }),
-        );
-        self.view.error(&format!("{what}: {message}"));
-    }
 }
 
 /// Hands freed heap memory back to the kernel. The daemon idles for hours between bursts of
@@ -672,12 +588,3 @@ pub fn release_free_memory() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn release_free_memory() {}
-
-pub(super) fn stage_estimate(
-    durations: &[Durations],
-    pick: impl Fn(&Durations) -> u64,
-) -> Option<u64> {
-    let mut v: Vec<u64> = durations.iter().map(pick).filter(|x| *x > 0).collect();
-    v.sort_unstable();
-    v.get(v.len() / 2).copied()
-}

@@ -2,11 +2,18 @@
 //! polling loop beside it), batches them, audits each batch with the engine on an audit thread,
 //! and drives the state machine of `machine.rs`, logging every transition and keeping
 //! `status.json` and its persisted state current, so that a restart resumes where it stopped.
+//!
+//! The decisions are data and pure functions: `machine` (the states, each holding its data,
+//! and the transition) and `core` (what each input means: debounce, batching, preemption,
+//! retries, the wait, uncommitted changes). `event_loop` only turns wakeups into inputs and
+//! carries out the core's actions; `jobs` builds the audit thread's jobs; `worker` is that
+//! thread.
 
-mod audits;
 pub mod control;
-mod detection;
+mod core;
 mod event_loop;
+mod events;
+mod jobs;
 pub mod machine;
 pub mod plan;
 pub mod status;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::machine::State;
+use super::machine::StateName;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 /// The audit under way.
@@ -46,7 +46,7 @@ pub struct Status {
     /// The daemon's pid.
     pub pid: u32,
     /// The state.
-    pub state: State,
+    pub state: StateName,
     /// Since when.
     pub state_since: DateTime<Utc>,
     /// The last heartbeat.
@@ -149,7 +149,7 @@ impl Status {
         });
         Some(Status {
             pid: u32::try_from(v["pid"].as_u64()?).ok()?,
-            state: State::parse(v["state"].as_str()?)?,
+            state: StateName::parse(v["state"].as_str()?)?,
             state_since: parse_time(&v["state_since"])?,
             heartbeat: parse_time(&v["heartbeat"])?,
             started_at: parse_time(&v["started_at"])?,
@@ -257,7 +257,7 @@ mod tests {
             .with_timezone(&Utc);
         let s = Status {
             pid: 42,
-            state: State::Testing,
+            state: StateName::Testing,
             state_since: now,
             heartbeat: now,
             started_at: now,
