@@ -12,6 +12,24 @@ use super::units::{parse_duration, parse_size};
 use crate::finding::Severity;
 use crate::parsers::Format;
 
+/// A table of one layer: every key optional, unknown keys rejected, and `overlay` laying a
+/// higher layer's keys over it, generated from the one list of its fields.
+macro_rules! table {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $($(#[$field_meta])* pub $field: $ty,)* }
+
+        impl $name {
+            /// Lays `top` over `self`: every key `top` sets wins.
+            fn overlay(&mut self, top: &$name) {
+                $( if top.$field.is_some() { self.$field = top.$field.clone(); } )*
+            }
+        }
+    };
+}
+
 /// One configuration layer (a file, or the embedded defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,48 +58,48 @@ pub struct RawConfig {
     pub guards: Option<RawGuards>,
 }
 
-/// The `[guards]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawGuards {
-    /// Run the guards.
-    pub enabled: Option<bool>,
-    /// Rule IDs switched off (`DEBUG_LEFTOVER`).
-    pub disabled: Option<Vec<toml::Spanned<String>>>,
-    /// Rule IDs re-ranked (`{ STUB_CODE = "HIGH" }`).
-    pub severity: Option<BTreeMap<toml::Spanned<String>, SeverityValue>>,
-    /// LARGE_FILE above this size.
-    pub large_file: Option<SizeValue>,
-    /// Folders where large and binary files are expected.
-    pub asset_folders: Option<Vec<String>>,
+table! {
+    /// The `[guards]` table.
+    pub struct RawGuards {
+        /// Run the guards.
+        pub enabled: Option<bool>,
+        /// Rule IDs switched off (`DEBUG_LEFTOVER`).
+        pub disabled: Option<Vec<toml::Spanned<String>>>,
+        /// Rule IDs re-ranked (`{ STUB_CODE = "HIGH" }`).
+        pub severity: Option<BTreeMap<toml::Spanned<String>, SeverityValue>>,
+        /// LARGE_FILE above this size.
+        pub large_file: Option<SizeValue>,
+        /// Folders where large and binary files are expected.
+        pub asset_folders: Option<Vec<String>>,
+    }
 }
 
-/// The `[hooks]` table: commands run to reach the agent or a person.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawHooks {
-    /// Run for each new CRITICAL issue (program and arguments).
-    pub on_critical: Option<Vec<String>>,
-    /// Run for each escalation.
-    pub on_escalate: Option<Vec<String>>,
-    /// How long a hook may run.
-    pub timeout: Option<DurationValue>,
+table! {
+    /// The `[hooks]` table: commands run to reach the agent or a person.
+    pub struct RawHooks {
+        /// Run for each new CRITICAL issue (program and arguments).
+        pub on_critical: Option<Vec<String>>,
+        /// Run for each escalation.
+        pub on_escalate: Option<Vec<String>>,
+        /// How long a hook may run.
+        pub timeout: Option<DurationValue>,
+    }
 }
 
-/// The `[metrics]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMetrics {
-    /// An lcov or Cobertura file the test command writes, relative to the workspace.
-    pub coverage: Option<String>,
-    /// Coverage below this percentage is a MEDIUM issue.
-    pub coverage_min: Option<f64>,
-    /// A fall of more than this many points since the previous audit is a MEDIUM issue.
-    pub coverage_drop_max: Option<f64>,
-    /// A test stage slower than this times the recent median is a performance regression.
-    pub perf_regression_ratio: Option<f64>,
-    /// ...and slower than the median by more than this.
-    pub perf_regression_min: Option<DurationValue>,
+table! {
+    /// The `[metrics]` table.
+    pub struct RawMetrics {
+        /// An lcov or Cobertura file the test command writes, relative to the workspace.
+        pub coverage: Option<String>,
+        /// Coverage below this percentage is a MEDIUM issue.
+        pub coverage_min: Option<f64>,
+        /// A fall of more than this many points since the previous audit is a MEDIUM issue.
+        pub coverage_drop_max: Option<f64>,
+        /// A test stage slower than this times the recent median is a performance regression.
+        pub perf_regression_ratio: Option<f64>,
+        /// ...and slower than the median by more than this.
+        pub perf_regression_min: Option<DurationValue>,
+    }
 }
 
 /// A `[[check]]` table.
@@ -112,35 +130,35 @@ pub struct RawCheck {
     pub enabled: Option<bool>,
 }
 
-/// The `[runner]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRunner {
-    /// Nice level of every check (0 to 19).
-    pub nice: Option<i32>,
-    /// Default timeout of a check.
-    pub timeout: Option<DurationValue>,
-    /// How long a check has between SIGTERM and SIGKILL.
-    pub grace: Option<DurationValue>,
-    /// How much of a check's output is kept (head and tail).
-    pub output_cap: Option<SizeValue>,
-    /// How many checks of one stage run at once.
-    pub jobs: Option<usize>,
+table! {
+    /// The `[runner]` table.
+    pub struct RawRunner {
+        /// Nice level of every check (0 to 19).
+        pub nice: Option<i32>,
+        /// Default timeout of a check.
+        pub timeout: Option<DurationValue>,
+        /// How long a check has between SIGTERM and SIGKILL.
+        pub grace: Option<DurationValue>,
+        /// How much of a check's output is kept (head and tail).
+        pub output_cap: Option<SizeValue>,
+        /// How many checks of one stage run at once.
+        pub jobs: Option<usize>,
+    }
 }
 
-/// The `[policy]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPolicy {
-    /// The severity at or above which the audit fails (exit 1).
-    pub fail_on: Option<SeverityValue>,
-    /// Skip the test stage when a static check found something CRITICAL.
-    pub skip_tests_on_critical: Option<bool>,
-    /// Audited commits an open issue may survive after its feedback before it escalates.
-    pub escalate_after_commits: Option<u32>,
-    /// Who may acknowledge an issue: `terminal` (someone at an interactive terminal) or
-    /// `anyone` (a script, an agent).
-    pub ack: Option<AckValue>,
+table! {
+    /// The `[policy]` table.
+    pub struct RawPolicy {
+        /// The severity at or above which the audit fails (exit 1).
+        pub fail_on: Option<SeverityValue>,
+        /// Skip the test stage when a static check found something CRITICAL.
+        pub skip_tests_on_critical: Option<bool>,
+        /// Audited commits an open issue may survive after its feedback before it escalates.
+        pub escalate_after_commits: Option<u32>,
+        /// Who may acknowledge an issue: `terminal` (someone at an interactive terminal) or
+        /// `anyone` (a script, an agent).
+        pub ack: Option<AckValue>,
+    }
 }
 
 /// `ack = "terminal" | "anyone"`.
@@ -163,83 +181,83 @@ impl AckValue {
     }
 }
 
-/// The `[secrets]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSecrets {
-    /// Run the built-in secret scanner.
-    pub enabled: Option<bool>,
-    /// Files larger than this are not scanned (and are counted in the report).
-    pub max_file_size: Option<SizeValue>,
-    /// Globs of paths never reported.
-    pub allow_paths: Option<Vec<String>>,
-    /// Regexes; a match whose value or line matches one is not reported.
-    pub allow_regexes: Option<Vec<toml::Spanned<String>>>,
-    /// Rule files in gitleaks' format, beside the built-in rules (repository-relative).
-    pub rules: Option<Vec<String>>,
-    /// The baseline file `auditor baseline` writes (repository-relative); used when present.
-    pub baseline: Option<String>,
+table! {
+    /// The `[secrets]` table.
+    pub struct RawSecrets {
+        /// Run the built-in secret scanner.
+        pub enabled: Option<bool>,
+        /// Files larger than this are not scanned (and are counted in the report).
+        pub max_file_size: Option<SizeValue>,
+        /// Globs of paths never reported.
+        pub allow_paths: Option<Vec<String>>,
+        /// Regexes; a match whose value or line matches one is not reported.
+        pub allow_regexes: Option<Vec<toml::Spanned<String>>>,
+        /// Rule files in gitleaks' format, beside the built-in rules (repository-relative).
+        pub rules: Option<Vec<String>>,
+        /// The baseline file `auditor baseline` writes (repository-relative); used when present.
+        pub baseline: Option<String>,
+    }
 }
 
-/// The `[workspace]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWorkspace {
-    /// `snapshot` (default) or `live`.
-    pub mode: Option<ModeValue>,
-    /// A setup command run in the snapshot when a `setup_when_changed` file changed.
-    pub setup: Option<Vec<String>>,
-    /// Globs of files whose change triggers `setup`.
-    pub setup_when_changed: Option<Vec<String>>,
-    /// How long setup may run.
-    pub setup_timeout: Option<DurationValue>,
+table! {
+    /// The `[workspace]` table.
+    pub struct RawWorkspace {
+        /// `snapshot` (default) or `live`.
+        pub mode: Option<ModeValue>,
+        /// A setup command run in the snapshot when a `setup_when_changed` file changed.
+        pub setup: Option<Vec<String>>,
+        /// Globs of files whose change triggers `setup`.
+        pub setup_when_changed: Option<Vec<String>>,
+        /// How long setup may run.
+        pub setup_timeout: Option<DurationValue>,
+    }
 }
 
-/// The `[paths]` table (repo-relative folders).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPaths {
-    /// Reports: `logs/audit`.
-    pub reports: Option<String>,
-    /// The inbox: `tasks/supervisor_feedback`.
-    pub inbox: Option<String>,
-    /// State: `state/supervisor`.
-    pub state: Option<String>,
+table! {
+    /// The `[paths]` table (repo-relative folders).
+    pub struct RawPaths {
+        /// Reports: `logs/audit`.
+        pub reports: Option<String>,
+        /// The inbox: `tasks/supervisor_feedback`.
+        pub inbox: Option<String>,
+        /// State: `state/supervisor`.
+        pub state: Option<String>,
+    }
 }
 
-/// The `[watch]` table: how the daemon sees changes and paces itself.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWatch {
-    /// How often HEAD is polled beside the watcher.
-    pub poll_interval: Option<DurationValue>,
-    /// Quiet time after the last change before an audit starts; changes closer together
-    /// are one batch.
-    pub debounce: Option<DurationValue>,
-    /// Audit uncommitted changes once the working tree is quiet.
-    pub uncommitted: Option<bool>,
-    /// How long the working tree must be quiet before the uncommitted audit.
-    pub uncommitted_quiet: Option<DurationValue>,
-    /// Kill a running test stage when new commits arrive, and restart on the batch.
-    pub preempt: Option<bool>,
-    /// `[skip-audit]` commits in a row honoured before the daemon audits anyway.
-    pub max_consecutive_skips: Option<u32>,
-    /// How long WAIT_FOR_FIX lasts before returning to IDLE.
-    pub wait_timeout: Option<DurationValue>,
-    /// How often `status.json` is rewritten, even when idle.
-    pub heartbeat: Option<DurationValue>,
-    /// A heartbeat older than this means a hung daemon (for `status` and `watchdog`).
-    pub stale_after: Option<DurationValue>,
+table! {
+    /// The `[watch]` table: how the daemon sees changes and paces itself.
+    pub struct RawWatch {
+        /// How often HEAD is polled beside the watcher.
+        pub poll_interval: Option<DurationValue>,
+        /// Quiet time after the last change before an audit starts; changes closer together
+        /// are one batch.
+        pub debounce: Option<DurationValue>,
+        /// Audit uncommitted changes once the working tree is quiet.
+        pub uncommitted: Option<bool>,
+        /// How long the working tree must be quiet before the uncommitted audit.
+        pub uncommitted_quiet: Option<DurationValue>,
+        /// Kill a running test stage when new commits arrive, and restart on the batch.
+        pub preempt: Option<bool>,
+        /// `[skip-audit]` commits in a row honoured before the daemon audits anyway.
+        pub max_consecutive_skips: Option<u32>,
+        /// How long WAIT_FOR_FIX lasts before returning to IDLE.
+        pub wait_timeout: Option<DurationValue>,
+        /// How often `status.json` is rewritten, even when idle.
+        pub heartbeat: Option<DurationValue>,
+        /// A heartbeat older than this means a hung daemon (for `status` and `watchdog`).
+        pub stale_after: Option<DurationValue>,
+    }
 }
 
-/// The `[events]` table: the event log's rotation and retention.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawEvents {
-    /// Rotate `events.jsonl` at this size.
-    pub max_size: Option<SizeValue>,
-    /// Delete rotated segments older than this.
-    pub retention: Option<DurationValue>,
+table! {
+    /// The `[events]` table: the event log's rotation and retention.
+    pub struct RawEvents {
+        /// Rotate `events.jsonl` at this size.
+        pub max_size: Option<SizeValue>,
+        /// Delete rotated segments older than this.
+        pub retention: Option<DurationValue>,
+    }
 }
 
 macro_rules! parsed_string_value {
@@ -298,58 +316,31 @@ pub enum ModeValue {
     Live,
 }
 
-macro_rules! overlay {
-    ($base:expr, $top:expr; $($field:ident),*) => {
-        $( if $top.$field.is_some() { $base.$field = $top.$field.clone(); } )*
-    };
-}
-
 impl RawConfig {
-    /// Lays `top` over `self`: every key `top` sets wins.
+    /// Lays `top` over `self`: every key `top` sets wins; `[[check]]` tables replace the
+    /// layers' below.
     pub fn overlay(&mut self, top: &RawConfig) {
+        fn lay<T: Default>(base: &mut Option<T>, top: Option<&T>, overlay: fn(&mut T, &T)) {
+            if let Some(t) = top {
+                overlay(base.get_or_insert_with(T::default), t);
+            }
+        }
         if top.check.is_some() {
             self.check = top.check.clone();
         }
-        if let Some(t) = &top.runner {
-            let b = self.runner.get_or_insert_with(Default::default);
-            overlay!(b, t; nice, timeout, grace, output_cap, jobs);
-        }
-        if let Some(t) = &top.policy {
-            let b = self.policy.get_or_insert_with(Default::default);
-            overlay!(b, t; fail_on, skip_tests_on_critical, escalate_after_commits, ack);
-        }
-        if let Some(t) = &top.secrets {
-            let b = self.secrets.get_or_insert_with(Default::default);
-            overlay!(b, t; enabled, max_file_size, allow_paths, allow_regexes, rules, baseline);
-        }
-        if let Some(t) = &top.workspace {
-            let b = self.workspace.get_or_insert_with(Default::default);
-            overlay!(b, t; mode, setup, setup_when_changed, setup_timeout);
-        }
-        if let Some(t) = &top.paths {
-            let b = self.paths.get_or_insert_with(Default::default);
-            overlay!(b, t; reports, inbox, state);
-        }
-        if let Some(t) = &top.watch {
-            let b = self.watch.get_or_insert_with(Default::default);
-            overlay!(b, t; poll_interval, debounce, uncommitted, uncommitted_quiet, preempt,
-                max_consecutive_skips, wait_timeout, heartbeat, stale_after);
-        }
-        if let Some(t) = &top.hooks {
-            let b = self.hooks.get_or_insert_with(Default::default);
-            overlay!(b, t; on_critical, on_escalate, timeout);
-        }
-        if let Some(t) = &top.metrics {
-            let b = self.metrics.get_or_insert_with(Default::default);
-            overlay!(b, t; coverage, coverage_min, coverage_drop_max, perf_regression_ratio, perf_regression_min);
-        }
-        if let Some(t) = &top.guards {
-            let b = self.guards.get_or_insert_with(Default::default);
-            overlay!(b, t; enabled, disabled, severity, large_file, asset_folders);
-        }
-        if let Some(t) = &top.events {
-            let b = self.events.get_or_insert_with(Default::default);
-            overlay!(b, t; max_size, retention);
-        }
+        lay(&mut self.runner, top.runner.as_ref(), RawRunner::overlay);
+        lay(&mut self.policy, top.policy.as_ref(), RawPolicy::overlay);
+        lay(&mut self.secrets, top.secrets.as_ref(), RawSecrets::overlay);
+        lay(
+            &mut self.workspace,
+            top.workspace.as_ref(),
+            RawWorkspace::overlay,
+        );
+        lay(&mut self.paths, top.paths.as_ref(), RawPaths::overlay);
+        lay(&mut self.watch, top.watch.as_ref(), RawWatch::overlay);
+        lay(&mut self.events, top.events.as_ref(), RawEvents::overlay);
+        lay(&mut self.hooks, top.hooks.as_ref(), RawHooks::overlay);
+        lay(&mut self.metrics, top.metrics.as_ref(), RawMetrics::overlay);
+        lay(&mut self.guards, top.guards.as_ref(), RawGuards::overlay);
     }
 }

@@ -371,69 +371,115 @@ fn resolve(
         path: origin.to_path_buf(),
         message,
     };
-    let r = raw.runner.unwrap_or_default();
-    let nice = r.nice.unwrap_or(10);
+    let runner = runner(raw.runner.unwrap_or_default(), &invalid)?;
+    let paths = paths(raw.paths.unwrap_or_default(), &invalid)?;
+    let checks = checks(raw.check.unwrap_or_default(), &runner, origin, &invalid)?;
+    let guards = guards(raw.guards.unwrap_or_default(), &paths, &checks)?;
+    Ok(Settings {
+        policy: policy(raw.policy.unwrap_or_default())?,
+        secrets: secrets(raw.secrets.unwrap_or_default(), origin, &invalid)?,
+        workspace: workspace(raw.workspace.unwrap_or_default(), origin)?,
+        watch: watch(raw.watch.unwrap_or_default(), &invalid)?,
+        events: events(raw.events.unwrap_or_default())?,
+        hooks: hooks(raw.hooks.unwrap_or_default())?,
+        metrics: metrics(raw.metrics.unwrap_or_default(), &invalid)?,
+        checks,
+        checks_detected,
+        runner,
+        paths,
+        guards,
+        sources,
+    })
+}
+
+/// A key the embedded defaults set, so that every layer has it: the defaults are its only
+/// source (no second default here to drift from `defaults.toml`). Missing only if
+/// `defaults.toml` lost the key, which `embedded_defaults_set_every_key` catches.
+fn given<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| ConfigError::Invalid {
+        path: PathBuf::from("<embedded defaults>"),
+        message: format!("`{key}` is not set; the embedded defaults.toml must set every key"),
+    })
+}
+
+fn duration(value: Option<super::raw::DurationValue>, key: &str) -> Result<Duration, ConfigError> {
+    given(value, key).map(|d| d.0)
+}
+
+type Invalid<'a> = dyn Fn(String) -> ConfigError + 'a;
+
+fn runner(r: super::raw::RawRunner, invalid: &Invalid<'_>) -> Result<RunnerSettings, ConfigError> {
+    let nice = given(r.nice, "runner.nice")?;
     if !(0..=19).contains(&nice) {
         return Err(invalid(format!("runner.nice must be 0 to 19, not {nice}")));
     }
+    // The one default that is not a constant: the machine's cores.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runner = RunnerSettings {
+    Ok(RunnerSettings {
         nice,
-        timeout: r.timeout.map_or(Duration::from_secs(300), |d| d.0),
-        grace: r.grace.map_or(Duration::from_secs(2), |d| d.0),
-        output_cap: usize::try_from(r.output_cap.map_or(4 << 20, |s| s.0)).unwrap_or(usize::MAX),
+        timeout: duration(r.timeout, "runner.timeout")?,
+        grace: duration(r.grace, "runner.grace")?,
+        output_cap: usize::try_from(given(r.output_cap, "runner.output_cap")?.0)
+            .unwrap_or(usize::MAX),
         jobs: r.jobs.unwrap_or(cores).max(1),
-    };
-    let p = raw.policy.unwrap_or_default();
-    let policy = PolicySettings {
-        fail_on: p.fail_on.map_or(Severity::High, |s| s.0),
-        skip_tests_on_critical: p.skip_tests_on_critical.unwrap_or(true),
-        escalate_after_commits: p.escalate_after_commits.unwrap_or(3).max(1),
-        ack: p.ack.unwrap_or(super::raw::AckValue::Terminal),
-    };
-    let s = raw.secrets.unwrap_or_default();
-    let allow_regexes = s
-        .allow_regexes
-        .unwrap_or_default()
+    })
+}
+
+fn policy(p: super::raw::RawPolicy) -> Result<PolicySettings, ConfigError> {
+    Ok(PolicySettings {
+        fail_on: given(p.fail_on, "policy.fail_on")?.0,
+        skip_tests_on_critical: given(p.skip_tests_on_critical, "policy.skip_tests_on_critical")?,
+        escalate_after_commits: given(p.escalate_after_commits, "policy.escalate_after_commits")?
+            .max(1),
+        ack: given(p.ack, "policy.ack")?,
+    })
+}
+
+fn secrets(
+    s: super::raw::RawSecrets,
+    origin: &Path,
+    invalid: &Invalid<'_>,
+) -> Result<SecretsSettings, ConfigError> {
+    let allow_regexes = given(s.allow_regexes, "secrets.allow_regexes")?
         .iter()
         .map(|r| Regex::new(r.get_ref()).map_err(|e| invalid(format!("invalid regex: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let allow_path_patterns = s.allow_paths.unwrap_or_default();
-    let secrets = SecretsSettings {
-        enabled: s.enabled.unwrap_or(true),
-        max_file_size: s.max_file_size.map_or(5 << 20, |v| v.0),
+    let allow_path_patterns = given(s.allow_paths, "secrets.allow_paths")?;
+    Ok(SecretsSettings {
+        enabled: given(s.enabled, "secrets.enabled")?,
+        max_file_size: given(s.max_file_size, "secrets.max_file_size")?.0,
         allow_paths: globs(&allow_path_patterns, origin, "secrets.allow_paths")?,
         allow_path_patterns,
         allow_regexes,
-        rule_files: s.rules.unwrap_or_default(),
+        rule_files: given(s.rules, "secrets.rules")?,
         extra: Default::default(),
         baseline: Default::default(),
-        baseline_path: s
-            .baseline
-            .unwrap_or_else(|| crate::secrets::BASELINE_FILE.to_string()),
+        baseline_path: given(s.baseline, "secrets.baseline")?,
         ignore: Default::default(),
-    };
-    let w = raw.workspace.unwrap_or_default();
-    let workspace = WorkspaceSettings {
-        mode: match w.mode {
-            Some(ModeValue::Live) => WorkspaceMode::Live,
-            _ => WorkspaceMode::Snapshot,
+    })
+}
+
+fn workspace(w: super::raw::RawWorkspace, origin: &Path) -> Result<WorkspaceSettings, ConfigError> {
+    Ok(WorkspaceSettings {
+        mode: match given(w.mode, "workspace.mode")? {
+            ModeValue::Live => WorkspaceMode::Live,
+            ModeValue::Snapshot => WorkspaceMode::Snapshot,
         },
-        setup: w.setup.unwrap_or_default(),
+        setup: given(w.setup, "workspace.setup")?,
         setup_when_changed: globs(
-            &w.setup_when_changed.unwrap_or_default(),
+            &given(w.setup_when_changed, "workspace.setup_when_changed")?,
             origin,
             "workspace.setup_when_changed",
         )?,
-        setup_timeout: w.setup_timeout.map_or(Duration::from_secs(600), |d| d.0),
-    };
-    let paths = raw.paths.unwrap_or_default();
+        setup_timeout: duration(w.setup_timeout, "workspace.setup_timeout")?,
+    })
+}
+
+fn paths(p: super::raw::RawPaths, invalid: &Invalid<'_>) -> Result<PathSettings, ConfigError> {
     let paths = PathSettings {
-        reports: paths.reports.unwrap_or_else(|| "logs/audit".into()),
-        inbox: paths
-            .inbox
-            .unwrap_or_else(|| "tasks/supervisor_feedback".into()),
-        state: paths.state.unwrap_or_else(|| "state/supervisor".into()),
+        reports: given(p.reports, "paths.reports")?,
+        inbox: given(p.inbox, "paths.inbox")?,
+        state: given(p.state, "paths.state")?,
     };
     for (key, value) in [
         ("reports", &paths.reports),
@@ -451,10 +497,18 @@ fn resolve(
             )));
         }
     }
+    Ok(paths)
+}
 
+fn checks(
+    raw: Vec<RawCheck>,
+    runner: &RunnerSettings,
+    origin: &Path,
+    invalid: &Invalid<'_>,
+) -> Result<Vec<CheckSpec>, ConfigError> {
     let mut checks = Vec::new();
     let mut names = HashSet::new();
-    for c in raw.check.unwrap_or_default() {
+    for c in raw {
         if c.enabled == Some(false) {
             continue;
         }
@@ -506,19 +560,20 @@ fn resolve(
             name: c.name,
         });
     }
-    let w = raw.watch.unwrap_or_default();
-    let secs = |d: Option<super::raw::DurationValue>, default: u64| {
-        d.map_or(Duration::from_secs(default), |d| d.0)
-    };
+    Ok(checks)
+}
+
+fn watch(w: super::raw::RawWatch, invalid: &Invalid<'_>) -> Result<WatchSettings, ConfigError> {
+    let quiet = duration(w.uncommitted_quiet, "watch.uncommitted_quiet")?;
     let watch = WatchSettings {
-        poll_interval: secs(w.poll_interval, 5),
-        debounce: w.debounce.map_or(Duration::from_millis(500), |d| d.0),
-        uncommitted_quiet: (w.uncommitted != Some(false)).then(|| secs(w.uncommitted_quiet, 30)),
-        preempt: w.preempt.unwrap_or(false),
-        max_consecutive_skips: w.max_consecutive_skips.unwrap_or(3),
-        wait_timeout: secs(w.wait_timeout, 30 * 60),
-        heartbeat: secs(w.heartbeat, 5),
-        stale_after: secs(w.stale_after, 60),
+        poll_interval: duration(w.poll_interval, "watch.poll_interval")?,
+        debounce: duration(w.debounce, "watch.debounce")?,
+        uncommitted_quiet: given(w.uncommitted, "watch.uncommitted")?.then_some(quiet),
+        preempt: given(w.preempt, "watch.preempt")?,
+        max_consecutive_skips: given(w.max_consecutive_skips, "watch.max_consecutive_skips")?,
+        wait_timeout: duration(w.wait_timeout, "watch.wait_timeout")?,
+        heartbeat: duration(w.heartbeat, "watch.heartbeat")?,
+        stale_after: duration(w.stale_after, "watch.stale_after")?,
     };
     if watch.poll_interval.is_zero() || watch.heartbeat.is_zero() {
         return Err(invalid(
@@ -535,31 +590,49 @@ fn resolve(
             "watch.stale_after must be more than twice watch.heartbeat".into(),
         ));
     }
-    let e = raw.events.unwrap_or_default();
-    let events = EventSettings {
-        max_size: e.max_size.map_or(10 << 20, |v| v.0).max(1024),
-        retention: secs(e.retention, 90 * 86_400),
-    };
-    let h = raw.hooks.unwrap_or_default();
-    let hooks = HookSettings {
-        on_critical: h.on_critical.unwrap_or_default(),
-        on_escalate: h.on_escalate.unwrap_or_default(),
-        timeout: secs(h.timeout, 30),
-    };
-    let m = raw.metrics.unwrap_or_default();
+    Ok(watch)
+}
+
+fn events(e: super::raw::RawEvents) -> Result<EventSettings, ConfigError> {
+    Ok(EventSettings {
+        max_size: given(e.max_size, "events.max_size")?.0.max(1024),
+        retention: duration(e.retention, "events.retention")?,
+    })
+}
+
+fn hooks(h: super::raw::RawHooks) -> Result<HookSettings, ConfigError> {
+    Ok(HookSettings {
+        on_critical: given(h.on_critical, "hooks.on_critical")?,
+        on_escalate: given(h.on_escalate, "hooks.on_escalate")?,
+        timeout: duration(h.timeout, "hooks.timeout")?,
+    })
+}
+
+fn metrics(
+    m: super::raw::RawMetrics,
+    invalid: &Invalid<'_>,
+) -> Result<MetricSettings, ConfigError> {
     let metrics = MetricSettings {
+        // Off unless a project names its coverage file and floor: no default.
         coverage: m.coverage,
         coverage_min: m.coverage_min,
-        coverage_drop_max: m.coverage_drop_max.unwrap_or(2.0),
-        perf_regression_ratio: m.perf_regression_ratio.unwrap_or(1.5),
-        perf_regression_min: secs(m.perf_regression_min, 5),
+        coverage_drop_max: given(m.coverage_drop_max, "metrics.coverage_drop_max")?,
+        perf_regression_ratio: given(m.perf_regression_ratio, "metrics.perf_regression_ratio")?,
+        perf_regression_min: duration(m.perf_regression_min, "metrics.perf_regression_min")?,
     };
     if metrics.perf_regression_ratio <= 1.0 {
         return Err(invalid(
             "metrics.perf_regression_ratio must be above 1.0".into(),
         ));
     }
-    let g = raw.guards.unwrap_or_default();
+    Ok(metrics)
+}
+
+fn guards(
+    g: super::raw::RawGuards,
+    paths: &PathSettings,
+    checks: &[CheckSpec],
+) -> Result<crate::guards::GuardSettings, ConfigError> {
     let mut supervision_paths = vec![
         CONFIG_FILE_NAME.to_string(),
         paths.reports.clone(),
@@ -567,59 +640,24 @@ fn resolve(
         paths.state.clone(),
     ];
     supervision_paths.dedup();
-    let guards = crate::guards::GuardSettings {
-        enabled: g.enabled.unwrap_or(true),
-        disabled: g
-            .disabled
-            .unwrap_or_default()
+    Ok(crate::guards::GuardSettings {
+        enabled: given(g.enabled, "guards.enabled")?,
+        disabled: given(g.disabled, "guards.disabled")?
             .iter()
             .filter_map(|id| crate::guards::Rule::parse(id.get_ref()))
             .collect(),
-        severity: g
-            .severity
-            .unwrap_or_default()
+        severity: given(g.severity, "guards.severity")?
             .iter()
             .filter_map(|(id, sev)| crate::guards::Rule::parse(id.get_ref()).map(|r| (r, sev.0)))
             .collect(),
-        large_file: g.large_file.map_or(5 << 20, |v| v.0),
-        asset_folders: g.asset_folders.unwrap_or_else(|| {
-            [
-                "assets",
-                "static",
-                "public",
-                "images",
-                "img",
-                "fonts",
-                "media",
-                "resources",
-                "fixtures",
-                "testdata",
-                "docs",
-            ]
-            .map(String::from)
-            .to_vec()
-        }),
+        large_file: given(g.large_file, "guards.large_file")?.0,
+        asset_folders: given(g.asset_folders, "guards.asset_folders")?,
         supervision_paths,
         test_runners: checks
             .iter()
-            .filter(|c: &&CheckSpec| c.stage == Stage::Test)
+            .filter(|c| c.stage == Stage::Test)
             .filter_map(|c| runner_script(&c.command))
             .collect(),
-    };
-    Ok(Settings {
-        checks,
-        checks_detected,
-        runner,
-        policy,
-        secrets,
-        workspace,
-        paths,
-        watch,
-        events,
-        hooks,
-        metrics,
-        guards,
-        sources,
     })
 }
 
@@ -667,6 +705,21 @@ mod tests {
         assert_eq!(runner(&["python", "-m", "pytest", "tests/unit"]), None);
         assert_eq!(runner(&["go", "test", "./..."]), None);
         assert_eq!(runner(&["/usr/bin/make", "test"]), None);
+    }
+
+    /// Every key has its default in `defaults.toml` only: resolving needs each of them.
+    #[test]
+    fn embedded_defaults_set_every_key() {
+        let defaults = parse_layer(Path::new("<embedded defaults>"), DEFAULTS_TOML)
+            .expect("the defaults parse");
+        resolve(defaults.clone(), true, Vec::new(), Path::new("d")).expect("complete");
+        // Without one of them resolving fails, naming the key.
+        let mut missing = defaults;
+        if let Some(w) = missing.watch.as_mut() {
+            w.debounce = None;
+        }
+        let err = resolve(missing, true, Vec::new(), Path::new("d")).expect_err("incomplete");
+        assert!(err.to_string().contains("watch.debounce"), "{err}");
     }
 
     #[test]
