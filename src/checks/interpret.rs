@@ -4,8 +4,7 @@ use std::path::Path;
 
 use crate::config::{CheckSpec, Stage};
 use crate::finding::{Finding, IssueType, Location, Severity};
-use crate::parsers::Format;
-use crate::parsers::{self, DiagnosticKind, Parsed, TestCounts};
+use crate::parsers::{self, Diagnostic, DiagnosticKind, Format, Parsed, TestCounts};
 use crate::runner::{Outcome, ProcessResult};
 use crate::secrets::clean_quoted;
 
@@ -124,18 +123,6 @@ pub fn interpret(
     workspace: &Path,
 ) -> CheckRun {
     let is_test = spec.stage == Stage::Test;
-    let root = workspace.to_string_lossy();
-    // Cleaned whole, then cut: a key block or a long line cut first is no longer what the
-    // scanner's rules recognise.
-    let tail = || {
-        let mut t = result.stdout.tail_lines_cleaned(25);
-        let e = result.stderr.tail_lines_cleaned(15);
-        if !e.trim().is_empty() {
-            t.push_str("\n--- stderr ---\n");
-            t.push_str(&e);
-        }
-        t
-    };
     let mut run = CheckRun {
         name: spec.name.clone(),
         stage: spec.stage,
@@ -151,8 +138,64 @@ pub fn interpret(
         killed_processes: result.killed.clone(),
         blocker: None,
     };
+    if let Some((outcome, f)) = abnormal_end(spec, result) {
+        run.outcome = outcome;
+        run.findings.push(f);
+        return run;
+    }
+    let code = result.exit_code().unwrap_or(-1);
+    match parse_output(spec, result, junit, workspace) {
+        Ok(parsed) => {
+            run.tests = parsed.tests.or_else(|| summary_counts(is_test, result));
+            run.findings = parsed
+                .diagnostics
+                .into_iter()
+                .map(|d| diagnostic_finding(spec, d))
+                .collect();
+            if code != 0 && run.findings.is_empty() {
+                // A failing tool that says nothing we understand is never a pass.
+                run.findings.push(silent_failure(spec, result, code));
+            }
+            run.outcome = if run.findings.is_empty() {
+                CheckOutcome::Passed
+            } else {
+                CheckOutcome::Failed
+            };
+        }
+        Err(why) => {
+            run.findings
+                .push(unreadable_output(spec, result, code, &why));
+            run.outcome = CheckOutcome::Error;
+        }
+    }
+    // A suite where nothing passed and the output names a missing module or program may
+    // never have started: the engine decides whether the commit or the environment is why.
+    let nothing_passed = run.tests.is_none_or(|t| t.passed() == 0);
+    if is_test && code != 0 && nothing_passed && run.outcome != CheckOutcome::Passed {
+        let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
+        run.blocker = super::environment::blocker(&text);
+    }
+    run
+}
 
-    match &result.outcome {
+/// The end of the output, both streams, to quote in a finding. Cleaned whole, then cut: a key
+/// block or a long line cut first is no longer what the scanner's rules recognise.
+fn tail(result: &ProcessResult) -> String {
+    let mut t = result.stdout.tail_lines_cleaned(25);
+    let e = result.stderr.tail_lines_cleaned(15);
+    if !e.trim().is_empty() {
+        t.push_str("\n--- stderr ---\n");
+        t.push_str(&e);
+    }
+    t
+}
+
+/// A check that did not run to an exit: not installed, not started, timed out, killed.
+fn abnormal_end(spec: &CheckSpec, result: &ProcessResult) -> Option<(CheckOutcome, Finding)> {
+    let is_test = spec.stage == Stage::Test;
+    let program = &spec.command[0];
+    let ended = match &result.outcome {
+        Outcome::Exited(_) => return None,
         Outcome::NotFound => {
             let mut f = finding(
                 spec,
@@ -160,20 +203,18 @@ pub fn interpret(
                 Severity::Medium,
                 "unavailable",
             );
-            f.title = format!("Check unavailable: `{}` is not installed", spec.command[0]);
+            f.title = format!("Check unavailable: `{program}` is not installed");
             f.description = format!(
-                "The check `{}` could not run because its program `{}` was not found on PATH. \
-                 Nothing it would have found is known.",
-                spec.name, spec.command[0]
+                "The check `{}` could not run because its program `{program}` was not found on \
+                 PATH. Nothing it would have found is known.",
+                spec.name
             );
             f.remediation = format!(
-                "Install `{}` on the machine running the auditor, or remove or disable \
+                "Install `{program}` on the machine running the auditor, or remove or disable \
                  (`enabled = false`) the `{}` check in auditor.toml.",
-                spec.command[0], spec.name
+                spec.name
             );
-            run.outcome = CheckOutcome::Unavailable;
-            run.findings.push(f);
-            return run;
+            (CheckOutcome::Unavailable, f)
         }
         Outcome::SpawnFailed(why) => {
             let mut f = finding(
@@ -186,42 +227,9 @@ pub fn interpret(
             f.description = format!("Starting `{}` failed: {why}.", command_line(spec));
             f.remediation =
                 "Check that the command is executable and its working directory exists.".into();
-            run.outcome = CheckOutcome::Error;
-            run.findings.push(f);
-            return run;
+            (CheckOutcome::Error, f)
         }
-        Outcome::TimedOut => {
-            let (t, sev) = if is_test {
-                (IssueType::TestTimeout, Severity::High)
-            } else {
-                (IssueType::CheckTimeout, Severity::Medium)
-            };
-            let mut f = finding(spec, t, sev, "timeout");
-            let secs = spec.timeout.as_secs_f64();
-            f.title = if is_test {
-                format!("Test suite timed out after {secs:.0}s")
-            } else {
-                format!("Check `{}` timed out after {secs:.0}s", spec.name)
-            };
-            f.description = format!(
-                "`{}` ran past its timeout of {secs:.1}s. It was sent SIGTERM, then SIGKILL after \
-                 the grace period, with its whole process group. Last output:\n\n{}",
-                command_line(spec),
-                tail()
-            );
-            f.remediation = if is_test {
-                "Find the test that hangs (a deadlock, an unbounded wait, a prompt for input with \
-                 stdin closed, a server never stopped) and make it finish; give slow tests an \
-                 explicit timeout. Raise the check's `timeout` only if the suite is legitimately slow."
-                    .into()
-            } else {
-                "Make the check faster (narrow its files) or raise its `timeout` in auditor.toml."
-                    .into()
-            };
-            run.outcome = CheckOutcome::TimedOut;
-            run.findings.push(f);
-            return run;
-        }
+        Outcome::TimedOut => (CheckOutcome::TimedOut, timed_out(spec, result)),
         Outcome::Signaled(sig) => {
             let (t, sev) = if is_test {
                 (IssueType::TestFailure, Severity::High)
@@ -233,159 +241,176 @@ pub fn interpret(
             f.description = format!(
                 "`{}` ended on signal {sig} (a crash or an out-of-memory kill). Last output:\n\n{}",
                 command_line(spec),
-                tail()
+                tail(result)
             );
             f.remediation = "Reproduce the command locally; look for a crash, a stack overflow or memory exhaustion.".into();
-            run.outcome = CheckOutcome::Error;
-            run.findings.push(f);
-            return run;
+            (CheckOutcome::Error, f)
         }
-        Outcome::Exited(_) => {}
-    }
+    };
+    Some(ended)
+}
 
-    let code = result.exit_code().unwrap_or(-1);
+fn timed_out(spec: &CheckSpec, result: &ProcessResult) -> Finding {
+    let is_test = spec.stage == Stage::Test;
+    let (t, sev) = if is_test {
+        (IssueType::TestTimeout, Severity::High)
+    } else {
+        (IssueType::CheckTimeout, Severity::Medium)
+    };
+    let mut f = finding(spec, t, sev, "timeout");
+    let secs = spec.timeout.as_secs_f64();
+    f.title = if is_test {
+        format!("Test suite timed out after {secs:.0}s")
+    } else {
+        format!("Check `{}` timed out after {secs:.0}s", spec.name)
+    };
+    f.description = format!(
+        "`{}` ran past its timeout of {secs:.1}s. It was sent SIGTERM, then SIGKILL after \
+         the grace period, with its whole process group. Last output:\n\n{}",
+        command_line(spec),
+        tail(result)
+    );
+    f.remediation = if is_test {
+        "Find the test that hangs (a deadlock, an unbounded wait, a prompt for input with \
+         stdin closed, a server never stopped) and make it finish; give slow tests an \
+         explicit timeout. Raise the check's `timeout` only if the suite is legitimately slow."
+            .into()
+    } else {
+        "Make the check faster (narrow its files) or raise its `timeout` in auditor.toml.".into()
+    };
+    f
+}
+
+/// The check's output read by its format's parser.
+fn parse_output(
+    spec: &CheckSpec,
+    result: &ProcessResult,
+    junit: Option<&[u8]>,
+    workspace: &Path,
+) -> Result<Parsed, String> {
     let source: Option<Vec<u8>> = match spec.format {
         Format::Junit => junit.map(<[u8]>::to_vec),
         Format::ExitCode => None,
         _ => result.stdout.complete(),
     };
-    let parsed: Result<Parsed, String> = match (spec.format, source) {
+    match (spec.format, source) {
         (Format::ExitCode, _) => Ok(Parsed::default()),
         (Format::Junit, None) => Err(format!(
             "the JUnit file `{}` was not written",
             spec.junit.as_deref().unwrap_or_default()
         )),
         (_, None) => Err("its output exceeded the output cap and was truncated".into()),
-        (format, Some(bytes)) => parsers::parse(format, &bytes, &root).map_err(|e| e.to_string()),
+        (format, Some(bytes)) => {
+            parsers::parse(format, &bytes, &workspace.to_string_lossy()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// One diagnostic the tool reported, as a finding at its place.
+fn diagnostic_finding(spec: &CheckSpec, d: Diagnostic) -> Finding {
+    let level = |default: Severity| spec.severity.get(&d.level).copied().unwrap_or(default);
+    let (issue_type, severity) = match d.kind {
+        DiagnosticKind::BuildError => (IssueType::BuildBreak, Severity::Critical),
+        DiagnosticKind::TestFailure => (
+            IssueType::TestFailure,
+            level(Severity::High).max(Severity::High),
+        ),
+        DiagnosticKind::Lint => (IssueType::Lint, level(Severity::Medium)),
     };
-    match parsed {
-        Ok(parsed) => {
-            run.tests = parsed.tests.or_else(|| summary_counts(is_test, result));
-            for d in parsed.diagnostics {
-                let (issue_type, severity) = match d.kind {
-                    DiagnosticKind::BuildError => (IssueType::BuildBreak, Severity::Critical),
-                    DiagnosticKind::TestFailure => (
-                        IssueType::TestFailure,
-                        spec.severity
-                            .get(&d.level)
-                            .copied()
-                            .unwrap_or(Severity::High)
-                            .max(Severity::High),
-                    ),
-                    DiagnosticKind::Lint => (
-                        IssueType::Lint,
-                        spec.severity
-                            .get(&d.level)
-                            .copied()
-                            .unwrap_or(Severity::Medium),
-                    ),
-                };
-                let mut f = finding(spec, issue_type, severity, &d.rule);
-                let place = match (&d.file, d.line) {
-                    (Some(file), Some(line)) => format!("{file}:{line}"),
-                    (Some(file), None) => file.clone(),
-                    _ => spec.name.clone(),
-                };
-                f.title = match issue_type {
-                    IssueType::BuildBreak => format!("Build break: {}", d.message),
-                    IssueType::TestFailure => format!("Test failed: {}", d.rule),
-                    _ => format!("{} {}: {}", spec.name, d.rule, d.message),
-                };
-                f.description = format!(
-                    "`{}` reported {} `{}` at {place}: {}",
-                    spec.name,
-                    d.level,
-                    d.rule,
-                    clean_quoted(&d.message)
-                );
-                f.remediation = remediation_for(spec, issue_type, &d.rule);
-                f.file = d.file;
-                f.line = d.line;
-                f.column = d.column;
-                run.findings.push(f);
-            }
-            if code != 0 && run.findings.is_empty() {
-                // A failing tool that says nothing we understand is never a pass.
-                let (t, sev, rule) = if is_test {
-                    (IssueType::TestFailure, Severity::High, "exit-code")
-                } else if spec.format == Format::ExitCode {
-                    (
-                        IssueType::Lint,
-                        spec.severity
-                            .get("error")
-                            .copied()
-                            .unwrap_or(Severity::High),
-                        "exit-code",
-                    )
-                } else {
-                    (IssueType::CheckError, Severity::Medium, "unparsed-failure")
-                };
-                let mut f = finding(spec, t, sev, rule);
-                f.title = if is_test {
-                    format!("Test command `{}` failed (exit {code})", spec.name)
-                } else if spec.format == Format::ExitCode {
-                    format!("Check `{}` failed (exit {code})", spec.name)
-                } else {
-                    format!(
-                        "Check `{}` failed without parseable output (exit {code})",
-                        spec.name
-                    )
-                };
-                f.description = format!(
-                    "`{}` exited with code {code}. Last output:\n\n{}",
-                    command_line(spec),
-                    tail()
-                );
-                f.remediation = if is_test {
-                    "Run the test command locally, fix the failing tests (or the code they test), and commit the fix. Do not skip or delete the tests.".into()
-                } else {
-                    format!(
-                        "Run `{}` locally and fix what it reports.",
-                        command_line(spec)
-                    )
-                };
-                run.findings.push(f);
-            }
-            run.outcome = if run.findings.is_empty() {
-                CheckOutcome::Passed
-            } else {
-                CheckOutcome::Failed
-            };
-        }
-        Err(why) => {
-            let (t, sev) = if is_test && code != 0 {
-                (IssueType::TestFailure, Severity::High)
-            } else {
-                (IssueType::CheckError, Severity::Medium)
-            };
-            let mut f = finding(spec, t, sev, "unparsed-output");
-            f.title = if code != 0 {
-                format!(
-                    "`{}` failed without parseable output (exit {code})",
-                    spec.name
-                )
-            } else {
-                format!("`{}` output could not be read", spec.name)
-            };
-            f.description = format!(
-                "`{}` exited with code {code} and its output could not be read as {:?}: {why}. Last output:\n\n{}",
-                command_line(spec),
-                spec.format,
-                tail()
-            );
-            f.remediation = "Run the command locally; check that its output format matches `format` in auditor.toml.".into();
-            run.outcome = CheckOutcome::Error;
-            run.findings.push(f);
-        }
-    }
-    // A suite where nothing passed and the output names a missing module or program may
-    // never have started: the engine decides whether the commit or the environment is why.
-    let nothing_passed = run.tests.is_none_or(|t| t.passed() == 0);
-    if is_test && code != 0 && nothing_passed && run.outcome != CheckOutcome::Passed {
-        let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
-        run.blocker = super::environment::blocker(&text);
-    }
-    run
+    let mut f = finding(spec, issue_type, severity, &d.rule);
+    let place = match (&d.file, d.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        _ => spec.name.clone(),
+    };
+    f.title = match issue_type {
+        IssueType::BuildBreak => format!("Build break: {}", d.message),
+        IssueType::TestFailure => format!("Test failed: {}", d.rule),
+        _ => format!("{} {}: {}", spec.name, d.rule, d.message),
+    };
+    f.description = format!(
+        "`{}` reported {} `{}` at {place}: {}",
+        spec.name,
+        d.level,
+        d.rule,
+        clean_quoted(&d.message)
+    );
+    f.remediation = remediation_for(spec, issue_type, &d.rule);
+    f.file = d.file;
+    f.line = d.line;
+    f.column = d.column;
+    f
+}
+
+/// A non-zero exit with nothing parsed: the exit itself is the finding.
+fn silent_failure(spec: &CheckSpec, result: &ProcessResult, code: i32) -> Finding {
+    let is_test = spec.stage == Stage::Test;
+    let exit_code_only = spec.format == Format::ExitCode;
+    let (t, sev, rule) = if is_test {
+        (IssueType::TestFailure, Severity::High, "exit-code")
+    } else if exit_code_only {
+        let sev = spec
+            .severity
+            .get("error")
+            .copied()
+            .unwrap_or(Severity::High);
+        (IssueType::Lint, sev, "exit-code")
+    } else {
+        (IssueType::CheckError, Severity::Medium, "unparsed-failure")
+    };
+    let mut f = finding(spec, t, sev, rule);
+    f.title = if is_test {
+        format!("Test command `{}` failed (exit {code})", spec.name)
+    } else if exit_code_only {
+        format!("Check `{}` failed (exit {code})", spec.name)
+    } else {
+        format!(
+            "Check `{}` failed without parseable output (exit {code})",
+            spec.name
+        )
+    };
+    f.description = format!(
+        "`{}` exited with code {code}. Last output:\n\n{}",
+        command_line(spec),
+        tail(result)
+    );
+    f.remediation = if is_test {
+        "Run the test command locally, fix the failing tests (or the code they test), and commit the fix. Do not skip or delete the tests.".into()
+    } else {
+        format!(
+            "Run `{}` locally and fix what it reports.",
+            command_line(spec)
+        )
+    };
+    f
+}
+
+/// Output the format's parser could not read: never a pass.
+fn unreadable_output(spec: &CheckSpec, result: &ProcessResult, code: i32, why: &str) -> Finding {
+    let (t, sev) = if spec.stage == Stage::Test && code != 0 {
+        (IssueType::TestFailure, Severity::High)
+    } else {
+        (IssueType::CheckError, Severity::Medium)
+    };
+    let mut f = finding(spec, t, sev, "unparsed-output");
+    f.title = if code != 0 {
+        format!(
+            "`{}` failed without parseable output (exit {code})",
+            spec.name
+        )
+    } else {
+        format!("`{}` output could not be read", spec.name)
+    };
+    f.description = format!(
+        "`{}` exited with code {code} and its output could not be read as {:?}: {why}. Last output:\n\n{}",
+        command_line(spec),
+        spec.format,
+        tail(result)
+    );
+    f.remediation =
+        "Run the command locally; check that its output format matches `format` in auditor.toml."
+            .into();
+    f
 }
 
 /// A test command's counts from its runner's summary lines, on either stream (jest prints
