@@ -403,105 +403,140 @@ pub fn check_commit_tallied(
     settings: &GuardSettings,
     at: CommitRef<'_>,
 ) -> (Vec<Finding>, TestTally) {
-    let mut tally = TestTally::default();
     if !settings.enabled {
-        return (Vec::new(), tally);
+        return (Vec::new(), TestTally::default());
     }
-    let commit = at.id;
-    let mut out: Vec<Finding> = Vec::new();
-    let mut new_pragmas: Vec<(String, Mark, String)> = Vec::new();
-    let mut removed_tests: Vec<(String, Vec<String>, bool)> = Vec::new();
-    let mut added_tests: HashMap<String, usize> = HashMap::new();
-    let mut pragmas_by_file: HashMap<String, Vec<(Mark, String)>> = HashMap::new();
-
+    // What the commit's CI still runs, for a check removed from one definition: what each
+    // other definition runs after it, changed or not.
+    let ci_after = rules::ci_checks_after(changes);
+    let mut scan = CommitScan {
+        settings,
+        at,
+        out: Vec::new(),
+        tally: TestTally::default(),
+        new_pragmas: Vec::new(),
+        removed_tests: Vec::new(),
+        added_tests: HashMap::new(),
+        pragmas_by_file: HashMap::new(),
+    };
+    for c in changes {
+        let ci_elsewhere: std::collections::HashSet<String> = ci_after
+            .iter()
+            .filter(|(p, _)| *p != c.path)
+            .flat_map(|(_, checks)| checks.iter().cloned())
+            .chain(at.ci_elsewhere.into_iter().flatten().cloned())
+            .collect();
+        rules::path_rules(c, settings, at, &ci_elsewhere, &mut scan.out);
+        scan.file(c);
+    }
     // Code the commit deletes takes its tests with it: a feature removed, not a shortcut.
     let deletes_code = changes.iter().any(|c| {
         is_code(&c.path)
             && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
-    // What the commit's CI still runs, for a check removed from one definition: what each
-    // other definition runs after it, changed or not.
-    let ci_after = rules::ci_checks_after(changes);
-    let ci_elsewhere = |path: &str| -> std::collections::HashSet<String> {
-        ci_after
-            .iter()
-            .filter(|(p, _)| *p != path)
-            .flat_map(|(_, checks)| checks.iter().cloned())
-            .chain(at.ci_elsewhere.into_iter().flatten().cloned())
-            .collect()
-    };
-    for c in changes {
+    scan.finish(deletes_code)
+}
+
+/// One commit's comparison, file by file, and what it gathers for the whole commit (tests
+/// lost and gained across files, pragmas added).
+struct CommitScan<'a> {
+    settings: &'a GuardSettings,
+    at: CommitRef<'a>,
+    out: Vec<Finding>,
+    tally: TestTally,
+    /// Pragmas the commit added: file, mark, rule.
+    new_pragmas: Vec<(String, Mark, String)>,
+    /// Tests each file lost: file, names, whether the file was deleted.
+    removed_tests: Vec<(String, Vec<String>, bool)>,
+    /// Tests gained anywhere, by name.
+    added_tests: HashMap<String, usize>,
+    /// Each file's pragmas after the commit.
+    pragmas_by_file: HashMap<String, Vec<(Mark, String)>>,
+}
+
+impl CommitScan<'_> {
+    fn emit(&mut self, rule: Rule, path: &str, detail: String) {
+        let severity = self.settings.severity(rule);
+        let f = rules::finding(rule, severity, path, None, detail, None, self.at.id);
+        self.out.push(f);
+    }
+
+    fn emit_mark(&mut self, rule: Rule, path: &str, m: &Mark, detail: String) {
+        let severity = self.settings.severity(rule);
+        let f = rules::mark_finding(rule, severity, path, m, detail, self.at.id);
+        self.out.push(f);
+    }
+
+    /// One file's versions compared.
+    fn file(&mut self, c: &FileChange<'_>) {
         if c.kind == ChangeKind::Deleted
             && (!is_code(&c.path) || lang::is_test_path(&c.path) || rules::is_vendored(&c.path))
         {
-            tally.data_removed = tally.data_removed.saturating_add(1);
+            self.tally.data_removed = self.tally.data_removed.saturating_add(1);
         }
-        let (old_facts, new_facts) = facts_of(c);
+        let (old, new) = facts_of(c);
         // Vendored code is someone else's: its tests, skips and stubs are not the agent's
         // shortcuts (a conflict there still breaks the build).
-        let (old_facts, new_facts) = if rules::is_vendored(&c.path) {
-            (conflicts_only(&old_facts), conflicts_only(&new_facts))
+        let (old, new) = if rules::is_vendored(&c.path) {
+            (conflicts_only(&old), conflicts_only(&new))
         } else {
-            (old_facts, new_facts)
+            (old, new)
         };
-        let emit = |rule: Rule,
-                    line: Option<u32>,
-                    detail: String,
-                    snippet: Option<String>,
-                    out: &mut Vec<Finding>| {
-            out.push(rules::finding(
-                rule,
-                settings.severity(rule),
-                &c.path,
-                line,
-                detail,
-                snippet,
-                commit,
-            ));
-        };
-
-        let emit_mark = |rule: Rule, m: &Mark, detail: String, out: &mut Vec<Finding>| {
-            out.push(rules::mark_finding(
-                rule,
-                settings.severity(rule),
-                &c.path,
-                m,
-                detail,
-                commit,
-            ));
-        };
-
-        rules::path_rules(c, settings, at, &ci_elsewhere(&c.path), &mut out);
-
-        let new_skips = added_skips(&old_facts.skips, &new_facts.skips);
-        tally.skips_added = tally
-            .skips_added
-            .saturating_add(u32::try_from(new_skips.len()).unwrap_or(u32::MAX));
-        if settings.on(Rule::TestDisabled) {
-            // A condition (a platform, a missing tool) on a test the commit adds is how such a
-            // test is written; an unconditional skip, or a new condition on a test that was
-            // already there, is the shortcut.
-            let on_new_test = |m: &Mark| {
-                m.conditional
-                    && m.test
-                        .as_ref()
-                        .is_some_and(|t| !old_facts.tests.contains(t))
-            };
-            for m in new_skips {
-                if !on_new_test(m) {
-                    emit_mark(Rule::TestDisabled, m, format!("`{}`", m.text), &mut out);
-                }
+        self.skips(&c.path, &old, &new);
+        self.tests(c, &old, &new);
+        if self.settings.on(Rule::AssertionRemoved) && c.kind != ChangeKind::Deleted {
+            self.assertions(&c.path, &old, &new);
+        }
+        if self.settings.on(Rule::ConflictMarker) && !rules::is_example_path(&c.path) {
+            self.conflicts(&c.path, &old, &new);
+        }
+        // In tests a method that does nothing is a test double (a subclass that silences
+        // logging), not a stub where code should be.
+        if self.settings.on(Rule::StubCode) && !lang::is_test_path(&c.path) {
+            for m in added(&old.stubs, &new.stubs) {
+                self.emit_mark(Rule::StubCode, &c.path, m, format!("`{}`", m.text));
             }
         }
-        // Tests: what this file lost and gained (a move to another file is not a loss).
+        if self.settings.on(Rule::DebugLeftover) {
+            for m in added(&old.debug, &new.debug) {
+                self.emit_mark(Rule::DebugLeftover, &c.path, m, format!("`{}`", m.text));
+            }
+        }
+        self.pragmas(&c.path, &old, &new);
+    }
+
+    /// Skip markers the file gained.
+    fn skips(&mut self, path: &str, old: &Facts, new: &Facts) {
+        let new_skips = added_skips(&old.skips, &new.skips);
+        self.tally.skips_added = self
+            .tally
+            .skips_added
+            .saturating_add(u32::try_from(new_skips.len()).unwrap_or(u32::MAX));
+        if !self.settings.on(Rule::TestDisabled) {
+            return;
+        }
+        // A condition (a platform, a missing tool) on a test the commit adds is how such a
+        // test is written; an unconditional skip, or a new condition on a test that was
+        // already there, is the shortcut.
+        let on_new_test =
+            |m: &Mark| m.conditional && m.test.as_ref().is_some_and(|t| !old.tests.contains(t));
+        for m in new_skips {
+            if !on_new_test(m) {
+                self.emit_mark(Rule::TestDisabled, path, m, format!("`{}`", m.text));
+            }
+        }
+    }
+
+    /// What tests this file lost and gained (a move to another file is not a loss).
+    fn tests(&mut self, c: &FileChange<'_>, old: &Facts, new: &Facts) {
         let mut before: HashMap<&str, usize> = HashMap::new();
-        for t in &old_facts.tests {
+        for t in &old.tests {
             *before.entry(t.as_str()).or_default() += 1;
         }
-        for t in &new_facts.tests {
+        for t in &new.tests {
             match before.get_mut(t.as_str()) {
                 Some(n) if *n > 0 => *n -= 1,
-                _ => *added_tests.entry(t.clone()).or_default() += 1,
+                _ => *self.added_tests.entry(t.clone()).or_default() += 1,
             }
         }
         let mut lost: Vec<String> = before
@@ -510,132 +545,125 @@ pub fn check_commit_tallied(
             .collect();
         lost.sort();
         if !lost.is_empty() {
-            removed_tests.push((c.path.clone(), lost, c.kind == ChangeKind::Deleted));
+            self.removed_tests
+                .push((c.path.clone(), lost, c.kind == ChangeKind::Deleted));
         }
-        if settings.on(Rule::AssertionRemoved) && c.kind != ChangeKind::Deleted {
-            let same_tests = new_facts.tests.len() >= old_facts.tests.len();
-            if same_tests && new_facts.assertions < old_facts.assertions {
-                emit(
-                    Rule::AssertionRemoved,
-                    None,
-                    {
-                        let lost = old_facts.assertions - new_facts.assertions;
-                        format!(
-                            "the commit removes {lost} assertion{} from the file's tests while its tests stayed",
-                            if lost == 1 { "" } else { "s" }
-                        )
-                    },
-                    None,
-                    &mut out,
+    }
+
+    /// Assertions the file's tests lost, and constant truths they gained.
+    fn assertions(&mut self, path: &str, old: &Facts, new: &Facts) {
+        let same_tests = new.tests.len() >= old.tests.len();
+        if same_tests && new.assertions < old.assertions {
+            let lost = old.assertions - new.assertions;
+            let detail = format!(
+                "the commit removes {lost} assertion{} from the file's tests while its tests stayed",
+                if lost == 1 { "" } else { "s" }
+            );
+            self.emit(Rule::AssertionRemoved, path, detail);
+        }
+        for m in added(&old.constant_truths, &new.constant_truths) {
+            let detail = format!("`{}` asserts a constant truth", m.text);
+            self.emit_mark(Rule::AssertionRemoved, path, m, detail);
+        }
+    }
+
+    /// Conflict blocks the commit added a line of, each reported once at its opening line.
+    fn conflicts(&mut self, path: &str, old: &Facts, new: &Facts) {
+        let new_markers = added(&old.conflicts, &new.conflicts);
+        for block in conflict_blocks(&new.conflicts) {
+            if block
+                .iter()
+                .any(|m| new_markers.iter().any(|n| n.line == m.line))
+            {
+                let lines: Vec<String> = block.iter().map(|m| m.line.to_string()).collect();
+                let detail = format!(
+                    "`{}` (markers on lines {})",
+                    block[0].text,
+                    lines.join(", ")
                 );
-            }
-            for m in added(&old_facts.constant_truths, &new_facts.constant_truths) {
-                emit_mark(
-                    Rule::AssertionRemoved,
-                    m,
-                    format!("`{}` asserts a constant truth", m.text),
-                    &mut out,
-                );
+                self.emit_mark(Rule::ConflictMarker, path, block[0], detail);
             }
         }
-        if settings.on(Rule::ConflictMarker) && !rules::is_example_path(&c.path) {
-            let new_markers = added(&old_facts.conflicts, &new_facts.conflicts);
-            for block in conflict_blocks(&new_facts.conflicts) {
-                // Reported once, at its opening line, when the commit added any of its lines.
-                if block
-                    .iter()
-                    .any(|m| new_markers.iter().any(|n| n.line == m.line))
-                {
-                    let lines: Vec<String> = block.iter().map(|m| m.line.to_string()).collect();
-                    emit_mark(
-                        Rule::ConflictMarker,
-                        block[0],
-                        format!(
-                            "`{}` (markers on lines {})",
-                            block[0].text,
-                            lines.join(", ")
-                        ),
-                        &mut out,
-                    );
-                }
-            }
-        }
-        // In tests a method that does nothing is a test double (a subclass that silences
-        // logging), not a stub where code should be.
-        if settings.on(Rule::StubCode) && !lang::is_test_path(&c.path) {
-            for m in added(&old_facts.stubs, &new_facts.stubs) {
-                emit_mark(Rule::StubCode, m, format!("`{}`", m.text), &mut out);
-            }
-        }
-        if settings.on(Rule::DebugLeftover) {
-            for m in added(&old_facts.debug, &new_facts.debug) {
-                emit_mark(Rule::DebugLeftover, m, format!("`{}`", m.text), &mut out);
-            }
-        }
-        let old_pragmas: Vec<Mark> = old_facts.pragmas.iter().map(|(m, _)| m.clone()).collect();
-        let new_marks: Vec<Mark> = new_facts.pragmas.iter().map(|(m, _)| m.clone()).collect();
-        for m in added(&old_pragmas, &new_marks) {
-            let rule = new_facts
+    }
+
+    /// The pragmas the file gained, and all it holds after the commit.
+    fn pragmas(&mut self, path: &str, old: &Facts, new: &Facts) {
+        let old_marks: Vec<Mark> = old.pragmas.iter().map(|(m, _)| m.clone()).collect();
+        let new_marks: Vec<Mark> = new.pragmas.iter().map(|(m, _)| m.clone()).collect();
+        for m in added(&old_marks, &new_marks) {
+            let rule = new
                 .pragmas
                 .iter()
                 .find(|(p, _)| p.line == m.line)
                 .map(|(_, r)| r.clone())
                 .unwrap_or_default();
-            new_pragmas.push((c.path.clone(), m.clone(), rule));
+            self.new_pragmas.push((path.to_string(), m.clone(), rule));
         }
-        pragmas_by_file.insert(c.path.clone(), new_facts.pragmas.clone());
+        self.pragmas_by_file
+            .insert(path.to_string(), new.pragmas.clone());
     }
 
-    let (lost, added) = net_losses(removed_tests, added_tests);
-    tally.removed =
-        u32::try_from(lost.iter().map(|(_, l, _)| l.len()).sum::<usize>()).unwrap_or(u32::MAX);
-    if settings.on(Rule::TestDeleted) {
-        out.extend(tests_deleted(lost, added, deletes_code, settings, commit));
-    }
-
-    // Pragmas: an added one is tampering; an old one that silenced a finding is reported LOW.
-    let mut kept = Vec::with_capacity(out.len());
-    for f in out {
-        let silenced_by = f.file.as_ref().zip(f.line).and_then(|(file, line)| {
-            pragmas_by_file.get(file).and_then(|ps| {
-                ps.iter()
-                    .find(|(m, rule)| {
-                        (m.line == line || m.line + 1 == line) && rule.eq_ignore_ascii_case(&f.rule)
-                    })
-                    .map(|(m, _)| m.line)
-            })
-        });
-        match silenced_by {
-            Some(pragma_line) => {
-                // A root commit's pragmas are reported like old ones: there was nothing to
-                // tamper with.
-                let is_new = !at.root
-                    && new_pragmas
-                        .iter()
-                        .any(|(p, m, _)| Some(p) == f.file.as_ref() && m.line == pragma_line);
-                if !is_new {
-                    kept.push(rules::suppressed(&f, pragma_line, commit));
+    /// The commit's tests deleted across its files, then pragmas: an added one is tampering;
+    /// an old one that silenced a finding is reported LOW.
+    fn finish(mut self, deletes_code: bool) -> (Vec<Finding>, TestTally) {
+        let commit = self.at.id;
+        let (lost, added) = net_losses(
+            std::mem::take(&mut self.removed_tests),
+            std::mem::take(&mut self.added_tests),
+        );
+        self.tally.removed =
+            u32::try_from(lost.iter().map(|(_, l, _)| l.len()).sum::<usize>()).unwrap_or(u32::MAX);
+        if self.settings.on(Rule::TestDeleted) {
+            let deleted = tests_deleted(lost, added, deletes_code, self.settings, commit);
+            self.out.extend(deleted);
+        }
+        let mut kept = Vec::with_capacity(self.out.len());
+        for f in std::mem::take(&mut self.out) {
+            match self.silenced_by(&f) {
+                Some(pragma_line) => {
+                    // A root commit's pragmas are reported like old ones: there was nothing
+                    // to tamper with.
+                    let is_new = !self.at.root
+                        && self
+                            .new_pragmas
+                            .iter()
+                            .any(|(p, m, _)| Some(p) == f.file.as_ref() && m.line == pragma_line);
+                    if !is_new {
+                        kept.push(rules::suppressed(&f, pragma_line, commit));
+                    }
                 }
+                None => kept.push(f),
             }
-            None => kept.push(f),
         }
-    }
-    if settings.on(Rule::SupervisionTampering) && !at.root {
-        for (path, mark, rule) in new_pragmas {
-            kept.push(rules::mark_finding(
-                Rule::SupervisionTampering,
-                Severity::Critical,
-                &path,
-                &mark,
-                pragma_detail(&rule),
-                commit,
-            ));
+        if self.settings.on(Rule::SupervisionTampering) && !self.at.root {
+            for (path, mark, rule) in &self.new_pragmas {
+                kept.push(rules::mark_finding(
+                    Rule::SupervisionTampering,
+                    Severity::Critical,
+                    path,
+                    mark,
+                    pragma_detail(rule),
+                    commit,
+                ));
+            }
         }
+        for f in &mut kept {
+            f.location = Location::Introduced;
+        }
+        (kept, self.tally)
     }
-    for f in &mut kept {
-        f.location = Location::Introduced;
+
+    /// The line of the pragma that silences `f`, on its line or the one above.
+    fn silenced_by(&self, f: &Finding) -> Option<u32> {
+        let (file, line) = f.file.as_ref().zip(f.line)?;
+        self.pragmas_by_file.get(file).and_then(|ps| {
+            ps.iter()
+                .find(|(m, rule)| {
+                    (m.line == line || m.line + 1 == line) && rule.eq_ignore_ascii_case(&f.rule)
+                })
+                .map(|(m, _)| m.line)
+        })
     }
-    (kept, tally)
 }
 
 /// What the guards find in `path` as it stands in `commit` (all of `content`, as though the
