@@ -733,7 +733,8 @@ pub fn is_ci(path: &str) -> bool {
         .any(|ci| path.starts_with(ci) || path == ci.trim_end_matches('/'))
 }
 
-/// The rules decided by a file's path, size and changed lines.
+/// The rules decided by a file's path, size and changed lines. Every finding here is about
+/// the whole file.
 pub fn path_rules(
     c: &FileChange<'_>,
     settings: &GuardSettings,
@@ -741,68 +742,92 @@ pub fn path_rules(
     ci_elsewhere: &std::collections::HashSet<String>,
     out: &mut Vec<Finding>,
 ) {
-    let on = |r: Rule| settings.on(r);
-    // Every finding here is about the whole file.
-    let file_finding = |rule: Rule, severity: Severity, detail: String, diff: Option<String>| {
-        finding(rule, severity, &c.path, None, detail, diff, at.id)
-    };
-    let sev = |r: Rule| settings.severity(r);
+    out.extend(sensitive_file(c, settings, at));
+    out.extend(large_file(c, settings, at));
+    if settings.on(Rule::SupervisionTampering) && !at.root {
+        out.extend(tampering(c, settings, at, ci_elsewhere));
+    }
+}
+
+fn sensitive_file(
+    c: &FileChange<'_>,
+    settings: &GuardSettings,
+    at: CommitRef<'_>,
+) -> Option<Finding> {
     let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
-    if on(Rule::SensitiveFile) && added_file {
-        if let Some(what) = sensitive(&c.path, c.new) {
-            // Among tests and fixtures a key is most likely a test key (git's test keyring,
-            // a TLS test CA): shown, not blocking; the secret scanner still reads it.
-            let (severity, note) = if in_fixtures(&c.path) {
-                (
-                    sev(Rule::SensitiveFile).min(Severity::Medium),
-                    ", among the tests: check that it is a test key that protects nothing",
-                )
-            } else {
-                (sev(Rule::SensitiveFile), "")
-            };
-            out.push(file_finding(
-                Rule::SensitiveFile,
-                severity,
-                format!("`{}` is {what}{note}", c.path),
-                None,
-            ));
-        }
+    if !settings.on(Rule::SensitiveFile) || !added_file {
+        return None;
     }
-    // A file too large to read is judged by its size alone.
-    if on(Rule::LargeFile)
-        && c.kind != ChangeKind::Deleted
-        && !in_asset_folder(&c.path, &settings.asset_folders)
+    let what = sensitive(&c.path, c.new)?;
+    // Among tests and fixtures a key is most likely a test key (git's test keyring, a TLS
+    // test CA): shown, not blocking; the secret scanner still reads it.
+    let (severity, note) = if in_fixtures(&c.path) {
+        (
+            settings.severity(Rule::SensitiveFile).min(Severity::Medium),
+            ", among the tests: check that it is a test key that protects nothing",
+        )
+    } else {
+        (settings.severity(Rule::SensitiveFile), "")
+    };
+    let detail = format!("`{}` is {what}{note}", c.path);
+    Some(finding(
+        Rule::SensitiveFile,
+        severity,
+        &c.path,
+        None,
+        detail,
+        None,
+        at.id,
+    ))
+}
+
+/// A file too large, or a binary blob outside the asset folders; a file too large to read is
+/// judged by its size alone.
+fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -> Option<Finding> {
+    if !settings.on(Rule::LargeFile)
+        || c.kind == ChangeKind::Deleted
+        || in_asset_folder(&c.path, &settings.asset_folders)
     {
-        let binary = match c.new {
-            Some(content) => crate::secrets::is_binary(content),
-            None => c.known.is_some_and(|k| k.new_binary),
-        };
-        if c.new_size > settings.large_file {
-            out.push(file_finding(
-                Rule::LargeFile,
-                sev(Rule::LargeFile),
-                format!(
-                    "`{}` is {:.1} MB (the limit is {:.1} MB)",
-                    c.path,
-                    c.new_size as f64 / 1e6,
-                    settings.large_file as f64 / 1e6
-                ),
-                None,
-            ));
-        } else if binary && c.kind == ChangeKind::Added && !in_fixtures(&c.path) {
-            // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`,
-            // git's `t/t1013/objects/`): only its size is judged.
-            out.push(file_finding(
-                Rule::LargeFile,
-                sev(Rule::LargeFile),
-                format!("`{}` is a binary blob outside the asset folders", c.path),
-                None,
-            ));
-        }
+        return None;
     }
-    if !on(Rule::SupervisionTampering) || at.root {
-        return;
-    }
+    let binary = match c.new {
+        Some(content) => crate::secrets::is_binary(content),
+        None => c.known.is_some_and(|k| k.new_binary),
+    };
+    let detail = if c.new_size > settings.large_file {
+        format!(
+            "`{}` is {:.1} MB (the limit is {:.1} MB)",
+            c.path,
+            c.new_size as f64 / 1e6,
+            settings.large_file as f64 / 1e6
+        )
+    } else if binary && c.kind == ChangeKind::Added && !in_fixtures(&c.path) {
+        // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`, git's
+        // `t/t1013/objects/`): only its size is judged.
+        format!("`{}` is a binary blob outside the asset folders", c.path)
+    } else {
+        return None;
+    };
+    let severity = settings.severity(Rule::LargeFile);
+    Some(finding(
+        Rule::LargeFile,
+        severity,
+        &c.path,
+        None,
+        detail,
+        None,
+        at.id,
+    ))
+}
+
+/// A change to what supervises the agent: the supervisor's own files, the test runner the
+/// configuration names, a CI definition, a threshold lowered.
+fn tampering(
+    c: &FileChange<'_>,
+    settings: &GuardSettings,
+    at: CommitRef<'_>,
+    ci_elsewhere: &std::collections::HashSet<String>,
+) -> Option<Finding> {
     let touched: Vec<&str> = [Some(c.path.as_str()), c.old_path.as_deref()]
         .into_iter()
         .flatten()
@@ -813,103 +838,120 @@ pub fn path_rules(
         let (removed, added) = lines();
         diff_snippet(&removed, &added)
     };
+    let high = settings
+        .severity(Rule::SupervisionTampering)
+        .min(Severity::High);
+    let file_finding = |severity: Severity, detail: String, diff: Option<String>| {
+        finding(
+            Rule::SupervisionTampering,
+            severity,
+            &c.path,
+            None,
+            detail,
+            diff,
+            at.id,
+        )
+    };
     if touched
         .iter()
         .any(|p| under(p, &settings.supervision_paths))
     {
-        out.push(file_finding(
-            Rule::SupervisionTampering,
-            Severity::Critical,
-            format!(
-                "the commit changes `{}`, which belongs to the supervisor",
-                c.path
-            ),
-            snippet(),
-        ));
-        return;
+        let detail = format!(
+            "the commit changes `{}`, which belongs to the supervisor",
+            c.path
+        );
+        return Some(file_finding(Severity::Critical, detail, snippet()));
     }
-    let runner = touched
+    if touched
         .iter()
-        .any(|p| settings.test_runners.iter().any(|r| r == p));
-    if runner {
-        out.push(file_finding(
-            Rule::SupervisionTampering,
-            sev(Rule::SupervisionTampering).min(Severity::High),
-            format!(
-                "the commit changes the test runner the configuration names, `{}`",
-                c.path
-            ),
-            snippet(),
-        ));
-        return;
+        .any(|p| settings.test_runners.iter().any(|r| r == p))
+    {
+        let detail = format!(
+            "the commit changes the test runner the configuration names, `{}`",
+            c.path
+        );
+        return Some(file_finding(high, detail, snippet()));
     }
     if touched.iter().any(|p| is_ci(p)) {
-        let (removed, added) = lines();
-        let deleted = c.kind == ChangeKind::Deleted;
-        let runs_checks = [text(c.old), text(c.new)]
-            .into_iter()
-            .flatten()
-            .any(|t| t.lines().any(|l| !ci_checks(l).is_empty()));
-        let (severity, detail, remediation) = match ci_change(
-            &removed,
-            &added,
-            deleted,
-            runs_checks,
-            ci_elsewhere,
-        ) {
-            CiChange::Weakens(how) => (
-                sev(Rule::SupervisionTampering).min(Severity::High),
-                format!("the commit weakens the CI definition `{}`: {how}", c.path),
-                Rule::SupervisionTampering.remediation(),
-            ),
-            // A new definition that softens nothing supervises more, not less.
-            CiChange::Edits if c.kind == ChangeKind::Added => (
-                Severity::Low,
-                format!("the commit adds the CI definition `{}`", c.path),
-                "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
-            ),
-            CiChange::Edits => (
-                Severity::Medium.min(sev(Rule::SupervisionTampering)),
-                format!(
-                    "the commit {} the CI definition `{}`",
-                    if deleted { "deletes" } else { "changes" },
-                    c.path
-                ),
-                "Check that the CI still runs every check it ran before, on every platform it ran on; if the change drops or softens one, restore it.",
-            ),
-            CiChange::Pins => (
-                Severity::Low,
-                format!(
-                    "the commit changes only pinned versions in the CI definition `{}`",
-                    c.path
-                ),
-                "Nothing to undo if the new versions are intended (a dependency bump); check that they come from the same publisher.",
-            ),
-        };
-        let diff = diff_snippet(&removed, &added);
-        let mut f = file_finding(Rule::SupervisionTampering, severity, detail, diff);
-        f.remediation = remediation.into();
-        out.push(f);
-        return;
+        return Some(ci_definition(c, settings, at, ci_elsewhere));
     }
     if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == ChangeKind::Modified {
         let (removed, added) = lines();
         let before: Vec<(&str, f64)> = removed.iter().filter_map(|l| threshold(l)).collect();
         for (key, value) in added.iter().filter_map(|l| threshold(l)) {
-            if let Some((_, old)) = before.iter().find(|(k, _)| *k == key) {
-                if value < *old {
-                    out.push(file_finding(
-                        Rule::SupervisionTampering,
-                        sev(Rule::SupervisionTampering).min(Severity::High),
-                        format!(
-                            "the commit lowers `{key}` from {old} to {value} in `{}`",
-                            c.path
-                        ),
-                        snippet(),
-                    ));
-                    return;
-                }
+            let lowered = before.iter().find(|(k, old)| *k == key && value < *old);
+            if let Some((_, old)) = lowered {
+                let detail = format!(
+                    "the commit lowers `{key}` from {old} to {value} in `{}`",
+                    c.path
+                );
+                return Some(file_finding(high, detail, snippet()));
             }
         }
     }
+    None
+}
+
+/// A change to a CI definition, by what it does to the checks CI runs.
+fn ci_definition(
+    c: &FileChange<'_>,
+    settings: &GuardSettings,
+    at: CommitRef<'_>,
+    ci_elsewhere: &std::collections::HashSet<String>,
+) -> Finding {
+    let sev = settings.severity(Rule::SupervisionTampering);
+    let (removed, added) = changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
+    let deleted = c.kind == ChangeKind::Deleted;
+    let runs_checks = [text(c.old), text(c.new)]
+        .into_iter()
+        .flatten()
+        .any(|t| t.lines().any(|l| !ci_checks(l).is_empty()));
+    let (severity, detail, remediation) = match ci_change(
+        &removed,
+        &added,
+        deleted,
+        runs_checks,
+        ci_elsewhere,
+    ) {
+        CiChange::Weakens(how) => (
+            sev.min(Severity::High),
+            format!("the commit weakens the CI definition `{}`: {how}", c.path),
+            Rule::SupervisionTampering.remediation(),
+        ),
+        // A new definition that softens nothing supervises more, not less.
+        CiChange::Edits if c.kind == ChangeKind::Added => (
+            Severity::Low,
+            format!("the commit adds the CI definition `{}`", c.path),
+            "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
+        ),
+        CiChange::Edits => (
+            Severity::Medium.min(sev),
+            format!(
+                "the commit {} the CI definition `{}`",
+                if deleted { "deletes" } else { "changes" },
+                c.path
+            ),
+            "Check that the CI still runs every check it ran before, on every platform it ran on; if the change drops or softens one, restore it.",
+        ),
+        CiChange::Pins => (
+            Severity::Low,
+            format!(
+                "the commit changes only pinned versions in the CI definition `{}`",
+                c.path
+            ),
+            "Nothing to undo if the new versions are intended (a dependency bump); check that they come from the same publisher.",
+        ),
+    };
+    let diff = diff_snippet(&removed, &added);
+    let mut f = finding(
+        Rule::SupervisionTampering,
+        severity,
+        &c.path,
+        None,
+        detail,
+        diff,
+        at.id,
+    );
+    f.remediation = remediation.into();
+    f
 }
