@@ -73,7 +73,8 @@ pub fn matters_for_detection(path: &str) -> bool {
             .is_some_and(|n| n.to_string_lossy().contains('.'))
 }
 
-/// Proposes checks from the files of a tree.
+/// Proposes checks from the files of a tree: one per ecosystem found, and one test command
+/// (the project's own script wins over a language's default).
 ///
 /// `read_head` returns the first bytes of a file (for shebangs and manifests).
 pub fn detect_checks(
@@ -83,37 +84,8 @@ pub fn detect_checks(
     let has = |name: &str| paths.iter().any(|p| p == name);
     let mut out = Vec::new();
     let mut test_command = None;
-
     if has("Cargo.toml") {
-        let mut c = check(
-            "clippy",
-            StageValue::Audit,
-            &[
-                "cargo",
-                "clippy",
-                "--all-targets",
-                "--message-format=json",
-                "--quiet",
-            ],
-            Format::Cargo,
-        );
-        c.files = strings(&["*.rs", "Cargo.toml", "Cargo.lock"]);
-        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
-            900,
-        )));
-        c.severity = Some(
-            [
-                ("error", crate::finding::Severity::Critical),
-                ("warning", crate::finding::Severity::Medium),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), super::raw::SeverityValue(v)))
-            .collect(),
-        );
-        out.push(DetectedCheck {
-            reason: "Cargo.toml: a Rust crate".into(),
-            check: c,
-        });
+        out.push(clippy());
         test_command = Some(DetectedCheck {
             reason: "Cargo.toml: cargo test".into(),
             check: check(
@@ -124,113 +96,20 @@ pub fn detect_checks(
             ),
         });
     }
-
-    let interpreters: Vec<String> = SHELL_INTERPRETERS.iter().map(|s| s.to_string()).collect();
-    let shell = paths.iter().any(|p| {
-        p.ends_with(".sh")
-            || p.ends_with(".bash")
-            || (!Path::new(p)
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains('.'))
-                && read_head(p).is_some_and(|h| shebang_matches(&h, &interpreters)))
-    });
-    if shell {
-        let mut c = check(
-            "shellcheck",
-            StageValue::Audit,
-            &["shellcheck", "-f", "json1", "{files}"],
-            Format::Shellcheck,
-        );
-        c.files = strings(&["*.sh", "*.bash"]);
-        c.shebang = Some(interpreters);
-        c.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
-            60,
-        )));
-        out.push(DetectedCheck {
-            reason: "shell scripts (*.sh or a sh/bash shebang)".into(),
-            check: c,
-        });
-    }
-
+    out.extend(shellcheck(paths, read_head));
     if has("pyproject.toml") || has("requirements.txt") || has("setup.py") {
-        let mut c = check(
-            "ruff",
-            StageValue::Audit,
-            // --no-fix: a project's `fix = true` would rewrite the audited files.
-            &[
-                "ruff",
-                "check",
-                "--no-fix",
-                "--output-format",
-                "json",
-                "{files}",
-            ],
-            Format::Ruff,
-        );
-        c.files = strings(&["*.py", "*.pyi"]);
-        out.push(DetectedCheck {
-            reason: "pyproject.toml/requirements.txt: a Python project".into(),
-            check: c,
-        });
-        let mut t = check(
-            "pytest",
-            StageValue::Test,
-            &[
-                "python3",
-                "-m",
-                "pytest",
-                "-q",
-                "--junitxml=.auditor-junit.xml",
-            ],
-            Format::Junit,
-        );
-        t.junit = Some(".auditor-junit.xml".into());
-        test_command = Some(DetectedCheck {
-            reason: "Python project: pytest with JUnit output".into(),
-            check: t,
-        });
+        let (lint, tests) = python();
+        out.push(lint);
+        test_command = Some(tests);
     }
-
     if has("package.json") {
         let manifest = read_head("package.json").unwrap_or_default();
         let manifest: serde_json::Value =
             serde_json::from_slice(&manifest).unwrap_or(serde_json::Value::Null);
-        let mentions_eslint = ["dependencies", "devDependencies"]
-            .iter()
-            .any(|k| manifest.get(k).and_then(|d| d.get("eslint")).is_some());
-        if mentions_eslint {
-            let mut c = check(
-                "eslint",
-                StageValue::Audit,
-                &[
-                    "npx",
-                    "--no-install",
-                    "eslint",
-                    "--format",
-                    "json",
-                    "{files}",
-                ],
-                Format::Eslint,
-            );
-            c.files = strings(&["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx"]);
-            out.push(DetectedCheck {
-                reason: "package.json lists eslint".into(),
-                check: c,
-            });
-        }
-        if manifest.pointer("/scripts/test").is_some() {
-            test_command = Some(DetectedCheck {
-                reason: "package.json has a test script".into(),
-                check: check(
-                    "npm-test",
-                    StageValue::Test,
-                    &["npm", "test", "--silent"],
-                    Format::ExitCode,
-                ),
-            });
-        }
+        let (lint, tests) = node(&manifest);
+        out.extend(lint);
+        test_command = tests.or(test_command);
     }
-
     // The project's own declared test entry point wins over a language default.
     if has("tests/run_tests.sh") {
         let mut t = check(
@@ -239,9 +118,7 @@ pub fn detect_checks(
             &["bash", "tests/run_tests.sh"],
             Format::ExitCode,
         );
-        t.timeout = Some(super::raw::DurationValue(std::time::Duration::from_secs(
-            1800,
-        )));
+        t.timeout = Some(seconds(1800));
         test_command = Some(DetectedCheck {
             reason: "tests/run_tests.sh: the project's test script".into(),
             check: t,
@@ -254,6 +131,155 @@ pub fn detect_checks(
         }
     }
     out
+}
+
+fn seconds(n: u64) -> super::raw::DurationValue {
+    super::raw::DurationValue(std::time::Duration::from_secs(n))
+}
+
+/// A Rust crate: clippy, whose errors break the build.
+fn clippy() -> DetectedCheck {
+    let mut c = check(
+        "clippy",
+        StageValue::Audit,
+        &[
+            "cargo",
+            "clippy",
+            "--all-targets",
+            "--message-format=json",
+            "--quiet",
+        ],
+        Format::Cargo,
+    );
+    c.files = strings(&["*.rs", "Cargo.toml", "Cargo.lock"]);
+    c.timeout = Some(seconds(900));
+    c.severity = Some(
+        [
+            ("error", crate::finding::Severity::Critical),
+            ("warning", crate::finding::Severity::Medium),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), super::raw::SeverityValue(v)))
+        .collect(),
+    );
+    DetectedCheck {
+        reason: "Cargo.toml: a Rust crate".into(),
+        check: c,
+    }
+}
+
+/// Shell scripts, by extension or by a shell's shebang on an extensionless file.
+fn shellcheck(
+    paths: &[String],
+    read_head: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Option<DetectedCheck> {
+    let interpreters: Vec<String> = SHELL_INTERPRETERS.iter().map(|s| s.to_string()).collect();
+    let shell = paths.iter().any(|p| {
+        p.ends_with(".sh")
+            || p.ends_with(".bash")
+            || (!Path::new(p)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains('.'))
+                && read_head(p).is_some_and(|h| shebang_matches(&h, &interpreters)))
+    });
+    if !shell {
+        return None;
+    }
+    let mut c = check(
+        "shellcheck",
+        StageValue::Audit,
+        &["shellcheck", "-f", "json1", "{files}"],
+        Format::Shellcheck,
+    );
+    c.files = strings(&["*.sh", "*.bash"]);
+    c.shebang = Some(interpreters);
+    c.timeout = Some(seconds(60));
+    Some(DetectedCheck {
+        reason: "shell scripts (*.sh or a sh/bash shebang)".into(),
+        check: c,
+    })
+}
+
+/// A Python project: ruff, and pytest with JUnit output.
+fn python() -> (DetectedCheck, DetectedCheck) {
+    let mut c = check(
+        "ruff",
+        StageValue::Audit,
+        // --no-fix: a project's `fix = true` would rewrite the audited files.
+        &[
+            "ruff",
+            "check",
+            "--no-fix",
+            "--output-format",
+            "json",
+            "{files}",
+        ],
+        Format::Ruff,
+    );
+    c.files = strings(&["*.py", "*.pyi"]);
+    let mut t = check(
+        "pytest",
+        StageValue::Test,
+        &[
+            "python3",
+            "-m",
+            "pytest",
+            "-q",
+            "--junitxml=.auditor-junit.xml",
+        ],
+        Format::Junit,
+    );
+    t.junit = Some(".auditor-junit.xml".into());
+    (
+        DetectedCheck {
+            reason: "pyproject.toml/requirements.txt: a Python project".into(),
+            check: c,
+        },
+        DetectedCheck {
+            reason: "Python project: pytest with JUnit output".into(),
+            check: t,
+        },
+    )
+}
+
+/// A Node project: eslint when the manifest lists it, `npm test` when it has a test script.
+fn node(manifest: &serde_json::Value) -> (Option<DetectedCheck>, Option<DetectedCheck>) {
+    let mentions_eslint = ["dependencies", "devDependencies"]
+        .iter()
+        .any(|k| manifest.get(k).and_then(|d| d.get("eslint")).is_some());
+    let lint = mentions_eslint.then(|| {
+        let mut c = check(
+            "eslint",
+            StageValue::Audit,
+            &[
+                "npx",
+                "--no-install",
+                "eslint",
+                "--format",
+                "json",
+                "{files}",
+            ],
+            Format::Eslint,
+        );
+        c.files = strings(&["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx"]);
+        DetectedCheck {
+            reason: "package.json lists eslint".into(),
+            check: c,
+        }
+    });
+    let tests = manifest
+        .pointer("/scripts/test")
+        .is_some()
+        .then(|| DetectedCheck {
+            reason: "package.json has a test script".into(),
+            check: check(
+                "npm-test",
+                StageValue::Test,
+                &["npm", "test", "--silent"],
+                Format::ExitCode,
+            ),
+        });
+    (lint, tests)
 }
 
 /// A setup step detection proposes: what the project needs installed before its tests can
