@@ -1,7 +1,10 @@
-//! The domain vocabulary every stage shares: severities, issue types, locations and findings.
+//! The domain vocabulary every stage shares: severities, issue types, locations, findings and
+//! where an issue is in its life.
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 /// How urgent a finding is, ordered from least to most severe.
 #[derive(
@@ -283,4 +286,35 @@ pub struct Finding {
     pub fingerprint: String,
     /// The redacted form of a secret (secrets only).
     pub redacted: Option<String>,
+}
+
+/// Where an issue is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Life {
+    /// Found by the latest audit that saw it, for the first time.
+    New,
+    /// Still present in a later audit.
+    Open,
+    /// Absent from a later audit that looked at the same file with the same check.
+    Resolved,
+    /// Back after being resolved.
+    Reopened,
+}
+
+impl Life {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Life::New => "new",
+            Life::Open => "open",
+            Life::Resolved => "resolved",
+            Life::Reopened => "reopened",
+        }
+    }
+
+    /// New, open or reopened.
+    pub fn is_open(self) -> bool {
+        self != Life::Resolved
+    }
 }

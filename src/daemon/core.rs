@@ -1141,7 +1141,7 @@ fn log_report(report: &AuditReport, commit: &str, out: &mut Out) {
     // Every issue the audit raised (LOW ones live only here and in the report).
     for i in &report.issues {
         let Some(life) = &i.life else { continue };
-        if life.status == "open" {
+        if life.status == crate::finding::Life::Open {
             continue;
         }
         out.log(
@@ -1152,7 +1152,7 @@ fn log_report(report: &AuditReport, commit: &str, out: &mut Out) {
                 title: i.finding.title.clone(),
                 file: i.finding.file.clone(),
                 line: i.finding.line,
-                status: life.status.to_string(),
+                status: life.status.as_str(),
             },
             Level::Info,
             Some(commit),

@@ -182,7 +182,7 @@ pub enum LogEvent {
         /// Its line.
         line: Option<u32>,
         /// Its life in the ledger.
-        status: String,
+        status: &'static str,
     },
     /// An audit resolved an issue.
     IssueResolved {
@@ -330,7 +330,7 @@ mod tests {
                 title: "t".into(),
                 file: None,
                 line: None,
-                status: "new".into(),
+                status: "new",
             },
             Level::Info,
             None,

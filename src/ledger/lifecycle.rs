@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::{Entry, Ledger, Life, RuleStats};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::policy::{Issue, IssueLife};
 
 /// What an audit looked at, per check: some files, or everything (`None`). An issue of a
@@ -168,41 +168,7 @@ pub fn apply(
         let n = occurrences.entry(base.clone()).or_insert(0);
         *n += 1;
         let key = if *n == 1 { base } else { format!("{base}#{n}") };
-        let f = &issue.finding;
-        let index = match ledger.entries.iter().position(|e| e.key == key) {
-            Some(i) => {
-                let e = &mut ledger.entries[i];
-                match e.life {
-                    Life::Resolved => {
-                        e.life = Life::Reopened;
-                        e.resolved_in = None;
-                        e.resolved_by_claim = false;
-                        e.commits_since_feedback = 0;
-                        e.inbox_file = None;
-                        e.severity = e.severity.max(f.severity);
-                        applied.raised.push(e.id.clone());
-                        ledger
-                            .rules
-                            .entry(rule_key(&e.check, &e.rule))
-                            .or_default()
-                            .fired += 1;
-                    }
-                    _ => {
-                        e.life = Life::Open;
-                        e.commits_since_feedback += commits;
-                        e.severity = e.severity.max(f.severity);
-                    }
-                }
-                if commits > 0 {
-                    e.seen_in += 1;
-                }
-                i
-            }
-            None => {
-                applied.raised.push(new_entry(ledger, f, key, commit));
-                ledger.entries.len() - 1
-            }
-        };
+        let index = record_issue(ledger, &issue.finding, key, commit, commits, &mut applied);
         matched.insert(index);
         let e = &mut ledger.entries[index];
         e.last_seen = commit.to_string();
@@ -210,7 +176,7 @@ pub fn apply(
         issue.id = e.id.clone();
         issue.finding.severity = e.severity;
         issue.life = Some(IssueLife {
-            status: e.life.as_str(),
+            status: e.life,
             seen_in: e.seen_in,
             first_seen: e.first_seen.clone(),
             acknowledged: e.ack.is_some(),
@@ -219,36 +185,105 @@ pub fn apply(
             applied.ineffective_claims.push(e.id.clone());
         }
     }
+    resolve_absent(
+        ledger,
+        &matched,
+        examined,
+        commit,
+        commits,
+        claims,
+        &mut applied,
+    );
+    escalate_unfixed(ledger, commits, escalate_after, &mut applied);
+    for issue in issues.iter_mut() {
+        if let Some(e) = ledger.entries.iter().find(|e| e.id == issue.id) {
+            issue.finding.severity = e.severity;
+        }
+    }
+    applied
+}
 
+/// One issue of the audit in the ledger: its entry seen again (reopened if it was resolved)
+/// or a new one. Returns the entry's index.
+fn record_issue(
+    ledger: &mut Ledger,
+    f: &Finding,
+    key: String,
+    commit: &str,
+    commits: u32,
+    applied: &mut Applied,
+) -> usize {
+    let Some(i) = ledger.entries.iter().position(|e| e.key == key) else {
+        applied.raised.push(new_entry(ledger, f, key, commit));
+        return ledger.entries.len() - 1;
+    };
+    let e = &mut ledger.entries[i];
+    if e.life == Life::Resolved {
+        e.life = Life::Reopened;
+        e.resolved_in = None;
+        e.resolved_by_claim = false;
+        e.commits_since_feedback = 0;
+        e.inbox_file = None;
+        applied.raised.push(e.id.clone());
+        ledger
+            .rules
+            .entry(rule_key(&e.check, &e.rule))
+            .or_default()
+            .fired += 1;
+    } else {
+        e.life = Life::Open;
+        e.commits_since_feedback += commits;
+    }
+    e.severity = e.severity.max(f.severity);
+    if commits > 0 {
+        e.seen_in += 1;
+    }
+    i
+}
+
+/// Open entries this audit did not see: resolved where it looked (the same check over the
+/// same file), one more commit without a fix elsewhere.
+fn resolve_absent(
+    ledger: &mut Ledger,
+    matched: &HashSet<usize>,
+    examined: &Examined,
+    commit: &str,
+    commits: u32,
+    claims: &BTreeSet<String>,
+    applied: &mut Applied,
+) {
     for (i, e) in ledger.entries.iter_mut().enumerate() {
         if matched.contains(&i) || !e.life.is_open() {
             continue;
         }
-        if examined.looked_at(&e.check, e.file.as_deref()) {
-            e.life = Life::Resolved;
-            e.resolved_in = Some(commit.to_string());
-            e.resolved_by_claim = claims.contains(&e.id);
-            let stats: &mut RuleStats =
-                ledger.rules.entry(rule_key(&e.check, &e.rule)).or_default();
-            stats.resolved += 1;
-            stats.last_resolved_in = Some(commit.to_string());
-            stats.last_resolved_file = e.file.clone();
-            applied.resolved.push(Resolution {
-                id: e.id.clone(),
-                title: e.title.clone(),
-                issue_type: e.issue_type.clone(),
-                severity: e.severity,
-                file: e.file.clone(),
-                resolved_in: commit.to_string(),
-                claimed: e.resolved_by_claim,
-                inbox_file: e.inbox_file.clone(),
-            });
-        } else {
+        if !examined.looked_at(&e.check, e.file.as_deref()) {
             // Not looked at: still open, and one more commit without a fix.
             e.commits_since_feedback += commits;
+            continue;
         }
+        e.life = Life::Resolved;
+        e.resolved_in = Some(commit.to_string());
+        e.resolved_by_claim = claims.contains(&e.id);
+        let stats: &mut RuleStats = ledger.rules.entry(rule_key(&e.check, &e.rule)).or_default();
+        stats.resolved += 1;
+        stats.last_resolved_in = Some(commit.to_string());
+        stats.last_resolved_file = e.file.clone();
+        applied.resolved.push(Resolution {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            issue_type: e.issue_type.clone(),
+            severity: e.severity,
+            file: e.file.clone(),
+            resolved_in: commit.to_string(),
+            claimed: e.resolved_by_claim,
+            inbox_file: e.inbox_file.clone(),
+        });
     }
+}
 
+/// Issues fed back `escalate_after` commits ago and still unfixed rise one level (once per
+/// level: the count restarts, and the top level is not raised again).
+fn escalate_unfixed(ledger: &mut Ledger, commits: u32, escalate_after: u32, applied: &mut Applied) {
     for e in ledger.entries.iter_mut() {
         let fed_back = e.severity >= Severity::Medium;
         if commits > 0
@@ -263,12 +298,6 @@ pub fn apply(
             applied.escalated.push(e.id.clone());
         }
     }
-    for issue in issues.iter_mut() {
-        if let Some(e) = ledger.entries.iter().find(|e| e.id == issue.id) {
-            issue.finding.severity = e.severity;
-        }
-    }
-    applied
 }
 
 /// The IDs of ledger entries that `issues` would match (their first occurrence), to tell
@@ -348,7 +377,7 @@ mod tests {
         let mut a = [issue("aws", "a.py", "fp1", Severity::Critical)];
         let applied = run(&mut l, &mut a, &["a.py"], "c1");
         assert_eq!(a[0].id, "SEC-001");
-        assert_eq!(a[0].life.as_ref().map(|x| x.status), Some("new"));
+        assert_eq!(a[0].life.as_ref().map(|x| x.status), Some(Life::New));
         assert_eq!(applied.raised, ["SEC-001"]);
 
         // Present again (its line moved: the fingerprint does not hold line numbers).
@@ -358,7 +387,7 @@ mod tests {
         assert_eq!(again[0].id, "SEC-001");
         assert_eq!(
             again[0].life.as_ref().map(|x| (x.status, x.seen_in)),
-            Some(("open", 2))
+            Some((Life::Open, 2))
         );
 
         // Absent from an audit that looked at a.py with the same check: resolved.
@@ -374,7 +403,7 @@ mod tests {
         ];
         let applied = run(&mut l, &mut back, &["a.py"], "c4");
         assert_eq!(back[0].id, "SEC-001");
-        assert_eq!(back[0].life.as_ref().map(|x| x.status), Some("reopened"));
+        assert_eq!(back[0].life.as_ref().map(|x| x.status), Some(Life::Reopened));
         assert_eq!(back[1].id, "SEC-002");
         assert_eq!(applied.raised, ["SEC-001", "SEC-002"]);
         assert_eq!(l.rules["secrets/aws"].fired, 3);

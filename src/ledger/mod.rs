@@ -16,39 +16,9 @@ use std::path::PathBuf;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
+pub use crate::finding::Life;
 use crate::finding::Severity;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
-
-/// Where an issue is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Life {
-    /// Found by the latest audit that saw it, for the first time.
-    New,
-    /// Still present in a later audit.
-    Open,
-    /// Absent from a later audit that looked at the same file with the same check.
-    Resolved,
-    /// Back after being resolved.
-    Reopened,
-}
-
-impl Life {
-    /// The lower-case name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Life::New => "new",
-            Life::Open => "open",
-            Life::Resolved => "resolved",
-            Life::Reopened => "reopened",
-        }
-    }
-
-    /// New, open or reopened.
-    pub fn is_open(self) -> bool {
-        self != Life::Resolved
-    }
-}
 
 /// An operator's acceptance of an issue (`auditor inbox ack`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

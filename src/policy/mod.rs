@@ -48,8 +48,8 @@ pub struct Issue {
 /// An issue's place in the ledger, as the report shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IssueLife {
-    /// `new`, `open` or `reopened`.
-    pub status: &'static str,
+    /// New, open or reopened.
+    pub status: crate::finding::Life,
     /// How many audited commits it was present in.
     pub seen_in: u32,
     /// The first commit it was found in.

@@ -39,7 +39,7 @@ pub fn issue(i: &Issue) -> Value {
         v["redacted"] = json!(r);
     }
     if let Some(life) = &i.life {
-        v["status"] = json!(life.status);
+        v["status"] = json!(life.status.as_str());
         v["seen_in_commits"] = json!(life.seen_in);
         v["first_seen"] = json!(life.first_seen);
         v["acknowledged"] = json!(life.acknowledged);
