@@ -92,8 +92,10 @@ impl FromStr for Severity {
     }
 }
 
-/// What kind of problem a finding is; decides its ID prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What kind of problem a finding is; decides its ID prefix. Written by its upper-case name
+/// (`SECRET_EXPOSURE`) in the ledger and the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum IssueType {
     /// A credential committed to the repository.
     SecretExposure,
@@ -152,7 +154,54 @@ pub enum IssueType {
     GuardSuppressed,
 }
 
+impl From<IssueType> for &'static str {
+    fn from(t: IssueType) -> &'static str {
+        t.as_str()
+    }
+}
+
+impl TryFrom<String> for IssueType {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<IssueType, String> {
+        IssueType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .ok_or_else(|| format!("unknown issue type `{name}`"))
+    }
+}
+
 impl IssueType {
+    /// Every type.
+    pub const ALL: [IssueType; 26] = [
+        IssueType::SecretExposure,
+        IssueType::BuildBreak,
+        IssueType::TestFailure,
+        IssueType::TestTimeout,
+        IssueType::Lint,
+        IssueType::CheckUnavailable,
+        IssueType::CheckTimeout,
+        IssueType::CheckError,
+        IssueType::CheckModifiedTree,
+        IssueType::AuditSkipped,
+        IssueType::AuditFailed,
+        IssueType::IneffectiveFix,
+        IssueType::Coverage,
+        IssueType::PerformanceRegression,
+        IssueType::TestsNotRun,
+        IssueType::TestEnvironment,
+        IssueType::TestDisabled,
+        IssueType::TestDeleted,
+        IssueType::AssertionRemoved,
+        IssueType::SupervisionTampering,
+        IssueType::ConflictMarker,
+        IssueType::StubCode,
+        IssueType::SensitiveFile,
+        IssueType::LargeFile,
+        IssueType::DebugLeftover,
+        IssueType::GuardSuppressed,
+    ];
+
     /// The upper-case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -316,5 +365,25 @@ impl Life {
     /// New, open or reopened.
     pub fn is_open(self) -> bool {
         self != Life::Resolved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ledger stores issue types by name: every type reads back as itself, and a name
+    /// that is none of them is an error, not some other type.
+    #[test]
+    fn issue_types_round_trip_by_name() {
+        for t in IssueType::ALL {
+            let json = serde_json::to_string(&t).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<IssueType>(&json).ok(), Some(t));
+        }
+        let names: std::collections::BTreeSet<&str> =
+            IssueType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(names.len(), IssueType::ALL.len());
+        assert!(serde_json::from_str::<IssueType>("\"NOT_A_TYPE\"").is_err());
     }
 }

@@ -200,7 +200,7 @@ pub fn sync(
         } else {
             section.push_str("A later audit looked again and the issue is gone.\n");
         }
-        if r.issue_type == "SECRET_EXPOSURE" {
+        if r.issue_type == crate::finding::IssueType::SecretExposure {
             section.push_str("\n**The credential is still in the git history**: removing it from the tree does not un-leak it. Rotate it at its provider if that is not done yet.\n");
         }
         let to = layout.inbox_dir.join("resolved").join(name);

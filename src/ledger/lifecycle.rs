@@ -34,7 +34,7 @@ pub struct Resolution {
     /// Its title.
     pub title: String,
     /// Its type (`SECRET_EXPOSURE`).
-    pub issue_type: String,
+    pub issue_type: crate::finding::IssueType,
     /// Its severity when resolved.
     pub severity: Severity,
     /// Its file.
@@ -97,7 +97,7 @@ fn new_entry(
         check: f.check.clone(),
         rule: f.rule.clone(),
         file: f.file.clone(),
-        issue_type: f.issue_type.as_str().to_string(),
+        issue_type: f.issue_type,
         severity: f.severity,
         original_severity: f.severity,
         title: f.title.clone(),
@@ -271,7 +271,7 @@ fn resolve_absent(
         applied.resolved.push(Resolution {
             id: e.id.clone(),
             title: e.title.clone(),
-            issue_type: e.issue_type.clone(),
+            issue_type: e.issue_type,
             severity: e.severity,
             file: e.file.clone(),
             resolved_in: commit.to_string(),

@@ -76,7 +76,7 @@ pub struct Entry {
     /// The file, when it is about one.
     pub file: Option<String>,
     /// The issue type (`SECRET_EXPOSURE`).
-    pub issue_type: String,
+    pub issue_type: crate::finding::IssueType,
     /// Severity now (escalation raises it).
     pub severity: Severity,
     /// Severity when first found.
