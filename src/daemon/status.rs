@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::machine::StateName;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
@@ -73,10 +74,124 @@ fn rfc(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v.as_str()?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// Times as RFC 3339 with milliseconds, the status file's spelling.
+mod millis {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+
+    /// The same, for a time that may be absent.
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_str(&super::super::rfc(t)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            // An unreadable time is no time: the file stays usable.
+            Ok(Option::<String>::deserialize(d)?
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)))
+        }
+    }
+}
+
+/// `current` as written.
+#[derive(Serialize, Deserialize)]
+struct CurrentFile {
+    commit: String,
+    #[serde(default = "one")]
+    commits: usize,
+    #[serde(default)]
+    uncommitted: bool,
+    #[serde(with = "millis")]
+    stage_started: DateTime<Utc>,
+    #[serde(default)]
+    estimate_ms: Option<u64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `last_verdict` as written.
+#[derive(Serialize, Deserialize)]
+struct VerdictFile {
+    commit: String,
+    status: String,
+    #[serde(default)]
+    counts: serde_json::Map<String, Value>,
+    #[serde(with = "millis")]
+    at: DateTime<Utc>,
+    #[serde(default)]
+    uncommitted: bool,
+}
+
+/// `status.json` as written.
+#[derive(Serialize, Deserialize)]
+struct StatusFile {
+    schema_version: u32,
+    pid: u32,
+    #[serde(default)]
+    version: String,
+    state: String,
+    #[serde(with = "millis")]
+    state_since: DateTime<Utc>,
+    #[serde(with = "millis")]
+    heartbeat: DateTime<Utc>,
+    #[serde(with = "millis")]
+    started_at: DateTime<Utc>,
+    #[serde(default = "unknown")]
+    watcher: String,
+    #[serde(default, deserialize_with = "lenient")]
+    current: Option<CurrentFile>,
+    #[serde(default, deserialize_with = "lenient")]
+    last_verdict: Option<VerdictFile>,
+    #[serde(default, with = "millis::option")]
+    waiting_since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    queued: bool,
+    #[serde(default)]
+    last_checked: Option<String>,
+    /// The failing commits again, at the top level for scripts.
+    #[serde(default)]
+    unaudited: Vec<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    audit_failure: Option<crate::store::state::Failure>,
+}
+
+fn unknown() -> String {
+    "unknown".into()
+}
+
+/// A part of the file that does not read is absent, not a reason to distrust the rest.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 impl Status {
@@ -87,81 +202,87 @@ impl Status {
 
     /// As JSON.
     pub fn to_json(&self) -> Value {
-        json!({
-            "schema_version": 1,
-            "pid": self.pid,
-            "version": env!("CARGO_PKG_VERSION"),
-            "state": self.state.as_str(),
-            "state_since": rfc(&self.state_since),
-            "heartbeat": rfc(&self.heartbeat),
-            "started_at": rfc(&self.started_at),
-            "watcher": self.watcher,
-            "current": self.current.as_ref().map(|c| json!({
-                "commit": c.commit,
-                "commits": c.commits,
-                "uncommitted": c.uncommitted,
-                "stage_started": rfc(&c.stage_started),
-                "estimate_ms": c.estimate_ms,
-            })),
-            "last_verdict": self.last_verdict.as_ref().map(|v| json!({
-                "commit": v.commit,
-                "status": v.status,
-                "counts": v.counts.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "at": rfc(&v.at),
-                "uncommitted": v.uncommitted,
-            })),
-            "waiting_since": self.waiting_since.as_ref().map(rfc),
-            "queued": self.queued,
-            "last_checked": self.last_checked,
-            "unaudited": self.audit_failure.as_ref().map_or(&[][..], |f| f.commits.as_slice()),
-            "audit_failure": self.audit_failure.as_ref().map(crate::store::state::Failure::to_json),
-        })
+        let file = StatusFile {
+            schema_version: 1,
+            pid: self.pid,
+            version: env!("CARGO_PKG_VERSION").into(),
+            state: self.state.as_str().into(),
+            state_since: self.state_since,
+            heartbeat: self.heartbeat,
+            started_at: self.started_at,
+            watcher: self.watcher.clone(),
+            current: self.current.as_ref().map(|c| CurrentFile {
+                commit: c.commit.clone(),
+                commits: c.commits,
+                uncommitted: c.uncommitted,
+                stage_started: c.stage_started,
+                estimate_ms: c.estimate_ms,
+            }),
+            // The counts in their order, most severe first.
+            last_verdict: self.last_verdict.as_ref().map(|v| VerdictFile {
+                commit: v.commit.clone(),
+                status: v.status.clone(),
+                counts: v
+                    .counts
+                    .iter()
+                    .map(|(s, n)| (s.clone(), Value::from(*n)))
+                    .collect(),
+                at: v.at,
+                uncommitted: v.uncommitted,
+            }),
+            waiting_since: self.waiting_since,
+            queued: self.queued,
+            last_checked: self.last_checked.clone(),
+            unaudited: self
+                .audit_failure
+                .as_ref()
+                .map(|f| f.commits.clone())
+                .unwrap_or_default(),
+            audit_failure: self.audit_failure.clone(),
+        };
+        serde_json::to_value(file).unwrap_or_default()
     }
 
     /// Parses the file's JSON; `None` when it is not a status file.
     pub fn from_json(v: &Value) -> Option<Status> {
-        let verdict = v
-            .get("last_verdict")
-            .filter(|x| !x.is_null())
-            .and_then(|l| {
-                Some(Verdict {
-                    commit: l["commit"].as_str()?.to_string(),
-                    status: l["status"].as_str()?.to_string(),
-                    counts: crate::finding::Severity::RANKED
-                        .iter()
-                        .map(|s| {
-                            let n = l["counts"][s.as_str()].as_u64().unwrap_or(0);
-                            (s.as_str().to_string(), usize::try_from(n).unwrap_or(0))
-                        })
-                        .collect(),
-                    at: parse_time(&l["at"])?,
-                    uncommitted: l["uncommitted"].as_bool().unwrap_or(false),
+        let file = StatusFile::deserialize(v).ok()?;
+        let verdict = file.last_verdict.map(|l| Verdict {
+            commit: l.commit,
+            status: l.status,
+            // Most severe first, every severity present.
+            counts: crate::finding::Severity::RANKED
+                .iter()
+                .map(|s| {
+                    let n = l
+                        .counts
+                        .get(s.as_str())
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    (s.as_str().to_string(), usize::try_from(n).unwrap_or(0))
                 })
-            });
-        let current = v.get("current").filter(|x| !x.is_null()).and_then(|c| {
-            Some(Current {
-                commit: c["commit"].as_str()?.to_string(),
-                commits: usize::try_from(c["commits"].as_u64().unwrap_or(1)).unwrap_or(1),
-                uncommitted: c["uncommitted"].as_bool().unwrap_or(false),
-                stage_started: parse_time(&c["stage_started"])?,
-                estimate_ms: c["estimate_ms"].as_u64(),
-            })
+                .collect(),
+            at: l.at,
+            uncommitted: l.uncommitted,
         });
         Some(Status {
-            pid: u32::try_from(v["pid"].as_u64()?).ok()?,
-            state: StateName::parse(v["state"].as_str()?)?,
-            state_since: parse_time(&v["state_since"])?,
-            heartbeat: parse_time(&v["heartbeat"])?,
-            started_at: parse_time(&v["started_at"])?,
-            watcher: v["watcher"].as_str().unwrap_or("unknown").to_string(),
-            current,
+            pid: file.pid,
+            state: StateName::parse(&file.state)?,
+            state_since: file.state_since,
+            heartbeat: file.heartbeat,
+            started_at: file.started_at,
+            watcher: file.watcher,
+            current: file.current.map(|c| Current {
+                commit: c.commit,
+                commits: c.commits,
+                uncommitted: c.uncommitted,
+                stage_started: c.stage_started,
+                estimate_ms: c.estimate_ms,
+            }),
             last_verdict: verdict,
-            waiting_since: parse_time(&v["waiting_since"]),
-            queued: v["queued"].as_bool().unwrap_or(false),
-            last_checked: v["last_checked"].as_str().map(str::to_string),
-            audit_failure: v
-                .get("audit_failure")
-                .and_then(crate::store::state::Failure::from_json),
+            waiting_since: file.waiting_since,
+            queued: file.queued,
+            last_checked: file.last_checked,
+            audit_failure: file.audit_failure,
         })
     }
 
@@ -286,6 +407,18 @@ mod tests {
             last_checked: Some("c".repeat(40)),
             audit_failure: None,
         };
-        assert_eq!(Status::from_json(&s.to_json()), Some(s));
+        assert_eq!(Status::from_json(&s.to_json()), Some(s.clone()));
+        // Times are written with milliseconds; a part that does not read (an edited
+        // verdict) is dropped, the rest of the file is still the status.
+        let mut v = s.to_json();
+        assert_eq!(v["heartbeat"], "2026-11-25T10:00:00.123Z");
+        v["last_verdict"] = serde_json::json!({"commit": 7});
+        v["waiting_since"] = serde_json::json!("yesterday");
+        let back = Status::from_json(&v).expect("still a status");
+        assert_eq!((back.last_verdict, back.waiting_since), (None, None));
+        assert_eq!(back.current, s.current);
+        // Without what makes it a status, it is none.
+        v["state"] = serde_json::json!("DANCING");
+        assert_eq!(Status::from_json(&v), None);
     }
 }

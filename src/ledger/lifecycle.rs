@@ -403,7 +403,10 @@ mod tests {
         ];
         let applied = run(&mut l, &mut back, &["a.py"], "c4");
         assert_eq!(back[0].id, "SEC-001");
-        assert_eq!(back[0].life.as_ref().map(|x| x.status), Some(Life::Reopened));
+        assert_eq!(
+            back[0].life.as_ref().map(|x| x.status),
+            Some(Life::Reopened)
+        );
         assert_eq!(back[1].id, "SEC-002");
         assert_eq!(applied.raised, ["SEC-001", "SEC-002"]);
         assert_eq!(l.rules["secrets/aws"].fired, 3);

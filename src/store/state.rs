@@ -8,7 +8,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{AtomicWriteError, Layout, write_atomic};
 
@@ -18,7 +19,8 @@ const MAX_AUDITED: usize = 100_000;
 const MAX_DURATIONS: usize = 20;
 
 /// One audit's stage durations, for `auditor status` estimates.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Durations {
     /// Static stage.
     pub audit_ms: u64,
@@ -29,42 +31,50 @@ pub struct Durations {
 }
 
 /// Audits that keep failing: the commits they cover stay unaudited, and are retried.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     /// Attempts that failed in a row.
     pub attempts: u32,
     /// Why the last one failed.
+    #[serde(default)]
     pub message: String,
     /// The commits still unaudited (the failing batch), oldest first.
     pub commits: Vec<String>,
     /// When the first of them failed (RFC 3339).
+    #[serde(default)]
     pub since: String,
 }
 
 impl Failure {
     /// As JSON (in `daemon.json` and `status.json`).
     pub fn to_json(&self) -> Value {
-        json!({
-            "attempts": self.attempts, "message": self.message,
-            "commits": self.commits, "since": self.since,
-        })
+        serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// Parses what `to_json` wrote; `None` when it is not that.
-    pub fn from_json(v: &Value) -> Option<Failure> {
-        Some(Failure {
-            attempts: u32::try_from(v.get("attempts")?.as_u64()?).ok()?,
-            message: v["message"].as_str().unwrap_or_default().to_string(),
-            commits: v["commits"]
-                .as_array()?
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|s| is_hash(s))
-                .map(str::to_string)
-                .collect(),
-            since: v["since"].as_str().unwrap_or_default().to_string(),
-        })
+    /// What an edited or older file holds, kept only as far as it makes sense: commit ids
+    /// that are hashes.
+    fn sane(mut self) -> Failure {
+        self.commits.retain(|c| is_hash(c));
+        self
     }
+}
+
+/// `daemon.json` as written.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DaemonFile {
+    schema_version: u32,
+    #[serde(default)]
+    audited: Vec<String>,
+    #[serde(default)]
+    consecutive_skips: u32,
+    #[serde(default)]
+    pending_skips: Vec<String>,
+    #[serde(default)]
+    waiting_since: Option<String>,
+    #[serde(default)]
+    failure: Option<Failure>,
+    #[serde(default)]
+    durations: Vec<Durations>,
 }
 
 /// What the daemon remembers across restarts.
@@ -149,46 +159,18 @@ pub fn load(layout: &Layout) -> (DaemonState, Vec<String>) {
         Err(e) => problems.push(format!("cannot read {}: {e}", last_path.display())),
     }
     match std::fs::read(&json_path) {
-        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) if v.get("schema_version").and_then(Value::as_u64) == Some(1) => {
-                let strings = |key: &str| -> Vec<String> {
-                    v.get(key)
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .filter(|s| is_hash(s))
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                state.audited = strings("audited");
-                state.pending_skips = strings("pending_skips");
-                state.consecutive_skips = v
-                    .get("consecutive_skips")
-                    .and_then(Value::as_u64)
-                    .and_then(|n| u32::try_from(n).ok())
-                    .unwrap_or(0);
-                state.waiting_since = v
-                    .get("waiting_since")
-                    .and_then(Value::as_str)
-                    .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
-                    .map(str::to_string);
-                state.durations = v
-                    .get("durations")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .map(|d| Durations {
-                                audit_ms: d["audit_ms"].as_u64().unwrap_or(0),
-                                test_ms: d["test_ms"].as_u64().unwrap_or(0),
-                                total_ms: d["total_ms"].as_u64().unwrap_or(0),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                state.failure = v.get("failure").and_then(Failure::from_json);
+        Ok(bytes) => match serde_json::from_slice::<DaemonFile>(&bytes) {
+            Ok(file) if file.schema_version == 1 => {
+                // Hand-edited entries that are not commits, or not times, are dropped.
+                let hashes = |v: Vec<String>| v.into_iter().filter(|s| is_hash(s)).collect();
+                state.audited = hashes(file.audited);
+                state.pending_skips = hashes(file.pending_skips);
+                state.consecutive_skips = file.consecutive_skips;
+                state.waiting_since = file
+                    .waiting_since
+                    .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok());
+                state.durations = file.durations;
+                state.failure = file.failure.map(Failure::sane);
             }
             _ => quarantine(
                 &json_path,
@@ -206,17 +188,16 @@ pub fn load(layout: &Layout) -> (DaemonState, Vec<String>) {
 /// never runs ahead of the audited set).
 pub fn save(layout: &Layout, state: &DaemonState) -> Result<(), AtomicWriteError> {
     let (last_path, json_path) = paths(layout);
-    let v = json!({
-        "schema_version": 1,
-        "audited": state.audited,
-        "consecutive_skips": state.consecutive_skips,
-        "pending_skips": state.pending_skips,
-        "waiting_since": state.waiting_since,
-        "failure": state.failure.as_ref().map(Failure::to_json),
-        "durations": state.durations.iter().map(|d| json!({
-            "audit_ms": d.audit_ms, "test_ms": d.test_ms, "total_ms": d.total_ms,
-        })).collect::<Vec<_>>(),
-    });
+    let v = DaemonFile {
+        schema_version: 1,
+        audited: state.audited.clone(),
+        consecutive_skips: state.consecutive_skips,
+        pending_skips: state.pending_skips.clone(),
+        waiting_since: state.waiting_since.clone(),
+        failure: state.failure.clone(),
+        durations: state.durations.clone(),
+    };
+    let v = serde_json::to_string(&v).unwrap_or_default();
     write_atomic(&json_path, format!("{v}\n").as_bytes())?;
     if let Some(last) = &state.last_checked {
         write_atomic(&last_path, format!("{last}\n").as_bytes())?;
