@@ -18,8 +18,8 @@ use crate::git::{
     commit_changes, line_diff,
 };
 use crate::guards::{
-    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts,
-    check_commit, check_commit_tallied,
+    CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts, check_commit,
+    check_commit_tallied,
 };
 use crate::report::ScanStats;
 use crate::secrets::{Scanner, Source, is_binary, scan_file, scan_source};
@@ -152,7 +152,7 @@ impl<'r> Read<'r> {
         FileChange {
             path: c.path.clone(),
             old_path: c.old_path.clone(),
-            kind: change_kind(c.status),
+            kind: c.status,
             old: self.old.as_ref().and_then(Version::content),
             new: self.new.as_ref().and_then(Version::content),
             new_size: self.new.as_ref().map_or(0, |v| v.size),
@@ -210,7 +210,7 @@ impl Judged {
         FileChange {
             path: c.path.clone(),
             old_path: c.old_path.clone(),
-            kind: change_kind(c.status),
+            kind: c.status,
             old: self.old_text.as_deref(),
             new: self.new_text.as_deref(),
             new_size: self.new_size,
@@ -222,15 +222,6 @@ impl Judged {
                 new_binary: self.new_binary,
             }),
         }
-    }
-}
-
-fn change_kind(status: FileStatus) -> ChangeKind {
-    match status {
-        FileStatus::Added => ChangeKind::Added,
-        FileStatus::Modified => ChangeKind::Modified,
-        FileStatus::Renamed => ChangeKind::Renamed,
-        FileStatus::Deleted => ChangeKind::Deleted,
     }
 }
 

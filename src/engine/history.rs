@@ -10,10 +10,10 @@ use git2::Oid;
 
 use super::builtin::{BuiltinFindings, Builtins};
 use crate::finding::Finding;
+use crate::git::FileStatus;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
-    ChangeKind, CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code,
-    version_facts,
+    CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code, version_facts,
 };
 use crate::report::ScanStats;
 use crate::secrets::{QuietText, Source, is_binary, scan_file, scan_source};
@@ -428,7 +428,7 @@ fn texts<'c>(
 /// The guards' view of one change, from what the workers read.
 fn file_change<'a>(
     c: &'a RawChange,
-    kind: ChangeKind,
+    kind: FileStatus,
     versions: &'a Versions,
     texts: &'a HashMap<String, Vec<u8>>,
     none: &'a Facts,
@@ -490,9 +490,9 @@ fn guard_history(
                 .iter()
                 .map(|c| {
                     let kind = match (&c.old_blob, &c.new_blob) {
-                        (None, _) => ChangeKind::Added,
-                        (_, None) => ChangeKind::Deleted,
-                        _ => ChangeKind::Modified,
+                        (None, _) => FileStatus::Added,
+                        (_, None) => FileStatus::Deleted,
+                        _ => FileStatus::Modified,
                     };
                     file_change(c, kind, versions, &texts, &none)
                 })
@@ -564,7 +564,7 @@ fn guard_tree(
     let texts = texts(repo, files.iter(), &tree_settings);
     let changes: Vec<FileChange<'_>> = files
         .iter()
-        .map(|c| file_change(c, ChangeKind::Added, versions, &texts, &none))
+        .map(|c| file_change(c, FileStatus::Added, versions, &texts, &none))
         .collect();
     // The tree's rules judge no change, so whether the commit is a root does not matter.
     let id = head.to_string();

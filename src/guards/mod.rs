@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::finding::{Finding, Location, Severity};
-use crate::git::Hunk;
+use crate::git::{FileStatus, Hunk};
 
 /// The tests each file lost that no file gained under the same name (tests moved to another
 /// file keep their name; a renamed test is one removed and one added), and how many of the
@@ -128,19 +128,6 @@ pub fn is_code(path: &str) -> bool {
 /// Facts are read from files up to this size.
 const MAX_FACTS_BYTES: usize = 2 << 20;
 
-/// How a file changed in a commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    /// New file.
-    Added,
-    /// Content changed.
-    Modified,
-    /// Removed.
-    Deleted,
-    /// Moved (possibly with edits).
-    Renamed,
-}
-
 /// One file a commit changed, with both versions.
 #[derive(Debug, Clone)]
 pub struct FileChange<'a> {
@@ -149,7 +136,7 @@ pub struct FileChange<'a> {
     /// Path before, when it was renamed.
     pub old_path: Option<String>,
     /// How it changed.
-    pub kind: ChangeKind,
+    pub kind: FileStatus,
     /// Content before (none when added).
     pub old: Option<&'a [u8]>,
     /// Content after (none when deleted).
@@ -432,7 +419,7 @@ pub fn check_commit_tallied(
     // Code the commit deletes takes its tests with it: a feature removed, not a shortcut.
     let deletes_code = changes.iter().any(|c| {
         is_code(&c.path)
-            && (c.kind == ChangeKind::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
+            && (c.kind == FileStatus::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
     scan.finish(deletes_code)
 }
@@ -469,7 +456,7 @@ impl CommitScan<'_> {
 
     /// One file's versions compared.
     fn file(&mut self, c: &FileChange<'_>) {
-        if c.kind == ChangeKind::Deleted
+        if c.kind == FileStatus::Deleted
             && (!is_code(&c.path) || lang::is_test_path(&c.path) || rules::is_vendored(&c.path))
         {
             self.tally.data_removed = self.tally.data_removed.saturating_add(1);
@@ -484,7 +471,7 @@ impl CommitScan<'_> {
         };
         self.skips(&c.path, &old, &new);
         self.tests(c, &old, &new);
-        if self.settings.on(Rule::AssertionRemoved) && c.kind != ChangeKind::Deleted {
+        if self.settings.on(Rule::AssertionRemoved) && c.kind != FileStatus::Deleted {
             self.assertions(&c.path, &old, &new);
         }
         if self.settings.on(Rule::ConflictMarker) && !rules::is_example_path(&c.path) {
@@ -546,7 +533,7 @@ impl CommitScan<'_> {
         lost.sort();
         if !lost.is_empty() {
             self.removed_tests
-                .push((c.path.clone(), lost, c.kind == ChangeKind::Deleted));
+                .push((c.path.clone(), lost, c.kind == FileStatus::Deleted));
         }
     }
 
@@ -679,7 +666,7 @@ pub fn standing(
     let whole = FileChange {
         path: path.to_string(),
         old_path: None,
-        kind: ChangeKind::Added,
+        kind: FileStatus::Added,
         old: None,
         new: Some(content),
         new_size: content.len() as u64,
@@ -718,7 +705,7 @@ mod tests {
         FileChange {
             path: path.into(),
             old_path: None,
-            kind: ChangeKind::Modified,
+            kind: FileStatus::Modified,
             old: Some(old.as_bytes()),
             new: Some(new.as_bytes()),
             new_size: new.len() as u64,
@@ -732,7 +719,7 @@ mod tests {
         FileChange {
             path: path.into(),
             old_path: None,
-            kind: ChangeKind::Added,
+            kind: FileStatus::Added,
             old: None,
             new: Some(new),
             new_size: new.len() as u64,
@@ -841,7 +828,7 @@ mod tests {
         let deleted = FileChange {
             path: "tests/test_x.py".into(),
             old_path: None,
-            kind: ChangeKind::Deleted,
+            kind: FileStatus::Deleted,
             old: Some(old.as_bytes()),
             new: None,
             new_size: 0,
@@ -864,7 +851,7 @@ mod tests {
         let renamed = FileChange {
             path: "tests/test_z.py".into(),
             old_path: Some("tests/test_x.py".into()),
-            kind: ChangeKind::Renamed,
+            kind: FileStatus::Renamed,
             old: Some(old.as_bytes()),
             new: Some(old.as_bytes()),
             new_size: old.len() as u64,
@@ -1293,7 +1280,7 @@ mod tests {
             assert_eq!(ci(old, new).0, Severity::High, "{new}");
         }
         let deleted = |old: &'static str| FileChange {
-            kind: ChangeKind::Deleted,
+            kind: FileStatus::Deleted,
             new: None,
             ..modified(".github/workflows/test.yml", old, "")
         };
@@ -1304,12 +1291,12 @@ mod tests {
         // A change of CI provider: the check left one definition for another.
         let moved = run(&[
             FileChange {
-                kind: ChangeKind::Deleted,
+                kind: FileStatus::Deleted,
                 new: None,
                 ..modified("azure-pipelines.yml", "  - script: tox -e py\n", "")
             },
             FileChange {
-                kind: ChangeKind::Added,
+                kind: FileStatus::Added,
                 old: None,
                 ..modified(
                     ".github/workflows/tests.yaml",

@@ -1,8 +1,9 @@
 //! The guards' rules: IDs, default severities, what each means and how to fix it; and the
 //! rules decided from a file's path and size rather than its content.
 
-use super::{ChangeKind, CommitRef, FileChange, GuardSettings, text};
+use super::{CommitRef, FileChange, GuardSettings, text};
 use crate::finding::{Finding, IssueType, Location, Severity};
+use crate::git::FileStatus;
 
 /// A guard's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -754,7 +755,7 @@ fn sensitive_file(
     settings: &GuardSettings,
     at: CommitRef<'_>,
 ) -> Option<Finding> {
-    let added_file = matches!(c.kind, ChangeKind::Added | ChangeKind::Renamed);
+    let added_file = matches!(c.kind, FileStatus::Added | FileStatus::Renamed);
     if !settings.on(Rule::SensitiveFile) || !added_file {
         return None;
     }
@@ -785,7 +786,7 @@ fn sensitive_file(
 /// judged by its size alone.
 fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -> Option<Finding> {
     if !settings.on(Rule::LargeFile)
-        || c.kind == ChangeKind::Deleted
+        || c.kind == FileStatus::Deleted
         || in_asset_folder(&c.path, &settings.asset_folders)
     {
         return None;
@@ -801,7 +802,7 @@ fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -
             c.new_size as f64 / 1e6,
             settings.large_file as f64 / 1e6
         )
-    } else if binary && c.kind == ChangeKind::Added && !in_fixtures(&c.path) {
+    } else if binary && c.kind == FileStatus::Added && !in_fixtures(&c.path) {
         // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`, git's
         // `t/t1013/objects/`): only its size is judged.
         format!("`{}` is a binary blob outside the asset folders", c.path)
@@ -875,7 +876,7 @@ fn tampering(
     if touched.iter().any(|p| is_ci(p)) {
         return Some(ci_definition(c, settings, at, ci_elsewhere));
     }
-    if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == ChangeKind::Modified {
+    if THRESHOLD_FILES.contains(&name_of(&c.path)) && c.kind == FileStatus::Modified {
         let (removed, added) = lines();
         let before: Vec<(&str, f64)> = removed.iter().filter_map(|l| threshold(l)).collect();
         for (key, value) in added.iter().filter_map(|l| threshold(l)) {
@@ -901,7 +902,7 @@ fn ci_definition(
 ) -> Finding {
     let sev = settings.severity(Rule::SupervisionTampering);
     let (removed, added) = changed_lines(text(c.old).as_deref(), text(c.new).as_deref());
-    let deleted = c.kind == ChangeKind::Deleted;
+    let deleted = c.kind == FileStatus::Deleted;
     let runs_checks = [text(c.old), text(c.new)]
         .into_iter()
         .flatten()
@@ -919,7 +920,7 @@ fn ci_definition(
             Rule::SupervisionTampering.remediation(),
         ),
         // A new definition that softens nothing supervises more, not less.
-        CiChange::Edits if c.kind == ChangeKind::Added => (
+        CiChange::Edits if c.kind == FileStatus::Added => (
             Severity::Low,
             format!("the commit adds the CI definition `{}`", c.path),
             "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
