@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::lang::{
-    Lang, LexState, advance, code_part, comment_spans, has_token, holds, is_test_path, lang_of,
+    self, Lang, LexState, SkipTarget, advance, code_part, comment_spans, has_token, holds,
+    is_test_path, kind, lang_of,
 };
 use super::text::Text;
 
@@ -49,12 +50,6 @@ fn shape_of(code: &str, name: Option<&str>) -> String {
     s
 }
 
-/// How many lines that are not blank a rule reads on each side of the line it judges (a
-/// function's header above its docstring, the end of its body). The regions around a change
-/// are read wider than this, so that the facts of the lines they leave out are the same in
-/// both versions.
-pub const REACH: usize = 5;
-
 /// The facts of one file version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -75,69 +70,6 @@ pub struct Facts {
     /// `auditor:allow(RULE)` pragmas, with their rule.
     pub pragmas: Vec<(Mark, String)>,
 }
-
-// The Rust markers are spelled in pieces (`concat!`) throughout the guards and their tests,
-// so that a plain-text search of this repository for shortcuts finds only real ones.
-const SKIP_MARKERS: &[(Lang, &[&str])] = &[
-    (Lang::Rust, &[concat!("#[ig", "nore")]),
-    (
-        Lang::Python,
-        &[
-            "@pytest.mark.skip",
-            "@pytest.mark.skipif",
-            "@unittest.skip",
-            "pytest.skip(",
-            "@pytest.mark.xfail",
-        ],
-    ),
-    (
-        Lang::Js,
-        &[
-            "it.skip(",
-            "test.skip(",
-            "describe.skip(",
-            "xit(",
-            "xdescribe(",
-            "xtest(",
-            "it.only(",
-            "test.only(",
-            "describe.only(",
-            "fit(",
-            "fdescribe(",
-            // mocha's skip from inside a test or a hook.
-            "this.skip(",
-        ],
-    ),
-    (Lang::Go, &["t.Skip(", "t.Skipf(", "t.SkipNow("]),
-    (Lang::Java, &["@Disabled", "@Ignore"]),
-];
-
-const ASSERTIONS: &[(Lang, &[&str])] = &[
-    (
-        Lang::Rust,
-        &[
-            "assert!",
-            "assert_eq!",
-            "assert_ne!",
-            "assert_matches!",
-            "debug_assert!",
-        ],
-    ),
-    (
-        Lang::Python,
-        &[
-            "assert ",
-            "self.assert",
-            "pytest.raises(",
-            "pytest.warns(",
-            "pytest.deprecated_call(",
-            "assert_",
-        ],
-    ),
-    (Lang::Js, &["expect(", "assert(", "assert.", "expect."]),
-    (Lang::Go, &["t.Error", "t.Fatal", "assert.", "require."]),
-    (Lang::Java, &["assert", "Assert.", "assertThat("]),
-];
 
 /// Assertions of a constant truth, spaces removed, whole calls: `assertTrue(x)` asserts
 /// something, `assertTrue(True)` nothing. Python's `assert True` statement is told apart
@@ -166,130 +98,6 @@ fn asserts_constant_truth(code: &str) -> bool {
     }
 }
 
-fn markers(
-    table: &'static [(Lang, &'static [&'static str])],
-    lang: Lang,
-) -> &'static [&'static str] {
-    table
-        .iter()
-        .find(|(l, _)| *l == lang)
-        .map_or(&[], |(_, m)| m)
-}
-
-/// The name of a test the line declares, given whether a test attribute preceded it.
-fn test_name(lang: Lang, code: &str, raw: &str, attr_pending: bool) -> Option<String> {
-    let word_after = |s: &str, kw: &str| -> Option<String> {
-        let at = s.find(kw)? + kw.len();
-        let name: String = s[at..]
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        (!name.is_empty()).then_some(name)
-    };
-    match lang {
-        Lang::Rust if attr_pending => word_after(code, "fn "),
-        // A test defined by a macro of the project's (ripgrep's `rgtest!(name, |dir, cmd| ..)`).
-        Lang::Rust => {
-            let head = code.trim_start();
-            let (mac, _) = head.split_once("test!(")?;
-            let is_ident = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == '_');
-            is_ident(mac).then(|| word_after(head, "test!(")).flatten()
-        }
-        Lang::Python => word_after(code, "def ").filter(|n| n.starts_with("test")),
-        Lang::Go => word_after(code, "func ").filter(|n| n.starts_with("Test")),
-        Lang::Java if attr_pending => {
-            word_after(code, "void ").or_else(|| word_after(code, "fun "))
-        }
-        Lang::Js => {
-            for call in [
-                "it(",
-                "test(",
-                "it.skip(",
-                "test.skip(",
-                "xit(",
-                "it.only(",
-                "test.only(",
-                "fit(",
-            ] {
-                if has_token(code, call) {
-                    // The name is in the string the code part blanked: take it from the line.
-                    let at = raw.find(call)? + call.len();
-                    let rest = raw[at..].trim_start();
-                    let quote = rest.chars().next()?;
-                    if matches!(quote, '\'' | '"' | '`') {
-                        let name: String = rest[1..].chars().take_while(|c| *c != quote).collect();
-                        return Some(name);
-                    }
-                }
-            }
-            None
-        }
-        _ => None,
-    }
-}
-
-fn is_library_rust(path: &str) -> bool {
-    path.starts_with("src/")
-        && !path.ends_with("src/main.rs")
-        && !path.contains("/bin/")
-        && !path.ends_with("build.rs")
-}
-
-/// What a trigger word can lead to on its line: the checks a line runs are those its words
-/// call for.
-mod kind {
-    /// A merge conflict marker.
-    pub const CONFLICT: u16 = 1;
-    /// An `auditor:allow(` pragma.
-    pub const PRAGMA: u16 = 1 << 1;
-    /// Opens or closes a comment or string (the lexer's context).
-    pub const LEX: u16 = 1 << 2;
-    /// A test attribute (`#[test]`, `@Test`).
-    pub const ATTR: u16 = 1 << 4;
-    /// Where a test function is named.
-    pub const NAME: u16 = 1 << 5;
-    /// A skip or focus marker.
-    pub const SKIP: u16 = 1 << 6;
-    /// An assertion.
-    pub const ASSERT: u16 = 1 << 7;
-    /// A stub.
-    pub const STUB: u16 = 1 << 8;
-    /// Debug output.
-    pub const DEBUG: u16 = 1 << 9;
-}
-
-/// Words, each with the kinds of checks it calls for.
-type WordList = &'static [(&'static str, u16)];
-
-/// The words that change a reader's context, by language: the lexer's openers and closers,
-/// and test attributes with the functions they wait for.
-fn context_words(lang: Lang) -> WordList {
-    use kind::*;
-    match lang {
-        Lang::Rust => &[
-            ("/*", LEX),
-            ("*/", LEX),
-            ("#[test]", ATTR),
-            ("#[tokio::test", ATTR),
-            ("#[rstest", ATTR),
-            ("fn ", NAME),
-            ("test!(", NAME),
-        ],
-        Lang::Python => &[("\"\"\"", LEX), ("'''", LEX)],
-        Lang::Js => &[("/*", LEX), ("*/", LEX), ("`", LEX)],
-        Lang::Go => &[("/*", LEX), ("*/", LEX)],
-        Lang::Java => &[
-            ("/*", LEX),
-            ("*/", LEX),
-            ("@Test", ATTR),
-            ("void ", NAME),
-            ("fun ", NAME),
-        ],
-        Lang::Other => &[],
-    }
-}
-
 /// Substrings one of which is on every line a fact can come from, by language and by whether
 /// the file is a test file, each with the checks it calls for: the words of every marker the
 /// rules look for there, and the context words. Only lines holding one are examined, and only
@@ -298,6 +106,7 @@ fn context_words(lang: Lang) -> WordList {
 /// after each hit, so every word on a line is seen.
 fn trigger_words(lang: Lang, test_file: bool) -> Vec<(&'static str, u16)> {
     use kind::*;
+    let spec = lang.spec();
     let mut words = vec![
         ("<<<<<<<", CONFLICT),
         (">>>>>>>", CONFLICT),
@@ -305,86 +114,15 @@ fn trigger_words(lang: Lang, test_file: bool) -> Vec<(&'static str, u16)> {
         ("|||||||", CONFLICT),
         ("auditor:allow(", PRAGMA),
     ];
-    words.extend_from_slice(context_words(lang));
-    // Stubs and debug output count outside tests; assertions and test names inside.
-    let (tests, code): (WordList, WordList) = match lang {
-        // Rust's unit tests start mid-file (`#[cfg(test)]`): both sets everywhere.
-        Lang::Rust => (
-            &[(concat!("#[ig", "nore"), SKIP), ("assert", ASSERT)],
-            &[
-                (concat!("to", "do!("), STUB),
-                (concat!("unimple", "mented!("), STUB),
-                ("dbg!(", DEBUG),
-                ("println!(", DEBUG),
-                ("// TODO", STUB),
-            ],
-        ),
-        Lang::Python => (
-            &[
-                ("def ", NAME),
-                ("assert", ASSERT),
-                ("pytest.raises(", ASSERT),
-                // Context managers that fail the test unless what they expect happens.
-                ("pytest.warns(", ASSERT),
-                ("pytest.deprecated_call(", ASSERT),
-            ],
-            &[
-                ("NotImplementedError", STUB),
-                ("pass", STUB),
-                ("breakpoint(", DEBUG),
-                ("pdb.set_trace(", DEBUG),
-                ("// TODO", STUB),
-            ],
-        ),
-        Lang::Js => (
-            &[("expect", ASSERT), ("assert", ASSERT)],
-            &[
-                ("throw new Error(", STUB),
-                ("console.log(", DEBUG),
-                ("// TODO", STUB),
-            ],
-        ),
-        Lang::Go => (
-            &[
-                ("func ", NAME),
-                ("t.Error", ASSERT),
-                ("t.Fatal", ASSERT),
-                ("assert", ASSERT),
-                ("require.", ASSERT),
-            ],
-            &[("// TODO", STUB)],
-        ),
-        Lang::Java => (
-            &[
-                ("@Disabled", SKIP),
-                ("@Ignore", SKIP),
-                ("assert", ASSERT),
-                ("Assert.", ASSERT),
-            ],
-            &[("throw new Error(", STUB), ("// TODO", STUB)],
-        ),
-        Lang::Other => (&[], &[]),
-    };
-    // Skip and focus markers count in any Python, JavaScript or Go file; JavaScript names its
-    // tests in the same calls (`it.skip('name'`), and Java names them wherever `@Test` is.
-    let anywhere: WordList = match lang {
-        Lang::Python => &[("skip", SKIP), ("xfail", SKIP)],
-        Lang::Js => &[
-            ("skip", SKIP | NAME),
-            ("only", SKIP | NAME),
-            ("it(", SKIP | NAME),
-            ("test(", SKIP | NAME),
-            ("describe(", SKIP),
-        ],
-        Lang::Go => &[("Skip", SKIP)],
-        _ => &[],
-    };
-    words.extend_from_slice(anywhere);
-    if test_file || lang == Lang::Rust {
-        words.extend_from_slice(tests);
+    words.extend_from_slice(spec.context_words);
+    words.extend_from_slice(spec.anywhere_words);
+    // Stubs and debug output count outside tests; assertions and test names inside; a
+    // language whose unit tests live among its code needs both everywhere.
+    if test_file || spec.inline_tests {
+        words.extend_from_slice(spec.test_words);
     }
-    if !test_file || lang == Lang::Rust {
-        words.extend_from_slice(code);
+    if !test_file || spec.inline_tests {
+        words.extend_from_slice(spec.code_words);
     }
     words
 }
@@ -448,23 +186,17 @@ struct Search {
 
 /// The searches for each language, for test files and for other files, built once.
 fn search(lang: Lang, test_file: bool) -> &'static Search {
-    const LANGS: [Lang; 6] = [
-        Lang::Rust,
-        Lang::Python,
-        Lang::Js,
-        Lang::Go,
-        Lang::Java,
-        Lang::Other,
-    ];
+    const LANGS: [Lang; 6] = Lang::ALL;
     // Built on first use: an audit usually meets a few languages, and each build costs.
     static SEARCHES: [OnceLock<Search>; 2 * LANGS.len()] = [const { OnceLock::new() }; 12];
     let at = LANGS
         .iter()
         .position(|l| *l == lang)
         .unwrap_or(LANGS.len() - 1);
+    let context = lang.spec().context_words;
     SEARCHES[2 * at + usize::from(test_file)].get_or_init(|| Search {
         triggers: Words::new(&trigger_words(lang, test_file)),
-        context: (!context_words(lang).is_empty()).then(|| Words::new(context_words(lang))),
+        context: (!context.is_empty()).then(|| Words::new(context)),
     })
 }
 
@@ -594,18 +326,10 @@ impl<'a> Reader<'a> {
         if kinds & (kind::ATTR | kind::NAME) == 0 {
             return None;
         }
-        let is_attr = kinds & kind::ATTR != 0
-            && match lang {
-                Lang::Rust => {
-                    holds(code, "#[test]")
-                        || holds(code, "#[tokio::test")
-                        || holds(code, "#[rstest")
-                }
-                Lang::Java => has_token(code, "@Test"),
-                _ => false,
-            };
+        let spec = lang.spec();
+        let is_attr = kinds & kind::ATTR != 0 && (spec.is_test_attribute)(code);
         let name = (kinds & kind::NAME != 0)
-            .then(|| test_name(lang, code, raw, ctx.attr_pending || is_attr))
+            .then(|| (spec.test_name)(code, raw, ctx.attr_pending || is_attr))
             .flatten();
         if name.is_some() {
             ctx.attr_pending = false;
@@ -664,31 +388,25 @@ impl<'a> Reader<'a> {
         let code = code_part(raw, lang, &mut ctx.lex);
         let name = self.carry(&code, raw, kinds, ctx);
         let shape = || shape_of(&code, name.as_deref());
+        let spec = lang.spec();
         let testy = self.test_file || self.rust_tests.iter().any(|t| t.contains(&start));
-        let may_skip = testy || matches!(lang, Lang::Js | Lang::Python | Lang::Go);
-        if may_skip
+        if (testy || spec.skips_anywhere)
             && has(kind::SKIP)
-            && markers(SKIP_MARKERS, lang)
-                .iter()
-                .any(|m| has_token(&code, m))
+            && spec.skip_markers.iter().any(|m| has_token(&code, m))
         {
             let previous = self.text.prev_nonblank(start).unwrap_or_default();
             let skip = Mark {
-                conditional: is_conditional_skip(lang, &code, &previous),
+                conditional: (spec.conditional_skip)(&code, lang::opens_if(&previous)),
                 ..mark(shape())
             };
-            add_skip(f, ctx, lang, skip, name.as_ref());
+            add_skip(f, ctx, spec.skip_target, skip, name.as_ref());
         }
-        if let Some(name) = name
-            .as_ref()
-            .filter(|_| testy || lang == Lang::Rust || lang == Lang::Java)
-        {
+        if let Some(name) = name.as_ref().filter(|_| testy || spec.tests_anywhere) {
             add_test(f, ctx, name);
         }
         if testy {
             if has(kind::ASSERT) {
-                f.assertions +=
-                    u32::from(markers(ASSERTIONS, lang).iter().any(|m| holds(&code, m)));
+                f.assertions += u32::from(spec.assertions.iter().any(|m| holds(&code, m)));
                 if (holds(&code, "true") || holds(&code, "True") || holds(&code, "1,"))
                     && asserts_constant_truth(&code)
                 {
@@ -697,43 +415,13 @@ impl<'a> Reader<'a> {
             }
         } else {
             let stub = has(kind::STUB)
-                && (match lang {
-                    Lang::Rust => {
-                        has_token(&code, concat!("to", "do!("))
-                            || has_token(&code, concat!("unimple", "mented!("))
-                    }
-                    Lang::Python => {
-                        holds(&code, "raise NotImplementedError")
-                            && python_function_is_only_this(&self.text, start, end, raw).is_some()
-                    }
-                    Lang::Js | Lang::Java => {
-                        holds(&code, "throw new Error(")
-                            && raw.to_ascii_lowercase().contains("not implemented")
-                            && (lang == Lang::Java
-                                || js_function_is_only_this(&self.text, start, end))
-                    }
-                    _ => false,
-                } || (lang == Lang::Python
-                    && trimmed == "pass"
-                    && python_body_is_only_pass(&self.text, start, end, raw))
+                && ((spec.stub)(&self.text, &code, raw, start, end)
                     || (trimmed.starts_with("// TODO")
                         && brace_body_is_only_this(&self.text, start, end)));
             if stub {
                 f.stubs.push(mark(shape()));
             }
-            let debug = has(kind::DEBUG)
-                && match lang {
-                    Lang::Rust => {
-                        has_token(&code, "dbg!(")
-                            || (is_library_rust(self.path) && has_token(&code, "println!("))
-                    }
-                    Lang::Js => holds(&code, "console.log("),
-                    Lang::Python => {
-                        has_token(&code, "breakpoint(") || holds(&code, "pdb.set_trace(")
-                    }
-                    _ => false,
-                };
-            if debug {
+            if has(kind::DEBUG) && (spec.debug)(&code, self.path) {
                 f.debug.push(mark(shape()));
             }
         }
@@ -758,11 +446,19 @@ fn rust_test_items(text: &[u8]) -> Vec<Range<usize>> {
 /// A skip, with the test it disables when the line shows it: `it.skip('name'` names its test,
 /// `this.skip()` and Go's `t.Skip()` are inside the last one, and a decorator waits for the
 /// test below it (`add_test`).
-fn add_skip(f: &mut Facts, ctx: &mut Context, lang: Lang, mut skip: Mark, named: Option<&String>) {
-    match lang {
-        Lang::Js => skip.test = named.cloned().or_else(|| f.tests.last().cloned()),
-        Lang::Go => skip.test = f.tests.last().cloned(),
-        _ => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
+fn add_skip(
+    f: &mut Facts,
+    ctx: &mut Context,
+    target: SkipTarget,
+    mut skip: Mark,
+    named: Option<&String>,
+) {
+    match target {
+        SkipTarget::NamedOrEnclosing => {
+            skip.test = named.cloned().or_else(|| f.tests.last().cloned());
+        }
+        SkipTarget::Enclosing => skip.test = f.tests.last().cloned(),
+        SkipTarget::Decorated => ctx.skips_pending = ctx.skips_pending.saturating_add(1),
     }
     f.skips.push(skip);
 }
@@ -819,42 +515,6 @@ fn rust_item_end(text: &[u8], from: usize) -> usize {
     text.len()
 }
 
-/// What ends a line that opens a block in the brace languages.
-const OPENS_BLOCK: char = '{';
-
-/// Whether a skip holds only under a condition: a platform or a missing tool, as in
-/// `@pytest.mark.skipif(WIN, ...)`, `#[cfg_attr(windows, ignore)]`, vitest's `it.skipIf(...)`,
-/// or a skip call right under an `if` (`if runtime.GOOS == "windows" { t.Skip() }`).
-fn is_conditional_skip(lang: Lang, code: &str, previous: &str) -> bool {
-    let under_if = {
-        let p = previous.trim();
-        (p.starts_with("if ") || p.starts_with("if(") || p.starts_with("elif "))
-            && p.ends_with([OPENS_BLOCK, ':'])
-    };
-    match lang {
-        Lang::Python => {
-            // `xfail(WIN, reason=...)` has a condition; `xfail(reason=...)` and
-            // `xfail(strict=True)` have none.
-            let xfail_if = code.split_once("xfail(").is_some_and(|(_, args)| {
-                let first = args.trim_start();
-                !first.starts_with(')')
-                    && !["reason", "raises", "strict", "run"]
-                        .iter()
-                        .any(|k| first.starts_with(k))
-            });
-            ["skipif(", "skipIf(", "skipUnless(", "importorskip("]
-                .iter()
-                .any(|c| code.contains(c))
-                || xfail_if
-                || under_if
-        }
-        Lang::Rust => code.contains("cfg_attr("),
-        Lang::Js => [".skipIf(", ".runIf("].iter().any(|c| code.contains(c)) || under_if,
-        Lang::Go => under_if,
-        _ => false,
-    }
-}
-
 /// The rule of an `auditor:allow(RULE)` pragma that opens a comment on this line (`lex` is the
 /// state at the line's start). A mention in a string, in a comment's prose, or anywhere else
 /// is not a pragma: it silences nothing.
@@ -904,144 +564,6 @@ fn pragma(raw: &str, lang: Lang, lex: LexState) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
     .then(|| rule.to_string())
-}
-
-fn indent(s: &str) -> usize {
-    s.len() - s.trim_start().len()
-}
-
-/// `pass` (the line from `start` to `end`) as the whole body of a free `def` that does not
-/// say doing nothing is its job.
-fn python_body_is_only_pass(text: &Text<'_>, start: usize, end: usize, raw: &str) -> bool {
-    python_function_is_only_this(text, start, end, raw)
-        .is_some_and(|(def_start, def)| !is_intended_no_op(text, def_start, &def))
-}
-
-/// The `def` line (its start and text) of a free function (not a method: a base class's
-/// `raise NotImplementedError` or `pass` is the abstract-method idiom, a hook meant to be
-/// overridden) whose whole body, after its docstring, is the statement on the line from
-/// `start` to `end`. A statement under an `if`, `else` or `except` is no function's body.
-/// Looks no further than `REACH` lines that are not blank each way.
-fn python_function_is_only_this(
-    text: &Text<'_>,
-    start: usize,
-    end: usize,
-    raw: &str,
-) -> Option<(usize, String)> {
-    let body = indent(raw);
-    // Up to the header, over the docstring and a multi-line signature's last line.
-    let mut above = text.lines_before(start).take(REACH);
-    let mut in_docstring = false;
-    let (header_start, header) = loop {
-        let (s, line) = above.next()?;
-        let trimmed = line.trim();
-        let quotes = trimmed.matches("\"\"\"").count() + trimmed.matches("'''").count();
-        if in_docstring || quotes > 0 {
-            in_docstring ^= quotes % 2 == 1;
-            continue;
-        }
-        if indent(&line) >= body {
-            return None; // another statement comes first
-        }
-        if !trimmed.starts_with(')') {
-            break (s, line);
-        }
-        // `) -> T:` closes a signature that opens further up.
-        let (s, line) = above.find(|(_, l)| indent(l) < body && !l.trim().starts_with(')'))?;
-        break (s, line);
-    };
-    let def = header.trim_start();
-    if !(def.starts_with("def ") || def.starts_with("async def ")) || indent(&header) > 0 {
-        return None;
-    }
-    // Nothing after it in the body (a multi-line call's closing `)` is still the statement).
-    for (_, next) in text.lines_after(end).take(REACH) {
-        let n = indent(&next);
-        if n > body || (n == body && next.trim_start().starts_with(')')) {
-            continue;
-        }
-        return (n < body).then(|| (header_start, def.to_string()));
-    }
-    text.lines_after(end)
-        .nth(REACH)
-        .is_none()
-        .then(|| (header_start, def.to_string()))
-}
-
-/// Whether a `def` whose body is `pass` says that doing nothing is its job: it returns
-/// `None` by its annotation, it is a hook that often has nothing to do (`close`, `setUp`,
-/// `__exit__`...), or it is decorated.
-fn is_intended_no_op(text: &Text<'_>, def_start: usize, def: &str) -> bool {
-    const HOOKS: [&str; 16] = [
-        "close",
-        "flush",
-        "__enter__",
-        "__exit__",
-        "__del__",
-        "__init__",
-        "setup",
-        "setUp",
-        "teardown",
-        "tearDown",
-        "setUpClass",
-        "tearDownClass",
-        "reset",
-        "cleanup",
-        "dispose",
-        "noop",
-    ];
-    let name = def
-        .trim_start_matches("async ")
-        .trim_start_matches("def ")
-        .split('(')
-        .next()
-        .unwrap_or("")
-        .trim();
-    let returns_none = def
-        .split(')')
-        .next_back()
-        .is_some_and(|r| r.contains("-> None"));
-    // A decorated function is registered for what it declares (`@click.group()` over `def
-    // cli(): pass`, `@abstractmethod`, `@overload`): its body is not where its work is.
-    let decorated = text
-        .prev_nonblank(def_start)
-        .is_some_and(|l| l.trim_start().starts_with('@'));
-    returns_none || HOOKS.contains(&name) || name.starts_with("on_") || decorated
-}
-
-/// A `throw` (the line from `start` to `end`) that is the whole body of a free function
-/// (`function f() {`, `const f = (x) => {`). Not of a class's or an object's method, where it
-/// is the abstract-method idiom (`throw new Error('makeRequest not implemented.')` in a base
-/// class that platforms subclass), nor of an `if` or `else` block.
-fn js_function_is_only_this(text: &Text<'_>, start: usize, end: usize) -> bool {
-    if !text
-        .next_nonblank(end)
-        .is_some_and(|n| n.trim_start().starts_with('}'))
-    {
-        return false;
-    }
-    // The signature, over as many lines as its parentheses take (`) {`, `): Promise<T> {`).
-    let mut signature = String::new();
-    let mut depth = 0i64;
-    for (_, line) in text.lines_before(start).take(REACH) {
-        if signature.is_empty() && !line.trim_end().ends_with('{') {
-            return false;
-        }
-        let count = |c: char| i64::try_from(line.matches(c).count()).unwrap_or(i64::MAX);
-        depth += count(')') - count('(');
-        signature = format!("{} {signature}", line.trim());
-        if depth <= 0 {
-            break;
-        }
-    }
-    if depth > 0 {
-        return false;
-    }
-    let Some((name, _)) = signature.split_once('(') else {
-        return false;
-    };
-    let after_params = signature.rsplit_once(')').map_or("", |(_, rest)| rest);
-    name.split_whitespace().any(|w| w == "function" || w == "=") || after_params.contains("=>")
 }
 
 /// A `// TODO` comment (the line from `start` to `end`) that is the whole body between a
@@ -1106,12 +628,14 @@ mod tests {
                     .any(|(w, kinds)| kinds & k != 0 && marker.contains(w))
             };
             let skips_count = test_file || lang != Lang::Java;
-            for m in markers(SKIP_MARKERS, lang).iter().filter(|_| skips_count) {
+            let spec = lang.spec();
+            for m in spec.skip_markers.iter().filter(|_| skips_count) {
                 assert!(called(m, kind::SKIP), "{lang:?} {m}");
             }
-            for m in markers(ASSERTIONS, lang)
+            for m in spec
+                .assertions
                 .iter()
-                .filter(|_| test_file || lang == Lang::Rust)
+                .filter(|_| test_file || spec.inline_tests)
             {
                 assert!(called(m, kind::ASSERT), "{lang:?} {m}");
             }

@@ -13,7 +13,7 @@ use crate::git::Hunk;
 /// Lines that are not blank read on each side of a hunk: the rules that look at a line's
 /// neighbours (a `pass` body, a `// TODO` between braces, a function's header over its
 /// docstring) then see them in both versions.
-const CONTEXT: usize = super::facts::REACH + 1;
+const CONTEXT: usize = super::text::REACH + 1;
 
 /// A region of both versions: the same unchanged lines around a change.
 #[derive(Debug, Clone, PartialEq, Eq)]

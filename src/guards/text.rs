@@ -3,6 +3,12 @@
 
 use std::borrow::Cow;
 
+/// How many lines that are not blank a rule reads on each side of the line it judges (a
+/// function's header above its docstring, the end of its body). The regions around a change
+/// are read wider than this, so that the facts of the lines they leave out are the same in
+/// both versions.
+pub const REACH: usize = 5;
+
 /// A file's bytes, read line by line around the examined lines.
 pub struct Text<'a>(pub &'a [u8]);
 

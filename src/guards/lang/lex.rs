@@ -1,58 +1,7 @@
-//! Just enough language knowledge for the guards: which language a file is, whether it is a
-//! test file, and the code part of each line (string contents and comments blanked), so that
-//! a marker inside a string or a comment never counts.
+//! The code part of a line: string contents and comments blanked, by the syntax of the file's
+//! language, so that a marker inside a string or a comment never counts.
 
-/// The languages the guards know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// `.rs`
-    Rust,
-    /// `.py`
-    Python,
-    /// `.js`, `.jsx`, `.ts`, `.tsx`, `.mjs`, `.cjs`
-    Js,
-    /// `.go`
-    Go,
-    /// `.java`, `.kt`, `.kts`
-    Java,
-    /// Anything else.
-    Other,
-}
-
-/// The language of a path, from its extension.
-pub fn lang_of(path: &str) -> Lang {
-    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-    match ext {
-        "rs" => Lang::Rust,
-        "py" | "pyi" => Lang::Python,
-        "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" => Lang::Js,
-        "go" => Lang::Go,
-        "java" | "kt" | "kts" => Lang::Java,
-        _ => Lang::Other,
-    }
-}
-
-/// Whether a path is test code by the usual conventions of its language.
-pub fn is_test_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let in_test_dir = lower.split('/').rev().skip(1).any(|d| {
-        matches!(
-            d,
-            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing" | "testsuite"
-        )
-    });
-    in_test_dir
-        || name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name.ends_with("_test.go")
-        || name.ends_with("_tests.rs")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || (name.ends_with("test.java")
-            || name.ends_with("tests.java")
-            || name.ends_with("test.kt"))
-}
+use super::Lang;
 
 /// Carries block comments and multi-line strings from one line to the next.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,7 +17,7 @@ pub struct LexState {
 /// so `"it.skip("` in a string or `// xit(` in a comment leave no marker behind.
 pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::borrow::Cow<'a, str> {
     use std::borrow::Cow;
-    if lang == Lang::Other {
+    if !lang.spec().syntax.lexed {
         return Cow::Borrowed(line);
     }
     // Most lines open no string and no comment: nothing to blank.
@@ -89,7 +38,7 @@ pub fn code_part<'a>(line: &'a str, lang: Lang, state: &mut LexState) -> std::bo
 /// Carries `state` past `line` without building its code part: for the lines that only open or
 /// close a comment or a string.
 pub fn advance(line: &str, lang: Lang, state: &mut LexState) {
-    if lang != Lang::Other {
+    if lang.spec().syntax.lexed {
         lex(line, lang, state, &mut Code(None, None));
     }
 }
@@ -124,6 +73,7 @@ impl Code {
 
 /// Reads `line` from `state`, leaving the state at its end and its code part in `out`.
 fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
+    let syntax = lang.spec().syntax;
     let b = line.as_bytes();
     let mut i = 0;
     let mut block_from = state.block_comment.then_some(0);
@@ -161,25 +111,25 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
             continue;
         }
         let c = b[i];
-        let hash_comment = lang == Lang::Python && c == b'#';
-        let slash_comment = lang != Lang::Python && b[i..].starts_with(b"//");
+        let hash_comment = syntax.hash_comments && c == b'#';
+        let slash_comment = !syntax.hash_comments && b[i..].starts_with(b"//");
         if hash_comment || slash_comment {
             out.comment(i..b.len());
             break;
         }
-        if lang != Lang::Python && b[i..].starts_with(b"/*") {
+        if !syntax.hash_comments && b[i..].starts_with(b"/*") {
             state.block_comment = true;
             block_from = Some(i);
             i += 2;
             continue;
         }
-        if lang == Lang::Python && (b[i..].starts_with(b"\"\"\"") || b[i..].starts_with(b"'''")) {
+        if syntax.triple_quotes && (b[i..].starts_with(b"\"\"\"") || b[i..].starts_with(b"'''")) {
             state.triple = Some(c);
             out.push("\"\"\"");
             i += 3;
             continue;
         }
-        if lang == Lang::Js && c == b'`' {
+        if syntax.template_literals && c == b'`' {
             state.template = true;
             out.push("`");
             i += 1;
@@ -187,7 +137,7 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
         }
         // A Rust lifetime or char literal `'a'` is not a string opener worth tracking past
         // the line: single-line strings end at the line's end anyway.
-        let quote = c == b'"' || (c == b'\'' && lang != Lang::Rust);
+        let quote = c == b'"' || (c == b'\'' && syntax.single_quote_strings);
         if quote {
             // The quotes stay (closed, even when the line leaves the string open).
             let q = if c == b'"' { "\"" } else { "'" };
@@ -293,27 +243,5 @@ mod tests {
         assert!(has_token("fit('x')", "fit("));
         assert!(!has_token("outfit('x')", "fit("));
         assert!(has_token(concat!("#[ig", "nore]"), concat!("#[ig", "nore")));
-    }
-
-    #[test]
-    fn test_paths() {
-        for p in [
-            "tests/api.rs",
-            "src/foo_test.go",
-            "pkg/test_util.py",
-            "web/a.test.ts",
-            "src/test/java/FooTest.java",
-            "app/__tests__/x.js",
-        ] {
-            assert!(is_test_path(p), "{p}");
-        }
-        for p in [
-            "src/lib.rs",
-            "src/contest.py",
-            "latest/x.go",
-            "src/attestation.ts",
-        ] {
-            assert!(!is_test_path(p), "{p}");
-        }
     }
 }
