@@ -10,10 +10,11 @@ use serde_json::json;
 
 use super::common::{open_repo, print, settings_or_defaults};
 use crate::cli::{InboxAction, InboxArgs};
-use crate::config::AckValue;
+use crate::config::{AckValue, Settings};
 use crate::error::{Error, ExitCode};
 use crate::eventlog::{Level, append_once};
 use crate::ledger::{self, Ack, Entry};
+use crate::store::Layout;
 
 fn entry_json(e: &Entry) -> serde_json::Value {
     json!({
@@ -31,109 +32,118 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
     let repo = open_repo(args.repo.as_deref())?;
     let (settings, layout) = settings_or_defaults(&repo);
     match args.action {
-        None => {
-            let ledger = ledger::read_only(&layout);
-            let active = ledger.active();
-            if args.json {
-                let v: Vec<_> = active.iter().map(|e| entry_json(e)).collect();
-                print(&format!("{:#}\n", json!(v)))?;
-            } else if active.is_empty() {
-                print("no open issues\n")?;
-            } else {
-                let mut s = String::new();
-                for e in active {
-                    s.push_str(&format!(
-                        "{:<8} {:<9} {}{} ({}, seen in {} commit{})\n",
-                        e.severity.as_str(),
-                        e.id,
-                        e.title,
-                        e.file
-                            .as_deref()
-                            .map(|f| format!(" [{f}]"))
-                            .unwrap_or_default(),
-                        e.life.as_str(),
-                        e.seen_in,
-                        if e.seen_in == 1 { "" } else { "s" }
-                    ));
-                }
-                print(&s)?;
-            }
-            Ok(ExitCode::Clean)
-        }
-        Some(InboxAction::Show { id }) => {
-            let ledger = ledger::read_only(&layout);
-            let e = ledger
-                .get(&id)
-                .ok_or_else(|| Error::Usage(format!("no issue {id} in the ledger")))?;
-            if args.json {
-                print(&format!("{:#}\n", entry_json(e)))?;
-                return Ok(ExitCode::Clean);
-            }
-            let file = e.inbox_file.as_ref().map(|f| {
-                let open = layout.inbox_dir.join(f);
-                if open.exists() {
-                    open
-                } else {
-                    layout.inbox_dir.join("resolved").join(f)
-                }
-            });
-            let mut s = format!(
-                "{} [{}] {}\nstatus: {} · first seen {} · last seen {} · in {} commit(s)\n",
-                e.id,
-                e.severity.as_str(),
-                e.title,
-                e.life.as_str(),
-                &e.first_seen[..e.first_seen.len().min(7)],
-                &e.last_seen[..e.last_seen.len().min(7)],
-                e.seen_in
-            );
-            if let Some(a) = &e.ack {
-                s.push_str(&format!("acknowledged {}: {}\n", a.at, a.reason));
-            }
-            if let Some(text) = file.and_then(|p| std::fs::read_to_string(p).ok()) {
-                s.push('\n');
-                s.push_str(&text);
-            }
-            print(&s)?;
-            Ok(ExitCode::Clean)
-        }
-        Some(InboxAction::Ack { id, reason }) => {
-            if reason.trim().is_empty() {
-                return Err(Error::Usage(
-                    "--reason must say why the issue is accepted".into(),
-                ));
-            }
-            let from = ack_origin(crate::engine::ack_policy(&layout, &settings))?;
-            let mut locked = ledger::lock(&layout).map_err(|e| Error::Internal(e.to_string()))?;
-            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let e = locked
-                .ledger
-                .entries
-                .iter_mut()
-                .find(|e| e.id.eq_ignore_ascii_case(&id))
-                .ok_or_else(|| Error::Usage(format!("no issue {id} in the ledger")))?;
-            e.ack = Some(Ack {
-                reason: reason.clone(),
-                at: at.clone(),
-                from: Some(from.clone()),
-            });
-            let id = e.id.clone();
-            locked.save().map_err(|e| Error::Internal(e.to_string()))?;
-            crate::inbox::refresh_index(&layout, &locked.ledger)?;
-            drop(locked);
-            append_once(
-                &layout.reports_dir,
-                crate::daemon::event_limits(&settings),
-                "acknowledged",
-                Level::Info,
-                json!({ "id": id, "reason": reason, "from": from }),
-            );
-            print(&format!(
-                "{id} acknowledged: it leaves the inbox and the gate\n"
-            ))?;
-            Ok(ExitCode::Clean)
-        }
+        None => list(&layout, args.json),
+        Some(InboxAction::Show { id }) => show(&layout, &id, args.json),
+        Some(InboxAction::Ack { id, reason }) => ack(&layout, &settings, &id, &reason),
     }
+}
+
+/// `auditor inbox`: the open issues, most severe first.
+fn list(layout: &Layout, json: bool) -> Result<ExitCode, Error> {
+    let ledger = ledger::read_only(layout);
+    let active = ledger.active();
+    if json {
+        let v: Vec<_> = active.iter().map(|e| entry_json(e)).collect();
+        print(&format!("{:#}\n", json!(v)))?;
+    } else if active.is_empty() {
+        print("no open issues\n")?;
+    } else {
+        let mut s = String::new();
+        for e in active {
+            s.push_str(&format!(
+                "{:<8} {:<9} {}{} ({}, seen in {} commit{})\n",
+                e.severity.as_str(),
+                e.id,
+                e.title,
+                e.file
+                    .as_deref()
+                    .map(|f| format!(" [{f}]"))
+                    .unwrap_or_default(),
+                e.life.as_str(),
+                e.seen_in,
+                if e.seen_in == 1 { "" } else { "s" }
+            ));
+        }
+        print(&s)?;
+    }
+    Ok(ExitCode::Clean)
+}
+
+/// `auditor inbox show ID`: one issue, and its inbox file.
+fn show(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
+    let ledger = ledger::read_only(layout);
+    let e = ledger
+        .get(id)
+        .ok_or_else(|| Error::Usage(format!("no issue {id} in the ledger")))?;
+    if json {
+        print(&format!("{:#}\n", entry_json(e)))?;
+        return Ok(ExitCode::Clean);
+    }
+    let file = e.inbox_file.as_ref().map(|f| {
+        let open = layout.inbox_dir.join(f);
+        if open.exists() {
+            open
+        } else {
+            layout.inbox_dir.join("resolved").join(f)
+        }
+    });
+    let mut s = format!(
+        "{} [{}] {}\nstatus: {} · first seen {} · last seen {} · in {} commit(s)\n",
+        e.id,
+        e.severity.as_str(),
+        e.title,
+        e.life.as_str(),
+        &e.first_seen[..e.first_seen.len().min(7)],
+        &e.last_seen[..e.last_seen.len().min(7)],
+        e.seen_in
+    );
+    if let Some(a) = &e.ack {
+        s.push_str(&format!("acknowledged {}: {}\n", a.at, a.reason));
+    }
+    if let Some(text) = file.and_then(|p| std::fs::read_to_string(p).ok()) {
+        s.push('\n');
+        s.push_str(&text);
+    }
+    print(&s)?;
+    Ok(ExitCode::Clean)
+}
+
+/// `auditor inbox ack ID --reason ...`: the operator accepts an issue.
+fn ack(layout: &Layout, settings: &Settings, id: &str, reason: &str) -> Result<ExitCode, Error> {
+    if reason.trim().is_empty() {
+        return Err(Error::Usage(
+            "--reason must say why the issue is accepted".into(),
+        ));
+    }
+    let from = ack_origin(crate::engine::ack_policy(layout, settings))?;
+    let mut locked = ledger::lock(layout).map_err(|e| Error::Internal(e.to_string()))?;
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let e = locked
+        .ledger
+        .entries
+        .iter_mut()
+        .find(|e| e.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| Error::Usage(format!("no issue {id} in the ledger")))?;
+    e.ack = Some(Ack {
+        reason: reason.to_string(),
+        at,
+        from: Some(from.clone()),
+    });
+    let id = e.id.clone();
+    locked.save().map_err(|e| Error::Internal(e.to_string()))?;
+    crate::inbox::refresh_index(layout, &locked.ledger)?;
+    drop(locked);
+    append_once(
+        &layout.reports_dir,
+        crate::daemon::event_limits(settings),
+        "acknowledged",
+        Level::Info,
+        json!({ "id": id, "reason": reason, "from": from }),
+    );
+    print(&format!(
+        "{id} acknowledged: it leaves the inbox and the gate\n"
+    ))?;
+    Ok(ExitCode::Clean)
 }
 
 /// Where an acknowledgement comes from: the terminal's name, or `non-interactive` when the

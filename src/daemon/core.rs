@@ -766,40 +766,16 @@ impl Core {
     fn on_progress(&mut self, progress: Progress, current: bool, now: Now, out: &mut Out) {
         let commit = self.running_job().map(|j| j.commit.clone());
         let commit = commit.as_deref();
-        match progress {
-            Progress::Auditing => {}
-            Progress::CheckStarted { name, stage } => out.log(
-                LogEvent::CheckStarted {
-                    check: name,
-                    stage: stage.as_str(),
-                },
-                Level::Info,
-                commit,
-            ),
-            Progress::CheckFinished {
-                name,
-                stage,
-                outcome,
-                duration_ms,
-                findings,
-            } => {
-                out.push(Action::Show(format!(
-                    "  {name}: {} ({findings} finding(s), {duration_ms} ms)",
-                    outcome.as_str()
-                )));
-                out.log(
-                    LogEvent::CheckFinished {
-                        check: name,
-                        stage: stage.as_str(),
-                        outcome: outcome.as_str(),
-                        duration_ms,
-                        findings,
-                    },
-                    Level::Info,
-                    commit,
-                );
+        let progress = match progress {
+            Progress::CheckStarted { .. } | Progress::CheckFinished { .. } => {
+                return log_check(progress, commit, out);
             }
-            _ if !current => {}
+            _ if !current => return,
+            other => other,
+        };
+        match progress {
+            Progress::Auditing | Progress::CheckStarted { .. } | Progress::CheckFinished { .. } => {
+            }
             Progress::StaticDone {
                 critical,
                 tests_next,
@@ -1101,6 +1077,44 @@ impl Out {
     fn error(&mut self, what: &'static str, message: String) {
         self.0.push(Action::ShowError(format!("{what}: {message}")));
         self.log(LogEvent::Error { what, message }, Level::Error, None);
+    }
+}
+
+/// A configured check's start or end, for the log and the view.
+fn log_check(progress: Progress, commit: Option<&str>, out: &mut Out) {
+    match progress {
+        Progress::CheckStarted { name, stage } => out.log(
+            LogEvent::CheckStarted {
+                check: name,
+                stage: stage.as_str(),
+            },
+            Level::Info,
+            commit,
+        ),
+        Progress::CheckFinished {
+            name,
+            stage,
+            outcome,
+            duration_ms,
+            findings,
+        } => {
+            out.push(Action::Show(format!(
+                "  {name}: {} ({findings} finding(s), {duration_ms} ms)",
+                outcome.as_str()
+            )));
+            out.log(
+                LogEvent::CheckFinished {
+                    check: name,
+                    stage: stage.as_str(),
+                    outcome: outcome.as_str(),
+                    duration_ms,
+                    findings,
+                },
+                Level::Info,
+                commit,
+            );
+        }
+        _ => {}
     }
 }
 

@@ -158,47 +158,28 @@ impl Daemon {
         let worker = Worker::spawn(repo.root.clone(), layout.clone(), worker_tx)?;
         let (change_tx, change_rx) = unbounded_channel();
 
-        let mut watchers = Vec::new();
-        let mut watcher_kind = "polling";
-        let mut tree_watch = None;
-        let mut unavailable = |message: String, view: &mut View| {
-            view.error(&message);
-            Entry::new(LogEvent::WatchUnavailable { message }, Level::Warning, None)
-                .append_to(&mut events);
+        let watch = if poll_only {
+            Watch {
+                kind: "polling",
+                ..Watch::default()
+            }
+        } else {
+            Watch::start(
+                &repo,
+                &settings,
+                &layout,
+                &change_tx,
+                &mut |message: String| {
+                    view.error(&message);
+                    Entry::new(LogEvent::WatchUnavailable { message }, Level::Warning, None)
+                        .append_to(&mut events);
+                },
+            )
         };
-        if !poll_only {
-            match watch_git(&repo, change_tx.clone()) {
-                Ok(w) => {
-                    watchers.push(w);
-                    watcher_kind = "inotify";
-                }
-                Err(e) => unavailable(
-                    format!(
-                        "{e}; polling every {:?} instead",
-                        settings.watch.poll_interval
-                    ),
-                    &mut view,
-                ),
-            }
-            if settings.watch.uncommitted_quiet.is_some() {
-                let own = vec![
-                    layout.reports_dir.clone(),
-                    layout.inbox_dir.clone(),
-                    layout.state_dir.clone(),
-                ];
-                match watch_worktree(&repo, own, change_tx.clone()) {
-                    Ok(w) => tree_watch = Some(w),
-                    Err(e) => unavailable(
-                        format!("{e}; uncommitted changes are polled instead"),
-                        &mut view,
-                    ),
-                }
-            }
-        }
         let on_tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let knobs = Knobs::of(
             &settings,
-            tree_watch.is_some(),
+            watch.tree.is_some(),
             view.mode() == view::Mode::Live,
         );
         let origin = match &persisted.last_checked {
@@ -222,36 +203,14 @@ impl Daemon {
             worker_rx,
             change_rx,
             _change_tx: change_tx,
-            watchers,
-            watcher_kind,
-            tree_watch,
+            watchers: watch.git,
+            watcher_kind: watch.kind,
+            tree_watch: watch.tree,
             origin,
             on_tty,
             cancel: None,
         };
-        daemon.log(Entry::new(
-            LogEvent::DaemonStarted {
-                pid: std::process::id(),
-                version: env!("CARGO_PKG_VERSION"),
-                watcher: daemon.watcher_kind,
-                watched_folders: daemon.tree_watch.as_ref().map(|t| t.folders),
-                state: daemon.core.state.name().as_str(),
-                resumed_from: daemon.core.persisted.last_checked.clone(),
-            },
-            Level::Info,
-            daemon.core.persisted.last_checked.as_deref(),
-        ));
-        daemon.view.line(&format!(
-            "watching {} ({}), resuming from {}",
-            daemon.repo.root.display(),
-            daemon.watcher_kind,
-            daemon
-                .core
-                .persisted
-                .last_checked
-                .as_deref()
-                .map_or("the current HEAD", short)
-        ));
+        daemon.announce_start();
         // Commits made while the daemon was down are found by this first look at HEAD, made
         // before the first status: IDLE before the daemon knows whether HEAD is audited would
         // be a false "clean".
@@ -261,6 +220,32 @@ impl Daemon {
         // Setting up watches over a big tree leaves freed memory behind.
         release_free_memory();
         Ok(daemon)
+    }
+
+    /// Logs and shows where the daemon starts from.
+    fn announce_start(&mut self) {
+        self.log(Entry::new(
+            LogEvent::DaemonStarted {
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION"),
+                watcher: self.watcher_kind,
+                watched_folders: self.tree_watch.as_ref().map(|t| t.folders),
+                state: self.core.state.name().as_str(),
+                resumed_from: self.core.persisted.last_checked.clone(),
+            },
+            Level::Info,
+            self.core.persisted.last_checked.as_deref(),
+        ));
+        self.view.line(&format!(
+            "watching {} ({}), resuming from {}",
+            self.repo.root.display(),
+            self.watcher_kind,
+            self.core
+                .persisted
+                .last_checked
+                .as_deref()
+                .map_or("the current HEAD", short)
+        ));
     }
 
     async fn run(&mut self) -> Exit {
@@ -555,6 +540,52 @@ impl Daemon {
             Level::Error,
             None,
         ));
+    }
+}
+
+/// The watchers: notify on the git directory, and on the working tree when uncommitted
+/// changes are audited. What cannot be watched is polled instead, and said so.
+#[derive(Default)]
+struct Watch {
+    git: Vec<notify::RecommendedWatcher>,
+    kind: &'static str,
+    tree: Option<crate::git::TreeWatch>,
+}
+
+impl Watch {
+    fn start(
+        repo: &Repo,
+        settings: &Settings,
+        layout: &Layout,
+        changes: &UnboundedSender<Change>,
+        unavailable: &mut dyn FnMut(String),
+    ) -> Watch {
+        let mut watch = Watch {
+            kind: "polling",
+            ..Watch::default()
+        };
+        match watch_git(repo, changes.clone()) {
+            Ok(w) => {
+                watch.git.push(w);
+                watch.kind = "inotify";
+            }
+            Err(e) => unavailable(format!(
+                "{e}; polling every {:?} instead",
+                settings.watch.poll_interval
+            )),
+        }
+        if settings.watch.uncommitted_quiet.is_some() {
+            let own = vec![
+                layout.reports_dir.clone(),
+                layout.inbox_dir.clone(),
+                layout.state_dir.clone(),
+            ];
+            match watch_worktree(repo, own, changes.clone()) {
+                Ok(w) => watch.tree = Some(w),
+                Err(e) => unavailable(format!("{e}; uncommitted changes are polled instead")),
+            }
+        }
+        watch
     }
 }
 

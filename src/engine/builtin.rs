@@ -236,20 +236,55 @@ pub fn scan_commits(
     run: &Builtins<'_>,
 ) -> Result<BuiltinFindings, GitError> {
     let mut out = BuiltinFindings::default();
-    let guards = run.guards.enabled;
-    if run.scanner.is_none() && !guards {
+    if run.scanner.is_none() && !run.guards.enabled {
         return Ok(out);
     }
-    let odb = repo.git.odb().ctx(|| "open the object database".into())?;
-    let limit = run
-        .secrets
-        .max_file_size
-        .max(run.guards.large_file)
-        .clamp(MIN_READ, MAX_READ);
-    let mut secrets_seen: HashSet<(String, String)> = HashSet::new();
-    let mut scanned_blobs: HashSet<(Oid, String)> = HashSet::new();
-    let mut guards_seen: HashSet<(String, Option<String>, String)> = HashSet::new();
+    let mut scan = CommitsScan {
+        repo,
+        odb: repo.git.odb().ctx(|| "open the object database".into())?,
+        run,
+        limit: run
+            .secrets
+            .max_file_size
+            .max(run.guards.large_file)
+            .clamp(MIN_READ, MAX_READ),
+        secrets_seen: HashSet::new(),
+        scanned_blobs: HashSet::new(),
+        guards_seen: HashSet::new(),
+    };
     for &oid in commits {
+        scan.commit(oid, &mut out)?;
+    }
+    tracing::debug!(
+        commits = commits.len(),
+        read_ms = out.read_time.as_millis(),
+        secrets_ms = out.secrets_time.as_millis(),
+        guards_ms = out.guards_time.as_millis(),
+        "built-in scanners"
+    );
+    Ok(out)
+}
+
+/// The batch's commits read one after another, and what was already reported.
+struct CommitsScan<'r, 'b> {
+    repo: &'r Repo,
+    odb: git2::Odb<'r>,
+    run: &'b Builtins<'b>,
+    /// Blobs are read up to this size.
+    limit: u64,
+    /// Secrets reported, by fingerprint and file.
+    secrets_seen: HashSet<(String, String)>,
+    /// Blobs the secret scanner read, by id and path.
+    scanned_blobs: HashSet<(Oid, String)>,
+    /// Guard findings reported, by rule, file and description.
+    guards_seen: HashSet<(String, Option<String>, String)>,
+}
+
+impl CommitsScan<'_, '_> {
+    /// One commit: its message and names, each changed blob read once for both scanners,
+    /// then the guards over the whole commit.
+    fn commit(&mut self, oid: Oid, out: &mut BuiltinFindings) -> Result<(), GitError> {
+        let (repo, run) = (self.repo, self.run);
         let commit = oid.to_string();
         let started = Instant::now();
         let crate::git::CommitChanges {
@@ -265,13 +300,14 @@ pub fn scan_commits(
                 .filter(|c| c.own && c.new_blob.is_some())
                 .map(|c| c.path.as_str());
             for f in scan_sources(repo, oid, scanner, run.secrets, paths) {
-                if secrets_seen.insert((f.fingerprint.clone(), f.file.clone().unwrap_or_default()))
-                {
+                let key = (f.fingerprint.clone(), f.file.clone().unwrap_or_default());
+                if self.secrets_seen.insert(key) {
                     out.secrets.push(f);
                 }
             }
             out.secrets_time += t.elapsed();
         }
+        let guards = run.guards.enabled;
         let mut judged: Vec<Judged> = Vec::new();
         for change in changes {
             let t = Instant::now();
@@ -280,12 +316,12 @@ pub fn scan_commits(
                 && change.own
                 && change
                     .new_blob
-                    .is_some_and(|id| scanned_blobs.insert((id, change.path.clone())));
-            let read = Read::new(repo, &odb, change, limit, secret_scan, guards)?;
+                    .is_some_and(|id| self.scanned_blobs.insert((id, change.path.clone())));
+            let read = Read::new(repo, &self.odb, change, self.limit, secret_scan, guards)?;
             out.read_time += t.elapsed();
             if secret_scan {
                 let t = Instant::now();
-                scan_secrets(run, &read, &commit, &mut out, &mut secrets_seen);
+                scan_secrets(run, &read, &commit, out, &mut self.secrets_seen);
                 out.secrets_time += t.elapsed();
             }
             if guards {
@@ -295,58 +331,68 @@ pub fn scan_commits(
             }
         }
         if guards {
-            let t = Instant::now();
-            let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
-            let changed: Vec<&str> = judged.iter().map(|j| j.change.path.as_str()).collect();
-            let elsewhere = ci_elsewhere(repo, oid, &changed);
-            let at = CommitRef {
-                id: &commit,
-                root,
-                ci_elsewhere: elsewhere.as_ref(),
-            };
-            let (mut found, tally) = check_commit_tallied(&changes, run.guards, at);
-            out.tests = out.tests.plus(tally);
-            // A merge is judged by what it did against every parent: what one side brought
-            // (its deleted asserts, its skipped test) is that side's commit's, not the merge's.
-            for against in against_others {
-                if found.is_empty() {
-                    break;
-                }
-                let t = Instant::now();
-                let concerned: HashSet<&str> =
-                    found.iter().filter_map(|f| f.file.as_deref()).collect();
-                let mut reads = Vec::new();
-                for change in against
-                    .into_iter()
-                    .filter(|c| concerned.contains(c.path.as_str()))
-                {
-                    reads.push(Read::new(repo, &odb, change, limit, false, true)?);
-                }
-                out.read_time += t.elapsed();
-                let judged: Vec<Judged> = reads
-                    .into_iter()
-                    .map(|r| Judged::new(r, run.guards))
-                    .collect();
-                let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
-                let again = check_commit(&changes, run.guards, at);
-                found.retain(|f| again.iter().any(|g| same_finding(f, g)));
-            }
-            for f in found {
-                if guards_seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
-                    out.guards.push(f);
-                }
-            }
-            out.guards_time += t.elapsed();
+            self.guards(oid, &commit, root, &judged, against_others, out)?;
         }
+        Ok(())
     }
-    tracing::debug!(
-        commits = commits.len(),
-        read_ms = out.read_time.as_millis(),
-        secrets_ms = out.secrets_time.as_millis(),
-        guards_ms = out.guards_time.as_millis(),
-        "built-in scanners"
-    );
-    Ok(out)
+
+    /// The guards over one commit's changes; a merge's findings only where it changed the
+    /// file against every parent.
+    fn guards(
+        &mut self,
+        oid: Oid,
+        commit: &str,
+        root: bool,
+        judged: &[Judged],
+        against_others: Vec<Vec<CommitChange>>,
+        out: &mut BuiltinFindings,
+    ) -> Result<(), GitError> {
+        let t = Instant::now();
+        let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
+        let changed: Vec<&str> = judged.iter().map(|j| j.change.path.as_str()).collect();
+        let elsewhere = ci_elsewhere(self.repo, oid, &changed);
+        let at = CommitRef {
+            id: commit,
+            root,
+            ci_elsewhere: elsewhere.as_ref(),
+        };
+        let (mut found, tally) = check_commit_tallied(&changes, self.run.guards, at);
+        out.tests = out.tests.plus(tally);
+        // A merge is judged by what it did against every parent: what one side brought (its
+        // deleted asserts, its skipped test) is that side's commit's, not the merge's.
+        for against in against_others {
+            if found.is_empty() {
+                break;
+            }
+            let read_started = Instant::now();
+            let concerned: HashSet<&str> = found.iter().filter_map(|f| f.file.as_deref()).collect();
+            let mut reads = Vec::new();
+            for change in against
+                .into_iter()
+                .filter(|c| concerned.contains(c.path.as_str()))
+            {
+                reads.push(Read::new(
+                    self.repo, &self.odb, change, self.limit, false, true,
+                )?);
+            }
+            out.read_time += read_started.elapsed();
+            let judged: Vec<Judged> = reads
+                .into_iter()
+                .map(|r| Judged::new(r, self.run.guards))
+                .collect();
+            let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
+            let again = check_commit(&changes, self.run.guards, at);
+            found.retain(|f| again.iter().any(|g| same_finding(f, g)));
+        }
+        for f in found {
+            let key = (f.rule.clone(), f.file.clone(), f.description.clone());
+            if self.guards_seen.insert(key) {
+                out.guards.push(f);
+            }
+        }
+        out.guards_time += t.elapsed();
+        Ok(())
+    }
 }
 
 /// The checks the CI definitions of `commit`'s tree run, but for those at `changed` (which

@@ -69,126 +69,152 @@ fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
 pub fn parse(xml: &[u8], root: &str) -> Result<Parsed, ParseError> {
     let mut reader = Reader::from_reader(xml);
     let mut buf = Vec::new();
-    let mut case: Option<Case> = None;
-    let mut in_failure = false;
-    let mut counts = TestCounts::default();
-    let mut diagnostics = Vec::new();
-    let mut saw_suite = false;
-
-    let finish = |c: Case, counts: &mut TestCounts, out: &mut Vec<Diagnostic>| {
-        if c.skipped && c.failure.is_none() {
-            counts.skipped += 1;
-            return;
-        }
-        counts.total += 1;
-        if let Some((kind, message)) = c.failure {
-            counts.failed += 1;
-            let id = if c.classname.is_empty() {
-                c.name.clone()
-            } else {
-                format!("{}::{}", c.classname, c.name)
-            };
-            let message = message.trim();
-            out.push(Diagnostic {
-                file: c.file.map(|f| relative_path(&f, root)),
-                line: c.line,
-                column: None,
-                level: kind.clone(),
-                rule: id.clone(),
-                message: if message.is_empty() {
-                    format!("test `{id}` {kind}ed")
-                } else {
-                    format!("test `{id}`: {message}")
-                },
-                kind: DiagnosticKind::TestFailure,
-            });
-        }
+    let mut doc = Document {
+        root,
+        case: None,
+        in_failure: false,
+        counts: TestCounts::default(),
+        diagnostics: Vec::new(),
+        saw_suite: false,
     };
-
     loop {
         let event = reader
             .read_event_into(&mut buf)
             .map_err(|e| ParseError::new("junit", e))?;
         match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                match e.name().as_ref() {
-                    b"testsuite" | b"testsuites" => saw_suite = true,
-                    b"testcase" => {
-                        let c = Case {
-                            name: attr(e, b"name").unwrap_or_default(),
-                            classname: attr(e, b"classname").unwrap_or_default(),
-                            file: attr(e, b"file"),
-                            line: attr(e, b"line").and_then(|l| l.parse().ok()),
-                            ..Case::default()
-                        };
-                        if empty {
-                            finish(c, &mut counts, &mut diagnostics);
-                        } else {
-                            case = Some(c);
-                        }
-                    }
-                    tag @ (b"failure" | b"error") => {
-                        if let Some(c) = case.as_mut() {
-                            let kind = if tag == b"failure" {
-                                "failure"
-                            } else {
-                                "error"
-                            };
-                            c.failure =
-                                Some((kind.into(), attr(e, b"message").unwrap_or_default()));
-                            in_failure = !empty;
-                        }
-                    }
-                    b"skipped" => {
-                        if let Some(c) = case.as_mut() {
-                            c.skipped = true;
-                        }
-                    }
-                    _ => {}
+            Event::Start(ref e) => doc.open(e, false),
+            Event::Empty(ref e) => doc.open(e, true),
+            Event::Text(t) if doc.in_failure => {
+                if let Ok(text) = t.decode() {
+                    doc.body(&text);
                 }
             }
-            Event::Text(t) if in_failure => {
-                if let (Some(c), Ok(text)) = (case.as_mut(), t.decode()) {
-                    c.body.push_str(&text);
+            Event::CData(t) if doc.in_failure => doc.body(&String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) if doc.in_failure => {
+                if let Ok(name) = r.decode() {
+                    doc.body(&entity(&name).unwrap_or_default());
                 }
             }
-            Event::CData(t) if in_failure => {
-                if let Some(c) = case.as_mut() {
-                    c.body.push_str(&String::from_utf8_lossy(&t));
-                }
-            }
-            Event::GeneralRef(r) if in_failure => {
-                if let (Some(c), Ok(name)) = (case.as_mut(), r.decode()) {
-                    c.body.push_str(&entity(&name).unwrap_or_default());
-                }
-            }
-            Event::End(ref e) => match e.name().as_ref() {
-                b"failure" | b"error" => {
-                    in_failure = false;
-                    if let Some(c) = case.as_mut() {
-                        c.close_failure();
-                    }
-                }
-                b"testcase" => {
-                    if let Some(c) = case.take() {
-                        finish(c, &mut counts, &mut diagnostics);
-                    }
-                }
-                _ => {}
-            },
+            Event::End(ref e) => doc.close(e.name().as_ref()),
             Event::Eof => break,
             _ => {}
         }
         buf.clear();
     }
-    if !saw_suite {
+    if !doc.saw_suite {
         return Err(ParseError::new("junit", "no <testsuite> element"));
     }
     Ok(Parsed {
-        diagnostics,
-        tests: Some(counts),
+        diagnostics: doc.diagnostics,
+        tests: Some(doc.counts),
     })
+}
+
+/// What the document has said so far.
+struct Document<'a> {
+    root: &'a str,
+    /// The `<testcase>` open.
+    case: Option<Case>,
+    /// Inside its `<failure>` or `<error>`: text is the failure's body.
+    in_failure: bool,
+    counts: TestCounts,
+    diagnostics: Vec<Diagnostic>,
+    saw_suite: bool,
+}
+
+impl Document<'_> {
+    /// An element opens (`empty`: and closes at once).
+    fn open(&mut self, e: &BytesStart<'_>, empty: bool) {
+        match e.name().as_ref() {
+            b"testsuite" | b"testsuites" => self.saw_suite = true,
+            b"testcase" => {
+                let c = Case {
+                    name: attr(e, b"name").unwrap_or_default(),
+                    classname: attr(e, b"classname").unwrap_or_default(),
+                    file: attr(e, b"file"),
+                    line: attr(e, b"line").and_then(|l| l.parse().ok()),
+                    ..Case::default()
+                };
+                if empty {
+                    self.finish(c);
+                } else {
+                    self.case = Some(c);
+                }
+            }
+            tag @ (b"failure" | b"error") => {
+                if let Some(c) = self.case.as_mut() {
+                    let kind = if tag == b"failure" {
+                        "failure"
+                    } else {
+                        "error"
+                    };
+                    c.failure = Some((kind.into(), attr(e, b"message").unwrap_or_default()));
+                    self.in_failure = !empty;
+                }
+            }
+            b"skipped" => {
+                if let Some(c) = self.case.as_mut() {
+                    c.skipped = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn body(&mut self, text: &str) {
+        if let Some(c) = self.case.as_mut() {
+            c.body.push_str(text);
+        }
+    }
+
+    fn close(&mut self, name: &[u8]) {
+        match name {
+            b"failure" | b"error" => {
+                self.in_failure = false;
+                if let Some(c) = self.case.as_mut() {
+                    c.close_failure();
+                }
+            }
+            b"testcase" => {
+                if let Some(c) = self.case.take() {
+                    self.finish(c);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A test case ends: counted, and a diagnostic when it failed.
+    fn finish(&mut self, c: Case) {
+        if c.skipped && c.failure.is_none() {
+            self.counts.skipped += 1;
+            return;
+        }
+        self.counts.total += 1;
+        let Some((kind, message)) = c.failure else {
+            return;
+        };
+        self.counts.failed += 1;
+        let id = if c.classname.is_empty() {
+            c.name.clone()
+        } else {
+            format!("{}::{}", c.classname, c.name)
+        };
+        let message = message.trim();
+        self.diagnostics.push(Diagnostic {
+            file: c.file.map(|f| relative_path(&f, self.root)),
+            line: c.line,
+            column: None,
+            level: kind.clone(),
+            rule: id.clone(),
+            message: if message.is_empty() {
+                format!("test `{id}` {kind}ed")
+            } else {
+                format!("test `{id}`: {message}")
+            },
+            kind: DiagnosticKind::TestFailure,
+        });
+    }
 }
 
 #[cfg(test)]
