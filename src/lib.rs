@@ -4,6 +4,7 @@
 //! The binary is a thin shell around [`run`]; every concept has its module (see
 //! ARCHITECTURE.md for the map and the invariants).
 
+pub mod bytes;
 pub mod checks;
 pub mod cli;
 mod commands;

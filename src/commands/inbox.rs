@@ -93,8 +93,8 @@ fn show(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
         e.severity.as_str(),
         e.title,
         e.life.as_str(),
-        &e.first_seen[..e.first_seen.len().min(7)],
-        &e.last_seen[..e.last_seen.len().min(7)],
+        crate::bytes::short(&e.first_seen),
+        crate::bytes::short(&e.last_seen),
         e.seen_in
     );
     if let Some(a) = &e.ack {

@@ -132,7 +132,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
                 .as_deref()
                 .map(|r| format!(" {r}"))
                 .unwrap_or_default();
-            let commit = f.commit.as_deref().map(|c| &c[..c.len().min(7)]);
+            let commit = f.commit.as_deref().map(crate::bytes::short);
             out.push_str(&format!(
                 "  {} {:<8} {} {location}{value} commit {}\n",
                 style.severity(f.severity),

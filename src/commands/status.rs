@@ -151,13 +151,9 @@ fn long_form(h: &Health, now: chrono::DateTime<Utc>, root: &std::path::Path) -> 
                 let what = if c.uncommitted {
                     "uncommitted changes".to_string()
                 } else if c.commits > 1 {
-                    format!(
-                        "{} ({} commits)",
-                        &c.commit[..c.commit.len().min(7)],
-                        c.commits
-                    )
+                    format!("{} ({} commits)", crate::bytes::short(&c.commit), c.commits)
                 } else {
-                    c.commit[..c.commit.len().min(7)].to_string()
+                    crate::bytes::short(&c.commit).to_string()
                 };
                 out.push_str(&format!(
                     "auditing:   {what}, stage {}{}\n",
@@ -174,7 +170,7 @@ fn long_form(h: &Health, now: chrono::DateTime<Utc>, root: &std::path::Path) -> 
                     if v.uncommitted {
                         "uncommitted changes"
                     } else {
-                        &v.commit[..v.commit.len().min(7)]
+                        crate::bytes::short(&v.commit)
                     },
                     v.at.format("%Y-%m-%d %H:%M:%S UTC"),
                     short_counts(&v.counts)
@@ -188,10 +184,10 @@ fn long_form(h: &Health, now: chrono::DateTime<Utc>, root: &std::path::Path) -> 
                 ));
             }
             if let Some(l) = &s.last_checked {
-                out.push_str(&format!("checked:    up to {}\n", &l[..l.len().min(7)]));
+                out.push_str(&format!("checked:    up to {}\n", crate::bytes::short(l)));
             }
             if let Some(f) = &s.audit_failure {
-                let shown: Vec<&str> = f.commits.iter().map(|c| &c[..c.len().min(7)]).collect();
+                let shown: Vec<&str> = f.commits.iter().map(|c| crate::bytes::short(c)).collect();
                 // The reason can quote the repository's file names: no control characters.
                 let reason: String = f
                     .message

@@ -14,6 +14,7 @@ use super::machine::{self, Action as Decision, Batch, Event, Job, Now, State, St
 use super::plan::{self, Plan};
 use super::status::{Current, Status, Verdict};
 use super::worker::{JobError, WorkerMessage};
+use crate::bytes::short;
 use crate::config::Settings;
 use crate::engine::Progress;
 use crate::eventlog::Level;
@@ -1236,11 +1237,6 @@ fn stage_estimate(durations: &[Durations], pick: impl Fn(&Durations) -> u64) -> 
     let mut v: Vec<u64> = durations.iter().map(pick).filter(|x| *x > 0).collect();
     v.sort_unstable();
     v.get(v.len() / 2).copied()
-}
-
-/// A commit's short form.
-pub fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(7)]
 }
 
 /// A duration in whole milliseconds.

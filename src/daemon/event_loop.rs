@@ -12,15 +12,14 @@ use git2::Oid;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::core::{
-    Action, Core, Head, HeadSource, Input, Knobs, Planned, ShellFacts, TreeKey, short,
-};
+use super::core::{Action, Core, Head, HeadSource, Input, Knobs, Planned, ShellFacts, TreeKey};
 use super::events::{Entry, LogEvent};
 use super::machine::Now;
 use super::plan;
 use super::status::Status;
 use super::view::{self, View};
 use super::worker::{Job as WorkerJob, JobError, Work, Worker, WorkerMessage};
+use crate::bytes::short;
 use crate::config::Settings;
 use crate::eventlog::{EventLog, Level, Limits};
 use crate::git::{

@@ -6,11 +6,12 @@ use std::sync::atomic::AtomicBool;
 
 use git2::Oid;
 
-use super::core::{Input, short};
+use super::core::Input;
 use super::event_loop::Daemon;
 use super::events::{Entry, LogEvent};
 use super::plan::Plan;
 use super::worker::{Job, JobKind};
+use crate::bytes::short;
 use crate::engine::AuditOptions;
 use crate::eventlog::Level;
 use crate::finding::{Finding, IssueType, Location, Severity};

@@ -347,7 +347,7 @@ pub fn short_line(s: &Status, now: DateTime<Utc>, open: Option<&[(String, usize)
             if c.uncommitted {
                 "uncommitted"
             } else {
-                &c.commit[..c.commit.len().min(7)]
+                crate::bytes::short(&c.commit)
             },
             clock(elapsed)
         ));

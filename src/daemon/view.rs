@@ -89,7 +89,7 @@ impl View {
                 if v.uncommitted {
                     "uncommitted"
                 } else {
-                    &v.commit[..v.commit.len().min(7)]
+                    crate::bytes::short(&v.commit)
                 },
                 short_counts(&v.counts),
                 v.at.format("%H:%M:%S")

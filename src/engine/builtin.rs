@@ -10,6 +10,7 @@ use git2::Oid;
 
 use super::model::AuditOptions;
 use super::{EngineError, ledger_stage};
+use crate::bytes::is_binary;
 use crate::checks::{CheckOutcome, CheckRun};
 use crate::config::{SecretsSettings, Settings, Stage};
 use crate::finding::Finding;
@@ -22,7 +23,7 @@ use crate::guards::{
     check_commit_tallied,
 };
 use crate::report::ScanStats;
-use crate::secrets::{Scanner, Source, is_binary, scan_file, scan_source};
+use crate::secrets::{Scanner, Source, scan_file, scan_source};
 
 /// Blobs are read up to this size at least: the guards' facts need the text.
 const MIN_READ: u64 = 2 << 20;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use git2::Oid;
 
 use super::builtin::{BuiltinFindings, Builtins};
+use crate::bytes::is_binary;
 use crate::finding::Finding;
 use crate::git::FileStatus;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
@@ -16,7 +17,7 @@ use crate::guards::{
     CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code, version_facts,
 };
 use crate::report::ScanStats;
-use crate::secrets::{QuietText, Source, is_binary, scan_file, scan_source};
+use crate::secrets::{QuietText, Source, scan_file, scan_source};
 
 /// What the guards keep of one blob: the facts of each path it was introduced at (only those
 /// with any), and its size and binariness when they could matter.

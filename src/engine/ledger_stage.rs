@@ -66,7 +66,7 @@ pub fn ineffective_claims(
                     title: format!("Claimed fix for {id} not effective"),
                     description: format!(
                         "A commit says `[fix-{id}]`, but {id} (\"{title}\") is still present in commit `{}`.",
-                        &commit[..commit.len().min(7)]
+                        crate::bytes::short(commit)
                     ),
                     remediation: format!(
                         "Open {id}'s feedback file, fix what it describes, and only then claim the fix. Claiming a fix that the audit does not confirm is recorded."
@@ -309,7 +309,7 @@ pub fn lessons(repo: &Repo, ledger: &Ledger, raised: &[String]) -> HashMap<Strin
             e.check,
             e.rule,
             stats.fired,
-            &fixed_in[..fixed_in.len().min(7)]
+            crate::bytes::short(fixed_in)
         );
         if let Some(hunk) = fix_example(repo, fixed_in, stats.last_resolved_file.as_deref(), e) {
             s.push_str(" That fix, as a worked example:\n\n```diff\n");
@@ -367,12 +367,15 @@ pub fn record_failure(
     layout: &Layout,
     failure: &crate::store::state::Failure,
 ) -> Result<Option<std::path::PathBuf>, super::EngineError> {
-    let newest = failure.commits.last().map_or("", |c| &c[..c.len().min(7)]);
+    let newest = failure
+        .commits
+        .last()
+        .map_or("", |c| crate::bytes::short(c));
     let shown: Vec<String> = failure
         .commits
         .iter()
         .take(10)
-        .map(|c| format!("`{}`", &c[..c.len().min(7)]))
+        .map(|c| format!("`{}`", crate::bytes::short(c)))
         .collect();
     let mut issue = Issue {
         id: String::new(),

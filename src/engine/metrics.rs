@@ -362,7 +362,7 @@ fn tests_not_run(
     severity: Severity,
     commit: &str,
 ) -> Issue {
-    let short = |c: &str| c[..c.len().min(7)].to_string();
+    let short = |c: &str| crate::bytes::short(c).to_string();
     let plural = |n: u32, one: &str| {
         if n == 1 {
             format!("{n} {one}")

@@ -124,7 +124,7 @@ fn tampering(weaker: &[&Change], all: &[Change], settings: &Settings) -> Finding
         .map(|c| format!("`{}`", c.describe()))
         .collect();
     let described: Vec<String> = weaker.iter().map(|c| c.describe()).collect();
-    let digest = crate::policy::short_digest(described.iter().map(String::as_str));
+    let digest = crate::bytes::short_digest(described.iter().map(String::as_str));
     let sources: Vec<String> = settings
         .sources
         .iter()

@@ -77,7 +77,7 @@ pub async fn prepare(
     // The setup that last succeeded in this snapshot: a setup added or changed in the
     // settings runs on the next audit, a failed one again on every audit until it succeeds.
     let stamp_path = layout.state_dir.join("workspace-setup.stamp");
-    let wanted = crate::policy::short_digest(setup.iter().map(String::as_str));
+    let wanted = crate::bytes::short_digest(setup.iter().map(String::as_str));
     let stamped =
         std::fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == wanted && !setup.is_empty());
     let triggered = snapshot.previous.is_none()

@@ -206,7 +206,7 @@ impl GuardSettings {
 
 /// The content as text, unless it is binary or too large to read facts from.
 fn readable(bytes: Option<&[u8]>) -> Option<&[u8]> {
-    bytes.filter(|b| b.len() <= MAX_FACTS_BYTES && !crate::secrets::is_binary(b))
+    bytes.filter(|b| b.len() <= MAX_FACTS_BYTES && !crate::bytes::is_binary(b))
 }
 
 /// The facts of one version of a file (none for a binary or oversized one).

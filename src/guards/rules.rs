@@ -792,7 +792,7 @@ fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -
         return None;
     }
     let binary = match c.new {
-        Some(content) => crate::secrets::is_binary(content),
+        Some(content) => crate::bytes::is_binary(content),
         None => c.known.is_some_and(|k| k.new_binary),
     };
     let detail = if c.new_size > settings.large_file {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::bytes::short;
 use crate::finding::Severity;
 use crate::policy::Issue;
 use crate::report::AuditReport;
@@ -11,10 +12,6 @@ use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 /// The marker at the end of each file that lets a later audit recognise what it already sent.
 const MARKER: &str = "<!-- auditor:";
-
-pub(super) fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(7)]
-}
 
 fn context_line(r: &AuditReport) -> String {
     if r.uncommitted {

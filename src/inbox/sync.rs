@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::render::{render_issue, short};
+use super::render::render_issue;
+use crate::bytes::short;
 use crate::config::HookSettings;
 use crate::finding::Severity;
 use crate::hooks::DueHook;

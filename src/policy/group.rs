@@ -28,7 +28,12 @@ pub fn group_lints(findings: Vec<Finding>) -> Vec<Finding> {
         members.sort_by_key(|f| (f.line, f.column));
         let fingerprint = format!(
             "sha256:{}",
-            super::short_digest([check.as_str(), rule.as_str(), file.as_str(), "lint-group"])
+            crate::bytes::short_digest([
+                check.as_str(),
+                rule.as_str(),
+                file.as_str(),
+                "lint-group"
+            ])
         );
         let rank = |l: Location| match l {
             Location::Introduced => 0,

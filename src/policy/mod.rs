@@ -7,8 +7,6 @@ pub use group::group_lints;
 
 use std::collections::{BTreeMap, HashMap};
 
-use sha2::{Digest, Sha256};
-
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::ChangedFile;
 
@@ -101,28 +99,13 @@ pub fn fingerprint(f: &Finding, line_text: Option<&str>) -> String {
         // No line to anchor on: the message without its numbers.
         None => f.title.chars().filter(|c| !c.is_ascii_digit()).collect(),
     };
-    let hex = short_digest([
+    let hex = crate::bytes::short_digest([
         f.check.as_str(),
         f.rule.as_str(),
         f.file.as_deref().unwrap_or(""),
         normalised.as_str(),
     ]);
     format!("sha256:{hex}")
-}
-
-/// The first 64 bits of the SHA-256 of `parts` (each NUL-terminated), in hex: an identity
-/// for fingerprints.
-pub fn short_digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut h = Sha256::new();
-    for part in parts {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Ranks findings (most severe first) and numbers them per type prefix.

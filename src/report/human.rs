@@ -61,7 +61,7 @@ impl Style {
 
 /// Renders the summary: verdict, ranked issues, checks, and where the outputs are.
 pub fn render(r: &AuditReport, style: Style, report_path: Option<&std::path::Path>) -> String {
-    let short = &r.target[..r.target.len().min(7)];
+    let short = crate::bytes::short(&r.target);
     let mut out = String::new();
     let subject = r.commits.last().map(|c| c.summary.as_str()).unwrap_or("");
     let covered = if r.commits.len() > 1 {

@@ -85,14 +85,7 @@ pub fn scan_file(
 }
 
 fn line_text(content: &[u8], at: usize) -> String {
-    let start = content[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = content[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(content.len(), |i| at + i);
+    let (start, end) = crate::bytes::line_bounds(content, at);
     String::from_utf8_lossy(&content[start..end]).into_owned()
 }
 
@@ -152,7 +145,7 @@ pub fn scan_source(
         Source::Path(path) => (path, Some(path.to_string())),
     };
     let mut found = scan_file(scanner, settings, label, text, Some(commit), None, None);
-    let short = &commit[..commit.len().min(7)];
+    let short = crate::bytes::short(commit);
     for f in &mut found {
         let redacted = f.redacted.clone().unwrap_or_default();
         let (kind, where_) = match source {

@@ -28,6 +28,6 @@ pub use outbound::{
 pub use quiet::QuietText;
 pub use redact::{fingerprint, redact};
 pub use rules::{Rule, RuleFileError, RuleSet, builtin, parse_rules};
-pub use scanner::{Origin, Scanner, SecretMatch, is_binary};
+pub use scanner::{Origin, Scanner, SecretMatch};
 pub use settings::{ExtraRules, SecretsSettings};
 pub use validate::Syntax;

@@ -1,7 +1,5 @@
 //! How a secret is shown: a redacted form and a fingerprint, never the value.
 
-use sha2::{Digest, Sha256};
-
 /// The redacted form of a secret: at most its first 4 and last 2 characters.
 ///
 /// Short values show less, so that no more than about a third of any value is ever shown.
@@ -17,9 +15,7 @@ pub fn redact(value: &str) -> String {
 
 /// A stable fingerprint of a secret value: `sha256:` and the first 16 hex digits of its hash.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", crate::bytes::digest_of(value.as_bytes()))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use regex::bytes::{Captures, Match, Regex};
 use super::quiet::{QuietText, chunks};
 use super::rules::{Allowlist, Candidate, Rule, RuleSet, SecretGroup, builtin};
 use super::validate::{Assignment, Syntax, plausible};
+use crate::bytes::line_bounds;
 
 /// One secret found in a piece of content. Holds the value: never serialise it.
 #[derive(Clone)]
@@ -78,11 +79,6 @@ fn prefilter_keyword(keyword: &str) -> String {
         end -= 1;
     }
     keyword[..end].to_string()
-}
-
-/// Content with a NUL byte in its first 8 KiB is binary, as git decides.
-pub fn is_binary(content: &[u8]) -> bool {
-    content[..content.len().min(8000)].contains(&0)
 }
 
 /// A line longer than this is scanned only in a window around each keyword hit.
@@ -388,18 +384,6 @@ fn in_query(caps: &Captures<'_>, window: &[u8]) -> bool {
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'=')
-}
-
-fn line_bounds(content: &[u8], at: usize) -> (usize, usize) {
-    let start = content[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = content[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(content.len(), |i| at + i);
-    (start, end)
 }
 
 fn line_has_pragma(content: &[u8], at: usize) -> bool {
