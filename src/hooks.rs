@@ -9,11 +9,22 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::{HookSettings, RunnerSettings};
+use crate::runner::RunnerSettings;
 use crate::runner::{Outcome, ProcessSpec, run_process};
 
 /// Bytes of a hook's output kept (it is not shown; only how it ended is recorded).
 const HOOK_OUTPUT_CAP: usize = 64 << 10;
+
+/// The commands to run: `[hooks]`, resolved (empty: none).
+#[derive(Debug, Clone)]
+pub struct HookSettings {
+    /// Run for each new CRITICAL issue.
+    pub on_critical: Vec<String>,
+    /// Run for each escalation.
+    pub on_escalate: Vec<String>,
+    /// How long a hook may run.
+    pub timeout: Duration,
+}
 
 /// A hook an audit made due: which, for which issue, and its environment.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,8 @@ pub use select::{expand_command, select_files};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::{CheckSpec, RunnerSettings};
+use crate::config::CheckSpec;
+use crate::runner::RunnerSettings;
 use crate::runner::{ProcessSpec, run_process};
 
 /// What every check of one audit shares.

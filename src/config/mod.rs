@@ -20,9 +20,8 @@ pub use detect::{
 pub use error::ConfigError;
 pub use raw::{AckValue, RawCheck, RawConfig};
 pub use settings::{
-    CheckSpec, EventSettings, HookSettings, MetricSettings, PathSettings, PolicySettings,
-    RunnerSettings, Scope, SecretsSettings, Settings, Stage, WatchSettings, WorkspaceMode,
-    WorkspaceSettings, embedded_defaults, load,
+    CheckSpec, EventSettings, MetricSettings, PathSettings, PolicySettings, Scope, SecretsSettings,
+    Settings, Stage, WatchSettings, WorkspaceMode, WorkspaceSettings, embedded_defaults, load,
 };
 pub use units::{parse_duration, parse_size};
 

@@ -11,7 +11,9 @@ use super::error::ConfigError;
 use super::raw::{ModeValue, RawCheck, RawConfig, ScopeValue, StageValue};
 use super::{CONFIG_FILE_NAME, DEFAULTS_TOML};
 use crate::finding::Severity;
+use crate::hooks::HookSettings;
 use crate::parsers::Format;
+use crate::runner::RunnerSettings;
 
 /// The stage a check belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,21 +79,6 @@ pub struct CheckSpec {
     pub junit: Option<String>,
 }
 
-/// `[runner]`, resolved.
-#[derive(Debug, Clone)]
-pub struct RunnerSettings {
-    /// Nice level of every check.
-    pub nice: i32,
-    /// Default timeout.
-    pub timeout: Duration,
-    /// TERM → KILL grace period.
-    pub grace: Duration,
-    /// Bytes of output kept per stream (head and tail).
-    pub output_cap: usize,
-    /// Checks of one stage run at once.
-    pub jobs: usize,
-}
-
 /// `[policy]`, resolved.
 #[derive(Debug, Clone)]
 pub struct PolicySettings {
@@ -103,17 +90,6 @@ pub struct PolicySettings {
     pub escalate_after_commits: u32,
     /// Who may acknowledge an issue.
     pub ack: super::raw::AckValue,
-}
-
-/// `[hooks]`, resolved (empty: none).
-#[derive(Debug, Clone)]
-pub struct HookSettings {
-    /// Run for each new CRITICAL issue.
-    pub on_critical: Vec<String>,
-    /// Run for each escalation.
-    pub on_escalate: Vec<String>,
-    /// How long a hook may run.
-    pub timeout: Duration,
 }
 
 /// `[metrics]`, resolved.

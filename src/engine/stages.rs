@@ -9,9 +9,10 @@ use super::EngineError;
 use super::model::{Progress, ProgressSink};
 use super::workspace::Workspace;
 use crate::checks::{CheckEnv, CheckObserver, CheckOutcome, CheckRun, run_checks};
-use crate::config::{CheckSpec, RunnerSettings, Stage};
+use crate::config::{CheckSpec, Stage};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{Drift, TreeDrift};
+use crate::runner::RunnerSettings;
 use crate::secrets::clean_quoted;
 
 /// Files named in a CHECK_MODIFIED_TREE finding; the rest are counted.

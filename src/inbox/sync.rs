@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::render::render_issue;
 use crate::bytes::short;
-use crate::config::HookSettings;
 use crate::finding::Severity;
 use crate::hooks::DueHook;
+use crate::hooks::HookSettings;
 use crate::ledger::{Applied, Entry, Ledger};
 use crate::report::AuditReport;
 use crate::store::{AtomicWriteError, Layout, write_atomic};
