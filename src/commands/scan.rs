@@ -36,6 +36,7 @@ pub fn collect(
         scanner: settings.secrets.enabled.then(|| settings.secrets.scanner()),
         secrets: &settings.secrets,
         guards: &settings.guards,
+        uncommitted: false,
     };
     Ok(match scope {
         Scope::Tree => {

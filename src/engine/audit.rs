@@ -16,7 +16,7 @@ use super::workspace::Workspace;
 use super::{EngineError, environment, ledger_stage, metrics, publish, stages};
 use crate::checks::{CheckEnv, CheckOutcome, CheckRun, select_files};
 use crate::config::{CheckSpec, Scope, Settings, Stage};
-use crate::finding::{Finding, IssueType, Severity};
+use crate::finding::{Finding, Severity};
 use crate::git::{AuditTarget, ChangedFile, FileStatus, Repo, changed_files};
 use crate::guards::TestTally;
 use crate::ledger::{Applied, Ledger, Locked};
@@ -353,8 +353,10 @@ impl Audit<'_> {
             }
         }
         if self.options.uncommitted {
+            // The commit is our snapshot of the working tree, which nobody can look up (the
+            // secret scanner words its findings as not committed yet).
             for f in &mut findings {
-                uncommitted_wording(f);
+                f.commit = None;
             }
         }
         // Every sink redacts what the rules and the known values find; a finding's quoted text
@@ -531,27 +533,5 @@ fn pass_rate(tests: Option<TestCounts>, runs: &[&CheckRun]) -> Option<f64> {
         } else {
             0.0
         }),
-    }
-}
-
-/// Rewords a finding of an uncommitted-changes audit: its "commit" is our snapshot of the
-/// working tree, which nobody can look up, and a secret not yet committed is not in history.
-fn uncommitted_wording(f: &mut Finding) {
-    f.commit = None;
-    if f.issue_type == IssueType::SecretExposure {
-        f.description = f
-            .description
-            .replace(" committed in `", " written (not yet committed) in `")
-            .replace(
-                "it is in the repository's history.",
-                "it is not in the repository's history yet.",
-            );
-        f.remediation = format!(
-            "Remove the value before you commit: once committed it stays in the history. {}",
-            f.remediation.replace(
-                "it is in the git history, and removing it from the file does not un-leak it",
-                "it may have been copied elsewhere already"
-            )
-        );
     }
 }

@@ -23,7 +23,7 @@ use crate::guards::{
     check_commit_tallied,
 };
 use crate::report::ScanStats;
-use crate::secrets::{Scanner, Source, scan_file, scan_source};
+use crate::secrets::{Scanner, Source, Written, scan_file, scan_source};
 
 /// Blobs are read up to this size at least: the guards' facts need the text.
 const MIN_READ: u64 = 2 << 20;
@@ -38,6 +38,8 @@ pub struct Builtins<'a> {
     pub secrets: &'a SecretsSettings,
     /// `[guards]`.
     pub guards: &'a GuardSettings,
+    /// The commits are a snapshot of the working tree, not yet committed.
+    pub uncommitted: bool,
 }
 
 /// What the built-in scanners found in the commits, and what they cost.
@@ -536,7 +538,11 @@ fn scan_secrets(
         run.secrets,
         path,
         content,
-        Some(commit),
+        if run.uncommitted {
+            Written::NotCommitted(commit)
+        } else {
+            Written::Committed(commit)
+        },
         Some(&added),
         None,
     ) {
@@ -568,6 +574,7 @@ pub(super) fn builtin_stage(
         scanner: settings.secrets.enabled.then_some(scanner),
         secrets: &settings.secrets,
         guards: &settings.guards,
+        uncommitted: options.uncommitted,
     };
     let mut found = scan_commits(repo, &target.commits, &builtins)?;
     let scan = found.stats;

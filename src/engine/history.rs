@@ -17,7 +17,7 @@ use crate::guards::{
     CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code, version_facts,
 };
 use crate::report::ScanStats;
-use crate::secrets::{QuietText, Source, scan_file, scan_source};
+use crate::secrets::{QuietText, Source, Written, scan_file, scan_source};
 
 /// What the guards keep of one blob: the facts of each path it was introduced at (only those
 /// with any), and its size and binariness when they could matter.
@@ -354,7 +354,7 @@ fn scan_blob(run: &Builtins<'_>, quiet: &QuietText, blob: &BlobRef, content: &[u
         settings,
         first_path,
         content,
-        Some(first_commit),
+        Written::Committed(first_commit),
         None,
         Some(quiet),
     );

@@ -11,6 +11,25 @@ const CONTEXT: usize = 1;
 /// Context lines are cut to this many characters.
 const MAX_CONTEXT_LINE: usize = 160;
 
+/// Where scanned content is: in a commit, or written in the working tree (an uncommitted
+/// audit's snapshot, which nobody can look up and which is not in the history yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written<'a> {
+    /// In this commit.
+    Committed(&'a str),
+    /// In the working tree, captured as this snapshot commit.
+    NotCommitted(&'a str),
+}
+
+impl<'a> Written<'a> {
+    /// The commit scanned (the snapshot's, for the working tree).
+    fn commit(self) -> &'a str {
+        match self {
+            Written::Committed(c) | Written::NotCommitted(c) => c,
+        }
+    }
+}
+
 /// Scans one file's content and returns its findings.
 ///
 /// `added` holds the lines the commit added (for the location label); `None` means every
@@ -20,10 +39,12 @@ pub fn scan_file(
     settings: &SecretsSettings,
     path: &str,
     content: &[u8],
-    commit: Option<&str>,
+    at: Written<'_>,
     added: Option<&BTreeSet<u32>>,
     quiet: Option<&super::QuietText>,
 ) -> Vec<Finding> {
+    let committed = matches!(at, Written::Committed(_));
+    let commit = Some(at.commit());
     if settings.allow_paths.is_match(path) {
         return Vec::new();
     }
@@ -64,17 +85,33 @@ pub fn scan_file(
                 line: Some(m.line),
                 column: Some(m.column),
                 title: format!("Secret exposed: {}", m.rule.title),
-                description: format!(
-                    "{} committed in `{path}` at line {}: `{redacted}` (fingerprint {}). \
-                     The value is shown redacted; it is in the repository's history.",
-                    m.rule.title,
-                    m.line,
-                    fingerprint(&m.value)
-                ),
-                remediation: m.rule.remediation.clone(),
+                description: if committed {
+                    format!(
+                        "{} committed in `{path}` at line {}: `{redacted}` (fingerprint {}). \
+                         The value is shown redacted; it is in the repository's history.",
+                        m.rule.title,
+                        m.line,
+                        fingerprint(&m.value)
+                    )
+                } else {
+                    format!(
+                        "{} written (not yet committed) in `{path}` at line {}: `{redacted}` \
+                         (fingerprint {}). The value is shown redacted; it is not in the \
+                         repository's history yet.",
+                        m.rule.title,
+                        m.line,
+                        fingerprint(&m.value)
+                    )
+                },
+                remediation: if committed {
+                    m.rule.remediation.clone()
+                } else {
+                    m.rule.remediation_written.clone()
+                },
                 snippet: Some(context(content, m, &matches)),
                 location,
-                commit: commit.map(str::to_string),
+                // The working tree's snapshot is no commit anyone can look up.
+                commit: committed.then(|| at.commit().to_string()),
                 fingerprint: fingerprint(&m.value),
                 redacted: Some(redacted),
             }
@@ -144,7 +181,15 @@ pub fn scan_source(
         Source::Message => ("commit message", None),
         Source::Path(path) => (path, Some(path.to_string())),
     };
-    let mut found = scan_file(scanner, settings, label, text, Some(commit), None, None);
+    let mut found = scan_file(
+        scanner,
+        settings,
+        label,
+        text,
+        Written::Committed(commit),
+        None,
+        None,
+    );
     let short = crate::bytes::short(commit);
     for f in &mut found {
         let redacted = f.redacted.clone().unwrap_or_default();

@@ -20,7 +20,7 @@ mod settings;
 mod validate;
 
 pub use baseline::{BASELINE_FILE, Baseline, BaselineEntry, BaselineError, GitleaksIgnore};
-pub use findings::{Source, scan_file, scan_source};
+pub use findings::{Source, Written, scan_file, scan_source};
 pub use outbound::{
     check_outbound_with, clean, clean_by_rules, clean_bytes, clean_finding, clean_quoted, remember,
     shared_scanner,

@@ -148,6 +148,8 @@ pub struct Rule {
     pub min_entropy: Option<f64>,
     /// How to fix a leak of this kind: where to revoke it, then how to keep it out.
     pub remediation: String,
+    /// The same, for a value written in the working tree and not committed yet.
+    pub remediation_written: String,
     /// Whether the match spans lines (private key blocks).
     pub multiline: bool,
     /// How values are told from look-alikes.
@@ -256,18 +258,34 @@ struct RawAllowlist {
     commits: Vec<String>,
 }
 
-const KEEP_OUT: &str = "Then load it at run time from the environment or a secret manager \
-(e.g. `os.environ[\"NAME\"]`, `std::env::var(\"NAME\")`, `$NAME`) and keep the value out of the \
-repository: removing it from the file does not un-leak it, it is in the git history.";
+const LOAD_AT_RUN_TIME: &str = "Then load it at run time from the environment or a secret \
+manager (e.g. `os.environ[\"NAME\"]`, `std::env::var(\"NAME\")`, `$NAME`) and keep the value out \
+of the repository";
+/// A committed value stays in the history.
+const IN_HISTORY: &str =
+    ": removing it from the file does not un-leak it, it is in the git history.";
+/// A value not committed yet can still be kept out of it.
+const BEFORE_COMMIT: &str =
+    "Remove the value before you commit: once committed it stays in the history.";
 
-/// The remediation of a rule that names where to revoke, or says it plainly.
-fn remediation(title: &str, revoke: Option<&str>, own: Option<&str>) -> String {
-    if let Some(text) = own {
-        return text.to_string();
-    }
-    match revoke {
-        Some(place) => format!("Revoke this {title} now ({place}). {KEEP_OUT}"),
-        None => format!("Revoke or rotate this {title} now at its issuer. {KEEP_OUT}"),
+/// The remediation of a rule that names where to revoke, or says it plainly; for a committed
+/// value (`committed`), or one written in the working tree.
+fn remediation(title: &str, revoke: Option<&str>, own: Option<&str>, committed: bool) -> String {
+    let fix = match (own, revoke) {
+        (Some(text), _) => text.to_string(),
+        (None, Some(place)) => format!("Revoke this {title} now ({place}). {LOAD_AT_RUN_TIME}"),
+        (None, None) => {
+            format!("Revoke or rotate this {title} now at its issuer. {LOAD_AT_RUN_TIME}")
+        }
+    };
+    match (committed, own.is_some()) {
+        (true, true) => fix,
+        (true, false) => format!("{fix}{IN_HISTORY}"),
+        // Not in the history yet, but it may have been copied elsewhere already.
+        (false, true) => format!("{BEFORE_COMMIT} {fix}"),
+        (false, false) => {
+            format!("{BEFORE_COMMIT} {fix}: it may have been copied elsewhere already.")
+        }
     }
 }
 
@@ -412,7 +430,13 @@ fn parse(text: &str, origin: &str, check_regexes: bool) -> Result<RuleSet, RuleF
         }
         let _ = (&r.positive, &r.negative); // read by the built-in rules' tests
         set.rules.push(Arc::new(Rule {
-            remediation: remediation(&title, r.revoke.as_deref(), r.remediation.as_deref()),
+            remediation: remediation(&title, r.revoke.as_deref(), r.remediation.as_deref(), true),
+            remediation_written: remediation(
+                &title,
+                r.revoke.as_deref(),
+                r.remediation.as_deref(),
+                false,
+            ),
             id: r.id,
             title,
             keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),

@@ -416,6 +416,19 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
     assert!(feedback.contains("(uncommitted)"), "{feedback}");
     assert!(feedback.contains("Uncommitted changes"), "{feedback}");
     assert!(!feedback.contains(&key));
+    // Not committed: worded so, and told to keep it out of the history, not that it is in it.
+    assert!(
+        feedback.contains("written (not yet committed)"),
+        "{feedback}"
+    );
+    assert!(
+        feedback.contains("Remove the value before you commit"),
+        "{feedback}"
+    );
+    assert!(
+        !feedback.contains("it is in the git history"),
+        "an uncommitted secret is not in the history: {feedback}"
+    );
     // The agent's tree is untouched: only its own new file shows.
     assert_eq!(repo.git(&["status", "--porcelain"]), "?? config/\n");
     assert_eq!(repo.git(&["rev-list", "--count", "--all"]).trim(), "1");
