@@ -1112,14 +1112,29 @@ mod tests {
         assert!(run(&[added_file("assets/video.csv", &big)]).is_empty());
         // Asset folders count wherever they are in the path; a folder merely named like one
         // does not.
-        let png = b"\x89PNG\r\n\x1a\n\0\0";
-        assert!(run(&[added_file("web/assets/logo.png", png)]).is_empty());
+        let blob = b"\x00\x01binary\x00";
+        assert!(run(&[added_file("web/assets/model.bin", blob)]).is_empty());
         assert_eq!(
-            rules(&run(&[added_file("assets.png", png)])),
+            rules(&run(&[added_file("assets.bin", blob)])),
             ["LARGE_FILE"]
         );
         assert_eq!(
-            rules(&run(&[added_file("src/assetsx/logo.png", png)])),
+            rules(&run(&[added_file("src/assetsx/model.bin", blob)])),
+            ["LARGE_FILE"]
+        );
+        // Images, icons and fonts are assets wherever they are (git's `gitweb/git-logo.png`,
+        // `git-gui/lib/git-gui.ico`, flask's `website/logo.png`); only their size is judged.
+        let png = b"\x89PNG\r\n\x1a\n\0\0";
+        for path in ["gitweb/git-logo.png", "lib/git-gui.ico", "website/ship.PNG"] {
+            assert!(run(&[added_file(path, png)]).is_empty(), "{path}");
+        }
+        assert_eq!(
+            rules(&run(&[added_file("website/huge.png", &big)])),
+            ["LARGE_FILE"]
+        );
+        // A Finder's `.DS_Store` is no asset.
+        assert_eq!(
+            rules(&run(&[added_file(".DS_Store", b"\0\0\0\x01Bud1\0")])),
             ["LARGE_FILE"]
         );
         assert_eq!(

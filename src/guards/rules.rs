@@ -372,6 +372,17 @@ fn is_under(path: &str, prefix: &str) -> bool {
 /// Whether a path lies in an asset folder: a folder of that name anywhere in the path
 /// (`web/static/logo.png`, `pkg/x/testdata/case.bin`), or under a configured path that has a
 /// slash (`docs/img`).
+/// Images, icons, fonts and sounds: assets wherever they are (a logo beside the docs, an
+/// icon in the GUI's folder), judged by their size only.
+fn is_media(path: &str) -> bool {
+    const MEDIA: [&str; 17] = [
+        "png", "jpg", "jpeg", "gif", "ico", "icns", "webp", "bmp", "tif", "tiff", "woff",
+        "woff2", "ttf", "otf", "eot", "wav", "mp3",
+    ];
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| MEDIA.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
 fn in_asset_folder(path: &str, folders: &[String]) -> bool {
     let dirs: Vec<&str> = path.split('/').collect();
     let dirs = &dirs[..dirs.len().saturating_sub(1)];
@@ -802,7 +813,8 @@ fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -
             c.new_size as f64 / 1e6,
             settings.large_file as f64 / 1e6
         )
-    } else if binary && c.kind == FileStatus::Added && !in_fixtures(&c.path) {
+    } else if binary && c.kind == FileStatus::Added && !in_fixtures(&c.path) && !is_media(&c.path)
+    {
         // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`, git's
         // `t/t1013/objects/`): only its size is judged.
         format!("`{}` is a binary blob outside the asset folders", c.path)
