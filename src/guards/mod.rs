@@ -729,6 +729,20 @@ mod tests {
         }
     }
 
+    fn deleted_file<'a>(path: &str, old: &'a str) -> FileChange<'a> {
+        FileChange {
+            path: path.into(),
+            old_path: None,
+            kind: FileStatus::Deleted,
+            old: Some(old.as_bytes()),
+            new: None,
+            new_size: 0,
+            old_size: old.len() as u64,
+            hunks: None,
+            known: None,
+        }
+    }
+
     fn rules(findings: &[Finding]) -> Vec<&str> {
         findings.iter().map(|f| f.rule.as_str()).collect()
     }
@@ -1266,6 +1280,17 @@ mod tests {
             "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n",
         );
         assert_eq!(severity, Severity::Medium);
+        // A definition that runs no check (click's lock.yml, cobra's stale.yml, a release
+        // job): LOW, changed or deleted.
+        let (severity, remediation) = ci(
+            "jobs:\n  lock:\n    steps:\n      - uses: dessant/lock-threads@v4\n        with:\n          issue-inactive-days: 14\n",
+            "jobs:\n  lock:\n    steps:\n      - uses: dessant/lock-threads@v4\n        with:\n          issue-inactive-days: 14\n          process-only: issues\n",
+        );
+        assert_eq!(severity, Severity::Low);
+        assert!(remediation.contains("runs no test"), "{remediation}");
+        let stale = "jobs:\n  stale:\n    steps:\n      - uses: actions/stale@v9\n";
+        let gone = run(&[deleted_file(".github/workflows/stale.yml", stale)]);
+        assert_eq!(gone[0].severity, Severity::Low, "{gone:?}");
         // A new workflow (click's lock.yml, vault-helm's actionlint.yml): LOW; one that cannot
         // fail still weakens.
         let added = |text: &str| run(&[added_file(".github/workflows/lint.yml", text.as_bytes())]);
@@ -1338,22 +1363,40 @@ mod tests {
             ),
         ]);
         assert!(kept.iter().all(|f| f.severity < Severity::High), "{kept:?}");
-        // A release step that may fail where nothing is checked; a bin folder's name.
+        // A definition deleted whose every check another one runs (click's and flask's
+        // .travis.yml and appveyor.yml gone for GitHub Actions): moved, LOW.
+        let moved = run(&[
+            deleted_file(".travis.yml", "language: python\nscript:\n  - tox\n"),
+            modified(
+                ".github/workflows/tests.yaml",
+                "      - run: pip install tox\n",
+                "      - run: pip install tox\n      - run: tox\n",
+            ),
+        ]);
+        let travis: Vec<&Finding> = moved
+            .iter()
+            .filter(|f| f.file.as_deref() == Some(".travis.yml"))
+            .collect();
+        assert_eq!(travis.len(), 1, "{moved:?}");
+        assert_eq!(travis[0].severity, Severity::Low, "{travis:?}");
+        assert!(travis[0].description.contains("still runs"), "{travis:?}");
+        // A release step that may fail where nothing is checked, a folder named after tests:
+        // definitions that run no check (LOW).
         let release = "      - run: gh release upload v1 dist/*\n";
         let soft = "      - run: gh release upload v1 dist/* || true\n";
-        assert_eq!(ci(release, soft).0, Severity::Medium);
+        assert_eq!(ci(release, soft).0, Severity::Low);
         assert_eq!(
             ci("      - run: mkdir -p test-results/bats\n", "").0,
-            Severity::Medium
+            Severity::Low
         );
         assert_eq!(
             ci("      - run: ./node_modules/.bin/jest\n", "").0,
             Severity::High
         );
-        // A workflow that checks nothing (a labeler, a stale bot) deleted: MEDIUM.
+        // A workflow that checks nothing (a labeler, a stale bot) deleted: LOW.
         let labeler =
             "on: pull_request\njobs:\n  label:\n    steps:\n      - uses: actions/labeler@v4\n";
-        assert_eq!(run(&[deleted(labeler)])[0].severity, Severity::Medium);
+        assert_eq!(run(&[deleted(labeler)])[0].severity, Severity::Low);
         // What names, describes or configures a step, or a shell's own `test`, is no check.
         for (old, new) in [
             (
@@ -1376,7 +1419,8 @@ mod tests {
                 "",
             ),
         ] {
-            assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
+            // Not checks: the definition, these lines alone, runs none (LOW).
+            assert_eq!(ci(old, new).0, Severity::Low, "{old}");
         }
         // A check's command removed from a script block, or a runner's check dropped.
         for (old, new) in [

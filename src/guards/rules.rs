@@ -376,8 +376,8 @@ fn is_under(path: &str, prefix: &str) -> bool {
 /// icon in the GUI's folder), judged by their size only.
 fn is_media(path: &str) -> bool {
     const MEDIA: [&str; 17] = [
-        "png", "jpg", "jpeg", "gif", "ico", "icns", "webp", "bmp", "tif", "tiff", "woff",
-        "woff2", "ttf", "otf", "eot", "wav", "mp3",
+        "png", "jpg", "jpeg", "gif", "ico", "icns", "webp", "bmp", "tif", "tiff", "woff", "woff2",
+        "ttf", "otf", "eot", "wav", "mp3",
     ];
     path.rsplit_once('.')
         .is_some_and(|(_, ext)| MEDIA.contains(&ext.to_ascii_lowercase().as_str()))
@@ -419,6 +419,9 @@ enum CiChange {
     Pins,
     /// A check was dropped, switched off or made unable to fail.
     Weakens(String),
+    /// The definition is deleted and every check it ran still runs elsewhere (a change of
+    /// CI provider, a workflow merged into another).
+    Moved,
     /// Anything else: worth a look, not a verdict.
     Edits,
 }
@@ -633,7 +636,7 @@ fn ci_change(
         });
     }
     if deleted {
-        return CiChange::Edits;
+        return CiChange::Moved;
     }
     let shape = |l: &String| pin_shape(l);
     let mut before: Vec<String> = removed.iter().map(shape).collect();
@@ -813,8 +816,7 @@ fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -
             c.new_size as f64 / 1e6,
             settings.large_file as f64 / 1e6
         )
-    } else if binary && c.kind == FileStatus::Added && !in_fixtures(&c.path) && !is_media(&c.path)
-    {
+    } else if binary && c.kind == FileStatus::Added && !in_fixtures(&c.path) && !is_media(&c.path) {
         // A small binary among the tests is test data (ripgrep's `tests/data/*.zst`, git's
         // `t/t1013/objects/`): only its size is judged.
         format!("`{}` is a binary blob outside the asset folders", c.path)
@@ -937,7 +939,26 @@ fn ci_definition(
             format!("the commit adds the CI definition `{}`", c.path),
             "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
         ),
-        CiChange::Edits => (
+        CiChange::Moved if runs_checks => (
+            Severity::Low,
+            format!(
+                "the commit deletes the CI definition `{}`; every check it ran still runs in the commit's other CI definitions",
+                c.path
+            ),
+            "Nothing to undo if the move is intended: no check was lost.",
+        ),
+        // A definition that runs no check (a labeler, a stale-issue bot, a release or docs
+        // job) supervises nothing the agent could weaken.
+        CiChange::Edits | CiChange::Moved if !runs_checks => (
+            Severity::Low,
+            format!(
+                "the commit {} the CI definition `{}`, which runs no check",
+                if deleted { "deletes" } else { "changes" },
+                c.path
+            ),
+            "Nothing to undo if the change is intended: the definition runs no test or linter.",
+        ),
+        CiChange::Edits | CiChange::Moved => (
             Severity::Medium.min(sev),
             format!(
                 "the commit {} the CI definition `{}`",
