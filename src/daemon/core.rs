@@ -1747,6 +1747,51 @@ mod tests {
         assert_eq!((c.persisted.failure.as_ref(), c.retry_due), (None, None));
     }
 
+    /// A rewrite and a forced skip are the plan's (`plan.rs` decides them); the core has
+    /// them announced before the job starts, and records the skip count with the report.
+    #[test]
+    fn a_rewritten_or_skipping_plan_is_announced_then_audited_and_recorded() {
+        let clock = Clock::new();
+        let mut c = core(clock);
+        c.step(Input::Head(head(5), HeadSource::Inotify), clock.at(0));
+        c.step(Input::Tick, clock.at(2_000));
+        let mut p = plan(&[4, 5]);
+        p.skipped = vec![oid(4)];
+        p.to_audit = vec![oid(5)];
+        p.forced = Some(oid(5));
+        p.consecutive_skips = 0;
+        p.rewrite = Some(super::super::plan::Rewrite {
+            previous: oid(3).to_string(),
+            merge_base: Some(oid(0)),
+        });
+        let actions = c.step(Input::Planned(Planned::Commits(p.clone())), clock.at(2_000));
+        let announced = actions
+            .iter()
+            .position(|a| matches!(a, Action::AnnouncePlan(q) if q.rewrite.is_some()));
+        let started = actions.iter().position(
+            |a| matches!(a, Action::StartCommits { plan, .. } if plan.forced == Some(oid(5))),
+        );
+        assert!(announced.is_some() && announced < started, "{actions:?}");
+        let id = c.running_job().map_or(0, |j| j.id);
+        let no_tests = Progress::StaticDone {
+            critical: false,
+            tests_next: false,
+        };
+        progress(&mut c, id, no_tests, clock.at(2_100));
+        progress(&mut c, id, Progress::Verified, clock.at(2_200));
+        c.persisted.consecutive_skips = 7;
+        let written = Progress::ReportWritten {
+            path: "r.json".into(),
+            to_send: false,
+        };
+        progress(&mut c, id, written, clock.at(2_300));
+        // Both the skipped and the audited commit are recorded, the skip count reset.
+        assert!(c.persisted.was_audited(&oid(4).to_string()));
+        assert!(c.persisted.was_audited(&oid(5).to_string()));
+        assert_eq!(c.persisted.consecutive_skips, 0);
+        assert_eq!(c.persisted.last_checked, Some(oid(5).to_string()));
+    }
+
     #[test]
     fn a_batch_of_commits_all_audited_before_only_moves_last_checked() {
         let clock = Clock::new();
