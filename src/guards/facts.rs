@@ -694,6 +694,15 @@ mod tests {
         assert_eq!(lines, [5, 8]);
     }
 
+    /// What fails a Python test counts as an assertion: flask's move from
+    /// `self.assert_(0, ...)` to `self.fail(...)`, and from counting `recwarn.list` to
+    /// `recwarn.pop(DeprecationWarning)`, loses none.
+    #[test]
+    fn failing_calls_are_python_assertions() {
+        let py = "def test_a(self):\n    self.fail('expected IOError')\n\ndef test_b(recwarn):\n    recwarn.pop(DeprecationWarning)\n";
+        assert_eq!(facts("tests/test_x.py", py).assertions, 2);
+    }
+
     #[test]
     fn a_test_defined_by_a_macro_is_a_test() {
         let t = "rgtest!(feature_7, |dir: Dir, mut cmd: TestCommand| {\n    eqnice!(\"x\", cmd.stdout());\n});\n";

@@ -22,6 +22,10 @@ pub static SPEC: Spec = Spec {
         // Context managers that fail the test unless what they expect happens.
         ("pytest.warns(", ASSERT),
         ("pytest.deprecated_call(", ASSERT),
+        // unittest's explicit failure, and pytest's `recwarn.pop(Category)`, which fails
+        // unless such a warning was raised.
+        ("self.fail(", ASSERT),
+        ("recwarn.pop(", ASSERT),
     ],
     code_words: &[
         ("NotImplementedError", STUB),
@@ -49,6 +53,8 @@ pub static SPEC: Spec = Spec {
         "pytest.warns(",
         "pytest.deprecated_call(",
         "assert_",
+        "self.fail(",
+        "recwarn.pop(",
     ],
     is_test_attribute: |_| false,
     test_name,
