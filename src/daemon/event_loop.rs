@@ -347,6 +347,7 @@ impl Daemon {
             Action::Show(line) => self.view.line(&line),
             Action::ShowError(line) => self.view.error(&line),
             Action::ReleaseMemory => release_free_memory(),
+            // The shutdown that fed `Input::Shutdown` returns once this step is carried out.
             Action::Stop => {}
         }
         None
