@@ -61,6 +61,8 @@ pub struct Facts {
     pub assertions: u32,
     /// Assertions of a constant truth (`assert True`).
     pub constant_truths: Vec<Mark>,
+    /// Assertions commented out (`//assert.equal(a, b)`, `# assert x == y`).
+    pub commented_assertions: Vec<Mark>,
     /// Merge conflict markers.
     pub conflicts: Vec<Mark>,
     /// Stubs standing in for code.
@@ -85,6 +87,27 @@ const CONSTANT_TRUTHS: &[&str] = &[
     "assertTrue(True)",
     "assert.True(t,true)",
 ];
+
+/// The assertion a comment on this line holds as code (`//assert.length(x, 1);`,
+/// `# assert rv.status_code == 400`), from the lexer's state at the line's start. Prose that
+/// mentions an assertion ("# assert that the cache is warm") has no call or comparison.
+fn commented_assertion(raw: &str, lang: Lang, lex: LexState) -> Option<String> {
+    let spec = lang.spec();
+    comment_spans(raw, lang, lex).into_iter().find_map(|span| {
+        let text = raw.get(span)?;
+        let body = text
+            .trim_start_matches(['/', '#', '*', '!'])
+            .trim_start()
+            .trim_end_matches("*/")
+            .trim();
+        let code_like = body.contains('(') || body.contains("==") || body.contains("!=");
+        let asserts = spec
+            .assertions
+            .iter()
+            .any(|m| body.starts_with(m.trim_end()));
+        (code_like && asserts).then(|| body.to_string())
+    })
+}
 
 /// Whether the code part of a line asserts a constant truth.
 fn asserts_constant_truth(code: &str) -> bool {
@@ -385,6 +408,7 @@ impl<'a> Reader<'a> {
         if lang == Lang::Other {
             return;
         }
+        let lex_before = ctx.lex;
         let code = code_part(raw, lang, &mut ctx.lex);
         let name = self.carry(&code, raw, kinds, ctx);
         let shape = || shape_of(&code, name.as_deref());
@@ -411,6 +435,10 @@ impl<'a> Reader<'a> {
                     && asserts_constant_truth(&code)
                 {
                     f.constant_truths.push(mark(shape()));
+                }
+                if let Some(text) = commented_assertion(raw, lang, lex_before) {
+                    f.commented_assertions
+                        .push(mark(shape_of(&text, name.as_deref())));
                 }
             }
         } else {
@@ -692,6 +720,30 @@ mod tests {
         let f = facts("app/a.py", lib);
         let lines: Vec<u32> = f.stubs.iter().map(|m| m.line).collect();
         assert_eq!(lines, [5, 8]);
+    }
+
+    /// An assertion commented out is kept as a mark (express 6a689504: `//assert.length(...)`
+    /// to make a cookie test pass); prose about assertions is not.
+    #[test]
+    fn commented_out_assertions_are_marked() {
+        let js = "it('sets', function () {\n  //assert.length(res.headers['set-cookie'], 1);\n  // assert the header is set\n  /* expect(a).toBe(b) */\n});\n";
+        let texts: Vec<String> = facts("test/res.cookie.js", js)
+            .commented_assertions
+            .iter()
+            .map(|m| m.shape.clone())
+            .collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let py = "def test_a():\n    # assert rv.status_code == 400\n    # assert that nothing leaks\n    assert rv.ok\n";
+        let f = facts("tests/test_a.py", py);
+        assert_eq!(
+            f.commented_assertions.len(),
+            1,
+            "{:?}",
+            f.commented_assertions
+        );
+        assert_eq!(f.assertions, 1);
+        // Outside tests it is no assertion at all.
+        assert!(facts("src/app.py", py).commented_assertions.is_empty());
     }
 
     /// What fails a Python test counts as an assertion: flask's move from

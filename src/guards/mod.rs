@@ -472,7 +472,7 @@ impl CommitScan<'_> {
         self.skips(&c.path, &old, &new);
         self.tests(c, &old, &new);
         if self.settings.on(Rule::AssertionRemoved) && c.kind != FileStatus::Deleted {
-            self.assertions(&c.path, &old, &new);
+            self.assertions(&c.path, c.kind, &old, &new);
         }
         if self.settings.on(Rule::ConflictMarker) && !rules::is_example_path(&c.path) {
             self.conflicts(&c.path, &old, &new);
@@ -537,11 +537,20 @@ impl CommitScan<'_> {
         }
     }
 
-    /// Assertions the file's tests lost, and constant truths they gained.
-    fn assertions(&mut self, path: &str, old: &Facts, new: &Facts) {
+    /// Assertions the file's tests lost, commented out, or replaced by constant truths.
+    fn assertions(&mut self, path: &str, kind: FileStatus, old: &Facts, new: &Facts) {
         let same_tests = new.tests.len() >= old.tests.len();
-        if same_tests && new.assertions < old.assertions {
-            let lost = old.assertions - new.assertions;
+        // A new file (or a copy, a move git did not pair) comments out nothing that was
+        // there: only an existing file's assertions can be.
+        let commented = if kind == FileStatus::Added {
+            Vec::new()
+        } else {
+            added(&old.commented_assertions, &new.commented_assertions)
+        };
+        // Those commented out are reported where they are, not counted again.
+        let still_there = new.assertions + u32::try_from(commented.len()).unwrap_or(u32::MAX);
+        if same_tests && still_there < old.assertions {
+            let lost = old.assertions - still_there;
             let detail = format!(
                 "the commit removes {lost} assertion{} from the file's tests while its tests stayed",
                 if lost == 1 { "" } else { "s" }
@@ -551,6 +560,21 @@ impl CommitScan<'_> {
         for m in added(&old.constant_truths, &new.constant_truths) {
             let detail = format!("`{}` asserts a constant truth", m.text);
             self.emit_mark(Rule::AssertionRemoved, path, m, detail);
+        }
+        // One finding per file, at the first, however many a rewrite commented out.
+        if let Some(first) = commented.first() {
+            let detail = if commented.len() == 1 {
+                format!("`{}` comments an assertion out", first.text)
+            } else {
+                let lines: Vec<String> = commented.iter().map(|m| m.line.to_string()).collect();
+                format!(
+                    "`{}` comments an assertion out, one of {} (lines {})",
+                    first.text,
+                    commented.len(),
+                    lines.join(", ")
+                )
+            };
+            self.emit_mark(Rule::AssertionRemoved, path, first, detail);
         }
     }
 
@@ -1257,6 +1281,36 @@ mod tests {
         assert_eq!(
             rules(&run(&[modified("src/lib.rs", rs_old, &rs_bare)])),
             ["TEST_DISABLED"]
+        );
+    }
+
+    #[test]
+    fn an_assertion_commented_out_is_assertion_removed() {
+        let old = "it('sets', function () {\n  assert.length(res.headers['set-cookie'], 1);\n});\n";
+        let new =
+            "it('sets', function () {\n  //assert.length(res.headers['set-cookie'], 1);\n});\n";
+        let f = run(&[modified("test/response.test.js", old, new)]);
+        let commented: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.description.contains("comments an assertion out"))
+            .collect();
+        assert_eq!((commented.len(), f.len()), (1, 1), "{f:?}");
+        assert_eq!(commented[0].rule, "ASSERTION_REMOVED");
+        assert_eq!(commented[0].line, Some(2));
+        // One already commented out is not the commit's.
+        assert!(run(&[modified("test/response.test.js", new, new)]).is_empty());
+        // A new file's commented assertions were never live.
+        assert!(run(&[added_file("test/new.test.js", new.as_bytes())]).is_empty());
+        // A rewrite that comments out many is one finding naming them all.
+        let old =
+            "fn t() {\n    assert_eq!(a(), 1);\n    assert_eq!(b(), 2);\n    assert!(c());\n}\n";
+        let new = "fn t() {\n    // assert_eq!(a(), 1);\n    // assert_eq!(b(), 2);\n    // assert!(c());\n}\n";
+        let f = run(&[modified("tests/flags.rs", old, new)]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].description.contains("one of 3 (lines 2, 3, 4)"),
+            "{}",
+            f[0].description
         );
     }
 

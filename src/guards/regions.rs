@@ -156,6 +156,7 @@ mod tests {
         "def test_a():",
         "def test_b():",
         "    assert f() == 1",
+        "    # assert f() == 2",
         "    assert True",
         "    pass",
         "@pytest.mark.skip(reason='later')",
@@ -197,6 +198,7 @@ mod tests {
         "describe('x', () => {",
         "});",
         "  it('a', () => { expect(f()).toBe(1) })",
+        "  // expect(f()).toBe(2)",
         "  it.skip('b', () => {})",
         "  xit('c', () => {})",
         "  const s = `open",
@@ -235,6 +237,11 @@ mod tests {
                     f.constant_truths
                         .iter()
                         .map(|m| format!("truth {}", m.text)),
+                )
+                .chain(
+                    f.commented_assertions
+                        .iter()
+                        .map(|m| format!("commented {}", m.text)),
                 )
                 .chain(f.conflicts.iter().map(|m| format!("conflict {}", m.text)))
                 .chain(f.stubs.iter().map(|m| format!("stub {}", m.text)))

@@ -529,3 +529,38 @@ fn a_check_moved_into_a_script_ci_runs_is_kept_but_not_into_an_opaque_make() {
         "HIGH"
     );
 }
+
+/// express 6a689504 "Fixed res.cookie() test": the assertion that failed was commented out.
+/// The audit names the line; a rewrite that comments out many is one issue; a new test file's
+/// commented lines were never live.
+#[test]
+fn an_assertion_commented_out_is_reported_at_its_line() {
+    let repo = TestRepo::new();
+    repo.write(
+        "test/res.cookie.js",
+        "it('sets one cookie', function () {\n  assert.equal(res.headers['set-cookie'].length, 1);\n  assert.ok(res.ok);\n});\n",
+    );
+    repo.commit("tests");
+    repo.write(
+        "test/res.cookie.js",
+        "it('sets one cookie', function () {\n  //assert.equal(res.headers['set-cookie'].length, 1);\n  assert.ok(res.ok);\n});\n",
+    );
+    repo.write(
+        "test/new.test.js",
+        "it('later', function () {\n  // expect(later()).toBe(1);\n});\n",
+    );
+    repo.commit("Fixed res.cookie() test");
+    let (_, report, _) = repo.audit_json(&["--no-tests"]);
+    let found = issues_of(&report, "ASSERTION_REMOVED");
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0]["severity"], "MEDIUM");
+    assert_eq!(found[0]["file"], "test/res.cookie.js");
+    assert_eq!(found[0]["line"], 2);
+    assert!(
+        found[0]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("comments an assertion out"),
+        "{report}"
+    );
+}
