@@ -1334,11 +1334,25 @@ mod tests {
             "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n",
         );
         assert_eq!(severity, Severity::Medium);
+        // Lines only added (git's windows-meson job, stripe-node's Node 16, express's
+        // `fail-fast: false`): LOW; but not a trigger or a condition added, which can narrow
+        // when the CI runs.
+        let tests = "jobs:\n  test:\n    steps:\n      - run: go test ./...\n";
+        let more = format!("{tests}  lint:\n    steps:\n      - run: golangci-lint run\n");
+        assert_eq!(ci(tests, &more).0, Severity::Low);
+        let narrowed = format!("on:\n  push:\n    branches: [main]\n{tests}");
+        assert_eq!(ci(tests, &narrowed).0, Severity::Medium);
+        // A coverage floor lowered in a CI command weakens it.
+        let (severity, _) = ci(
+            "      - run: pytest --cov --cov-fail-under=90\n",
+            "      - run: pytest --cov --cov-fail-under=50\n",
+        );
+        assert_eq!(severity, Severity::High);
         // A definition that runs no check (click's lock.yml, cobra's stale.yml, a release
         // job): LOW, changed or deleted.
         let (severity, remediation) = ci(
             "jobs:\n  lock:\n    steps:\n      - uses: dessant/lock-threads@v4\n        with:\n          issue-inactive-days: 14\n",
-            "jobs:\n  lock:\n    steps:\n      - uses: dessant/lock-threads@v4\n        with:\n          issue-inactive-days: 14\n          process-only: issues\n",
+            "jobs:\n  lock:\n    steps:\n      - uses: dessant/lock-threads@v4\n        with:\n          process-only: issues\n",
         );
         assert_eq!(severity, Severity::Low);
         assert!(remediation.contains("runs no test"), "{remediation}");

@@ -324,6 +324,14 @@ const THRESHOLD_KEYS: [&str; 10] = [
     "target",
 ];
 
+/// Keys of a coverage floor in a CI command line.
+const CI_FLOOR_KEYS: [&str; 4] = [
+    "fail-under",
+    "fail_under",
+    "min-coverage",
+    "coverage-threshold",
+];
+
 /// A number on a line after one of the threshold keys: (key, value).
 fn threshold(line: &str) -> Option<(&'static str, f64)> {
     let key = THRESHOLD_KEYS.iter().find(|k| line.contains(*k))?;
@@ -422,6 +430,9 @@ enum CiChange {
     /// The definition is deleted and every check it ran still runs elsewhere (a change of
     /// CI provider, a workflow merged into another).
     Moved,
+    /// Lines added and none removed, none of them narrowing when or where it runs (a job,
+    /// a platform, a version, a comment): it checks more, not less.
+    Adds,
     /// Anything else: worth a look, not a verdict.
     Edits,
 }
@@ -637,6 +648,37 @@ fn ci_change(
     }
     if deleted {
         return CiChange::Moved;
+    }
+    // A coverage floor lowered in a CI command (`--cov-fail-under=80` to `=50`) is the
+    // same weakening as in a config file, however small the edit looks.
+    let floor = |l: &str| {
+        CI_FLOOR_KEYS.iter().find_map(|k| {
+            let after = &l[l.find(k)? + k.len()..];
+            let digits: String = after
+                .chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            digits.parse::<f64>().ok().map(|v| (*k, v))
+        })
+    };
+    let before: Vec<(&str, f64)> = removed.iter().filter_map(|l| floor(l)).collect();
+    for (key, value) in added.iter().filter_map(|l| floor(l)) {
+        if let Some((_, old)) = before.iter().find(|(k, old)| *k == key && value < *old) {
+            return CiChange::Weakens(format!("it lowers `{key}` from {old} to {value}"));
+        }
+    }
+    // Triggers and conditions: an added line there can narrow when the CI runs at all.
+    let narrows = |l: &String| {
+        let l = l.trim_start().trim_start_matches("- ");
+        [
+            "branches", "paths", "tags", "if:", "when:", "only:", "except:", "rules:", "on:",
+        ]
+        .iter()
+        .any(|k| l.starts_with(k))
+    };
+    if removed.is_empty() && !added.iter().any(narrows) {
+        return CiChange::Adds;
     }
     let shape = |l: &String| pin_shape(l);
     let mut before: Vec<String> = removed.iter().map(shape).collect();
@@ -938,6 +980,11 @@ fn ci_definition(
             Severity::Low,
             format!("the commit adds the CI definition `{}`", c.path),
             "Nothing to undo: a new CI definition adds checks. Look at what it runs if you rely on it.",
+        ),
+        CiChange::Adds => (
+            Severity::Low,
+            format!("the commit adds to the CI definition `{}`", c.path),
+            "Nothing to undo: lines were added and none removed, and none narrows when the CI runs.",
         ),
         CiChange::Moved if runs_checks => (
             Severity::Low,
