@@ -434,12 +434,20 @@ fn file_change<'a>(
     texts: &'a HashMap<String, Vec<u8>>,
     none: &'a Facts,
 ) -> FileChange<'a> {
-    let (new_size, new_binary) = c
+    let (notable_size, new_binary) = c
         .new_blob
         .as_ref()
         .and_then(|b| versions.notable.get(b))
         .copied()
         .unwrap_or((0, false));
+    // Both sides' sizes from the same record: a new version measured as 0 would make every
+    // modified code file look shrunk, and every deleted test look explained by removed code.
+    let new_size = c
+        .new_blob
+        .as_ref()
+        .and_then(|b| versions.sizes.get(b))
+        .copied()
+        .unwrap_or(notable_size);
     let text = |blob: &Option<String>| blob.as_ref().and_then(|b| texts.get(b)).map(Vec::as_slice);
     let old_size = c
         .old_blob

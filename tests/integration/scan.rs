@@ -144,3 +144,37 @@ fn history_scan_finds_a_token_in_a_message_and_in_a_file_name() {
     assert_eq!(path["commit"], in_path.as_str());
     assert!(!out.contains(&token[4..12]), "{out}");
 }
+
+/// flask 1e5dd430: a commit drops a test and grows the code beside it. `audit` says HIGH
+/// ("adds none that replace them"); the history scan measured every new version's size as 0,
+/// took the grown file for code removed, and said MEDIUM "with code the commit removes".
+#[test]
+fn history_scan_judges_a_deleted_test_as_audit_does() {
+    let repo = TestRepo::new();
+    let code: String = (0..30)
+        .map(|i| format!("def handler_{i}(x):\n    return x + {i}\n\n"))
+        .collect();
+    repo.write("src/app.py", &code);
+    repo.write(
+        "tests/test_app.py",
+        "def test_a():\n    assert handler_1(1) == 2\n\ndef test_b():\n    assert handler_2(1) == 3\n",
+    );
+    repo.commit("app and tests");
+    repo.write("src/app.py", format!("{code}def more(x):\n    return x\n"));
+    repo.write(
+        "tests/test_app.py",
+        "def test_a():\n    assert handler_1(1) == 2\n",
+    );
+    let head = repo.commit("refactor error checks");
+    let (_, history, _) = repo.scan_json(&["--history"]);
+    let (_, single, _) = repo.scan_json(&[head.as_str()]);
+    let deleted = |v: &serde_json::Value| {
+        issues(v)
+            .into_iter()
+            .find(|i| i["type"] == "TEST_DELETED")
+            .map(|i| (i["severity"].clone(), i["description"].clone()))
+    };
+    let from_history = deleted(&history).expect("TEST_DELETED in the history scan");
+    assert_eq!(from_history.0, "HIGH", "{history}");
+    assert_eq!(Some(from_history), deleted(&single));
+}
