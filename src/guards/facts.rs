@@ -755,6 +755,23 @@ mod tests {
         assert_eq!(facts("tests/test_x.py", py).assertions, 2);
     }
 
+    /// got 08a01e51 moved its timeout tests to `test.serial(...)`: the same tests, not 24
+    /// deleted ones.
+    #[test]
+    fn a_pending_test_is_no_test() {
+        let t = "describe('redirect', function () {\n  it('should respect the mount-point');\n  it('works', function () { assert(1); });\n});\n";
+        assert_eq!(facts("test/res.redirect.js", t).tests, ["works"]);
+    }
+
+    #[test]
+    fn ava_serial_and_failing_tests_are_tests() {
+        let t = "test.serial('timeout option', withServer, async t => {\n  t.is(1, 1);\n});\ntest.failing('flaky', async t => {});\n";
+        assert_eq!(
+            facts("test/timeout.ts", t).tests,
+            ["timeout option", "flaky"]
+        );
+    }
+
     #[test]
     fn a_test_defined_by_a_macro_is_a_test() {
         let t = "rgtest!(feature_7, |dir: Dir, mut cmd: TestCommand| {\n    eqnice!(\"x\", cmd.stdout());\n});\n";

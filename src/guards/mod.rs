@@ -116,8 +116,10 @@ fn tests_deleted(
     out
 }
 
-/// A code file that loses more than this many bytes lost code (not a reworded line).
-const SHRINK_BYTES: u64 = 128;
+/// A code file that loses more than this many bytes lost code (a statement, not a reworded
+/// line). Small on purpose: removing a feature is often three lines (express's "Remove
+/// req.acceptsCharset", flask's revert of a BaseException handler), and its tests go with it.
+const SHRINK_BYTES: u64 = 16;
 
 /// Whether a path is the project's own code: in a language the guards read, not a test, not
 /// vendored.
@@ -1282,6 +1284,27 @@ mod tests {
             rules(&run(&[modified("src/lib.rs", rs_old, &rs_bare)])),
             ["TEST_DISABLED"]
         );
+    }
+
+    /// express 7f253280 "Remove req.acceptsCharset": three lines of code and the file of its
+    /// tests go together. A feature removed, not a shortcut: MEDIUM, not HIGH.
+    #[test]
+    fn tests_deleted_with_a_small_feature_removal_are_medium() {
+        let lib = "req.get = function(name) { return this.headers[name]; };\n";
+        let with = format!(
+            "{lib}req.acceptsCharset = function(c) {{\n  return accepts(this).charset(c);\n}};\n"
+        );
+        let tests =
+            "it('should return true', function () {\n  assert(req.acceptsCharset('utf-8'));\n});\n";
+        let f = run(&[
+            modified("lib/request.js", &with, lib),
+            deleted_file("test/req.acceptsCharset.js", tests),
+        ]);
+        assert_eq!(rules(&f), ["TEST_DELETED"], "{f:?}");
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        // With no code removed it is the shortcut.
+        let f = run(&[deleted_file("test/req.acceptsCharset.js", tests)]);
+        assert_eq!(f[0].severity, Severity::High, "{f:?}");
     }
 
     #[test]
