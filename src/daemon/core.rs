@@ -1407,6 +1407,21 @@ mod tests {
         c.step(Input::Worker(WorkerMessage::Progress(id, p)), now)
     }
 
+    /// No tests, aggregation, and a report with nothing to send, from `at` ms, 100 ms apart.
+    fn through_a_clean_report(c: &mut Core, id: u64, clock: Clock, at: u64) {
+        let no_tests = Progress::StaticDone {
+            critical: false,
+            tests_next: false,
+        };
+        progress(c, id, no_tests, clock.at(at));
+        progress(c, id, Progress::Verified, clock.at(at + 100));
+        let written = Progress::ReportWritten {
+            path: "r.json".into(),
+            to_send: false,
+        };
+        progress(c, id, written, clock.at(at + 200));
+    }
+
     /// A commit seen at 0 ms, and its audit started once the debounce passed.
     fn auditing(c: &mut Core, clock: Clock, commits: &[u8]) -> u64 {
         let last = *commits.last().unwrap_or(&1);
@@ -1545,17 +1560,7 @@ mod tests {
         c.step(Input::Head(head(2), HeadSource::Inotify), clock.at(2_500));
         assert!(c.state.audit().is_some_and(|a| a.queued));
         assert!(c.status(&shell(), clock.at(2_500).wall).queued);
-        let no_tests = Progress::StaticDone {
-            critical: false,
-            tests_next: false,
-        };
-        progress(&mut c, id, no_tests, clock.at(2_600));
-        progress(&mut c, id, Progress::Verified, clock.at(2_700));
-        let written = Progress::ReportWritten {
-            path: "r.json".into(),
-            to_send: false,
-        };
-        progress(&mut c, id, written, clock.at(2_800));
+        through_a_clean_report(&mut c, id, clock, 2_600);
         // Idle, with the job finishing on the thread: still the status's current audit.
         assert_eq!(c.state, State::Idle);
         assert!(c.status(&shell(), clock.at(2_800).wall).current.is_some());
@@ -1773,18 +1778,8 @@ mod tests {
         );
         assert!(announced.is_some() && announced < started, "{actions:?}");
         let id = c.running_job().map_or(0, |j| j.id);
-        let no_tests = Progress::StaticDone {
-            critical: false,
-            tests_next: false,
-        };
-        progress(&mut c, id, no_tests, clock.at(2_100));
-        progress(&mut c, id, Progress::Verified, clock.at(2_200));
         c.persisted.consecutive_skips = 7;
-        let written = Progress::ReportWritten {
-            path: "r.json".into(),
-            to_send: false,
-        };
-        progress(&mut c, id, written, clock.at(2_300));
+        through_a_clean_report(&mut c, id, clock, 2_100);
         // Both the skipped and the audited commit are recorded, the skip count reset.
         assert!(c.persisted.was_audited(&oid(4).to_string()));
         assert!(c.persisted.was_audited(&oid(5).to_string()));

@@ -436,7 +436,13 @@ impl<'a> Reader<'a> {
                 {
                     f.constant_truths.push(mark(shape()));
                 }
-                if let Some(text) = commented_assertion(raw, lang, lex_before) {
+                // Most assertion lines hold no comment: no second pass of the lexer for them.
+                let may_comment = lex_before != LexState::default()
+                    || raw.bytes().any(|b| b == b'#' || b == b'/');
+                if let Some(text) = may_comment
+                    .then(|| commented_assertion(raw, lang, lex_before))
+                    .flatten()
+                {
                     f.commented_assertions
                         .push(mark(shape_of(&text, name.as_deref())));
                 }

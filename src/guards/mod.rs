@@ -865,17 +865,7 @@ mod tests {
     #[test]
     fn test_deleted_counts_what_is_lost_not_what_moved() {
         let old = "def test_a():\n    assert 1\n\ndef test_b():\n    assert 2\n";
-        let deleted = FileChange {
-            path: "tests/test_x.py".into(),
-            old_path: None,
-            kind: FileStatus::Deleted,
-            old: Some(old.as_bytes()),
-            new: None,
-            new_size: 0,
-            old_size: old.len() as u64,
-            hunks: None,
-            known: None,
-        };
+        let deleted = deleted_file("tests/test_x.py", old);
         let f = run(std::slice::from_ref(&deleted));
         assert_eq!(rules(&f), ["TEST_DELETED"]);
         assert!(

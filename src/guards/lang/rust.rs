@@ -1,5 +1,6 @@
 //! Rust to the guards: `#[test]` functions and test macros, inline `#[cfg(test)]` modules,
-//! `#[ignore]`, `assert!`, `todo!()`/`unimplemented!()`, `dbg!` and library `println!`.
+//! the ignore attribute, `assert!`, the to-do and unimplemented macros, `dbg!` and library
+//! `println!`.
 //!
 //! The Rust markers are spelled in pieces (`concat!`) throughout the guards and their tests,
 //! so that a plain-text search of this repository for shortcuts finds only real ones.
