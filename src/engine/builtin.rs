@@ -20,7 +20,7 @@ use crate::git::{
 };
 use crate::guards::{
     CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts, check_commit,
-    check_commit_tallied,
+    check_commit_tallied, holds_tests, loses_tests,
 };
 use crate::report::ScanStats;
 use crate::secrets::{Scanner, Source, Written, scan_file, scan_source};
@@ -207,6 +207,23 @@ impl Judged {
         }
     }
 
+    /// Reads back the versions `new` dropped: the commit loses tests, and this file's text
+    /// tells whether they were written again (`guards::holds_tests`).
+    fn read_texts(&mut self, repo: &Repo, odb: &git2::Odb<'_>, limit: u64) -> Result<(), GitError> {
+        let read = |id: Option<Oid>| -> Result<Option<Vec<u8>>, GitError> {
+            let Some(id) = id else { return Ok(None) };
+            let version = Version::read(repo, odb, id, limit)?;
+            Ok(version.text().map(|b| b.content().to_vec()))
+        };
+        if self.old_text.is_none() {
+            self.old_text = read(self.change.old_blob)?;
+        }
+        if self.new_text.is_none() {
+            self.new_text = read(self.change.new_blob)?;
+        }
+        Ok(())
+    }
+
     /// What the guards see of this file.
     fn file_change(&self) -> FileChange<'_> {
         let c = &self.change;
@@ -334,7 +351,7 @@ impl CommitsScan<'_, '_> {
             }
         }
         if guards {
-            self.guards(oid, &commit, root, &judged, against_others, out)?;
+            self.guards(oid, &commit, root, &mut judged, against_others, out)?;
         }
         Ok(())
     }
@@ -346,11 +363,23 @@ impl CommitsScan<'_, '_> {
         oid: Oid,
         commit: &str,
         root: bool,
-        judged: &[Judged],
+        judged: &mut [Judged],
         against_others: Vec<Vec<CommitChange>>,
         out: &mut BuiltinFindings,
     ) -> Result<(), GitError> {
         let t = Instant::now();
+        let facts: Vec<(&Facts, &Facts)> = judged
+            .iter()
+            .map(|j| (&j.old_facts, &j.new_facts))
+            .collect();
+        if loses_tests(&facts) {
+            for j in judged
+                .iter_mut()
+                .filter(|j| holds_tests(&j.change.path, &j.old_facts, &j.new_facts))
+            {
+                j.read_texts(self.repo, &self.odb, self.limit)?;
+            }
+        }
         let changes: Vec<FileChange<'_>> = judged.iter().map(Judged::file_change).collect();
         let changed: Vec<&str> = judged.iter().map(|j| j.change.path.as_str()).collect();
         let elsewhere = ci_elsewhere(self.repo, oid, &changed);

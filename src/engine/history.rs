@@ -14,7 +14,8 @@ use crate::finding::Finding;
 use crate::git::FileStatus;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
-    CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, is_code, version_facts,
+    CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, holds_tests, is_code,
+    loses_tests, version_facts,
 };
 use crate::report::ScanStats;
 use crate::secrets::{QuietText, Source, Written, scan_file, scan_source};
@@ -406,14 +407,30 @@ impl Versions {
 }
 
 /// The contents of the few files whose text the rules read (see `GuardSettings::needs_text`),
-/// by blob id.
-fn texts<'c>(
+/// by blob id; and when the commit loses tests, those of its test files, which tell whether the
+/// lost tests were written again elsewhere (as `audit` reads them).
+fn texts(
     repo: &Repo,
-    changes: impl Iterator<Item = &'c RawChange>,
+    changes: &[RawChange],
+    versions: &Versions,
     settings: &GuardSettings,
 ) -> HashMap<String, Vec<u8>> {
+    let none = Facts::default();
+    let facts_of = |c: &RawChange| {
+        let of = |blob: Option<&String>| versions.facts(blob, &c.path).unwrap_or(&none);
+        (of(c.old_blob.as_ref()), of(c.new_blob.as_ref()))
+    };
+    let facts: Vec<(&Facts, &Facts)> = changes.iter().map(facts_of).collect();
+    let loses_tests = loses_tests(&facts);
+    let holds_tests = |c: &RawChange| {
+        let (old, new) = facts_of(c);
+        holds_tests(&c.path, old, new)
+    };
     let mut out = HashMap::new();
-    for c in changes.filter(|c| settings.needs_text(&c.path)) {
+    for c in changes
+        .iter()
+        .filter(|c| settings.needs_text(&c.path) || (loses_tests && holds_tests(c)))
+    {
         for id in [&c.old_blob, &c.new_blob].into_iter().flatten() {
             let blob = Oid::from_str(id)
                 .ok()
@@ -494,7 +511,7 @@ fn guard_history(
             ci_elsewhere: elsewhere.as_ref(),
         };
         let judge = |changes: &[RawChange]| {
-            let texts = texts(repo, changes.iter(), settings);
+            let texts = texts(repo, changes, versions, settings);
             let changes: Vec<FileChange<'_>> = changes
                 .iter()
                 .map(|c| {
@@ -570,7 +587,7 @@ fn guard_tree(
         })
         .collect();
     let none = Facts::default();
-    let texts = texts(repo, files.iter(), &tree_settings);
+    let texts = texts(repo, &files, versions, &tree_settings);
     let changes: Vec<FileChange<'_>> = files
         .iter()
         .map(|c| file_change(c, FileStatus::Added, versions, &texts, &none))

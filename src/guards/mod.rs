@@ -7,6 +7,7 @@
 //! around its changes (`regions.rs`). The engine feeds it each audited commit; `scan` each
 //! scanned commit.
 
+mod carried;
 mod facts;
 mod lang;
 mod makefile;
@@ -20,7 +21,7 @@ pub use makefile::{Makefile, kept_through_make};
 pub use rules::{Rule, ci_checks_of, is_ci};
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::git::{FileStatus, Hunk};
@@ -57,6 +58,7 @@ fn tests_deleted(
     per_file: Vec<(String, Vec<String>, bool)>,
     added: usize,
     deletes_code: bool,
+    carried: &HashSet<(String, String)>,
     settings: &GuardSettings,
     commit: &str,
 ) -> Vec<Finding> {
@@ -88,6 +90,21 @@ fn tests_deleted(
             )
         };
         for (path, lost, deleted) in per_file {
+            // Moved into another test, parametrized, renamed behind a helper: the checks are
+            // written again, which names alone cannot tell from a deletion.
+            let all_carried = lost
+                .iter()
+                .all(|n| carried.contains(&(path.clone(), n.clone())));
+            let (severity, replaced) = if all_carried && severity > Severity::Medium {
+                (
+                    Severity::Medium,
+                    "but what they used reappears in lines it adds to the tests: check that \
+                     those check what the removed ones did"
+                        .to_string(),
+                )
+            } else {
+                (severity, replaced.clone())
+            };
             let shown: Vec<String> = lost.iter().take(10).map(|n| format!("`{n}`")).collect();
             let detail = format!(
                 "{} {} test{} ({}{}); the commit has {net_lost} test{} fewer {replaced}",
@@ -423,7 +440,64 @@ pub fn check_commit_tallied(
         is_code(&c.path)
             && (c.kind == FileStatus::Deleted || c.new_size + SHRINK_BYTES < c.old_size)
     });
-    scan.finish(deletes_code)
+    scan.finish(deletes_code, changes)
+}
+
+/// Whether a commit loses a test name that none of its files gains, from each changed file's
+/// facts before and after: then the texts of the files that `holds_tests` tell whether the lost
+/// tests were written again (`carried.rs`).
+pub fn loses_tests<'f>(files: &[(&'f Facts, &'f Facts)]) -> bool {
+    let gained: HashSet<&str> = files
+        .iter()
+        .flat_map(|(_, new)| new.tests.iter().map(String::as_str))
+        .collect();
+    files
+        .iter()
+        .any(|(old, _)| old.tests.iter().any(|t| !gained.contains(t.as_str())))
+}
+
+/// Whether a file's lines count as the tests' lines: under the tests, or holding tests before
+/// or after the commit (Rust's `mod tests`).
+pub fn holds_tests(path: &str, old: &Facts, new: &Facts) -> bool {
+    lang::is_test_path(path) || !old.tests.is_empty() || !new.tests.is_empty()
+}
+
+/// The lost tests (file, name) whose checks reappear in lines the commit adds to its tests
+/// (`carried.rs`): to the files that `holds_tests`.
+fn carried_tests(
+    lost: &[(String, Vec<String>, bool)],
+    changes: &[FileChange<'_>],
+) -> HashSet<(String, String)> {
+    let mut out = HashSet::new();
+    if lost.is_empty() {
+        return out;
+    }
+    // Each test file's path and texts before and after.
+    type Texts<'t> = (&'t str, Option<Cow<'t, str>>, Option<Cow<'t, str>>);
+    let texts: Vec<Texts<'_>> = changes
+        .iter()
+        .filter(|c| {
+            let (old, new) = facts_of(c);
+            holds_tests(&c.path, &old, &new)
+        })
+        .map(|c| (c.path.as_str(), text(c.old), text(c.new)))
+        .collect();
+    let added = carried::vocabulary(texts.iter().flat_map(|(_, old, new)| {
+        new.as_deref()
+            .map(|n| carried::added_lines(old.as_deref(), n))
+            .unwrap_or_default()
+    }));
+    for (path, names, _) in lost {
+        let Some((_, Some(old), new)) = texts.iter().find(|(p, _, _)| p == path) else {
+            continue;
+        };
+        for name in names {
+            if carried::is_carried(old, new.as_deref(), name, &added) {
+                out.insert((path.clone(), name.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// One commit's comparison, file by file, and what it gathers for the whole commit (tests
@@ -618,7 +692,11 @@ impl CommitScan<'_> {
 
     /// The commit's tests deleted across its files, then pragmas: an added one is tampering;
     /// an old one that silenced a finding is reported LOW.
-    fn finish(mut self, deletes_code: bool) -> (Vec<Finding>, TestTally) {
+    fn finish(
+        mut self,
+        deletes_code: bool,
+        changes: &[FileChange<'_>],
+    ) -> (Vec<Finding>, TestTally) {
         let commit = self.at.id;
         let (lost, added) = net_losses(
             std::mem::take(&mut self.removed_tests),
@@ -627,7 +705,8 @@ impl CommitScan<'_> {
         self.tally.removed =
             u32::try_from(lost.iter().map(|(_, l, _)| l.len()).sum::<usize>()).unwrap_or(u32::MAX);
         if self.settings.on(Rule::TestDeleted) {
-            let deleted = tests_deleted(lost, added, deletes_code, self.settings, commit);
+            let carried = carried_tests(&lost, changes);
+            let deleted = tests_deleted(lost, added, deletes_code, &carried, self.settings, commit);
             self.out.extend(deleted);
         }
         let mut kept = Vec::with_capacity(self.out.len());
@@ -1295,6 +1374,51 @@ mod tests {
         // With no code removed it is the shortcut.
         let f = run(&[deleted_file("test/req.acceptsCharset.js", tests)]);
         assert_eq!(f[0].severity, Severity::High, "{f:?}");
+    }
+
+    /// flask 1e5dd430: a test removed from one file whose check the commit writes into a test
+    /// of another file is carried (MEDIUM); a test removed with nothing like it added, or with
+    /// only what every test of the file uses, is the shortcut (HIGH).
+    #[test]
+    fn a_test_whose_checks_the_commit_writes_again_is_medium() {
+        let basic = "\
+def test_error_handling(app, client):
+    rv = client.get(\"/forbidden\")
+    assert b\"forbidden\" == rv.data
+
+
+def test_error_handler_unknown_code(app):
+    with pytest.raises(KeyError) as exc_info:
+        app.register_error_handler(999, lambda e: (\"999\", 999))
+    assert \"Use a subclass\" in exc_info.value.args[0]
+";
+        let kept = "\
+def test_error_handling(app, client):
+    rv = client.get(\"/forbidden\")
+    assert b\"forbidden\" == rv.data
+";
+        let handler_old = "def test_error_handler_no_match(app, client):\n    pass\n";
+        let handler_new = "\
+def test_error_handler_no_match(app, client):
+    with pytest.raises(ValueError) as exc_info:
+        app.register_error_handler(999, None)
+    assert \"Use a subclass of HTTPException\" in str(exc_info.value)
+";
+        let f = run(&[
+            modified("tests/test_basic.py", basic, kept),
+            modified("tests/test_user_error_handler.py", handler_old, handler_new),
+        ]);
+        assert_eq!(rules(&f), ["TEST_DELETED"], "{f:?}");
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        assert!(f[0].description.contains("reappears"), "{f:?}");
+        let generic = "def test_error_handler_no_match(app, client):\n    rv = client.get(\"/x\")\n    assert rv.data\n";
+        for other in [handler_old, generic] {
+            let f = run(&[
+                modified("tests/test_basic.py", basic, kept),
+                modified("tests/test_user_error_handler.py", handler_old, other),
+            ]);
+            assert_eq!(f[0].severity, Severity::High, "{f:?}");
+        }
     }
 
     #[test]

@@ -564,3 +564,36 @@ fn an_assertion_commented_out_is_reported_at_its_line() {
         "{report}"
     );
 }
+
+/// A test removed from one file whose checks the same commit writes into a test of another
+/// (flask folded an error-handler test into the handler's own tests) is worth a look, not a
+/// verdict: MEDIUM in `audit`, in `scan` of the commit and in `scan --history` alike. Removed
+/// with nothing like it written again, it stays HIGH.
+#[test]
+fn a_test_folded_into_another_is_medium_everywhere_and_a_deletion_high() {
+    let basic_kept = "def test_error_handling(app, client):\n    rv = client.get(\"/forbidden\")\n    assert b\"forbidden\" == rv.data\n";
+    let basic = format!(
+        "{basic_kept}\n\ndef test_error_handler_unknown_code(app):\n    with pytest.raises(KeyError) as exc_info:\n        app.register_error_handler(999, lambda e: (\"999\", 999))\n    assert \"Use a subclass\" in exc_info.value.args[0]\n"
+    );
+    let handler = "def test_error_handler_no_match(app, client):\n    rv = client.get(\"/custom\")\n    assert rv.data == b\"custom\"\n";
+    let severity = |folded: bool| {
+        let repo = TestRepo::new();
+        repo.write("tests/test_basic.py", &basic);
+        repo.write("tests/test_user_error_handler.py", handler);
+        repo.commit("tests");
+        repo.write("tests/test_basic.py", basic_kept);
+        if folded {
+            repo.write(
+                "tests/test_user_error_handler.py",
+                format!("{handler}    with pytest.raises(ValueError) as exc_info:\n        app.register_error_handler(999, None)\n    assert \"Use a subclass of HTTPException\" in str(exc_info.value)\n"),
+            );
+        }
+        let head = repo.commit("move the error handler check");
+        let (_, audit, _) = repo.audit_json(&["--no-tests"]);
+        let (_, single) = scan(&repo, &[head.as_str()]);
+        let (_, history) = scan(&repo, &["--history"]);
+        [audit, single, history].map(|v| issue_of(&v, "TEST_DELETED")["severity"].clone())
+    };
+    assert_eq!(severity(true), ["MEDIUM"; 3].map(Value::from));
+    assert_eq!(severity(false), ["HIGH"; 3].map(Value::from));
+}

@@ -1,0 +1,372 @@
+//! Whether a test that left its file under its name still checks what it did, in lines the
+//! commit adds to the tests: merged into another test (flask moved an error-handler check
+//! into the test of that handler), parametrized (two tests became one with a case each),
+//! renamed or run through a helper the guards do not read as a test (`const testFn = ...;
+//! testFn('name', ...)`). Names cannot tell these from a deletion; what the old body used can.
+//!
+//! A body is the words it uses (identifiers, and the words of its strings and numbers), each
+//! weighted by how rare it is in the rest of the old file: `app`, `client` or `rv` appear in
+//! every test of a file and say little; `register_error_handler`, `999` or `"Use a subclass"`
+//! say which behaviour was checked. A test is carried when most of that weight reappears in
+//! lines the commit adds to test files. The agent can reach that only by writing the checks
+//! again, which is what a replacement is; the finding is still reported, at MEDIUM, asking
+//! for a look.
+
+use std::collections::{HashMap, HashSet};
+
+/// Part of a removed test's weight that added lines must hold for it to count as carried.
+const CARRIED_SHARE: f64 = 0.6;
+
+/// A body with fewer distinct words than this says too little to be recognised elsewhere.
+const MIN_WORDS: usize = 4;
+
+/// At most this many lines are read as one test's body.
+const MAX_BODY_LINES: usize = 200;
+
+/// Words every test uses, whatever it checks: keywords and the test frameworks' own words.
+const COMMON: &[&str] = &[
+    "and",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "def",
+    "defer",
+    "describe",
+    "done",
+    "else",
+    "err",
+    "error",
+    "expect",
+    "false",
+    "fn",
+    "for",
+    "from",
+    "func",
+    "function",
+    "if",
+    "import",
+    "in",
+    "is",
+    "it",
+    "lambda",
+    "let",
+    "mut",
+    "new",
+    "nil",
+    "none",
+    "not",
+    "null",
+    "or",
+    "pass",
+    "pytest",
+    "raise",
+    "raises",
+    "return",
+    "self",
+    "should",
+    "string",
+    "struct",
+    "test",
+    "testing",
+    "the",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "undefined",
+    "unwrap",
+    "use",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+];
+
+/// The words of a line: runs of letters, digits and `_` of three characters or more (numbers
+/// of any length), that are not `COMMON`.
+fn words(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.len() >= 3 || (!w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|w| !COMMON.iter().any(|c| c.eq_ignore_ascii_case(w)))
+}
+
+/// The lines of `new` that `old` does not have, as a multiset and with their indentation: what
+/// the commit added or re-indented (a test moved into a block is written again; a test wrapped
+/// in a block comment is not), without needing its hunks (the history scan has none).
+pub fn added_lines<'a>(old: Option<&str>, new: &'a str) -> Vec<&'a str> {
+    let mut before: HashMap<&str, usize> = HashMap::new();
+    for l in old.into_iter().flat_map(str::lines) {
+        *before.entry(l.trim_end()).or_default() += 1;
+    }
+    new.lines()
+        .map(str::trim_end)
+        .filter(|l| match before.get_mut(l) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => !l.is_empty(),
+        })
+        .map(str::trim_start)
+        .collect()
+}
+
+/// The words lines hold.
+pub fn vocabulary<'a>(lines: impl IntoIterator<Item = &'a str>) -> HashSet<&'a str> {
+    lines.into_iter().flat_map(words).collect()
+}
+
+/// Where the definition of test `name` starts in `lines`: a line naming it as a definition
+/// (`def name(`, `func name(`, `fn name(`, `name(` after a return type) or as a string
+/// (`it('name'`). One the new version lost is preferred (a repeated name, a test moved
+/// down the file).
+fn definition(lines: &[&str], name: &str, kept: &HashSet<&str>) -> Option<usize> {
+    let defines = |l: &str| {
+        l.match_indices(name).any(|(at, _)| {
+            let before = l[..at].chars().next_back();
+            let after = l[at + name.len()..].chars().next();
+            let quoted = matches!(before, Some('\'' | '"' | '`'))
+                && before.is_some_and(|q| after == Some(q));
+            let called = after == Some('(')
+                && !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            quoted || called
+        })
+    };
+    let candidates: Vec<usize> = (0..lines.len()).filter(|&i| defines(lines[i])).collect();
+    candidates
+        .iter()
+        .copied()
+        .find(|&i| !kept.contains(lines[i].trim()))
+        .or_else(|| candidates.first().copied())
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// The lines of the body of the test defined at `start`: those after it, indented deeper,
+/// through the closing line at its own depth (`});`, `}`); for Python the first line that is
+/// not deeper ends it.
+fn body<'b, 'a>(lines: &'b [&'a str], start: usize) -> &'b [&'a str] {
+    let depth = indent(lines[start]);
+    let mut end = start + 1;
+    while end < lines.len() && end - start <= MAX_BODY_LINES {
+        let l = lines[end];
+        if l.trim().is_empty() || indent(l) > depth {
+            end += 1;
+            continue;
+        }
+        if l.trim_start().starts_with(['}', ')', ']']) {
+            end += 1;
+        }
+        break;
+    }
+    &lines[start + 1..end.min(lines.len())]
+}
+
+/// A removed test's words and their weights: a word's weight is 1 over 1 plus the number of
+/// lines of the old file outside the body that use it.
+fn weighted_body(old: &str, name: &str, kept: &HashSet<&str>) -> Option<Vec<(String, f64)>> {
+    let lines: Vec<&str> = old.lines().collect();
+    let start = definition(&lines, name, kept)?;
+    let body = body(&lines, start);
+    let end = start + 1 + body.len();
+    let mine = vocabulary(body.iter().copied());
+    if mine.len() < MIN_WORDS {
+        return None;
+    }
+    let mut elsewhere: HashMap<&str, usize> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if (start..end).contains(&i) {
+            continue;
+        }
+        for w in words(l).collect::<HashSet<_>>() {
+            if mine.contains(w) {
+                *elsewhere.entry(w).or_default() += 1;
+            }
+        }
+    }
+    let mut weighted: Vec<(String, f64)> = mine
+        .into_iter()
+        .map(|w| {
+            let used = elsewhere.get(w).copied().unwrap_or(0);
+            (w.to_string(), 1.0 / (1.0 + used as f64))
+        })
+        .collect();
+    weighted.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(weighted)
+}
+
+/// Whether the test `name` of `old` (the file before the commit; `new` after it, when the file
+/// is kept) is carried into `added`, the words of the lines the commit adds to test files.
+pub fn is_carried(old: &str, new: Option<&str>, name: &str, added: &HashSet<&str>) -> bool {
+    let kept: HashSet<&str> = new
+        .into_iter()
+        .flat_map(str::lines)
+        .map(str::trim)
+        .collect();
+    let Some(body) = weighted_body(old, name, &kept) else {
+        return false;
+    };
+    let total: f64 = body.iter().map(|(_, w)| w).sum();
+    let found: f64 = body
+        .iter()
+        .filter(|(word, _)| added.contains(word.as_str()))
+        .map(|(_, w)| w)
+        .sum();
+    total > 0.0 && found / total >= CARRIED_SHARE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carried(old: &str, new: &str, name: &str, other_added: &str) -> bool {
+        let mut added = added_lines(Some(old), new);
+        added.extend(other_added.lines());
+        is_carried(old, Some(new), name, &vocabulary(added))
+    }
+
+    const FLASK_BASIC: &str = "\
+def test_error_handling(app, client):
+    rv = client.get(\"/forbidden\")
+    assert b\"forbidden\" == rv.data
+
+
+def test_error_handler_unknown_code(app):
+    with pytest.raises(KeyError) as exc_info:
+        app.register_error_handler(999, lambda e: (\"999\", 999))
+
+    assert \"Use a subclass\" in exc_info.value.args[0]
+
+
+def test_error_handling_processing(app, client):
+    app.testing = False
+";
+
+    #[test]
+    fn a_check_moved_into_another_test_is_carried() {
+        let new = FLASK_BASIC.replace(
+            "def test_error_handler_unknown_code(app):\n    with pytest.raises(KeyError) as exc_info:\n        app.register_error_handler(999, lambda e: (\"999\", 999))\n\n    assert \"Use a subclass\" in exc_info.value.args[0]\n\n\n",
+            "",
+        );
+        let other = "    with pytest.raises(ValueError) as exc_info:\n        app.register_error_handler(999, None)\n    assert \"Use a subclass of HTTPException\" in str(exc_info.value)\n";
+        assert!(carried(
+            FLASK_BASIC,
+            &new,
+            "test_error_handler_unknown_code",
+            other
+        ));
+    }
+
+    #[test]
+    fn a_deletion_is_not_carried_by_unrelated_or_generic_lines() {
+        let new = FLASK_BASIC.replace("def test_error_handler_unknown_code", "def _gone");
+        let new = new.replace("    with pytest.raises(KeyError) as exc_info:\n        app.register_error_handler(999, lambda e: (\"999\", 999))\n\n    assert \"Use a subclass\" in exc_info.value.args[0]\n", "");
+        // What every test of the file uses (app, client, rv) carries nothing.
+        let other = "    rv = client.get(\"/other\")\n    assert rv.data == b\"x\"\n    app.testing = True\n";
+        assert!(!carried(
+            FLASK_BASIC,
+            &new,
+            "test_error_handler_unknown_code",
+            other
+        ));
+        assert!(!carried(
+            FLASK_BASIC,
+            &new,
+            "test_error_handler_unknown_code",
+            ""
+        ));
+    }
+
+    #[test]
+    fn a_test_renamed_and_run_through_a_variable_is_carried() {
+        let old = "\
+test('destroying got.stream() cancels the request - `request` event', withServer, async (t, server, got) => {
+\tserver.get('/', defaultHandler);
+
+\tconst stream = got.stream('');
+\tconst request = await pEvent(stream, 'request');
+\tstream.destroy();
+\tt.truthy(request.aborted);
+});
+
+test('other', withServer, async t => {
+\tt.pass();
+});
+";
+        let new = "\
+{
+\tconst testFn = nodejsMajorVersion < 14 ? test.failing : test;
+\ttestFn('destroying got.stream() destroys the request - `request` event', withServer, async (t, server, got) => {
+\t\tserver.get('/', defaultHandler);
+\t\tconst stream = got.stream('');
+\t\tconst request = await pEvent(stream, 'request');
+\t\tstream.destroy();
+\t\tt.truthy(request.destroyed);
+\t});
+}
+
+test('other', withServer, async t => {
+\tt.pass();
+});
+";
+        assert!(carried(
+            old,
+            new,
+            "destroying got.stream() cancels the request - `request` event",
+            ""
+        ));
+    }
+
+    #[test]
+    fn tests_wrapped_in_a_block_comment_are_not_carried() {
+        let old = "\
+func TestGoldenAddCmd(t *testing.T) {
+\tcommand := &Command{CmdName: \"test\", CmdParent: parentName}
+\tdefer os.RemoveAll(command.AbsolutePath)
+\tassertNoErr(t, command.Create())
+\tgenerated := filepath.Join(command.AbsolutePath, \"cmd\", \"test.go\")
+\tcompareFiles(generated, expectedGolden)
+}
+";
+        let new = format!("/*\n{old}*/\n");
+        assert!(!carried(old, &new, "TestGoldenAddCmd", ""));
+    }
+
+    #[test]
+    fn the_body_ends_at_its_closing_line_or_its_dedent() {
+        let js = [
+            "describe('a', () => {",
+            "  it('x', () => {",
+            "    one();",
+            "  });",
+            "  it('y', () => {",
+        ];
+        assert_eq!(body(&js, 1), &["    one();", "  });"]);
+        let py = [
+            "def test_a():",
+            "    one()",
+            "",
+            "    two()",
+            "def test_b():",
+        ];
+        assert_eq!(body(&py, 0), &["    one()", "", "    two()"]);
+    }
+
+    #[test]
+    fn added_lines_are_a_multiset_difference() {
+        assert_eq!(
+            added_lines(Some("a\nb\nb\n"), "b\na\nb\nb\nc\n"),
+            ["b", "c"]
+        );
+        assert_eq!(added_lines(None, "x\n\ny\n"), ["x", "y"]);
+    }
+}
