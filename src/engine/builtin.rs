@@ -20,7 +20,7 @@ use crate::git::{
 };
 use crate::guards::{
     CommitRef, Facts, FileChange, GuardSettings, Known, TestTally, change_facts, check_commit,
-    check_commit_tallied, holds_tests, loses_tests,
+    check_commit_tallied, holds_tests, reads_test_texts,
 };
 use crate::report::ScanStats;
 use crate::secrets::{Scanner, Source, Written, scan_file, scan_source};
@@ -207,7 +207,7 @@ impl Judged {
         }
     }
 
-    /// Reads back the versions `new` dropped: the commit loses tests, and this file's text
+    /// Reads back the versions `new` dropped: the commit loses tests or assertions, and this file's text
     /// tells whether they were written again (`guards::holds_tests`).
     fn read_texts(&mut self, repo: &Repo, odb: &git2::Odb<'_>, limit: u64) -> Result<(), GitError> {
         let read = |id: Option<Oid>| -> Result<Option<Vec<u8>>, GitError> {
@@ -372,7 +372,7 @@ impl CommitsScan<'_, '_> {
             .iter()
             .map(|j| (&j.old_facts, &j.new_facts))
             .collect();
-        if loses_tests(&facts) {
+        if reads_test_texts(&facts) {
             for j in judged
                 .iter_mut()
                 .filter(|j| holds_tests(&j.change.path, &j.old_facts, &j.new_facts))

@@ -15,7 +15,7 @@ use crate::git::FileStatus;
 use crate::git::{BlobRef, GitError, HistoryIndex, RawChange, Repo, read_blob_queue, read_blobs};
 use crate::guards::{
     CommitRef, Facts, FileChange, GuardSettings, Known, Rule, check_commit, holds_tests, is_code,
-    loses_tests, version_facts,
+    reads_test_texts, version_facts,
 };
 use crate::report::ScanStats;
 use crate::secrets::{QuietText, Source, Written, scan_file, scan_source};
@@ -407,8 +407,8 @@ impl Versions {
 }
 
 /// The contents of the few files whose text the rules read (see `GuardSettings::needs_text`),
-/// by blob id; and when the commit loses tests, those of its test files, which tell whether the
-/// lost tests were written again elsewhere (as `audit` reads them).
+/// by blob id; and those of its test files when it loses tests or assertions, which tell whether
+/// what was lost was written again elsewhere (as `audit` reads them).
 fn texts(
     repo: &Repo,
     changes: &[RawChange],
@@ -421,7 +421,7 @@ fn texts(
         (of(c.old_blob.as_ref()), of(c.new_blob.as_ref()))
     };
     let facts: Vec<(&Facts, &Facts)> = changes.iter().map(facts_of).collect();
-    let loses_tests = loses_tests(&facts);
+    let reads_tests = reads_test_texts(&facts);
     let holds_tests = |c: &RawChange| {
         let (old, new) = facts_of(c);
         holds_tests(&c.path, old, new)
@@ -429,7 +429,7 @@ fn texts(
     let mut out = HashMap::new();
     for c in changes
         .iter()
-        .filter(|c| settings.needs_text(&c.path) || (loses_tests && holds_tests(c)))
+        .filter(|c| settings.needs_text(&c.path) || (reads_tests && holds_tests(c)))
     {
         for id in [&c.old_blob, &c.new_blob].into_iter().flatten() {
             let blob = Oid::from_str(id)

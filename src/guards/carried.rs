@@ -99,7 +99,8 @@ fn words(line: &str) -> impl Iterator<Item = &str> {
 
 /// The lines of `new` that `old` does not have, as a multiset and with their indentation: what
 /// the commit added or re-indented (a test moved into a block is written again; a test wrapped
-/// in a block comment is not), without needing its hunks (the history scan has none).
+/// in a block comment is not), without needing its hunks (the history scan has none). Comment
+/// lines are left out: the words of a check written in a comment check nothing.
 pub fn added_lines<'a>(old: Option<&str>, new: &'a str) -> Vec<&'a str> {
     let mut before: HashMap<&str, usize> = HashMap::new();
     for l in old.into_iter().flat_map(str::lines) {
@@ -115,6 +116,7 @@ pub fn added_lines<'a>(old: Option<&str>, new: &'a str) -> Vec<&'a str> {
             _ => !l.is_empty(),
         })
         .map(str::trim_start)
+        .filter(|l| !is_comment(l))
         .collect()
 }
 
@@ -171,37 +173,44 @@ fn body<'b, 'a>(lines: &'b [&'a str], start: usize) -> &'b [&'a str] {
     &lines[start + 1..end.min(lines.len())]
 }
 
-/// A removed test's words and their weights: a word's weight is 1 over 1 plus the number of
-/// lines of the old file outside the body that use it.
-fn weighted_body(old: &str, name: &str, kept: &HashSet<&str>) -> Option<Vec<(String, f64)>> {
-    let lines: Vec<&str> = old.lines().collect();
-    let start = definition(&lines, name, kept)?;
-    let body = body(&lines, start);
-    let end = start + 1 + body.len();
-    let mine = vocabulary(body.iter().copied());
+/// The words of `removed` (the lines a test or its checks were) and their weights: a word's
+/// weight is 1 over 1 plus the number of `rest` (the file's other lines) that use it. None
+/// when the lines say too little to be recognised.
+fn weighted<'a>(
+    removed: impl IntoIterator<Item = &'a str>,
+    rest: impl IntoIterator<Item = &'a str>,
+) -> Option<Vec<(&'a str, f64)>> {
+    let mine = vocabulary(removed.into_iter().filter(|l| !is_comment(l)));
     if mine.len() < MIN_WORDS {
         return None;
     }
     let mut elsewhere: HashMap<&str, usize> = HashMap::new();
-    for (i, l) in lines.iter().enumerate() {
-        if (start..end).contains(&i) {
-            continue;
-        }
+    for l in rest {
         for w in words(l).collect::<HashSet<_>>() {
             if mine.contains(w) {
                 *elsewhere.entry(w).or_default() += 1;
             }
         }
     }
-    let mut weighted: Vec<(String, f64)> = mine
-        .into_iter()
-        .map(|w| {
-            let used = elsewhere.get(w).copied().unwrap_or(0);
-            (w.to_string(), 1.0 / (1.0 + used as f64))
-        })
-        .collect();
-    weighted.sort_by(|a, b| a.0.cmp(&b.0));
-    Some(weighted)
+    Some(
+        mine.into_iter()
+            .map(|w| {
+                let used = elsewhere.get(w).copied().unwrap_or(0);
+                (w, 1.0 / (1.0 + used as f64))
+            })
+            .collect(),
+    )
+}
+
+/// Whether most of the weight of `words` is in `added`.
+fn mostly_in(words: &[(&str, f64)], added: &HashSet<&str>) -> bool {
+    let total: f64 = words.iter().map(|(_, w)| w).sum();
+    let found: f64 = words
+        .iter()
+        .filter(|(word, _)| added.contains(word))
+        .map(|(_, w)| w)
+        .sum();
+    total > 0.0 && found / total >= CARRIED_SHARE
 }
 
 /// Whether the test `name` of `old` (the file before the commit; `new` after it, when the file
@@ -212,16 +221,42 @@ pub fn is_carried(old: &str, new: Option<&str>, name: &str, added: &HashSet<&str
         .flat_map(str::lines)
         .map(str::trim)
         .collect();
-    let Some(body) = weighted_body(old, name, &kept) else {
+    let lines: Vec<&str> = old.lines().collect();
+    let Some(start) = definition(&lines, name, &kept) else {
         return false;
     };
-    let total: f64 = body.iter().map(|(_, w)| w).sum();
-    let found: f64 = body
+    let end = start + 1 + body(&lines, start).len();
+    let rest = lines[..start].iter().chain(&lines[end..]).copied();
+    weighted(lines[start + 1..end].iter().copied(), rest).is_some_and(|w| mostly_in(&w, added))
+}
+
+/// Whether what a test file lost between `old` and `new` (its assertions among it) is written
+/// again in `added`: an assertion reworded (`assert(null == err)` became `if (err) return
+/// done(err)`), its values moved into a parametrize list, its check into a helper.
+pub fn is_rewritten(old: &str, new: &str, added: &HashSet<&str>) -> bool {
+    let mut kept: HashMap<&str, usize> = HashMap::new();
+    for l in new.lines() {
+        *kept.entry(l.trim()).or_default() += 1;
+    }
+    let (mut removed, mut rest) = (Vec::new(), Vec::new());
+    for l in old.lines().map(str::trim) {
+        match kept.get_mut(l) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                rest.push(l);
+            }
+            _ => removed.push(l),
+        }
+    }
+    weighted(removed, rest).is_some_and(|w| mostly_in(&w, added))
+}
+
+/// A line that is only a comment: what it says checks nothing.
+fn is_comment(line: &str) -> bool {
+    let l = line.trim_start();
+    ["#", "//", "/*", "*", "--"]
         .iter()
-        .filter(|(word, _)| added.contains(word.as_str()))
-        .map(|(_, w)| w)
-        .sum();
-    total > 0.0 && found / total >= CARRIED_SHARE
+        .any(|c| l.starts_with(c))
 }
 
 #[cfg(test)]
@@ -339,6 +374,68 @@ func TestGoldenAddCmd(t *testing.T) {
 ";
         let new = format!("/*\n{old}*/\n");
         assert!(!carried(old, &new, "TestGoldenAddCmd", ""));
+    }
+
+    /// express 52e26697: `assert(null == err)` became `if (err) return done(err)`; express
+    /// 69fb9bb3 dropped the `/helpers` route and its check from a test that stayed.
+    #[test]
+    fn an_assertion_reworded_is_rewritten_and_one_dropped_is_not() {
+        let old = "\
+it('should map a template engine', function(){
+  app.render('user.html', function(err, str){
+    assert(null == err);
+    str.should.equal('<p>tobi</p>');
+  })
+})
+it('should work without leading \".\"', function(){
+  app.engine('html', render);
+  app.render('user.html', function(err, str){
+    assert(null == err);
+    str.should.equal('<p>tobi</p>');
+  })
+})
+";
+        let new = "\
+it('should map a template engine', function(done){
+  app.render('user.html', function(err, str){
+    if (err) return done(err);
+    str.should.equal('<p>tobi</p>');
+    done();
+  })
+})
+it('should work without leading \".\"', function(done){
+  app.engine('html', render);
+  app.render('user.html', function(err, str){
+    if (err) return done(err);
+    str.should.equal('<p>tobi</p>');
+    done();
+  })
+})
+";
+        let added = vocabulary(added_lines(Some(old), new));
+        assert!(is_rewritten(old, new, &added));
+        let old = "\
+'test #render()': function(assert){
+    app.get('/', function(req, res){ res.render('index.jade'); });
+    app.get('/helpers', function(req, res){ res.render('helpers.jade'); });
+    assert.response(app, { url: '/' }, { body: '<p>Welcome</p>' });
+    assert.response(app, { url: '/helpers' }, { body: '<p>esrever</p>' });
+}
+";
+        let new = "\
+'test #render()': function(assert){
+    app.get('/', function(req, res){ res.render('index.jade'); });
+    assert.response(app, { url: '/' }, { body: '<p>Welcome</p>' });
+}
+";
+        let added = vocabulary(added_lines(Some(old), new));
+        assert!(!is_rewritten(old, new, &added));
+        // Written again only in a comment, it is still gone.
+        let commented = format!(
+            "{new}// assert.response(app, {{ url: '/helpers' }}, {{ body: '<p>esrever</p>' }});\n// helpers.jade\n"
+        );
+        let added = vocabulary(added_lines(Some(old), &commented));
+        assert!(!is_rewritten(old, &commented, &added));
     }
 
     #[test]

@@ -423,6 +423,7 @@ pub fn check_commit_tallied(
         new_pragmas: Vec::new(),
         removed_tests: Vec::new(),
         added_tests: HashMap::new(),
+        assertions_lost: Vec::new(),
         pragmas_by_file: HashMap::new(),
     };
     for c in changes {
@@ -443,17 +444,18 @@ pub fn check_commit_tallied(
     scan.finish(deletes_code, changes)
 }
 
-/// Whether a commit loses a test name that none of its files gains, from each changed file's
-/// facts before and after: then the texts of the files that `holds_tests` tell whether the lost
-/// tests were written again (`carried.rs`).
-pub fn loses_tests<'f>(files: &[(&'f Facts, &'f Facts)]) -> bool {
+/// Whether the guards read the commit's test files' texts (those that `holds_tests`), from
+/// each changed file's facts before and after: when it loses a test name that none of its
+/// files gains, or a file's assertions. Their lines tell whether what was lost is written
+/// again (`carried.rs`).
+pub fn reads_test_texts<'f>(files: &[(&'f Facts, &'f Facts)]) -> bool {
     let gained: HashSet<&str> = files
         .iter()
         .flat_map(|(_, new)| new.tests.iter().map(String::as_str))
         .collect();
-    files
-        .iter()
-        .any(|(old, _)| old.tests.iter().any(|t| !gained.contains(t.as_str())))
+    files.iter().any(|(old, new)| {
+        new.assertions < old.assertions || old.tests.iter().any(|t| !gained.contains(t.as_str()))
+    })
 }
 
 /// Whether a file's lines count as the tests' lines: under the tests, or holding tests before
@@ -462,42 +464,96 @@ pub fn holds_tests(path: &str, old: &Facts, new: &Facts) -> bool {
     lang::is_test_path(path) || !old.tests.is_empty() || !new.tests.is_empty()
 }
 
-/// The lost tests (file, name) whose checks reappear in lines the commit adds to its tests
-/// (`carried.rs`): to the files that `holds_tests`.
-fn carried_tests(
-    lost: &[(String, Vec<String>, bool)],
-    changes: &[FileChange<'_>],
-) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
-    if lost.is_empty() {
-        return out;
-    }
-    // Each test file's path and texts before and after.
-    type Texts<'t> = (&'t str, Option<Cow<'t, str>>, Option<Cow<'t, str>>);
-    let texts: Vec<Texts<'_>> = changes
+/// A test file's path and its texts before and after the commit.
+type TestTexts<'t> = (&'t str, Option<Cow<'t, str>>, Option<Cow<'t, str>>);
+
+/// The texts of the commit's files that `holds_tests`.
+fn test_texts<'t>(changes: &'t [FileChange<'_>]) -> Vec<TestTexts<'t>> {
+    changes
         .iter()
         .filter(|c| {
             let (old, new) = facts_of(c);
             holds_tests(&c.path, &old, &new)
         })
         .map(|c| (c.path.as_str(), text(c.old), text(c.new)))
-        .collect();
-    let added = carried::vocabulary(texts.iter().flat_map(|(_, old, new)| {
+        .collect()
+}
+
+/// The words of the lines the commit adds to its tests (`carried.rs`).
+fn added_to_tests<'t>(texts: &'t [TestTexts<'_>]) -> HashSet<&'t str> {
+    carried::vocabulary(texts.iter().flat_map(|(_, old, new)| {
         new.as_deref()
             .map(|n| carried::added_lines(old.as_deref(), n))
             .unwrap_or_default()
-    }));
+    }))
+}
+
+/// The lost tests (file, name) whose checks reappear in `added`.
+fn carried_tests(
+    lost: &[(String, Vec<String>, bool)],
+    texts: &[TestTexts<'_>],
+    added: &HashSet<&str>,
+) -> HashSet<(String, String)> {
+    let mut out = HashSet::new();
     for (path, names, _) in lost {
         let Some((_, Some(old), new)) = texts.iter().find(|(p, _, _)| p == path) else {
             continue;
         };
         for name in names {
-            if carried::is_carried(old, new.as_deref(), name, &added) {
+            if carried::is_carried(old, new.as_deref(), name, added) {
                 out.insert((path.clone(), name.clone()));
             }
         }
     }
     out
+}
+
+/// ASSERTION_REMOVED for a file whose tests stayed but hold `lost` fewer assertions: LOW when
+/// what the file lost is written again in lines the commit adds to its tests (a reworded
+/// assertion, values moved into a parametrize list, a check moved into a helper), which is
+/// how most such commits read on real histories; MEDIUM otherwise.
+fn assertions_lost(
+    path: &str,
+    lost: u32,
+    texts: &[TestTexts<'_>],
+    added: &HashSet<&str>,
+    settings: &GuardSettings,
+    commit: &str,
+) -> Finding {
+    let rewritten = texts.iter().any(|(p, old, new)| {
+        *p == path
+            && old
+                .as_deref()
+                .zip(new.as_deref())
+                .is_some_and(|(old, new)| carried::is_rewritten(old, new, added))
+    });
+    let plural = if lost == 1 { "" } else { "s" };
+    let (severity, detail) = if rewritten {
+        (
+            settings.severity(Rule::AssertionRemoved).min(Severity::Low),
+            format!(
+                "the commit removes {lost} assertion{plural} from the file's tests while its tests \
+                 stayed, and what it removed reappears in lines it adds to the tests: check that \
+                 they still assert it"
+            ),
+        )
+    } else {
+        (
+            settings.severity(Rule::AssertionRemoved),
+            format!(
+                "the commit removes {lost} assertion{plural} from the file's tests while its tests stayed"
+            ),
+        )
+    };
+    rules::finding(
+        Rule::AssertionRemoved,
+        severity,
+        path,
+        None,
+        detail,
+        None,
+        commit,
+    )
 }
 
 /// One commit's comparison, file by file, and what it gathers for the whole commit (tests
@@ -513,17 +569,13 @@ struct CommitScan<'a> {
     removed_tests: Vec<(String, Vec<String>, bool)>,
     /// Tests gained anywhere, by name.
     added_tests: HashMap<String, usize>,
+    /// Files whose tests stayed but lost assertions: file, how many.
+    assertions_lost: Vec<(String, u32)>,
     /// Each file's pragmas after the commit.
     pragmas_by_file: HashMap<String, Vec<(Mark, String)>>,
 }
 
 impl CommitScan<'_> {
-    fn emit(&mut self, rule: Rule, path: &str, detail: String) {
-        let severity = self.settings.severity(rule);
-        let f = rules::finding(rule, severity, path, None, detail, None, self.at.id);
-        self.out.push(f);
-    }
-
     fn emit_mark(&mut self, rule: Rule, path: &str, m: &Mark, detail: String) {
         let severity = self.settings.severity(rule);
         let f = rules::mark_finding(rule, severity, path, m, detail, self.at.id);
@@ -626,12 +678,9 @@ impl CommitScan<'_> {
         // Those commented out are reported where they are, not counted again.
         let still_there = new.assertions + u32::try_from(commented.len()).unwrap_or(u32::MAX);
         if same_tests && still_there < old.assertions {
-            let lost = old.assertions - still_there;
-            let detail = format!(
-                "the commit removes {lost} assertion{} from the file's tests while its tests stayed",
-                if lost == 1 { "" } else { "s" }
-            );
-            self.emit(Rule::AssertionRemoved, path, detail);
+            // Judged with the commit's other test files, in `finish`.
+            self.assertions_lost
+                .push((path.to_string(), old.assertions - still_there));
         }
         for m in added(&old.constant_truths, &new.constant_truths) {
             let detail = format!("`{}` asserts a constant truth", m.text);
@@ -704,8 +753,21 @@ impl CommitScan<'_> {
         );
         self.tally.removed =
             u32::try_from(lost.iter().map(|(_, l, _)| l.len()).sum::<usize>()).unwrap_or(u32::MAX);
+        let texts = if lost.is_empty() && self.assertions_lost.is_empty() {
+            Vec::new()
+        } else {
+            test_texts(changes)
+        };
+        let added_words = added_to_tests(&texts);
+        if self.settings.on(Rule::AssertionRemoved) {
+            for (path, n) in std::mem::take(&mut self.assertions_lost) {
+                let finding =
+                    assertions_lost(&path, n, &texts, &added_words, self.settings, commit);
+                self.out.push(finding);
+            }
+        }
         if self.settings.on(Rule::TestDeleted) {
-            let carried = carried_tests(&lost, changes);
+            let carried = carried_tests(&lost, &texts, &added_words);
             let deleted = tests_deleted(lost, added, deletes_code, &carried, self.settings, commit);
             self.out.extend(deleted);
         }

@@ -597,3 +597,30 @@ fn a_test_folded_into_another_is_medium_everywhere_and_a_deletion_high() {
     assert_eq!(severity(true), ["MEDIUM"; 3].map(Value::from));
     assert_eq!(severity(false), ["HIGH"; 3].map(Value::from));
 }
+
+/// A count of assertions that drops because they were reworded (express 52e26697:
+/// `assert(null == err)` became `if (err) return done(err)`) is LOW in `audit` and in
+/// `scan --history` alike; one dropped from a test that stayed is MEDIUM.
+#[test]
+fn assertions_reworded_are_low_and_dropped_medium_everywhere() {
+    let test = |callback: &str, check: &str, extra: &str| {
+        format!(
+            "it('should map a template engine', function({callback}){{\n  app.render('user.html', function(err, str){{\n    {check}\n    str.should.equal('<p>tobi</p>');\n{extra}  }})\n}})\nit('should work without leading \".\"', function({callback}){{\n  app.engine('html', render);\n  app.render('user.html', function(err, str){{\n    {check}\n    str.should.equal('<p>tobi</p>');\n{extra}  }})\n}})\n"
+        )
+    };
+    let before = test("", "assert(null == err);", "");
+    let severity = |after: &str| {
+        let repo = TestRepo::new();
+        repo.write("test/app.engine.js", &before);
+        repo.commit("tests");
+        repo.write("test/app.engine.js", after);
+        repo.commit("async render tests");
+        let (_, audit, _) = repo.audit_json(&["--no-tests"]);
+        let (_, history) = scan(&repo, &["--history"]);
+        [audit, history].map(|v| issue_of(&v, "ASSERTION_REMOVED")["severity"].clone())
+    };
+    let reworded = test("done", "if (err) return done(err);", "    done();\n");
+    assert_eq!(severity(&reworded), ["LOW"; 2].map(Value::from));
+    let dropped = test("", "", "");
+    assert_eq!(severity(&dropped), ["MEDIUM"; 2].map(Value::from));
+}
