@@ -8,7 +8,7 @@ same clones as run.py). Prints, per rule and severity, how many findings are lab
 false and not yet labelled, and how many labelled findings now report at LOW (out of the
 judged set: a true one there is a miss); exits 1 when a finding at HIGH or CRITICAL is
 labelled false. --write-unlabelled lists the findings no label names; --write-findings lists
-every finding at LOW or above with its severity and verdict, to compare two runs.
+every finding at LOW or above with its severity, verdict and description, to compare runs.
 A label names repository, commit, path, line (empty for a whole-file finding), rule and a
 verdict `true:reason` or `false:reason`; a finding no label names is listed as unlabelled.
 """
@@ -32,7 +32,7 @@ def findings(auditor, repo, name):
     for i in json.loads(out.stdout)["issues"]:
         if i["check"] == "guards" and i["severity"] in LISTED:
             line = "" if i.get("line") is None else str(i["line"])
-            yield (name, i["commit"], i["file"], line, i["type"]), i["severity"]
+            yield (name, i["commit"], i["file"], line, i["type"]), i["severity"], i["description"]
 
 
 def main():
@@ -59,9 +59,9 @@ def main():
         if not repo.exists():
             print(f"missing clone: {repo}", file=sys.stderr)
             continue
-        for key, severity in findings(auditor, repo, name):
+        for key, severity, description in findings(auditor, repo, name):
             verdict = labels.get(key)
-            listed.append((key, severity, verdict or ""))
+            listed.append((key, severity, verdict or "", " ".join(description.split())[:300]))
             if severity not in JUDGED and verdict is None:
                 continue
             kind = "unlabelled" if verdict is None else verdict.split(":")[0]
@@ -83,8 +83,8 @@ def main():
                 out.write("\t".join(key) + f"\t{severity}\n")
     if findings_out:
         with open(findings_out, "w") as out:
-            for key, severity, verdict in listed:
-                out.write("\t".join(key) + f"\t{severity}\t{verdict}\n")
+            for key, severity, verdict, description in listed:
+                out.write("\t".join(key) + f"\t{severity}\t{verdict}\t{description}\n")
     sys.exit(1 if false_high else 0)
 
 

@@ -336,7 +336,7 @@ impl<'a> Reader<'a> {
                 advance(&raw, self.lang, &mut ctx.lex);
             } else {
                 let code = code_part(&raw, self.lang, &mut ctx.lex);
-                self.carry(&code, &raw, kinds, ctx);
+                self.carry(&code, &raw, end, kinds, ctx);
             }
         });
     }
@@ -344,15 +344,37 @@ impl<'a> Reader<'a> {
     /// Carries the context past one line (its code part already read; `kinds` of its words):
     /// Rust's unit tests starting, a test attribute waiting for its function. Returns the test
     /// the line names.
-    fn carry(&self, code: &str, raw: &str, kinds: u16, ctx: &mut Context) -> Option<String> {
+    fn carry(
+        &self,
+        code: &str,
+        raw: &str,
+        end: usize,
+        kinds: u16,
+        ctx: &mut Context,
+    ) -> Option<String> {
         let lang = self.lang;
         if kinds & (kind::ATTR | kind::NAME) == 0 {
             return None;
         }
         let spec = lang.spec();
         let is_attr = kinds & kind::ATTR != 0 && (spec.is_test_attribute)(code);
+        let pending = ctx.attr_pending || is_attr;
         let name = (kinds & kind::NAME != 0)
-            .then(|| (spec.test_name)(code, raw, ctx.attr_pending || is_attr))
+            .then(|| {
+                (spec.test_name)(code, raw, pending).or_else(|| {
+                    // A call a formatter wrapped (rustfmt's `rgtest!(\n    name,`, prettier's
+                    // `it(\n  'name',`): the name is on the next line.
+                    if !code.trim_end().ends_with('(') {
+                        return None;
+                    }
+                    let next_raw = self.text.next_nonblank(end)?;
+                    let mut lex = ctx.lex;
+                    let next_code = code_part(&next_raw, lang, &mut lex);
+                    let joined_code = format!("{}{}", code.trim_end(), next_code.trim());
+                    let joined_raw = format!("{}{}", raw.trim_end(), next_raw.trim());
+                    (spec.test_name)(&joined_code, &joined_raw, pending)
+                })
+            })
             .flatten();
         if name.is_some() {
             ctx.attr_pending = false;
@@ -410,7 +432,7 @@ impl<'a> Reader<'a> {
         }
         let lex_before = ctx.lex;
         let code = code_part(raw, lang, &mut ctx.lex);
-        let name = self.carry(&code, raw, kinds, ctx);
+        let name = self.carry(&code, raw, end, kinds, ctx);
         let shape = || shape_of(&code, name.as_deref());
         let spec = lang.spec();
         let testy = self.test_file || self.rust_tests.iter().any(|t| t.contains(&start));
@@ -785,6 +807,28 @@ mod tests {
         // Not a call of one.
         assert!(
             facts("tests/feature.rs", "let s = other!(x);\n")
+                .tests
+                .is_empty()
+        );
+    }
+
+    /// ripgrep 0bc4f044 "rustfmt everything" wrapped long `rgtest!(` calls, and prettier
+    /// wraps long `it(` calls: the name on the next line is still the test's.
+    #[test]
+    fn a_test_call_a_formatter_wrapped_keeps_its_name() {
+        let rs = "rgtest!(\n    after_match1_implicit_count_binary,\n    |dir: Dir, mut cmd: TestCommand| {\n        cmd.arg(\"-c\");\n    }\n);\n";
+        assert_eq!(
+            facts("tests/binary.rs", rs).tests,
+            ["after_match1_implicit_count_binary"]
+        );
+        let js = "it(\n  'should return the count of a very long described behaviour',\n  async () => {\n    expect(1).toBe(1);\n  },\n);\n";
+        assert_eq!(
+            facts("test/count.test.js", js).tests,
+            ["should return the count of a very long described behaviour"]
+        );
+        // A call that names nothing on its next line is no test.
+        assert!(
+            facts("tests/x.rs", "rgtest!(\n    |dir| {}\n);\n")
                 .tests
                 .is_empty()
         );
