@@ -798,6 +798,12 @@ mod tests {
             facts("test/timeout.ts", t).tests,
             ["timeout option", "flaky"]
         );
+        // Skipped through a chain of modifiers, it is the same test, skipped.
+        let skipped =
+            "test.serial.skip('timeout option', withServer, async t => {\n  t.is(1, 1);\n});\n";
+        let f = facts("test/timeout.ts", skipped);
+        assert_eq!(f.tests, ["timeout option"]);
+        assert_eq!(f.skips.len(), 1, "{f:?}");
     }
 
     #[test]

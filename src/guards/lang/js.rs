@@ -48,6 +48,10 @@ pub static SPEC: Spec = Spec {
         "describe.only(",
         "fit(",
         "fdescribe(",
+        // ava's modifiers chain (got 633651fb: `test.serial.skip('send timeout (keepalive)'`).
+        "test.serial.skip(",
+        "test.serial.only(",
+        "test.failing.skip(",
         // mocha's skip from inside a test or a hook.
         "this.skip(",
     ],
@@ -68,6 +72,9 @@ fn test_name(code: &str, raw: &str, _attr_pending: bool) -> Option<String> {
         "test(",
         "test.serial(",
         "test.failing(",
+        "test.serial.skip(",
+        "test.serial.only(",
+        "test.failing.skip(",
         "it.skip(",
         "test.skip(",
         "xit(",
