@@ -11,6 +11,7 @@ pub static SPEC: Spec = Spec {
         hash_comments: false,
         triple_quotes: false,
         template_literals: false,
+        regex_literals: false,
         single_quote_strings: true,
     },
     context_words: &[

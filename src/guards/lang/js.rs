@@ -12,6 +12,7 @@ pub static SPEC: Spec = Spec {
         hash_comments: false,
         triple_quotes: false,
         template_literals: true,
+        regex_literals: true,
         single_quote_strings: true,
     },
     context_words: &[("/*", LEX), ("*/", LEX), ("`", LEX)],

@@ -135,6 +135,13 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
             i += 1;
             continue;
         }
+        if syntax.regex_literals && c == b'/' {
+            if let Some(end) = regex_end(b, i) {
+                out.push("//");
+                i = end;
+                continue;
+            }
+        }
         // A Rust lifetime or char literal `'a'` is not a string opener worth tracking past
         // the line: single-line strings end at the line's end anyway.
         let quote = c == b'"' || (c == b'\'' && syntax.single_quote_strings);
@@ -162,6 +169,45 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
     if let Some(from) = block_from.filter(|_| state.block_comment) {
         out.comment(from..b.len());
     }
+}
+
+/// Where the regular expression literal opening at `b[at]` (a `/`) ends, past its flags; none
+/// when the `/` divides (after a value: an identifier, a number, `)` or `]`) or the line does
+/// not close it. stripe-node's `.to.throw(/Use \`await constructEventAsync/)`: its backtick
+/// opens no template literal.
+fn regex_end(b: &[u8], at: usize) -> Option<usize> {
+    let before = b[..at].iter().rev().find(|c| !c.is_ascii_whitespace());
+    let after_value = before
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b')' | b']'));
+    let after_keyword = [&b"return"[..], b"typeof"].iter().any(|k| {
+        let head = b[..at].trim_ascii_end();
+        head.ends_with(k)
+            && head[..head.len() - k.len()]
+                .last()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+    });
+    if after_value && !after_keyword {
+        return None;
+    }
+    let mut i = at + 1;
+    let mut class = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => class = true,
+            b']' => class = false,
+            b'/' if !class => {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_alphabetic() {
+                    i += 1;
+                }
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether `needle` occurs in `haystack`. The guards ask this of short lines many times: a
@@ -233,6 +279,31 @@ mod tests {
         assert_eq!(
             code_part("\"\"\"; pytest.skip(1)", Lang::Python, &mut st),
             "\"\"\"; pytest.skip(1)"
+        );
+    }
+
+    #[test]
+    fn regular_expression_literals_open_no_string() {
+        assert_eq!(
+            code(Lang::Js, "}).to.throw(/Use `await constructEventAsync/);"),
+            "}).to.throw(//);"
+        );
+        assert_eq!(
+            code(Lang::Js, "if (/['\"]/i.test(s)) it('a', f);"),
+            "if (//.test(s)) it('', f);"
+        );
+        let mut st = LexState::default();
+        code_part("expect(f).toThrow(/`x/);", Lang::Js, &mut st);
+        assert_eq!(st, LexState::default());
+        // A division is no regular expression, and neither is a comment.
+        assert_eq!(
+            code(Lang::Js, "const r = a / b / 'c';"),
+            "const r = a / b / '';"
+        );
+        assert_eq!(code(Lang::Js, "x = (n) / 2; // it.skip("), "x = (n) / 2; ");
+        assert_eq!(
+            code(Lang::Js, "return /a'b/.test(s);"),
+            "return //.test(s);"
         );
     }
 

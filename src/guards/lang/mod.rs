@@ -93,6 +93,8 @@ pub struct Syntax {
     pub triple_quotes: bool,
     /// `` ` `` template literals over several lines.
     pub template_literals: bool,
+    /// `/.../` regular expression literals, whose quotes and backticks open no string.
+    pub regex_literals: bool,
     /// `'...'` is a string (in Rust it is a character or a lifetime).
     pub single_quote_strings: bool,
 }
@@ -181,6 +183,7 @@ static OTHER: Spec = Spec {
         hash_comments: false,
         triple_quotes: false,
         template_literals: false,
+        regex_literals: false,
         single_quote_strings: false,
     },
     context_words: &[],

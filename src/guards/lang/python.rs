@@ -12,6 +12,7 @@ pub static SPEC: Spec = Spec {
         hash_comments: true,
         triple_quotes: true,
         template_literals: false,
+        regex_literals: false,
         single_quote_strings: true,
     },
     context_words: &[("\"\"\"", LEX), ("'''", LEX)],

@@ -15,6 +15,7 @@ pub static SPEC: Spec = Spec {
         hash_comments: false,
         triple_quotes: false,
         template_literals: false,
+        regex_literals: false,
         // `'a'` is a character or a lifetime: not a string worth tracking past the line.
         single_quote_strings: false,
     },
