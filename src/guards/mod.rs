@@ -509,12 +509,14 @@ fn carried_tests(
 }
 
 /// ASSERTION_REMOVED for a file whose tests stayed but hold `lost` fewer assertions: LOW when
-/// what the file lost is written again in lines the commit adds to its tests (a reworded
+/// the commit removes code (the checks of a feature removed, of deprecated code dropped) or
+/// when what the file lost is written again in lines the commit adds to its tests (a reworded
 /// assertion, values moved into a parametrize list, a check moved into a helper), which is
 /// how most such commits read on real histories; MEDIUM otherwise.
 fn assertions_lost(
     path: &str,
     lost: u32,
+    deletes_code: bool,
     texts: &[TestTexts<'_>],
     added: &HashSet<&str>,
     settings: &GuardSettings,
@@ -528,7 +530,15 @@ fn assertions_lost(
                 .is_some_and(|(old, new)| carried::is_rewritten(old, new, added))
     });
     let plural = if lost == 1 { "" } else { "s" };
-    let (severity, detail) = if rewritten {
+    let (severity, detail) = if deletes_code {
+        (
+            settings.severity(Rule::AssertionRemoved).min(Severity::Low),
+            format!(
+                "the commit removes {lost} assertion{plural} from the file's tests while its tests \
+                 stayed, with code it removes: check that the code that stays kept its checks"
+            ),
+        )
+    } else if rewritten {
         (
             settings.severity(Rule::AssertionRemoved).min(Severity::Low),
             format!(
@@ -761,8 +771,15 @@ impl CommitScan<'_> {
         let added_words = added_to_tests(&texts);
         if self.settings.on(Rule::AssertionRemoved) {
             for (path, n) in std::mem::take(&mut self.assertions_lost) {
-                let finding =
-                    assertions_lost(&path, n, &texts, &added_words, self.settings, commit);
+                let finding = assertions_lost(
+                    &path,
+                    n,
+                    deletes_code,
+                    &texts,
+                    &added_words,
+                    self.settings,
+                    commit,
+                );
                 self.out.push(finding);
             }
         }
@@ -1129,6 +1146,23 @@ mod tests {
             "#[test]\nfn a() {\n assert_eq!(f(), 1);\n}\n",
         )]);
         assert_eq!(rules(&f), ["ASSERTION_REMOVED"]);
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        // With code the commit removes (express 8e058f16 "Removed `app.error()`"), the checks
+        // of what went: LOW.
+        let with_code = run(&[
+            modified(
+                "tests/t.rs",
+                "#[test]\nfn a() {\n assert_eq!(f(), 1);\n assert!(g());\n}\n",
+                "#[test]\nfn a() {\n assert_eq!(f(), 1);\n}\n",
+            ),
+            modified(
+                "src/lib.rs",
+                "pub fn f() -> u8 { 1 }\npub fn g() -> bool { true }\n",
+                "pub fn f() -> u8 { 1 }\n",
+            ),
+        ]);
+        assert_eq!(rules(&with_code), ["ASSERTION_REMOVED"]);
+        assert_eq!(with_code[0].severity, Severity::Low, "{with_code:?}");
         // More assertions is fine.
         assert!(
             run(&[modified(
