@@ -1575,6 +1575,32 @@ def test_error_handler_no_match(app, client):
         assert_eq!(ci(tests, &more).0, Severity::Low);
         let narrowed = format!("on:\n  push:\n    branches: [main]\n{tests}");
         assert_eq!(ci(tests, &narrowed).0, Severity::Medium);
+        // Steps re-indented (dokku 7338a772) or a version added to a list (stripe-node
+        // ad430c6a) remove nothing: LOW. Commented out (ripgrep 3853608e, dokku ef916855),
+        // they are gone whatever words the comment keeps: MEDIUM.
+        let steps = "    steps:\n    - uses: actions/checkout@v4\n    - name: build\n      run: ./tests/ci/setup.sh build\n";
+        let reindented = steps
+            .replace("    - ", "      - ")
+            .replace("      run:", "        run:");
+        assert_eq!(ci(steps, &reindented).0, Severity::Low);
+        let versions = "    strategy:\n      matrix:\n        node: [18, 20]\n    steps:\n      - run: npm test\n";
+        assert_eq!(
+            ci(versions, &versions.replace("[18, 20]", "[18, 20, 22]")).0,
+            Severity::Low
+        );
+        assert_eq!(
+            ci(versions, &versions.replace("[18, 20]", "[20]")).0,
+            Severity::Medium
+        );
+        let trigger = "on:\n  push:\n  pull_request:\n    branches:\n      - '*'\njobs:\n  t:\n    steps:\n      - run: npm test\n";
+        let off = trigger.replace(
+            "  pull_request:\n    branches:\n      - '*'\n",
+            "  # pull_request:\n  #   branches:\n  #     - '*'\n",
+        );
+        assert_eq!(ci(trigger, &off).0, Severity::Medium);
+        // A check's line grown is no addition: it may deselect tests.
+        let narrower = versions.replace("npm test", "npm test -- --grep fast");
+        assert_eq!(ci(versions, &narrower).0, Severity::Medium);
         // A coverage floor lowered in a CI command weakens it.
         let (severity, _) = ci(
             "      - run: pytest --cov --cov-fail-under=90\n",

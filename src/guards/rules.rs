@@ -677,7 +677,7 @@ fn ci_change(
         .iter()
         .any(|k| l.starts_with(k))
     };
-    if removed.is_empty() && !added.iter().any(narrows) {
+    if removed.iter().all(|r| extended(r, added)) && !added.iter().any(narrows) {
         return CiChange::Adds;
     }
     let shape = |l: &String| pin_shape(l);
@@ -690,6 +690,37 @@ fn ci_change(
     } else {
         CiChange::Edits
     }
+}
+
+/// Whether a removed CI line is still there, grown, among the added ones: re-indented, or a
+/// setting that lists more than before (`node-version: [18, 20]` into `[18, 20, 22]`, a new
+/// key on a step's line). Blank and comment lines say nothing. A line that runs a check is
+/// only ever moved, never grown: `pytest tests` into `pytest tests -k 'not slow'` keeps its
+/// words and deselects tests.
+fn extended(removed: &str, added: &[String]) -> bool {
+    let r = removed.trim();
+    if r.is_empty() || r.starts_with('#') {
+        return true;
+    }
+    let bare = |l: &str| l.trim().trim_start_matches("- ").trim_start().to_string();
+    if !ci_checks(r).is_empty() {
+        return added.iter().any(|a| bare(a) == bare(r));
+    }
+    let words = |l: &str| -> Vec<String> {
+        l.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '/')))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mine = words(r);
+    // A line commented out is gone, whatever words its comment keeps.
+    added
+        .iter()
+        .filter(|a| !a.trim().starts_with('#'))
+        .any(|a| {
+            let theirs = words(a);
+            mine.iter().all(|w| theirs.contains(w))
+        })
 }
 
 /// Whether a removed check still runs: the same check, or a make target split or renamed
