@@ -164,7 +164,7 @@ impl Words {
             .kind(Some(AhoCorasickKind::DFA))
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(words.iter().map(|(w, _)| w))
-            .expect("static words compile");
+            .expect("a few short words compile");
         Words {
             search,
             kinds: words.iter().map(|(_, k)| *k).collect(),
@@ -263,22 +263,58 @@ pub struct Reader<'a> {
     /// it (code after a test module is code again). Each version has its own, so the
     /// regions of two versions need carry nothing of them.
     rust_tests: Vec<Range<usize>>,
+    /// The names a JavaScript file gives its test functions (`const testFn = ... : test;`),
+    /// and the search for their calls beside the language's trigger words (none: no names).
+    aliases: Vec<lang::TestAlias>,
+    alias_triggers: Option<Words>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader of `content`, a version of the file at `path`.
     pub fn new(path: &'a str, content: &'a [u8]) -> Reader<'a> {
+        let lang = lang_of(path);
+        let test_file = is_test_path(path);
+        let aliases = if lang == Lang::Js {
+            lang::test_aliases(content)
+        } else {
+            Vec::new()
+        };
+        // Rare: a search of the file's own is built only for a file that names aliases.
+        let alias_triggers = (!aliases.is_empty()).then(|| {
+            let calls: Vec<String> = aliases.iter().map(|a| format!("{}(", a.name)).collect();
+            let mut words = trigger_words(lang, test_file);
+            words.extend(calls.iter().map(|c| (c.as_str(), kind::SKIP | kind::NAME)));
+            Words::new(&words)
+        });
         Reader {
             path,
-            lang: lang_of(path),
-            test_file: is_test_path(path),
+            lang,
+            test_file,
             text: Text(content),
-            rust_tests: if lang_of(path) == Lang::Rust {
+            rust_tests: if lang == Lang::Rust {
                 rust_test_items(content)
             } else {
                 Vec::new()
             },
+            aliases,
+            alias_triggers,
         }
+    }
+
+    /// The search for the lines a fact can come from in this file.
+    fn triggers(&self) -> &Words {
+        self.alias_triggers
+            .as_ref()
+            .unwrap_or_else(|| &search(self.lang, self.test_file).triggers)
+    }
+
+    /// The name of the test the line declares, by the language's calls or the file's aliases.
+    fn test_name(&self, code: &str, raw: &str, attr_pending: bool) -> Option<String> {
+        (self.lang.spec().test_name)(code, raw, attr_pending).or_else(|| {
+            self.aliases
+                .iter()
+                .find_map(|a| lang::called_name(code, raw, &format!("{}(", a.name)))
+        })
     }
 
     /// Whether the two readers read their files by the same rules (a rename may change the
@@ -294,6 +330,7 @@ impl<'a> Reader<'a> {
         };
         self.lang == other.lang
             && self.test_file == other.test_file
+            && self.aliases == other.aliases
             && self.rust_tests.len() == other.rust_tests.len()
             && tests_run_to_the_end(self)
             && tests_run_to_the_end(other)
@@ -317,8 +354,7 @@ impl<'a> Reader<'a> {
             counted: Cell::new(span.start),
             line: Cell::new(first_line),
         };
-        search(self.lang, self.test_file)
-            .triggers
+        self.triggers()
             .lines(&self.text, span, |start, end, kinds| {
                 self.line(start, end, kinds, &numbers, ctx, f);
             });
@@ -361,7 +397,7 @@ impl<'a> Reader<'a> {
         let pending = ctx.attr_pending || is_attr;
         let name = (kinds & kind::NAME != 0)
             .then(|| {
-                (spec.test_name)(code, raw, pending).or_else(|| {
+                self.test_name(code, raw, pending).or_else(|| {
                     // A call a formatter wrapped (rustfmt's `rgtest!(\n    name,`, prettier's
                     // `it(\n  'name',`): the name is on the next line.
                     if !code.trim_end().ends_with('(') {
@@ -372,7 +408,7 @@ impl<'a> Reader<'a> {
                     let next_code = code_part(&next_raw, lang, &mut lex);
                     let joined_code = format!("{}{}", code.trim_end(), next_code.trim());
                     let joined_raw = format!("{}{}", raw.trim_end(), next_raw.trim());
-                    (spec.test_name)(&joined_code, &joined_raw, pending)
+                    self.test_name(&joined_code, &joined_raw, pending)
                 })
             })
             .flatten();
@@ -443,6 +479,18 @@ impl<'a> Reader<'a> {
             let previous = self.text.prev_nonblank(start).unwrap_or_default();
             let skip = Mark {
                 conditional: (spec.conditional_skip)(&code, lang::opens_if(&previous)),
+                ..mark(shape())
+            };
+            add_skip(f, ctx, spec.skip_target, skip, name.as_ref());
+        }
+        // A test run through a name whose value skips it (`cond ? test.skip : test`).
+        if let Some(alias) = name.as_ref().filter(|_| testy).and_then(|_| {
+            self.aliases
+                .iter()
+                .find(|a| a.skips && has_token(&code, &format!("{}(", a.name)))
+        }) {
+            let skip = Mark {
+                conditional: alias.conditional,
                 ..mark(shape())
             };
             add_skip(f, ctx, spec.skip_target, skip, name.as_ref());
@@ -804,6 +852,42 @@ mod tests {
         let f = facts("test/timeout.ts", skipped);
         assert_eq!(f.tests, ["timeout option"]);
         assert_eq!(f.skips.len(), 1, "{f:?}");
+    }
+
+    #[test]
+    fn a_test_run_through_a_name_the_file_gives_it_is_a_test() {
+        // got ab338a70: tests moved under a version check run through an alias.
+        let t = "if (true) {\n\tconst testFn = nodejsMajorVersion < 14 ? test.failing : test;\n\n\ttestFn('destroys the request', withServer, async t => {\n\t\tt.is(1, 1);\n\t});\n}\nconst itIf = WIN ? it.skip : it;\nitIf('reads a pipe', () => {});\n";
+        assert_eq!(
+            facts("test/stream.ts", t).tests,
+            ["destroys the request", "reads a pipe"]
+        );
+        // A value that calls the test function, or compares with it, names no alias.
+        let not_aliases =
+            "const result = test('x', () => {});\nlet t = it(1);\nresult('y', () => {});\n";
+        assert_eq!(facts("test/a.js", not_aliases).tests, ["x"]);
+        assert!(lang::test_aliases(b"const testing = tests;\n").is_empty());
+        // got a11c54f0: an existing test skipped on macOS through an alias is a conditional
+        // skip of that test.
+        let skipped = "const testFn = process.platform === 'darwin' ? test.skip : test;\ntestFn('https request with expired certificate', withHttpsServer({days: -1}), async (t, _server, got) => {\n\tt.is(1, 1);\n});\n";
+        let f = facts("test/https.ts", skipped);
+        assert_eq!(f.tests, ["https request with expired certificate"]);
+        assert_eq!(f.skips.len(), 1, "{f:?}");
+        assert!(f.skips[0].conditional);
+        assert_eq!(
+            f.skips[0].test.as_deref(),
+            Some("https request with expired certificate")
+        );
+        // The first file's tests run under a condition that expects one to fail (ava's
+        // `failing`, pytest's `xfail`) or skips the other.
+        let skips = facts("test/a.ts", t).skips;
+        assert_eq!(skips.len(), 2, "{skips:?}");
+        assert!(skips.iter().all(|s| s.conditional), "{skips:?}");
+        assert_eq!(skips[1].test.as_deref(), Some("reads a pipe"));
+        // An alias that only runs tests serially skips nothing.
+        let serial = "const t = process.env.CI ? test.serial : test;\nt('reads', () => {});\n";
+        let f = facts("test/b.ts", serial);
+        assert_eq!((f.tests.len(), f.skips.len()), (1, 0), "{f:?}");
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub static SPEC: Spec = Spec {
         ("test(", SKIP | NAME),
         // ava's serial and known-failing tests (got's `test.serial('timeout option', ...)`).
         ("test.serial(", NAME),
-        ("test.failing(", NAME),
+        ("test.failing(", SKIP | NAME),
         ("describe(", SKIP),
     ],
     inline_tests: false,
@@ -49,6 +49,8 @@ pub static SPEC: Spec = Spec {
         "describe.only(",
         "fit(",
         "fdescribe(",
+        // ava's known failure, its pytest `xfail`: a failing test that no longer breaks the run.
+        "test.failing(",
         // ava's modifiers chain (got 633651fb: `test.serial.skip('send timeout (keepalive)'`).
         "test.serial.skip(",
         "test.serial.only(",
@@ -67,42 +69,130 @@ pub static SPEC: Spec = Spec {
     debug,
 };
 
+/// The calls that declare a test, each followed by its name.
+const TEST_CALLS: [&str; 13] = [
+    "it(",
+    "test(",
+    "test.serial(",
+    "test.failing(",
+    "test.serial.skip(",
+    "test.serial.only(",
+    "test.failing.skip(",
+    "it.skip(",
+    "test.skip(",
+    "xit(",
+    "it.only(",
+    "test.only(",
+    "fit(",
+];
+
 fn test_name(code: &str, raw: &str, _attr_pending: bool) -> Option<String> {
-    for call in [
-        "it(",
-        "test(",
-        "test.serial(",
-        "test.failing(",
-        "test.serial.skip(",
-        "test.serial.only(",
-        "test.failing.skip(",
-        "it.skip(",
-        "test.skip(",
-        "xit(",
-        "it.only(",
-        "test.only(",
-        "fit(",
-    ] {
-        if has_token(code, call) {
-            // The name is in the string the code part blanked: take it from the line.
-            let at = raw.find(call)? + call.len();
-            let rest = raw[at..].trim_start();
-            let quote = rest.chars().next()?;
-            if matches!(quote, '\'' | '"' | '`') {
-                let name: String = rest[1..].chars().take_while(|c| *c != quote).collect();
-                // A pending test (`it('should respect the mount-point');`, no function)
-                // checks nothing: deleting it loses nothing.
-                let after = rest[1 + name.len()..]
-                    .trim_start_matches(quote)
-                    .trim_start();
-                if after.starts_with(')') {
-                    return None;
-                }
-                return Some(name);
+    TEST_CALLS
+        .iter()
+        .find_map(|call| called_name(code, raw, call))
+}
+
+/// The name of the test that `call` (`it(`, or a name the file gave a test function)
+/// declares on the line, if it does.
+pub fn called_name(code: &str, raw: &str, call: &str) -> Option<String> {
+    if !has_token(code, call) {
+        return None;
+    }
+    // The name is in the string the code part blanked: take it from the line.
+    let at = raw.find(call)? + call.len();
+    let rest = raw[at..].trim_start();
+    let quote = rest.chars().next()?;
+    if !matches!(quote, '\'' | '"' | '`') {
+        return None;
+    }
+    let name: String = rest[1..].chars().take_while(|c| *c != quote).collect();
+    // A pending test (`it('should respect the mount-point');`, no function) checks nothing:
+    // deleting it loses nothing.
+    let after = rest[1 + name.len()..]
+        .trim_start_matches(quote)
+        .trim_start();
+    (!after.starts_with(')')).then_some(name)
+}
+
+/// A name a file gives a test function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestAlias {
+    /// What the file calls it (`testFn`).
+    pub name: String,
+    /// Its value may skip, focus or expect to fail what it runs (`cond ? test.skip : test`),
+    pub skips: bool,
+    /// under a condition (a `?` in the value).
+    pub conditional: bool,
+}
+
+/// The names a file gives its test functions, as in got's
+/// `const testFn = process.platform === 'darwin' ? test.skip : test;` or
+/// `const itIf = cond ? it : it.skip;`: a `const`, `let` or `var` whose value names `test` or
+/// `it` (with modifiers) without calling it. Calls of these declare tests too.
+pub fn test_aliases(text: &[u8]) -> Vec<TestAlias> {
+    // A file names one or two; a bound keeps the file's own search small whatever it holds.
+    const MAX_ALIASES: usize = 16;
+    const BEFORE: [&[u8]; 3] = [b"= ", b"? ", b": "];
+    let mut aliases: Vec<TestAlias> = Vec::new();
+    for target in [&b"test"[..], b"it"] {
+        for at in memchr::memmem::find_iter(text, target) {
+            if at < 2 || !BEFORE.contains(&&text[at - 2..at]) {
+                continue;
             }
+            // `test` or `it` with modifiers (`test.failing`), and no call.
+            let mut end = at + target.len();
+            while text.get(end) == Some(&b'.')
+                && text.get(end + 1).is_some_and(u8::is_ascii_alphabetic)
+            {
+                end += 1;
+                while text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                    end += 1;
+                }
+            }
+            if !text
+                .get(end)
+                .is_none_or(|c| matches!(c, b';' | b'\n' | b'\r' | b' ' | b')'))
+            {
+                continue;
+            }
+            let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
+            let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+            let Ok(line) = std::str::from_utf8(&text[line_start..line_end]) else {
+                continue;
+            };
+            let Some(declared) = ["const ", "let ", "var "]
+                .iter()
+                .find_map(|k| line.trim_start().strip_prefix(k))
+            else {
+                continue;
+            };
+            let name: String = declared
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
+            let Some(value) = declared[name.len()..].trim_start().strip_prefix('=') else {
+                continue;
+            };
+            if name.is_empty()
+                || name.len() > 64
+                || matches!(name.as_str(), "test" | "it")
+                || aliases.len() >= MAX_ALIASES
+                || aliases.iter().any(|a| a.name == name)
+            {
+                continue;
+            }
+            let value = value.split(';').next().unwrap_or_default();
+            let skips = [".skip", ".only", ".failing"]
+                .iter()
+                .any(|m| has_token(value, m));
+            aliases.push(TestAlias {
+                name,
+                skips,
+                conditional: value.contains('?'),
+            });
         }
     }
-    None
+    aliases
 }
 
 fn conditional_skip(code: &str, under_if: bool) -> bool {

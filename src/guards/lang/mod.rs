@@ -11,6 +11,7 @@ mod lex;
 mod python;
 mod rust;
 
+pub use js::{TestAlias, called_name, test_aliases};
 pub use lex::{LexState, advance, code_part, comment_spans, has_token, holds};
 
 use super::text::Text;
