@@ -489,8 +489,10 @@ fn file_change<'a>(
     }
 }
 
-/// The guards over every commit of the history, oldest first; a finding repeated by a later
-/// commit is reported once, at the first.
+/// The guards over every commit of the history, oldest first; a finding a later commit
+/// repeats with the same change of its file (a cherry-pick, a branch merged as the same
+/// blobs) is reported once, at the first. A later, different change of the file is its own
+/// finding, even where the rule describes both alike ("changes the CI definition").
 fn guard_history(
     repo: &Repo,
     index: &HistoryIndex,
@@ -554,7 +556,17 @@ fn guard_history(
             });
         }
         for f in found {
-            if seen.insert((f.rule.clone(), f.file.clone(), f.description.clone())) {
+            let change = commit
+                .changes
+                .iter()
+                .find(|c| f.file.as_deref() == Some(c.path.as_str()))
+                .map(|c| (c.old_blob.clone(), c.new_blob.clone()));
+            if seen.insert((
+                f.rule.clone(),
+                f.file.clone(),
+                f.description.clone(),
+                change,
+            )) {
                 out.push(f);
             }
         }

@@ -293,6 +293,47 @@ fn scan_history_judges_every_commit_and_names_the_one_that_did_it() {
     assert_eq!((code, types(&v)), (Some(0), Vec::<String>::new()), "{v}");
 }
 
+/// Two different edits of one CI file read alike ("changes the CI definition"); the history
+/// reports each at its commit, and an edit cherry-picked onto another branch (the same change
+/// of the same file) once.
+#[test]
+fn scan_history_reports_each_edit_of_a_file_once_and_every_different_edit() {
+    let repo = TestRepo::new();
+    let ci = ".github/workflows/ci.yml";
+    repo.write(ci, "jobs:\n  test:\n    steps:\n      - run: pytest\n");
+    repo.write("tests/test_a.py", "def test_a():\n    assert a() == 1\n");
+    repo.commit("tests");
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    repo.write(
+        ci,
+        "jobs:\n  test:\n    steps:\n      - run: pytest -k 'not slow'\n",
+    );
+    let first = repo.commit("skip slow tests in CI");
+    repo.write(
+        ci,
+        "jobs:\n  test:\n    steps:\n      - run: pytest -k 'not slow and not net'\n",
+    );
+    let second = repo.commit("skip network tests in CI");
+    repo.git(&["checkout", "-q", "-b", "other", base.trim()]);
+    repo.git(&["cherry-pick", first.as_str()]);
+    repo.git(&["checkout", "-q", "-"]);
+    let (_, v) = scan(&repo, &["--history"]);
+    let edits: Vec<String> = v["issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["type"] == "SUPERVISION_TAMPERING")
+        .filter_map(|i| i["commit"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(edits.len(), 2, "{v}");
+    assert!(edits.contains(&second), "{v}");
+    let picked = repo.git(&["rev-parse", "other"]);
+    assert!(
+        edits.contains(&first) || edits.contains(&picked.trim().to_string()),
+        "{v}"
+    );
+}
+
 #[test]
 fn scan_tree_judges_what_the_files_are_not_how_they_changed() {
     let repo = TestRepo::new();
