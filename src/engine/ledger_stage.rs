@@ -197,6 +197,7 @@ pub fn record(
         &claims,
         settings.policy.escalate_after_commits,
     );
+    locate_carried_failures(issues, facts.target);
     // Escalation may have raised severities: rank again.
     issues.sort_by(|a, b| {
         b.finding
@@ -221,6 +222,28 @@ pub fn record(
         measured.references,
     );
     Ok((locked, applied))
+}
+
+/// A failure of the run as a whole (a test failing, the build broken, tests not run) that an
+/// earlier audit already had open is no doing of this commit: it reads preexisting, keeps its
+/// severity and stays open until it passes. One that is new, or back after it was fixed, or
+/// first seen at `target` itself (audited again), stays introduced.
+fn locate_carried_failures(issues: &mut [Issue], target: &str) {
+    use crate::finding::{IssueType, Life, Location};
+    for issue in issues {
+        let carried = issue
+            .life
+            .as_ref()
+            .is_some_and(|l| l.status == Life::Open && l.first_seen != target);
+        if carried
+            && matches!(
+                issue.finding.issue_type,
+                IssueType::TestFailure | IssueType::BuildBreak | IssueType::TestsNotRun
+            )
+        {
+            issue.finding.location = Location::Preexisting;
+        }
+    }
 }
 
 /// The issue of a ledger that was not simply there: only the auditor writes it, so a corrupt

@@ -48,6 +48,35 @@ fn pytest_repo() -> TestRepo {
     repo
 }
 
+/// A failing test is the commit's that broke it; the next commit, which leaves it failing,
+/// finds it preexisting (the click dogfood: a helper added while collection already failed
+/// read "introduced"). It stays open, and as severe, until it passes.
+#[test]
+fn a_failure_already_open_before_the_commit_is_preexisting() {
+    let repo = pytest_repo();
+    repo.write(
+        "tests/test_render.py",
+        tests_named(&["f", "g"]) + "def test_h():\n    assert 1 == 2\n",
+    );
+    let broke = repo.commit("break a test");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(code, 1, "{out}");
+    let failure = issue_of(&report, "TEST_FAILURE");
+    assert_eq!(failure["location"], "introduced", "{out}");
+    assert_eq!(failure["status"], "new", "{out}");
+    let severity = failure["severity"].clone();
+
+    repo.write("src/helper.py", "def helper():\n    return 1\n");
+    repo.commit("add a helper");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(code, 1, "still failing: {out}");
+    let failure = issue_of(&report, "TEST_FAILURE");
+    assert_eq!(failure["location"], "preexisting", "{out}");
+    assert_eq!(failure["status"], "open", "{out}");
+    assert_eq!(failure["first_seen"], broke.as_str(), "{out}");
+    assert_eq!(failure["severity"], severity, "{out}");
+}
+
 #[test]
 fn a_conftest_that_stops_a_test_file_from_running_is_high_tests_not_run() {
     let repo = pytest_repo();
