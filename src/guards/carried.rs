@@ -230,6 +230,94 @@ pub fn is_carried(old: &str, new: Option<&str>, name: &str, added: &HashSet<&str
     weighted(lines[start + 1..end].iter().copied(), rest).is_some_and(|w| mostly_in(&w, added))
 }
 
+/// Markers that make one test a case per row: pytest's, jest's and vitest's, Rust's
+/// `test-case` and `rstest`.
+const PARAMETRIZE: &[&str] = &[
+    "@pytest.mark.parametrize(",
+    ".each(",
+    ".each`",
+    "#[test_case(",
+    "#[rstest",
+    "#[case(",
+];
+
+/// How many lines a parametrize marker's rows may take before the test it marks.
+const PARAMETRIZE_REACH: usize = 20;
+
+/// The words of a test's name, lowercase, without "test": `test_jsonify_no_prettyprint`,
+/// `testJsonifyNoPrettyprint` and `'jsonify no prettyprint'` all give jsonify, no, prettyprint.
+fn name_words(name: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for part in name.split(|c: char| !c.is_alphanumeric()) {
+        let mut word = String::new();
+        for c in part.chars() {
+            if c.is_uppercase() && !word.is_empty() {
+                out.insert(std::mem::take(&mut word));
+            }
+            word.extend(c.to_lowercase());
+        }
+        if !word.is_empty() {
+            out.insert(word);
+        }
+    }
+    out.remove("test");
+    out
+}
+
+/// Whether the commit folds the test `name` of `old` into a test of `new` it parametrizes
+/// (flask 69f9845e: `test_jsonify_prettyprint` gone, `test_jsonify_no_prettyprint` given
+/// `@pytest.mark.parametrize("compact", [True, False])`): a parametrize marker the commit adds
+/// marks a test whose name holds every word of the lost one's, or whose words the lost one's
+/// hold. The name alone cannot tell what the cases check; the finding still asks for a look.
+pub fn is_parametrized_into(old: &str, new: &str, name: &str) -> bool {
+    let lost = name_words(name);
+    if lost.is_empty() {
+        return false;
+    }
+    let added: HashSet<&str> = added_lines(Some(old), new).into_iter().collect();
+    let lines: Vec<&str> = new.lines().map(str::trim).collect();
+    lines.iter().enumerate().any(|(at, line)| {
+        if !added.contains(line) || !PARAMETRIZE.iter().any(|m| line.contains(m)) {
+            return false;
+        }
+        // The test the marker marks: the first line after it (or on it, for `.each(...)('name'`)
+        // that defines one, within reach.
+        lines[at..lines.len().min(at + PARAMETRIZE_REACH)]
+            .iter()
+            .find_map(|l| defined_test(l))
+            .is_some_and(|marked| {
+                let marked = name_words(&marked);
+                !marked.is_empty()
+                    && (marked.is_superset(&lost) || marked.is_subset(&lost))
+                    && marked.intersection(&lost).count() >= 1
+            })
+    })
+}
+
+/// The name a line defines a test by: `def test_x(`, `fn test_x(`, `func TestX(`, or the
+/// string after a `.each(...)(` call.
+fn defined_test(line: &str) -> Option<String> {
+    for keyword in ["async def ", "def ", "fn ", "func "] {
+        if let Some(rest) = line.strip_prefix(keyword).or_else(|| {
+            line.strip_prefix("pub ")
+                .and_then(|l| l.strip_prefix(keyword))
+        }) {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            return (!name.is_empty()).then_some(name);
+        }
+    }
+    let (_, after) = line.split_once(")(")?;
+    let quote = after
+        .chars()
+        .next()
+        .filter(|q| matches!(q, '\'' | '"' | '`'))?;
+    let name: String = after[1..].chars().take_while(|c| *c != quote).collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// Whether what a test file lost between `old` and `new` (its assertions among it) is written
 /// again in `added`: an assertion reworded (`assert(null == err)` became `if (err) return
 /// done(err)`), its values moved into a parametrize list, its check into a helper.
@@ -298,6 +386,37 @@ mod tests {
         let mut added = added_lines(Some(old), new);
         added.extend(other_added.lines());
         is_carried(old, Some(new), name, &vocabulary(added))
+    }
+
+    #[test]
+    fn a_test_folded_into_one_the_commit_parametrizes_is_found() {
+        // flask 69f9845e, in part.
+        let old = "def test_jsonify_no_prettyprint(app, req_ctx):\n    app.config.update({\"JSONIFY_PRETTYPRINT_REGULAR\": False})\n    assert rv.data == compressed_msg\n\n\ndef test_jsonify_prettyprint(app, req_ctx):\n    app.config.update({\"JSONIFY_PRETTYPRINT_REGULAR\": True})\n    assert rv.data == pretty_response\n\n\ndef test_jsonify_mimetype(app, req_ctx):\n    assert rv.mimetype == \"application/vnd.api+json\"\n";
+        let new = "@pytest.mark.parametrize(\"compact\", [True, False])\ndef test_jsonify_no_prettyprint(app, compact):\n    app.json.compact = compact\n    assert (b\" \" not in data) is compact\n\n\ndef test_jsonify_mimetype(app, req_ctx):\n    assert rv.mimetype == \"application/vnd.api+json\"\n";
+        assert!(is_parametrized_into(old, new, "test_jsonify_prettyprint"));
+        // Another test's name, or a marker the file already had, folds nothing.
+        assert!(!is_parametrized_into(old, new, "test_jsonify_mimetype"));
+        let marked_before = new.replace(
+            "def test_jsonify_no_prettyprint(app, req_ctx)",
+            "def test_jsonify_no_prettyprint(app, compact)",
+        );
+        let old_marked = format!(
+            "@pytest.mark.parametrize(\"compact\", [True, False])\n{}",
+            old
+        );
+        assert!(!is_parametrized_into(
+            &old_marked,
+            &marked_before,
+            "test_jsonify_prettyprint"
+        ));
+        // jest's table, and the words of a camel-cased name.
+        let js_old = "it('parses a number', () => {\n  expect(parse('1')).toBe(1);\n});\n";
+        let js_new = "it.each([['1', 1], ['x', NaN]])('parses a number or not %s', (s, n) => {\n  expect(parse(s)).toBe(n);\n});\n";
+        assert!(is_parametrized_into(js_old, js_new, "parses a number"));
+        assert_eq!(
+            name_words("testJsonifyNoPrettyprint"),
+            name_words("test_jsonify_no_prettyprint")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::rules::{ci_checks_of, make_targets_of};
+use super::ci::{ci_checks_of, make_targets_of};
 
 /// A Makefile's rules: each target's prerequisites and recipe lines.
 #[derive(Debug, Default)]

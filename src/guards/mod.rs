@@ -8,6 +8,7 @@
 //! scanned commit.
 
 mod carried;
+mod ci;
 mod facts;
 mod lang;
 mod makefile;
@@ -15,10 +16,11 @@ mod regions;
 mod rules;
 mod text;
 
+pub use ci::ci_checks_of;
 pub use facts::{Facts, Mark, facts};
 pub use lang::{Lang, is_test_path, lang_of};
 pub use makefile::{Makefile, kept_through_make};
-pub use rules::{Rule, ci_checks_of, is_ci};
+pub use rules::{Rule, is_ci};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -414,7 +416,7 @@ pub fn check_commit_tallied(
     }
     // What the commit's CI still runs, for a check removed from one definition: what each
     // other definition runs after it, changed or not.
-    let ci_after = rules::ci_checks_after(changes);
+    let ci_after = ci::ci_checks_after(changes);
     let mut scan = CommitScan {
         settings,
         at,
@@ -500,7 +502,11 @@ fn carried_tests(
             continue;
         };
         for name in names {
-            if carried::is_carried(old, new.as_deref(), name, added) {
+            if carried::is_carried(old, new.as_deref(), name, added)
+                || new
+                    .as_deref()
+                    .is_some_and(|new| carried::is_parametrized_into(old, new, name))
+            {
                 out.insert((path.clone(), name.clone()));
             }
         }
@@ -1547,12 +1553,130 @@ def test_error_handler_no_match(app, client):
         );
         assert_eq!(severity, Severity::Low);
         assert!(!remediation.contains("Revert"), "{remediation}");
-        // A new job, another platform: worth a look, not blocking.
-        let (severity, _) = ci(
-            "    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
-            "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n",
+        // Another platform, a version bumped, an install step or a cache changed: every check,
+        // trigger, version and platform is still there (most CI edits on real histories).
+        let one = "    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n";
+        let two = "    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest]\n    steps:\n      - run: go test ./...\n";
+        assert_eq!(ci(one, two).0, Severity::Low);
+        let pythons = "    strategy:\n      matrix:\n        python: ['3.10', '3.11']\n    runs-on: ubuntu-20.04\n    steps:\n      - run: pip install -e .\n      - run: pytest\n";
+        let bumped = pythons
+            .replace("'3.11'", "'3.12'")
+            .replace("20.04", "22.04")
+            .replace("pip install -e .", "pip install -e '.[test]'");
+        let (severity, remediation) = ci(pythons, &bumped);
+        assert_eq!(severity, Severity::Low);
+        assert!(remediation.contains("not what it checks"), "{remediation}");
+        // Fewer versions or platforms, a tox environment dropped: worth a look.
+        let fewer = pythons.replace("['3.10', '3.11']", "['3.11']");
+        let (f, _) = (
+            run(&[modified(".github/workflows/test.yml", pythons, &fewer)]),
+            (),
         );
-        assert_eq!(severity, Severity::Medium);
+        assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        assert!(
+            f[0].description.contains("`3.10` gone"),
+            "{}",
+            f[0].description
+        );
+        let os = two.replace("[ubuntu-latest, macos-latest]", "[ubuntu-latest]");
+        assert_eq!(ci(two, &os).0, Severity::Medium);
+        // A version written shorter is still run (express 4cf7eed9: `"1.8"` into `"1"`).
+        let node = "    strategy:\n      matrix:\n        include:\n          - node-version: \"1.8\"\n          - node-version: \"2.5\"\n    steps:\n      - run: npm test\n";
+        let majors = node.replace("1.8", "1").replace("2.5", "2");
+        assert_eq!(ci(node, &majors).0, Severity::Low);
+        // Triggers: a branch renamed, more branches, the same events written as a list, or
+        // a condition on a step that checks nothing narrow nothing (vault-helm b69e3d92,
+        // stripe-node 15df8baa, vault-helm 8a6872e3, express 6c98f80b).
+        let on = "on:\n  push:\n    branches: [ master, beta ]\n  pull_request:\njobs:\n  t:\n    steps:\n      - name: cache\n        run: echo warm\n      - run: npm test\n";
+        let renamed = on.replace("[ master, beta ]", "[ main, beta ]");
+        let more = on.replace(
+            "    branches: [ master, beta ]\n",
+            "    branches:\n      - master\n      - beta\n      - feature/**\n",
+        );
+        let listed = on.replace(
+            "on:\n  push:\n    branches: [ master, beta ]\n  pull_request:\n",
+            "on: [push, pull_request]\n",
+        );
+        let cache_if = on.replace(
+            "        run: echo warm\n",
+            "        if: runner.os == 'Linux'\n        run: echo warm\n",
+        );
+        for edited in [renamed, more, listed, cache_if] {
+            assert_eq!(ci(on, &edited).0, Severity::Low, "{edited}");
+        }
+        // Keys named like filters elsewhere (CircleCI's `persist_to_workspace: paths:`, a
+        // matrix value `- tags`), a new job that is started by hand, tox's `py311` for
+        // `3.11`, an address: no narrowing (dokku c9e24a05, 5fd04001, git f49905d4, click
+        // 525c5f1f, dokku a7465f9d).
+        let circle = "jobs:\n  build:\n    steps:\n      - run: make test\n";
+        let workspace = circle.replace(
+            "      - run: make test\n",
+            "      - run: make test\n      - persist_to_workspace:\n          root: .\n          paths:\n            - build\n",
+        );
+        let items = "    strategy:\n      matrix:\n        index:\n          - apps\n    steps:\n      - run: make test\n";
+        let tags = items.replace("          - apps\n", "          - apps\n          - tags\n");
+        let manual_job =
+            format!("{circle}  windows:\n    when: manual\n    script:\n      - meson test\n");
+        let tox_old = "      matrix:\n        include:\n          - {python: '3.11', tox: py311}\n          - {python: '3.10', tox: py310}\n    steps:\n      - run: tox -e ${{ matrix.tox }}\n      - run: ip a a 10.0.0.2/24 broadcast 10.0.0.255\n";
+        let tox_new = "      matrix:\n        include:\n          - {python: '3.11'}\n          - {python: '3.10'}\n    steps:\n      - run: tox -e ${{ matrix.tox }}\n      - run: ip a a 10.0.0.2/24\n";
+        for (old, new) in [
+            (circle, workspace.as_str()),
+            (items, tags.as_str()),
+            (circle, manual_job.as_str()),
+            (tox_old, tox_new),
+        ] {
+            assert_eq!(ci(old, new).0, Severity::Low, "{new}");
+        }
+        // A job that was there, now started by hand: MEDIUM.
+        let gitlab = "test:\n  script:\n    - meson test\n";
+        let by_hand = gitlab.replace("test:\n", "test:\n  when: manual\n");
+        assert_eq!(
+            run(&[modified(".gitlab-ci.yml", gitlab, &by_hand)])[0].severity,
+            Severity::Medium
+        );
+        // An event dropped, a filter added, a condition on a step that runs a check: MEDIUM.
+        let no_pr = on.replace("  pull_request:\n", "");
+        let ignored = on.replace(
+            "  pull_request:\n",
+            "  pull_request:\n    paths-ignore: ['src/**']\n",
+        );
+        let test_if = on.replace(
+            "      - run: npm test\n",
+            "      - run: npm test\n        if: github.event_name == 'push'\n",
+        );
+        for (edited, says) in [
+            (no_pr, "no longer runs on `pull_request`"),
+            (ignored, "adds a filter"),
+            (test_if, "adds a condition"),
+        ] {
+            let f = run(&[modified(".github/workflows/test.yml", on, &edited)]);
+            assert_eq!(f[0].severity, Severity::Medium, "{edited}");
+            assert!(f[0].description.contains(says), "{}", f[0].description);
+        }
+        // flask 19a0db6d: a tox environment dropped from a matrix row.
+        let envs = "      matrix:\n        include:\n          - {name: Range, python: '3.8', tox: 'devel,lowest'}\n    steps:\n      - run: tox -e ${{ matrix.tox }}\n";
+        assert_eq!(
+            ci(envs, &envs.replace("devel,lowest", "devel")).0,
+            Severity::Medium
+        );
+        // flask 28d0f66c: Pythons dropped while tox environments are added.
+        let travis = "matrix:\n  include:\n    - python: 3.6\n      env: TOXENV=py\n    - python: 2.6\n      env: TOXENV=py\n    - python: 3.3\n      env: TOXENV=py\nscript: tox\n";
+        let fewer_pythons = "matrix:\n  include:\n    - python: 3.6\n      env: TOXENV=py,simplejson,devel,lowest\nscript: tox\n";
+        assert_eq!(ci(travis, fewer_pythons).0, Severity::Medium);
+        // flask 87d5f5b9: an environment moved to a job of its own is still run.
+        let own_job = format!(
+            "{}  typing:\n    steps:\n      - run: tox run -e typing\n",
+            envs.replace("devel,lowest", "devel")
+        );
+        assert_eq!(
+            ci(&envs.replace("devel,lowest", "devel,typing"), &own_job).0,
+            Severity::Low
+        );
+        let tox = "    env:\n      - TOXENV=py37\n      - TOXENV=py38\n    script: tox\n";
+        assert_eq!(
+            ci(tox, &tox.replace("      - TOXENV=py37\n", "")).0,
+            Severity::Medium
+        );
         // Lines only added (git's windows-meson job, stripe-node's Node 16, express's
         // `fail-fast: false`): LOW; but not a trigger or a condition added, which can narrow
         // when the CI runs.
@@ -1584,9 +1708,19 @@ def test_error_handler_no_match(app, client):
             "  # pull_request:\n  #   branches:\n  #     - '*'\n",
         );
         assert_eq!(ci(trigger, &off).0, Severity::Medium);
+        // Its old spelling renamed is the same check: no weakening.
+        let spelled = "      - run: py.test tests\n";
+        assert_ne!(
+            ci(spelled, &spelled.replace("py.test", "pytest")).0,
+            Severity::High
+        );
         // A check's line grown is no addition: it may deselect tests.
         let narrower = versions.replace("npm test", "npm test -- --grep fast");
         assert_eq!(ci(versions, &narrower).0, Severity::Medium);
+        let one_file = versions.replace("npm test", "npm test -- test/fast.js");
+        assert_eq!(ci(versions, &one_file).0, Severity::Medium);
+        let more_deselected = narrower.replace("--grep fast", "--grep 'fast and small'");
+        assert_eq!(ci(&narrower, &more_deselected).0, Severity::Medium);
         // A coverage floor lowered in a CI command weakens it.
         let (severity, _) = ci(
             "      - run: pytest --cov --cov-fail-under=90\n",
@@ -1621,6 +1755,11 @@ def test_error_handler_no_match(app, client):
                 "      - run: make lint\n",
             ),
             ("      - run: pytest\n", "      - run: pytest || true\n"),
+            // pytest's old spelling is pytest.
+            (
+                "      - run: flake8\n      - run: py.test tests\n",
+                "      - run: flake8\n",
+            ),
             (
                 "      - run: cargo test\n",
                 "      - run: cargo test\n        continue-on-error: true\n",
@@ -1749,8 +1888,8 @@ def test_error_handler_no_match(app, client):
             assert_eq!(ci(old, new).0, Severity::High, "{old}");
         }
         // Not lost (dokku c9e24a05, f723333a, a7465f9d; sindresorhus/got 8224769a): a make
-        // target split by a suffix, a later target of one `make` line, a retry of failed
-        // tests dropped, `npm test` run as `npm run test:coverage`.
+        // target split by a suffix, a later target of one `make` line, `npm test` run as
+        // `npm run test:coverage`; options that only report (vault-helm 04074311).
         for (old, new) in [
             (
                 "      - run: sudo -E make -e test-ci\n",
@@ -1761,16 +1900,23 @@ def test_error_handler_no_match(app, client):
                 "      - run: |\n          0) make -e lint go-tests ci-go-coverage ;;\n",
             ),
             (
-                "      - run: make test-ci\n      - run: make tests-ci-retry-failed\n",
-                "      - run: make test-ci\n",
-            ),
-            (
                 "      - run: npm test\n",
                 "      - run: npm run test:coverage\n",
             ),
+            (
+                "      - run: bats ./test/acceptance -t\n",
+                "      - run: bats --tap --timing ./test/acceptance\n",
+            ),
+            (
+                "      - run: pytest\n",
+                "      - run: python -m pytest --junitxml=results.xml -v\n",
+            ),
         ] {
-            assert_eq!(ci(old, new).0, Severity::Medium, "{old}");
+            assert_eq!(ci(old, new).0, Severity::Low, "{old}");
         }
+        // A retry of failed tests removed can only turn green into red: nothing to look at.
+        let retry = "      - run: make test-ci\n      - run: make tests-ci-retry-failed\n";
+        assert_eq!(ci(retry, "      - run: make test-ci\n").0, Severity::Low);
     }
 
     #[test]
