@@ -1,5 +1,6 @@
 //! A test command that could not start: what its output says the environment lacks (a
-//! module never installed, a package missing from `node_modules`, a program not on PATH).
+//! module never installed, an installed dependency of another version than the tests need, a
+//! package missing from `node_modules`, a program not on PATH).
 //! Whether that is the commit's doing is decided by the engine, which knows what it changed.
 
 use std::sync::LazyLock;
@@ -11,6 +12,15 @@ use regex::Regex;
 pub enum Blocker {
     /// A Python module that could not be imported (`ModuleNotFoundError`), its top-level name.
     PythonModule(String),
+    /// An installed Python package (in site-packages) that lacks a name the tests import: the
+    /// environment has another version than the project needs (flask's tests import
+    /// `notset` from `_pytest.monkeypatch`, which the installed pytest no longer has).
+    PythonVersion {
+        /// The installed package's top-level module.
+        package: String,
+        /// The name it lacks.
+        name: String,
+    },
     /// A Node.js package that could not be resolved (`Cannot find module 'x'`).
     NodePackage(String),
     /// A program a script ran that is not installed (`sh: 1: jest: not found`).
@@ -22,6 +32,7 @@ impl Blocker {
     pub fn name(&self) -> &str {
         match self {
             Blocker::PythonModule(n) | Blocker::NodePackage(n) | Blocker::Program(n) => n,
+            Blocker::PythonVersion { package, .. } => package,
         }
     }
 }
@@ -35,6 +46,11 @@ fn re(pattern: &str) -> Regex {
 // the agent's text and reaches the report.
 static PYTHON: LazyLock<Regex> =
     LazyLock::new(|| re(r"ModuleNotFoundError: No module named '([A-Za-z_][A-Za-z0-9_.]{0,99})'"));
+static PYTHON_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"ImportError: cannot import name '([A-Za-z_][A-Za-z0-9_]{0,99})' from '([A-Za-z_][A-Za-z0-9_.]{0,99})' \(([^)\n]{0,400})\)",
+    )
+});
 static NODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"Cannot find module '(@?[A-Za-z0-9_.][A-Za-z0-9_./\-]{0,199})'"));
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
@@ -48,6 +64,16 @@ pub fn blocker(output: &str) -> Option<Blocker> {
     if let Some(c) = PYTHON.captures(output) {
         let top = c[1].split('.').next().unwrap_or_default().to_string();
         return Some(Blocker::PythonModule(top));
+    }
+    // Only an installed package: a name missing from the project's own module is the code's.
+    if let Some(c) = PYTHON_NAME
+        .captures(output)
+        .filter(|c| c[3].contains("site-packages") || c[3].contains("dist-packages"))
+    {
+        return Some(Blocker::PythonVersion {
+            package: c[2].split('.').next().unwrap_or_default().to_string(),
+            name: c[1].to_string(),
+        });
     }
     if let Some(c) = NODE.captures(output) {
         let name = &c[1];
@@ -97,12 +123,14 @@ pub fn is_dependency_manifest(path: &str) -> bool {
 pub fn imports(line: &str, blocker: &Blocker) -> bool {
     let line = line.trim_start();
     match blocker {
-        Blocker::PythonModule(m) => ["import ", "from "].iter().any(|kw| {
-            line.strip_prefix(kw).is_some_and(|rest| {
-                rest.split(|c: char| c == ',' || c.is_whitespace())
-                    .any(|part| part.split('.').next() == Some(m.as_str()))
+        Blocker::PythonModule(m) | Blocker::PythonVersion { package: m, .. } => {
+            ["import ", "from "].iter().any(|kw| {
+                line.strip_prefix(kw).is_some_and(|rest| {
+                    rest.split(|c: char| c == ',' || c.is_whitespace())
+                        .any(|part| part.split('.').next() == Some(m.as_str()))
+                })
             })
-        }),
+        }
         Blocker::NodePackage(p) => {
             ["'", "\""]
                 .iter()
@@ -134,6 +162,19 @@ mod tests {
             blocker(scoped),
             Some(Blocker::NodePackage("@babel/core".into()))
         );
+        // flask at pytest 9: the installed pytest lacks what the tests import.
+        let version = "tests/test_cli.py:14: in <module>\n    from _pytest.monkeypatch import notset\nE   ImportError: cannot import name 'notset' from '_pytest.monkeypatch' (/usr/lib/python3.11/site-packages/_pytest/monkeypatch.py)\n";
+        assert_eq!(
+            blocker(version),
+            Some(Blocker::PythonVersion {
+                package: "_pytest".into(),
+                name: "notset".into()
+            })
+        );
+        // A name missing from the project's own module is the code.
+        let own =
+            "E   ImportError: cannot import name 'helper' from 'flask.cli' (/w/src/flask/cli.py)";
+        assert_eq!(blocker(own), None);
         // The project's own file missing is the code, not the environment.
         assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);
         assert_eq!(

@@ -1,5 +1,6 @@
 //! A test stage that could not start is the environment's, not the commit's: a src-layout
-//! package never installed, a `node_modules` never filled, a program not on PATH. Unless the
+//! package never installed, a dependency installed at another version than the tests need, a
+//! `node_modules` never filled, a program not on PATH. Unless the
 //! commit asked for it (changed the dependency manifests, imports the missing module in its
 //! own lines, moved the project's Python files away), its failures become one MEDIUM
 //! TEST_ENVIRONMENT issue saying what is missing and how the operator provides it. An
@@ -75,7 +76,7 @@ fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[Chan
             return true;
         }
         let relevant = match blocker {
-            Blocker::PythonModule(_) => is_python(&c.path),
+            Blocker::PythonModule(_) | Blocker::PythonVersion { .. } => is_python(&c.path),
             Blocker::NodePackage(_) => is_javascript(&c.path),
             Blocker::Program(_) => false,
         };
@@ -111,6 +112,11 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
             format!("Tests could not run: the Python module `{name}` is not installed"),
             format!("`{name}` is a dependency the workspace's Python does not have"),
             "For the operator: install the project's dependencies where the checks run, with a setup step in auditor.toml (`[workspace] setup`, e.g. a virtual environment with `pip install -e .` or `pip install -r requirements.txt`; `auditor init` proposes one). The next audit runs a new or changed setup.".to_string(),
+        ),
+        Blocker::PythonVersion { name: missing, .. } => (
+            format!("Tests could not run: the installed `{name}` is not the version the tests need"),
+            format!("the tests import `{missing}` from `{name}`, which the installed version does not have"),
+            format!("For the operator: install the versions the project pins for its tests where the checks run, with a setup step in auditor.toml (`[workspace] setup`: a virtual environment without `--system-site-packages`, with `pip install -e .` and the project's test requirements or lock file), so that `{name}` is the version the tests were written for. The next audit runs a new or changed setup."),
         ),
         Blocker::NodePackage(_) => (
             format!("Tests could not run: the package `{name}` is not in node_modules"),

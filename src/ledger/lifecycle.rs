@@ -282,10 +282,13 @@ fn resolve_absent(
 }
 
 /// Issues fed back `escalate_after` commits ago and still unfixed rise one level (once per
-/// level: the count restarts, and the top level is not raised again).
+/// level: the count restarts, and the top level is not raised again). The environment's
+/// (TEST_ENVIRONMENT) is the operator's to fix, not the agent's: more commits do not make
+/// it more urgent for the agent, and a gate must not close on it.
 fn escalate_unfixed(ledger: &mut Ledger, commits: u32, escalate_after: u32, applied: &mut Applied) {
     for e in ledger.entries.iter_mut() {
-        let fed_back = e.severity >= Severity::Medium;
+        let fed_back = e.severity >= Severity::Medium
+            && e.issue_type != crate::finding::IssueType::TestEnvironment;
         if commits > 0
             && e.is_active()
             && fed_back
@@ -476,6 +479,20 @@ mod tests {
         assert_eq!(l.entries[0].severity, Severity::Critical);
         assert_eq!(l.entries[0].escalations, 3);
         assert!(escalate_blocking(&mut l).is_empty());
+    }
+
+    #[test]
+    fn the_environments_issue_does_not_escalate() {
+        let mut l = Ledger::default();
+        let mut environment = issue("environment", "", "fp-env", Severity::Medium);
+        environment.finding.issue_type = IssueType::TestEnvironment;
+        environment.finding.file = None;
+        run(&mut l, &mut [environment.clone()], &[], "c1");
+        for c in 2..12 {
+            let applied = run(&mut l, &mut [environment.clone()], &[], &format!("c{c}"));
+            assert!(applied.escalated.is_empty(), "c{c}");
+        }
+        assert_eq!(l.entries[0].severity, Severity::Medium);
     }
 
     #[test]

@@ -159,6 +159,48 @@ fn tests_skipped_from_a_helper_with_no_skip_mark_are_high_with_nodes_runner() {
     assert_eq!(report["metrics"]["tests"]["skipped"], 4, "{out}");
 }
 
+/// flask against a newer pytest than its tests were written for: a test module imports a name
+/// the installed pytest lacks. The environment's, said once at MEDIUM, never escalated over
+/// the commits that follow, and not a HIGH TEST_FAILURE "introduced" (then CRITICAL).
+#[test]
+fn an_installed_dependency_of_another_version_is_the_environment() {
+    let repo = pytest_repo();
+    repo.write(
+        "tests/test_cli.py",
+        "from _pytest.monkeypatch import no_such_name_in_any_pytest\n\ndef test_cli():\n    assert no_such_name_in_any_pytest\n",
+    );
+    repo.commit("cli tests");
+    // The base's tests were green in this environment: the commit's own import is its doing.
+    let (code, report, out) = repo.audit_json(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
+    // In a fresh ledger (the parent never audited), the same import in lines the commit did
+    // not write is the environment.
+    let fresh = TestRepo::new();
+    for file in ["auditor.toml", "tests/test_cli.py"] {
+        let text = std::fs::read_to_string(repo.path().join(file)).unwrap_or_default();
+        fresh.write(file, text);
+    }
+    fresh.commit("tests");
+    fresh.write("README.md", "docs\n");
+    fresh.commit("docs");
+    for _ in 0..5 {
+        let (_, report, out) = fresh.audit_json(&[]);
+        assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+        let env = issue_of(&report, "TEST_ENVIRONMENT");
+        assert_eq!(env["severity"], "MEDIUM", "{out}");
+        assert!(
+            env["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("`_pytest`")),
+            "{env}"
+        );
+        let readme = std::fs::read_to_string(fresh.path().join("README.md")).unwrap_or_default();
+        fresh.write("README.md", format!("{readme}more\n"));
+        fresh.commit("more docs");
+    }
+}
+
 /// A src-layout project whose package is never installed: pytest cannot import it.
 fn src_layout_repo(setup: Option<&str>) -> TestRepo {
     let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
