@@ -320,6 +320,7 @@ impl Audit<'_> {
             self.target.target,
             &self.changes,
             metrics::tests_passed_at(&self.ledger_before, self.target.base),
+            &environment::known_lacking(&self.ledger_before),
         );
         found.add_runs(runs);
         self.bail_if_cancelled()?;

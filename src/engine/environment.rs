@@ -7,20 +7,37 @@
 //! environment in which the base commit's tests passed did not lack it before: then the
 //! commit broke it (or prints the words to look like it), and its failures stand.
 
+use std::collections::HashSet;
+
 use git2::Oid;
 
 use crate::checks::{Blocker, CheckOutcome, CheckRun, imports, is_dependency_manifest};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::git::{ChangedFile, FileStatus, Repo};
+use crate::ledger::Ledger;
+
+/// The test checks with an open TEST_ENVIRONMENT issue in `ledger`.
+pub fn known_lacking(ledger: &Ledger) -> HashSet<String> {
+    ledger
+        .entries
+        .iter()
+        .filter(|e| e.issue_type == IssueType::TestEnvironment && e.life.is_open())
+        .map(|e| e.check.clone())
+        .collect()
+}
 
 /// Rewrites the failures of test runs that could not start for want of something the commit
-/// did not ask for; `base_passed`: whether the audit of the base commit ran its tests green.
+/// did not ask for; `base_passed`: whether the audit of the base commit ran its tests green;
+/// `known_lacking`: the checks whose environment an earlier audit found lacking and that no
+/// audit has seen run since (a commit that then bumps a lock file, as most do, did not break
+/// what was already broken).
 pub fn blame_environment(
     runs: &mut [CheckRun],
     repo: &Repo,
     target: Oid,
     changes: &[ChangedFile],
     base_passed: bool,
+    known_lacking: &HashSet<String>,
 ) {
     if base_passed {
         return;
@@ -29,7 +46,7 @@ pub fn blame_environment(
         let Some(blocker) = run.blocker.clone() else {
             continue;
         };
-        if commit_asked_for(&blocker, repo, target, changes) {
+        if !known_lacking.contains(&run.name) && commit_asked_for(&blocker, repo, target, changes) {
             continue;
         }
         let output = run

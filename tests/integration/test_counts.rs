@@ -199,6 +199,16 @@ fn an_installed_dependency_of_another_version_is_the_environment() {
         fresh.write("README.md", format!("{readme}more\n"));
         fresh.commit("more docs");
     }
+    // A commit that then bumps a dependency manifest (flask's lock-file updates) did not
+    // break what was already broken.
+    fresh.write(
+        "pyproject.toml",
+        "[project]\nname = \"cli\"\nversion = \"0.2\"\n",
+    );
+    fresh.commit("bump");
+    let (_, report, out) = fresh.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    assert_eq!(issues_of(&report, "TEST_ENVIRONMENT").len(), 1, "{out}");
 }
 
 /// A src-layout project whose package is never installed: pytest cannot import it.
