@@ -53,6 +53,13 @@ static PYTHON_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static NODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"Cannot find module '(@?[A-Za-z0-9_.][A-Za-z0-9_./\-]{0,199})'"));
+// npm's npx with `--no-install` when the package is not in node_modules:
+// `npx canceled due to missing packages and no YES option: ["eslint@10.16.0"]`.
+static NPX: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"npx canceled due to missing packages and no YES option: \["(@?[A-Za-z0-9_.][A-Za-z0-9_./\-]{0,199})@"#,
+    )
+});
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?m)^(?:/bin/)?(?:sh|bash)(?:: line \d+)?: (?:\d+: )?([A-Za-z0-9_.\-]{1,100}): (?:command )?not found",
@@ -83,6 +90,9 @@ pub fn blocker(output: &str) -> Option<Blocker> {
             let package: Vec<&str> = name.split('/').take(segments).collect();
             return Some(Blocker::NodePackage(package.join("/")));
         }
+    }
+    if let Some(c) = NPX.captures(output) {
+        return Some(Blocker::NodePackage(c[1].to_string()));
     }
     PROGRAM
         .captures(output)
@@ -175,6 +185,8 @@ mod tests {
         let own =
             "E   ImportError: cannot import name 'helper' from 'flask.cli' (/w/src/flask/cli.py)";
         assert_eq!(blocker(own), None);
+        let npx = "npm error npx canceled due to missing packages and no YES option: [\"eslint@10.16.0\"]";
+        assert_eq!(blocker(npx), Some(Blocker::NodePackage("eslint".into())));
         // The project's own file missing is the code, not the environment.
         assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);
         assert_eq!(

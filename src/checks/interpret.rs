@@ -175,7 +175,44 @@ pub fn interpret(
         let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
         run.blocker = super::environment::blocker(&text);
     }
+    // A linter whose launcher could not find it (`npx --no-install eslint` without
+    // node_modules) never looked at the code: unavailable, not an error of the commit.
+    if !is_test && code != 0 && run.outcome == CheckOutcome::Error {
+        let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
+        if let Some(super::Blocker::NodePackage(package)) = super::environment::blocker(&text) {
+            run.findings = vec![unavailable(
+                spec,
+                &package,
+                "is not in the workspace's node_modules",
+            )];
+            run.outcome = CheckOutcome::Unavailable;
+        }
+    }
     run
+}
+
+/// A check whose program is not there: not on PATH, or a package its launcher could not find
+/// (`npx --no-install eslint` with no node_modules). The machine's, not the code's.
+fn unavailable(spec: &CheckSpec, program: &str, why: &str) -> Finding {
+    let mut f = finding(
+        spec,
+        IssueType::CheckUnavailable,
+        Severity::Medium,
+        "unavailable",
+    );
+    f.title = format!("Check unavailable: `{program}` is not installed");
+    f.description = format!(
+        "The check `{}` could not run because its program `{program}` {why}. Nothing it would \
+         have found is known.",
+        spec.name
+    );
+    f.remediation = format!(
+        "Install `{program}` on the machine running the auditor (for a project dependency, with \
+         the workspace's setup), or remove or disable (`enabled = false`) the `{}` check in \
+         auditor.toml.",
+        spec.name
+    );
+    f
 }
 
 /// The end of the output, both streams, to quote in a finding. Cleaned whole, then cut: a key
@@ -196,26 +233,10 @@ fn abnormal_end(spec: &CheckSpec, result: &ProcessResult) -> Option<(CheckOutcom
     let program = &spec.command[0];
     let ended = match &result.outcome {
         Outcome::Exited(_) => return None,
-        Outcome::NotFound => {
-            let mut f = finding(
-                spec,
-                IssueType::CheckUnavailable,
-                Severity::Medium,
-                "unavailable",
-            );
-            f.title = format!("Check unavailable: `{program}` is not installed");
-            f.description = format!(
-                "The check `{}` could not run because its program `{program}` was not found on \
-                 PATH. Nothing it would have found is known.",
-                spec.name
-            );
-            f.remediation = format!(
-                "Install `{program}` on the machine running the auditor, or remove or disable \
-                 (`enabled = false`) the `{}` check in auditor.toml.",
-                spec.name
-            );
-            (CheckOutcome::Unavailable, f)
-        }
+        Outcome::NotFound => (
+            CheckOutcome::Unavailable,
+            unavailable(spec, program, "was not found on PATH"),
+        ),
         Outcome::SpawnFailed(why) => {
             let mut f = finding(
                 spec,

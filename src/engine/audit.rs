@@ -321,6 +321,9 @@ impl Audit<'_> {
             &self.changes,
             metrics::tests_passed_at(&self.ledger_before, self.target.base),
             &environment::known_lacking(&self.ledger_before),
+            ws.setup_run
+                .as_ref()
+                .is_some_and(|r| r.outcome != CheckOutcome::Passed),
         );
         found.add_runs(runs);
         self.bail_if_cancelled()?;

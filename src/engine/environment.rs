@@ -30,7 +30,9 @@ pub fn known_lacking(ledger: &Ledger) -> HashSet<String> {
 /// did not ask for; `base_passed`: whether the audit of the base commit ran its tests green;
 /// `known_lacking`: the checks whose environment an earlier audit found lacking and that no
 /// audit has seen run since (a commit that then bumps a lock file, as most do, did not break
-/// what was already broken).
+/// what was already broken); `setup_failed`: the workspace's setup did not run to success in
+/// this audit (its program missing, its install failing), so nothing a manifest asks for
+/// was installed, whatever the commit changed.
 pub fn blame_environment(
     runs: &mut [CheckRun],
     repo: &Repo,
@@ -38,6 +40,7 @@ pub fn blame_environment(
     changes: &[ChangedFile],
     base_passed: bool,
     known_lacking: &HashSet<String>,
+    setup_failed: bool,
 ) {
     if base_passed {
         return;
@@ -46,7 +49,8 @@ pub fn blame_environment(
         let Some(blocker) = run.blocker.clone() else {
             continue;
         };
-        if !known_lacking.contains(&run.name) && commit_asked_for(&blocker, repo, target, changes) {
+        let unprepared = setup_failed || known_lacking.contains(&run.name);
+        if !unprepared && commit_asked_for(&blocker, repo, target, changes) {
             continue;
         }
         let output = run

@@ -282,13 +282,18 @@ fn resolve_absent(
 }
 
 /// Issues fed back `escalate_after` commits ago and still unfixed rise one level (once per
-/// level: the count restarts, and the top level is not raised again). The environment's
-/// (TEST_ENVIRONMENT) is the operator's to fix, not the agent's: more commits do not make
-/// it more urgent for the agent, and a gate must not close on it.
+/// level: the count restarts, and the top level is not raised again). The machine's
+/// (TEST_ENVIRONMENT, CHECK_UNAVAILABLE: a dependency or a program missing) is the
+/// operator's to fix, not the agent's: more commits do not make it more urgent for the
+/// agent, and a gate must not close on it.
 fn escalate_unfixed(ledger: &mut Ledger, commits: u32, escalate_after: u32, applied: &mut Applied) {
+    use crate::finding::IssueType;
     for e in ledger.entries.iter_mut() {
         let fed_back = e.severity >= Severity::Medium
-            && e.issue_type != crate::finding::IssueType::TestEnvironment;
+            && !matches!(
+                e.issue_type,
+                IssueType::TestEnvironment | IssueType::CheckUnavailable
+            );
         if commits > 0
             && e.is_active()
             && fed_back
@@ -482,17 +487,19 @@ mod tests {
     }
 
     #[test]
-    fn the_environments_issue_does_not_escalate() {
-        let mut l = Ledger::default();
-        let mut environment = issue("environment", "", "fp-env", Severity::Medium);
-        environment.finding.issue_type = IssueType::TestEnvironment;
-        environment.finding.file = None;
-        run(&mut l, &mut [environment.clone()], &[], "c1");
-        for c in 2..12 {
-            let applied = run(&mut l, &mut [environment.clone()], &[], &format!("c{c}"));
-            assert!(applied.escalated.is_empty(), "c{c}");
+    fn the_machines_issues_do_not_escalate() {
+        for kind in [IssueType::TestEnvironment, IssueType::CheckUnavailable] {
+            let mut l = Ledger::default();
+            let mut environment = issue("environment", "", "fp-env", Severity::Medium);
+            environment.finding.issue_type = kind;
+            environment.finding.file = None;
+            run(&mut l, &mut [environment.clone()], &[], "c1");
+            for c in 2..12 {
+                let applied = run(&mut l, &mut [environment.clone()], &[], &format!("c{c}"));
+                assert!(applied.escalated.is_empty(), "{kind:?} c{c}");
+            }
+            assert_eq!(l.entries[0].severity, Severity::Medium);
         }
-        assert_eq!(l.entries[0].severity, Severity::Medium);
     }
 
     #[test]

@@ -109,6 +109,37 @@ fn missing_linter_is_check_unavailable_not_a_crash() {
     assert_eq!(code, 0, "MEDIUM is below fail_on");
 }
 
+/// stripe-node without its yarn install: `npx --no-install eslint` finds no eslint. The
+/// linter is unavailable (the machine's), not a check error of each commit, and it never
+/// escalates, however many commits follow (it reached CRITICAL in the replay).
+#[test]
+fn a_linter_its_launcher_cannot_find_is_unavailable_and_never_escalates() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        concat!(
+            "[[check]]\nname = \"eslint\"\nformat = \"eslint\"\nfiles = [\"*.js\"]\n",
+            "command = [\"sh\", \"-c\", \"echo 'npm error npx canceled due to missing packages and no YES option: [\\\"eslint@9.0.0\\\"]' >&2; exit 1\"]\n",
+        ),
+    );
+    for n in 0..6 {
+        repo.write("a.js", format!("module.exports = {n};\n"));
+        repo.commit(&format!("edit {n}"));
+        let (code, report, out) = repo.audit_json(&["--no-tests"]);
+        assert!(issues_of(&report, "CHECK_ERROR").is_empty(), "{out}");
+        let unavailable = issues_of(&report, "CHECK_UNAVAILABLE");
+        assert_eq!(unavailable.len(), 1, "{out}");
+        assert_eq!(unavailable[0]["severity"], "MEDIUM", "audit {n}: {out}");
+        assert!(
+            unavailable[0]["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("`eslint`")),
+            "{out}"
+        );
+        assert_eq!(code, 0, "{out}");
+    }
+}
+
 #[test]
 fn checks_run_niced() {
     let repo = TestRepo::new();

@@ -211,6 +211,46 @@ fn an_installed_dependency_of_another_version_is_the_environment() {
     assert_eq!(issues_of(&report, "TEST_ENVIRONMENT").len(), 1, "{out}");
 }
 
+/// stripe-node's first audited commit, with no yarn on the machine: the setup could not run,
+/// so `tsc` is missing whatever the commit did to package.json: the environment's, not a HIGH
+/// TEST_FAILURE "introduced".
+#[test]
+fn a_setup_that_could_not_run_makes_a_missing_program_the_environments() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        concat!(
+            "[workspace]\nsetup = [\"no-such-installer-xyz\", \"install\"]\n\n",
+            "[[check]]\nname = \"npm-test\"\nstage = \"test\"\n",
+            "command = [\"sh\", \"-c\", \"tsc-not-installed-xyz --build\"]\n",
+        ),
+    );
+    repo.write(
+        "package.json",
+        "{\"name\": \"x\", \"version\": \"1.0.0\"}\n",
+    );
+    repo.commit("first");
+    repo.write(
+        "package.json",
+        "{\"name\": \"x\", \"version\": \"1.0.1\"}\n",
+    );
+    repo.commit("bump");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let env = issue_of(&report, "TEST_ENVIRONMENT");
+    assert!(
+        env["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("tsc-not-installed-xyz")),
+        "{out}"
+    );
+    assert_eq!(
+        issues_of(&report, "CHECK_UNAVAILABLE").len(),
+        1,
+        "the setup: {out}"
+    );
+}
+
 /// A src-layout project whose package is never installed: pytest cannot import it.
 fn src_layout_repo(setup: Option<&str>) -> TestRepo {
     let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
