@@ -384,13 +384,26 @@ fn npm_test_without_node_modules_is_the_environment() {
         env["title"].as_str().is_some_and(|t| t.contains("`mocha`")),
         "{env}"
     );
-    // A commit that changes the manifest owns what it breaks.
-    repo.write(
-        "package.json",
-        "{\"name\": \"app\", \"scripts\": {\"test\": \"mocha\"}, \"devDependencies\": {\"mocha\": \"^11\"}}\n",
-    );
+    // The environment was already found lacking mocha: a commit that then changes the
+    // manifest did not break it.
+    let bumped = "{\"name\": \"app\", \"scripts\": {\"test\": \"mocha\"}, \"devDependencies\": {\"mocha\": \"^11\"}}\n";
+    repo.write("package.json", bumped);
     repo.commit("bump mocha");
     let (_, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    assert_eq!(issues_of(&report, "TEST_ENVIRONMENT").len(), 1, "{out}");
+    // Where nothing was known to be missing, a commit that changes the manifest owns what it
+    // breaks.
+    let fresh = TestRepo::new();
+    for file in ["auditor.toml", "index.js"] {
+        let text = std::fs::read_to_string(repo.path().join(file)).unwrap_or_default();
+        fresh.write(file, text);
+    }
+    fresh.write("package.json", bumped.replace("^11", "^10"));
+    fresh.commit("app");
+    fresh.write("package.json", bumped);
+    fresh.commit("bump mocha");
+    let (_, report, out) = fresh.audit_json(&[]);
     assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
 }
 
