@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod eventlog;
 pub mod finding;
+pub mod gate;
 pub mod git;
 pub mod guards;
 pub mod hooks;

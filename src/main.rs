@@ -18,7 +18,10 @@ fn main() {
         Some(a) if a == auditor::git::STATUS_ARG => auditor::git::status_main(args.collect()),
         _ => {}
     }
-    let cli = auditor::cli::Cli::parse();
+    let cli = match auditor::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     let default = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -42,4 +45,18 @@ fn main() {
         }
     };
     std::process::exit(code as i32);
+}
+
+/// A command line clap cannot read: its message and exit 2, except for `auditor gate`, whose
+/// exit 2 would block a coding agent on a typo in its hook: there, exit 1 (the hook's own
+/// error, shown to the user).
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let gate = std::env::args_os().nth(1).is_some_and(|a| a == "gate");
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if gate && !informational {
+        let _ = e.print();
+        std::process::exit(1);
+    }
+    e.exit()
 }

@@ -1,70 +1,196 @@
-//! `auditor gate`: the contract of coding agents' hook systems. Exit 0 when no open issue is
-//! at or above the threshold; exit 2 with a short ranked list on stderr otherwise (a Claude
-//! Code hook that exits 2 blocks the action and shows stderr to the model).
+//! `auditor gate`: the hook coding agents' hook systems call (the contract is in `gate/`).
+//! Exit 0 when no open issue is at or above the threshold; exit 2 with a short ranked list on
+//! stderr otherwise; exit 1 for the gate's own errors (a missing repository, an unreadable
+//! ledger, a usage error), which Claude Code shows to the user without blocking the agent.
+//! On SessionStart and UserPromptSubmit it prints the open issues on stdout and exits 0.
 
-use super::common::{open_repo, settings_or_defaults};
+use super::common::{open_repo, runtime, settings_or_defaults};
 use crate::cli::GateArgs;
+use crate::config::Settings;
 use crate::error::{Error, ExitCode};
+use crate::eventlog::{Level, append_once};
 use crate::finding::Severity;
-use crate::ledger;
+use crate::gate::{self, Memory, Verdict};
+use crate::ledger::{self, Entry, Ledger};
+use crate::store::Layout;
+
+/// The gate's own error: said on stderr, exit 1, never a block.
+const OWN_ERROR: ExitCode = ExitCode::Findings;
 
 /// Runs the gate.
 pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
-    let threshold: Severity = args.max_severity.parse().map_err(Error::Usage)?;
-    let repo = open_repo(args.repo.as_deref())?;
-    let (_, layout) = settings_or_defaults(&repo);
-    // A ledger that cannot be read must not open the gate.
-    let ledger = match ledger::read_checked(&layout) {
-        Ok((_, Some(lost @ ledger::Recovery::Lost { .. }))) => {
-            crate::sink::eprint(&format!(
-                "auditor: the gate cannot tell what is open: {}\n",
-                lost.message(&layout)
-            ));
-            return Ok(ExitCode::Usage);
-        }
-        Ok((l, recovered)) => {
-            if let Some(r) = recovered {
-                crate::sink::warn(&r.message(&layout));
-            }
-            l
-        }
-        Err(message) => {
-            crate::sink::eprint(&format!(
-                "auditor: the gate cannot tell what is open: {message}\n"
-            ));
-            return Ok(ExitCode::Usage);
-        }
+    let input = gate::read_hook_input();
+    let threshold: Severity = match args.max_severity.parse() {
+        Ok(t) => t,
+        Err(message) => return Ok(own_error(&message)),
     };
-    let blocking: Vec<&ledger::Entry> = ledger
-        .active()
-        .into_iter()
+    let repo = match open_repo(args.repo.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return Ok(own_error(&e.to_string())),
+    };
+    let (settings, layout) = settings_or_defaults(&repo);
+    let ledger = match read_ledger(&layout) {
+        Ok(l) => l,
+        Err(message) => return Ok(own_error(&message)),
+    };
+    let active = ledger.active();
+    let blocking: Vec<&Entry> = active
+        .iter()
+        .copied()
         .filter(|e| e.severity >= threshold)
         .collect();
-    if blocking.is_empty() {
-        return Ok(ExitCode::Clean);
+    let set: Vec<String> = blocking
+        .iter()
+        .map(|e| format!("{}:{}", e.id, e.severity.as_str()))
+        .collect();
+    let memory_path = layout.state_dir.join("gate.json");
+    let memory: Memory = std::fs::read(&memory_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let (verdict, kept) = gate::decide(&set, input, &memory, settings.policy.gate_stop_blocks);
+    if kept != memory {
+        let text = serde_json::to_vec_pretty(&kept).unwrap_or_default();
+        if let Err(e) = crate::store::write_atomic(&memory_path, &text) {
+            crate::sink::warn(&format!("the gate could not remember its block: {e}"));
+        }
     }
-    let mut text = format!(
-        "auditor: {} open issue{} at or above {} must be fixed first (read {}):\n",
+    match verdict {
+        Verdict::Open => Ok(ExitCode::Clean),
+        Verdict::Context => {
+            if !active.is_empty() {
+                // A closed stdout (the hook system gone) leaves nothing to tell.
+                let _ = crate::sink::print(&context(&active, &layout));
+            }
+            Ok(ExitCode::Clean)
+        }
+        Verdict::Block => {
+            crate::sink::eprint(&block_text(&blocking, threshold, &layout));
+            Ok(ExitCode::Usage)
+        }
+        Verdict::Release { repeats } => {
+            release(&settings, &layout, &blocking, repeats);
+            Ok(ExitCode::Clean)
+        }
+    }
+}
+
+fn own_error(message: &str) -> ExitCode {
+    crate::sink::eprint(&format!("auditor gate: {message}\n"));
+    OWN_ERROR
+}
+
+/// The ledger, recovered from its backup when it must be; an error when what is open cannot
+/// be known.
+fn read_ledger(layout: &Layout) -> Result<Ledger, String> {
+    match ledger::read_checked(layout) {
+        Ok((_, Some(lost @ ledger::Recovery::Lost { .. }))) => Err(format!(
+            "the gate cannot tell what is open: {}",
+            lost.message(layout)
+        )),
+        Ok((l, recovered)) => {
+            if let Some(r) = recovered {
+                crate::sink::warn(&r.message(layout));
+            }
+            Ok(l)
+        }
+        Err(message) => Err(format!("the gate cannot tell what is open: {message}")),
+    }
+}
+
+/// One line per issue: severity, ID, title, file.
+fn issue_line(e: &Entry) -> String {
+    format!(
+        "- [{}] {} {}{}\n",
+        e.severity.as_str(),
+        e.id,
+        e.title,
+        e.file
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default()
+    )
+}
+
+fn listed(entries: &[&Entry]) -> String {
+    let mut text: String = entries.iter().take(10).map(|e| issue_line(e)).collect();
+    if entries.len() > 10 {
+        text.push_str(&format!("- ... and {} more\n", entries.len() - 10));
+    }
+    text
+}
+
+fn block_text(blocking: &[&Entry], threshold: Severity, layout: &Layout) -> String {
+    format!(
+        "auditor: {} open issue{} at or above {} must be fixed first (read {}):\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },
         threshold.as_str(),
-        layout.inbox_dir.join("INBOX.md").display()
+        layout.inbox_dir.join("INBOX.md").display(),
+        listed(blocking)
+    )
+}
+
+/// What a session or a prompt starts with: every open issue, most severe first.
+fn context(active: &[&Entry], layout: &Layout) -> String {
+    format!(
+        "auditor: {} open issue{} in this repository, most severe first (details in {}):\n{}",
+        active.len(),
+        if active.len() == 1 { "" } else { "s" },
+        layout.inbox_dir.join("INBOX.md").display(),
+        listed(active)
+    )
+}
+
+/// Lets a stop through that blocked `repeats` times on the same issues: says so on stderr,
+/// logs a `gate_released` event and runs `on_escalate` for the most severe issue, so that
+/// the operator decides, not a loop.
+fn release(settings: &Settings, layout: &Layout, blocking: &[&Entry], repeats: u32) {
+    crate::sink::eprint(&format!(
+        "auditor: the same {} issue{} blocked {repeats} stops in a row; letting this one through and telling the operator:\n{}",
+        blocking.len(),
+        if blocking.len() == 1 { "" } else { "s" },
+        listed(blocking)
+    ));
+    let ids: Vec<&str> = blocking.iter().map(|e| e.id.as_str()).collect();
+    append_once(
+        &layout.reports_dir,
+        crate::daemon::event_limits(settings),
+        "gate_released",
+        Level::Warning,
+        serde_json::json!({ "issues": ids, "blocks": repeats }),
     );
-    for e in blocking.iter().take(10) {
-        text.push_str(&format!(
-            "- [{}] {} {}{}\n",
-            e.severity.as_str(),
-            e.id,
-            e.title,
-            e.file
-                .as_deref()
-                .map(|f| format!(" ({f})"))
-                .unwrap_or_default()
-        ));
+    let Some(top) = blocking.first() else {
+        return;
+    };
+    let file = top.inbox_file.as_deref().map_or_else(
+        || layout.inbox_dir.join("INBOX.md"),
+        |f| layout.inbox_dir.join(f),
+    );
+    let due: Vec<_> = crate::inbox::hook_for(
+        &settings.hooks.on_escalate,
+        "gate-released",
+        top,
+        &file,
+        layout,
+    )
+    .into_iter()
+    .collect();
+    if due.is_empty() {
+        return;
     }
-    if blocking.len() > 10 {
-        text.push_str(&format!("- ... and {} more\n", blocking.len() - 10));
+    match runtime() {
+        Ok(rt) => {
+            let runs = rt.block_on(crate::hooks::run_hooks(
+                due,
+                &layout.repo_root,
+                &settings.hooks,
+                &settings.runner,
+            ));
+            for run in runs.iter().filter(|r| r.outcome != Ok(0)) {
+                crate::sink::warn(&format!("on_escalate for {}: {:?}", run.issue, run.outcome));
+            }
+        }
+        Err(e) => crate::sink::warn(&format!("on_escalate could not run: {e}")),
     }
-    crate::sink::eprint(&text);
-    Ok(ExitCode::Usage)
 }

@@ -155,6 +155,9 @@ table! {
         pub skip_tests_on_critical: Option<bool>,
         /// Audited commits an open issue may survive after its feedback before it escalates.
         pub escalate_after_commits: Option<u32>,
+        /// How many times in a row `auditor gate` may block a Stop hook on the same issues
+        /// before it lets the stop through and tells the operator.
+        pub gate_stop_blocks: Option<u32>,
         /// Who may acknowledge an issue: `terminal` (someone at an interactive terminal) or
         /// `anyone` (a script, an agent).
         pub ack: Option<AckValue>,

@@ -88,6 +88,8 @@ pub struct PolicySettings {
     pub skip_tests_on_critical: bool,
     /// Audited commits an open issue may survive after its feedback before it escalates.
     pub escalate_after_commits: u32,
+    /// Stop hooks in a row `auditor gate` blocks on the same issues before it lets go.
+    pub gate_stop_blocks: u32,
     /// Who may acknowledge an issue.
     pub ack: super::raw::AckValue,
 }
@@ -407,6 +409,7 @@ fn policy(p: super::raw::RawPolicy) -> Result<PolicySettings, ConfigError> {
         skip_tests_on_critical: given(p.skip_tests_on_critical, "policy.skip_tests_on_critical")?,
         escalate_after_commits: given(p.escalate_after_commits, "policy.escalate_after_commits")?
             .max(1),
+        gate_stop_blocks: given(p.gate_stop_blocks, "policy.gate_stop_blocks")?.max(1),
         ack: given(p.ack, "policy.ack")?,
     })
 }

@@ -145,6 +145,7 @@ pub fn snapshot(s: &Settings) -> Snapshot {
         "policy.escalate_after_commits",
         json!(s.policy.escalate_after_commits),
     );
+    put("policy.gate_stop_blocks", json!(s.policy.gate_stop_blocks));
     put("policy.ack", json!(s.policy.ack.as_str()));
     put(
         "watch.uncommitted",
@@ -320,6 +321,10 @@ fn weakens(key: &str, before: Option<&Value>, after: Option<&Value>) -> bool {
         | "metrics.perf_regression_min" => {
             number(after).is_none_or(|a| number(before).is_some_and(|b| a > b))
         }
+        // Fewer blocks before the gate lets a stop through supervises less.
+        "policy.gate_stop_blocks" => {
+            number(after).is_none_or(|a| number(before).is_some_and(|b| a < b))
+        }
         "secrets.max_file_size" => {
             number(after).is_none_or(|a| number(before).is_some_and(|b| a < b))
         }
@@ -424,6 +429,12 @@ mod tests {
             weakened("", "[watch]\nmax_consecutive_skips = 100\n"),
             ["watch.max_consecutive_skips"]
         );
+        // A gate that lets a looping Stop hook through sooner; more blocks is stricter.
+        assert_eq!(
+            weakened("", "[policy]\ngate_stop_blocks = 1\n"),
+            ["policy.gate_stop_blocks"]
+        );
+        assert!(weakened("", "[policy]\ngate_stop_blocks = 5\n").is_empty());
         assert_eq!(weakened(CHECK, ""), ["check.t"]);
         assert_eq!(
             weakened(

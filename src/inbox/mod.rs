@@ -8,4 +8,4 @@ mod render;
 mod sync;
 
 pub use render::{render_daemon_issue, render_issue, render_medium, write};
-pub use sync::{Synced, raise, refresh_index, sync, update_escalated};
+pub use sync::{Synced, hook_for, raise, refresh_index, sync, update_escalated};

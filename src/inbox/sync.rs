@@ -114,7 +114,8 @@ fn hook_env(
     ]
 }
 
-fn hook_for(
+/// The hook `command` for issue `e` (its inbox file `file`) on `event`, if one is set.
+pub fn hook_for(
     command: &[String],
     event: &'static str,
     e: &Entry,

@@ -168,34 +168,56 @@ fn the_systemd_unit_verifies() {
 }
 
 #[test]
-fn the_claude_code_stop_hook_blocks_while_a_high_issue_is_open() {
+fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
+    use std::io::Write;
     let repo = repo();
     let settings: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(example("claude-code-settings.json")).expect("settings"),
     )
     .expect("valid JSON");
-    let command = settings["hooks"]["Stop"][0]["hooks"][0]["command"]
-        .as_str()
-        .expect("a Stop hook command")
-        .to_string();
-    assert_eq!(settings["hooks"]["Stop"][0]["hooks"][0]["type"], "command");
-    let run_hook = || {
-        Command::new("sh")
-            .args(["-c", &command])
+    let command = |event: &str| {
+        assert_eq!(settings["hooks"][event][0]["hooks"][0]["type"], "command");
+        settings["hooks"][event][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a {event} hook command"))
+            .to_string()
+    };
+    // Claude Code runs the command through a shell, in the project, with the event's JSON
+    // on stdin.
+    let run_hook = |event: &str, input: String| {
+        let mut child = Command::new("sh")
+            .args(["-c", &command(event)])
             .env("PATH", path_with_binary())
             .env("CLAUDE_PROJECT_DIR", repo.path())
             .current_dir(std::env::temp_dir())
-            .output()
-            .expect("run the hook")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the hook");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes()).expect("hook input");
+        }
+        child.wait_with_output().expect("the hook's output")
     };
-    assert_eq!(run_hook().status.code(), Some(0), "nothing open yet");
+    let stop = |active: bool| {
+        format!(
+            r#"{{"session_id":"s","transcript_path":"/tmp/t.jsonl","cwd":"{}","hook_event_name":"Stop","stop_hook_active":{active}}}"#,
+            repo.path().display()
+        )
+    };
+    assert_eq!(
+        run_hook("Stop", stop(false)).status.code(),
+        Some(0),
+        "nothing open yet"
+    );
     repo.write(
         "leak.py",
         format!("K = \"{}\"\n", crate::support::aws_key()),
     );
     repo.commit("leak");
     repo.audit_json(&["--no-tests"]);
-    let out = run_hook();
+    let out = run_hook("Stop", stop(false));
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -206,4 +228,21 @@ fn the_claude_code_stop_hook_blocks_while_a_high_issue_is_open() {
         stderr.contains("SEC-001") && stderr.contains("[CRITICAL]"),
         "{stderr}"
     );
+    // Continuing because of the block, the agent stops again: blocked up to the bound, then
+    // let through (the operator is told) rather than looped forever.
+    let codes: Vec<Option<i32>> = (0..3)
+        .map(|_| run_hook("Stop", stop(true)).status.code())
+        .collect();
+    assert_eq!(codes, [Some(2), Some(2), Some(0)]);
+    // A session starts, a prompt is submitted: the open issues join the context (stdout).
+    for event in ["SessionStart", "UserPromptSubmit"] {
+        let input = format!(
+            r#"{{"session_id":"s","transcript_path":"/tmp/t.jsonl","cwd":"{}","hook_event_name":"{event}","source":"startup","prompt":"continue"}}"#,
+            repo.path().display()
+        );
+        let out = run_hook(event, input);
+        assert_eq!(out.status.code(), Some(0), "{event}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("[CRITICAL] SEC-001"), "{event}: {stdout}");
+    }
 }

@@ -556,15 +556,17 @@ fn the_daemon_waits_for_a_fix_and_escalates_when_the_wait_times_out() {
 }
 
 #[test]
-fn a_corrupt_ledger_keeps_the_gate_closed() {
+fn a_corrupt_ledger_is_the_gates_own_error_and_never_an_open_gate() {
     let repo = TestRepo::new();
     repo.write("a.txt", "a\n");
     repo.commit("a");
     let state = repo.path().join("state/supervisor");
     std::fs::create_dir_all(&state).expect("mkdir");
     std::fs::write(state.join("ledger.json"), "{\"schema_version\": 1, \"entr").expect("write");
+    // Exit 1, the hook's own error: Claude Code shows it to the user and does not block the
+    // agent on it (exit 2 would block with an error text for the model).
     let (code, stderr) = gate(&repo, "HIGH");
-    assert_eq!(code, 2);
+    assert_eq!(code, 1);
     assert!(stderr.contains("not a valid ledger"), "{stderr}");
     // It is never replaced by an empty one: with no backup to recover from, audits fail and
     // say how to start anew.
@@ -577,7 +579,7 @@ fn a_corrupt_ledger_keeps_the_gate_closed() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("move both files aside"), "{stderr}");
-    assert_eq!(gate(&repo, "HIGH").0, 2);
+    assert_eq!(gate(&repo, "HIGH").0, 1);
     // The operator moves it aside: a new ledger starts (no earlier report: nothing was lost).
     std::fs::rename(state.join("ledger.json"), state.join("ledger.old")).expect("move aside");
     audit(&repo, &cfg);
@@ -624,10 +626,13 @@ fn a_corrupt_or_deleted_ledger_is_recovered_from_its_backup_never_emptied() {
                 .to_string_lossy()
                 .starts_with("ledger.corrupt-"))
     );
-    // Both files deleted while reports exist: the gate stays closed and the loss is CRITICAL.
+    // Both files deleted while reports exist: the gate cannot tell what is open (its own error,
+    // exit 1, said to the operator) and the loss is CRITICAL in the next audit.
     std::fs::remove_file(state.join("ledger.json")).expect("rm");
     std::fs::remove_file(state.join("ledger.json.bak")).expect("rm");
-    assert_eq!(gate(&repo, "HIGH").0, 2);
+    let (code, stderr) = gate(&repo, "HIGH");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("cannot tell what is open"), "{stderr}");
     repo.write("c.txt", "c\n");
     repo.commit("another");
     let report = audit(&repo, &cfg);

@@ -11,6 +11,7 @@ mod checks;
 mod cli;
 mod daemon;
 mod examples;
+mod gate;
 mod guards;
 mod integrity;
 mod ledger;

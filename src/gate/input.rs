@@ -1,0 +1,106 @@
+//! The JSON a hook system writes on the gate's stdin: which event fired, and for a Stop hook
+//! whether the agent is already continuing because of one (`stop_hook_active`).
+
+use std::io::{IsTerminal, Read};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the gate waits for a hook system's input on a stdin that is not a terminal.
+/// Claude Code writes it at once and closes the pipe; a script that leaves stdin open and
+/// writes nothing must not hang the gate.
+const INPUT_WAIT: Duration = Duration::from_millis(300);
+
+/// At most this much of stdin is read (the input is a small JSON object).
+const INPUT_CAP: u64 = 1 << 20;
+
+/// The event a hook fired on, as far as the gate treats them differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookEvent {
+    /// A session starts or a prompt is submitted: the open issues join the context.
+    Context,
+    /// The agent is about to stop (Stop, SubagentStop).
+    Stop,
+    /// Anything else, or no hook system: the plain gate.
+    Other,
+}
+
+/// What the gate reads of a hook's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookInput {
+    /// The event.
+    pub event: HookEvent,
+    /// The agent continues because a Stop hook blocked it before.
+    pub stop_hook_active: bool,
+}
+
+impl HookInput {
+    /// No hook input: the plain gate.
+    pub const NONE: HookInput = HookInput {
+        event: HookEvent::Other,
+        stop_hook_active: false,
+    };
+
+    /// Reads the hook input from its JSON text. What is not a JSON object naming a known
+    /// event is the plain gate: a malformed input never blocks, and never opens, the gate.
+    pub fn parse(text: &str) -> HookInput {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+            return HookInput::NONE;
+        };
+        let event = match value.get("hook_event_name").and_then(|v| v.as_str()) {
+            Some("SessionStart" | "UserPromptSubmit") => HookEvent::Context,
+            Some("Stop" | "SubagentStop") => HookEvent::Stop,
+            _ => HookEvent::Other,
+        };
+        HookInput {
+            event,
+            stop_hook_active: value
+                .get("stop_hook_active")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// The hook input on stdin, if a hook system sent one: nothing from a terminal, nothing when
+/// no input arrives in time.
+pub fn read_hook_input() -> HookInput {
+    if std::io::stdin().is_terminal() {
+        return HookInput::NONE;
+    }
+    let (send, receive) = mpsc::channel();
+    // A thread, so that a stdin nobody writes to or closes cannot hold the gate: it is left
+    // blocked in its read when the process exits.
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let read = std::io::stdin().take(INPUT_CAP).read_to_string(&mut text);
+        let _ = send.send(read.map(|_| text));
+    });
+    match receive.recv_timeout(INPUT_WAIT) {
+        Ok(Ok(text)) => HookInput::parse(&text),
+        _ => HookInput::NONE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claude_codes_inputs() {
+        let stop = r#"{"session_id":"s","transcript_path":"/t.jsonl","hook_event_name":"Stop","stop_hook_active":true}"#;
+        assert_eq!(
+            HookInput::parse(stop),
+            HookInput {
+                event: HookEvent::Stop,
+                stop_hook_active: true
+            }
+        );
+        let prompt = r#"{"hook_event_name":"UserPromptSubmit","prompt":"go on"}"#;
+        assert_eq!(HookInput::parse(prompt).event, HookEvent::Context);
+        let tool = r#"{"hook_event_name":"PreToolUse","tool_name":"Bash"}"#;
+        assert_eq!(HookInput::parse(tool), HookInput::NONE);
+        for junk in ["", "not json", "[1, 2]", r#"{"stop_hook_active": "yes"}"#] {
+            assert!(!HookInput::parse(junk).stop_hook_active, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `auditor gate` under Claude Code's hook contract, with the documented inputs on stdin:
+//! exit 2 only for open blocking issues, 1 for the gate's own errors, a Stop hook that lets go
+//! after blocking the same issues a bounded number of times (and tells the operator), the open
+//! issues printed for SessionStart and UserPromptSubmit.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::{TestRepo, aws_key};
+
+/// Runs the gate with `input` on stdin: (exit code, stdout, stderr).
+fn gate_with(repo: &TestRepo, args: &[&str], input: &str) -> (i32, String, String) {
+    let out = repo
+        .auditor()
+        .arg("gate")
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .expect("gate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const STOP: &str = r#"{"session_id":"s1","transcript_path":"/tmp/t.jsonl","hook_event_name":"Stop","stop_hook_active":false}"#;
+const STOP_AGAIN: &str = r#"{"session_id":"s1","transcript_path":"/tmp/t.jsonl","hook_event_name":"Stop","stop_hook_active":true}"#;
+
+/// A repository whose last audit left a CRITICAL leaked key open, with an `on_escalate` hook
+/// that logs to `.git/escalations.log`.
+fn leaked() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    repo.write(
+        "auditor.toml",
+        "[hooks]\non_escalate = [\"sh\", \"-c\", \"echo \\\"$AUDITOR_EVENT $AUDITOR_ISSUE_ID\\\" >> .git/escalations.log\"]\n",
+    );
+    repo.write("deploy.py", format!("KEY = \"{}\"\n", aws_key()));
+    repo.commit("add deploy");
+    let (code, _, out) = repo.audit_json(&["--no-tests"]);
+    assert_eq!(code, 1, "{out}");
+    repo
+}
+
+#[test]
+fn a_stop_hook_blocks_the_same_issues_a_bounded_number_of_times_then_tells_the_operator() {
+    let repo = leaked();
+    let (code, _, stderr) = gate_with(&repo, &[], STOP);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SEC-001"), "{stderr}");
+    // The agent continues because of the block and stops again: blocked twice more (the
+    // default `policy.gate_stop_blocks` is 3), then let through.
+    for n in 2..=3 {
+        let (code, _, stderr) = gate_with(&repo, &[], STOP_AGAIN);
+        assert_eq!(code, 2, "block {n}: {stderr}");
+    }
+    let (code, _, stderr) = gate_with(&repo, &[], STOP_AGAIN);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("letting this one through"), "{stderr}");
+    let escalations =
+        std::fs::read_to_string(repo.path().join(".git/escalations.log")).unwrap_or_default();
+    assert_eq!(escalations, "gate-released SEC-001\n");
+    let events =
+        std::fs::read_to_string(repo.path().join("logs/audit/events.jsonl")).unwrap_or_default();
+    assert!(events.contains("gate_released"), "{events}");
+    // A new turn that stops is blocked again: the issue is still open.
+    let (code, _, _) = gate_with(&repo, &[], STOP);
+    assert_eq!(code, 2);
+    // Without a hook system (or a hook that sends nothing), open issues always block.
+    for _ in 0..4 {
+        assert_eq!(gate_with(&repo, &[], "").0, 2);
+    }
+}
+
+#[test]
+fn session_start_and_prompts_get_the_open_issues_as_context() {
+    let repo = leaked();
+    for event in ["SessionStart", "UserPromptSubmit"] {
+        let input =
+            format!(r#"{{"session_id":"s1","hook_event_name":"{event}","prompt":"go on"}}"#);
+        let (code, stdout, stderr) = gate_with(&repo, &[], &input);
+        assert_eq!(code, 0, "{event}: {stderr}");
+        assert!(
+            stdout.contains("[CRITICAL] SEC-001") && stdout.contains("deploy.py"),
+            "{event}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_gates_own_errors_exit_1_and_never_block() {
+    let repo = leaked();
+    // A typo in the hook's command line, a repository that is not there, a bad severity.
+    let (code, _, stderr) = gate_with(&repo, &["--max-severty", "HIGH"], STOP);
+    assert_eq!(code, 1, "{stderr}");
+    let missing = repo.path().join("no-such-dir");
+    let (code, _, stderr) = gate_with(&repo, &["--repo", &missing.to_string_lossy()], STOP);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, _, stderr) = gate_with(&repo, &["--max-severity", "SEVERE"], STOP);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("auditor gate:"), "{stderr}");
+}
+
+#[test]
+fn a_stdin_left_open_and_silent_does_not_hold_the_gate() {
+    let repo = leaked();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"))
+        .arg("gate")
+        .current_dir(repo.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", repo.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gate");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the gate hangs on stdin"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Still the plain gate: the open CRITICAL blocks.
+    assert_eq!(status.code(), Some(2));
+    drop(child.stdin.take());
+}
