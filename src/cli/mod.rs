@@ -123,6 +123,10 @@ pub struct GateArgs {
     /// Block on open issues at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
     pub max_severity: String,
+    /// How long to wait for HEAD's verdict while `auditor watch` is still auditing it (keep
+    /// it under the hook's timeout).
+    #[arg(long, value_name = "DURATION", default_value = "8s")]
+    pub wait: String,
 }
 
 /// `auditor inbox`.

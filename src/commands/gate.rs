@@ -2,7 +2,11 @@
 //! Exit 0 when no open issue is at or above the threshold; exit 2 with a short ranked list on
 //! stderr otherwise; exit 1 for the gate's own errors (a missing repository, an unreadable
 //! ledger, a usage error), which Claude Code shows to the user without blocking the agent.
-//! On SessionStart and UserPromptSubmit it prints the open issues on stdout and exits 0.
+//! On SessionStart and UserPromptSubmit it prints the open issues on stdout and exits 0; after
+//! a `git commit` (PostToolUse) and on a stop it judges HEAD's verdict, waiting for it while
+//! `auditor watch` is still auditing HEAD.
+
+use std::time::{Duration, Instant};
 
 use super::common::{open_repo, runtime, settings_or_defaults};
 use crate::cli::GateArgs;
@@ -17,6 +21,9 @@ use crate::store::Layout;
 /// The gate's own error: said on stderr, exit 1, never a block.
 const OWN_ERROR: ExitCode = ExitCode::Findings;
 
+/// How often the gate looks for HEAD's report while it waits.
+const POLL: Duration = Duration::from_millis(50);
+
 /// Runs the gate.
 pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     let input = gate::read_hook_input();
@@ -29,6 +36,18 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
         Err(e) => return Ok(own_error(&e.to_string())),
     };
     let (settings, layout) = settings_or_defaults(&repo);
+    let wait = match crate::config::parse_duration(&args.wait) {
+        Ok(w) => w,
+        Err(message) => return Ok(own_error(&format!("--wait: {message}"))),
+    };
+    // What is open is worth telling at the start of a session at once; a stop or a commit
+    // is judged on HEAD's own verdict, once the daemon has it.
+    if !matches!(
+        input.event,
+        gate::HookEvent::Context | gate::HookEvent::Tool
+    ) {
+        await_head(&repo, &settings, &layout, wait);
+    }
     let ledger = match read_ledger(&layout) {
         Ok(l) => l,
         Err(message) => return Ok(own_error(&message)),
@@ -72,6 +91,52 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             release(&settings, &layout, &blocking, repeats);
             Ok(ExitCode::Clean)
         }
+    }
+}
+
+/// Waits, up to `wait` while `auditor watch` runs, until HEAD is audited (its report is
+/// written, after the ledger); says on stderr when the verdict that follows is not HEAD's.
+fn await_head(repo: &crate::git::Repo, settings: &Settings, layout: &Layout, wait: Duration) {
+    let Ok(head) = repo.head() else {
+        return;
+    };
+    let head = head.to_string();
+    let report = layout.report_path(&head);
+    if report.is_file() {
+        return;
+    }
+    let short = &head[..head.len().min(7)];
+    let health = super::status::health(layout, settings.watch.stale_after);
+    // Audits of HEAD failing in a row: waiting brings no verdict (an AUDIT_FAILED issue is
+    // open in the ledger and blocks).
+    let failing = health.status.as_ref().ok().and_then(|s| {
+        s.audit_failure
+            .as_ref()
+            .filter(|f| f.commits.iter().any(|c| *c == head))
+    });
+    if let Some(failure) = failing {
+        crate::sink::eprint(&format!(
+            "auditor: HEAD {short} could not be audited ({} attempts: {})\n",
+            failure.attempts, failure.message
+        ));
+        return;
+    }
+    if health.healthy {
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            std::thread::sleep(POLL);
+            if report.is_file() {
+                return;
+            }
+        }
+        crate::sink::eprint(&format!(
+            "auditor: HEAD {short} is not audited yet (auditor watch is still on it after {}); what follows is the last audit's verdict\n",
+            crate::daemon::status::clock(wait)
+        ));
+    } else if layout.report_count() > 0 {
+        crate::sink::eprint(&format!(
+            "auditor: HEAD {short} has not been audited (no auditor watch runs here; `auditor audit` audits it); what follows is the last audit's verdict\n"
+        ));
     }
 }
 

@@ -42,8 +42,10 @@ pub fn decide(
     memory: &Memory,
     max_stop_blocks: u32,
 ) -> (Verdict, Memory) {
-    if input.event == HookEvent::Context {
-        return (Verdict::Context, memory.clone());
+    match input.event {
+        HookEvent::Context => return (Verdict::Context, memory.clone()),
+        HookEvent::Tool => return (Verdict::Open, memory.clone()),
+        HookEvent::Stop | HookEvent::Committed | HookEvent::Other => {}
     }
     if blocking.is_empty() {
         return (Verdict::Open, Memory::default());
@@ -131,6 +133,12 @@ mod tests {
         };
         let (v, m) = decide(&ids(&["A:HIGH"]), context, &kept, 3);
         assert_eq!((v, m), (Verdict::Context, kept.clone()));
+        // Another tool call is no moment to block or repeat them.
+        let tool = HookInput {
+            event: HookEvent::Tool,
+            stop_hook_active: false,
+        };
+        assert_eq!(decide(&ids(&["A:HIGH"]), tool, &kept, 3).0, Verdict::Open);
         // Without a hook system, open issues always block.
         for _ in 0..5 {
             let (v, _) = decide(&ids(&["A:HIGH"]), HookInput::NONE, &kept, 1);

@@ -20,6 +20,10 @@ pub enum HookEvent {
     Context,
     /// The agent is about to stop (Stop, SubagentStop).
     Stop,
+    /// A tool ran `git commit` (PostToolUse): its verdict is what the agent needs next.
+    Committed,
+    /// Any other tool call: nothing to say (an `ls` is no moment to repeat the open issues).
+    Tool,
     /// Anything else, or no hook system: the plain gate.
     Other,
 }
@@ -46,9 +50,15 @@ impl HookInput {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
             return HookInput::NONE;
         };
+        let command = value
+            .pointer("/tool_input/command")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let event = match value.get("hook_event_name").and_then(|v| v.as_str()) {
             Some("SessionStart" | "UserPromptSubmit") => HookEvent::Context,
             Some("Stop" | "SubagentStop") => HookEvent::Stop,
+            Some("PostToolUse") if runs_git_commit(command) => HookEvent::Committed,
+            Some("PreToolUse" | "PostToolUse") => HookEvent::Tool,
             _ => HookEvent::Other,
         };
         HookInput {
@@ -59,6 +69,25 @@ impl HookInput {
                 .unwrap_or(false),
         }
     }
+}
+
+/// Whether a shell command line runs `git commit` (`git commit -m x`, `git add -A && git commit`,
+/// `git -C dir commit`), not a command that only names it (`echo "git commit"` aside).
+fn runs_git_commit(command: &str) -> bool {
+    command
+        .split(['&', ';', '|', '\n'])
+        .map(str::split_whitespace)
+        .any(|mut words| {
+            words.next() == Some("git") && {
+                let rest: Vec<&str> = words.collect();
+                // Options before the subcommand (`-C dir`, `-c key=value`) take a value.
+                let mut i = 0;
+                while i < rest.len() && rest[i].starts_with('-') {
+                    i += if matches!(rest[i], "-C" | "-c") { 2 } else { 1 };
+                }
+                rest.get(i) == Some(&"commit")
+            }
+        })
 }
 
 /// The hook input on stdin, if a hook system sent one: nothing from a terminal, nothing when
@@ -97,7 +126,13 @@ mod tests {
         );
         let prompt = r#"{"hook_event_name":"UserPromptSubmit","prompt":"go on"}"#;
         assert_eq!(HookInput::parse(prompt).event, HookEvent::Context);
-        let tool = r#"{"hook_event_name":"PreToolUse","tool_name":"Bash"}"#;
+        let commit = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"git add -A && git commit -m 'fix'"},"tool_response":{}}"#;
+        assert_eq!(HookInput::parse(commit).event, HookEvent::Committed);
+        let other = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"git status"}}"#;
+        assert_eq!(HookInput::parse(other).event, HookEvent::Tool);
+        assert!(runs_git_commit("git -C sub commit --amend"));
+        assert!(!runs_git_commit("echo git commit"));
+        let tool = r#"{"hook_event_name":"Notification","message":"waiting"}"#;
         assert_eq!(HookInput::parse(tool), HookInput::NONE);
         for junk in ["", "not json", "[1, 2]", r#"{"stop_hook_active": "yes"}"#] {
             assert!(!HookInput::parse(junk).stop_hook_active, "{junk}");

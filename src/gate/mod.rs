@@ -3,7 +3,8 @@
 //! stdout on SessionStart and UserPromptSubmit adds that text to the model's context; any
 //! other exit is the hook's own error, shown to the user, blocking nothing.
 //!
-//! - `input`: the hook input, read from stdin when a hook system sends one.
+//! - `input`: the hook input, read from stdin when a hook system sends one (which event, and
+//!   whether a tool call ran `git commit`).
 //! - `decision`: what the gate does with the open blocking issues and that input, pure: a
 //!   Stop hook that keeps blocking the same issues lets the stop through after a bound and
 //!   tells the operator, instead of looping forever on one (possibly false) finding.

@@ -234,6 +234,23 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
         .map(|_| run_hook("Stop", stop(true)).status.code())
         .collect();
     assert_eq!(codes, [Some(2), Some(2), Some(0)]);
+    // After a `git commit` through the Bash tool, the verdict of that commit reaches the model.
+    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Bash");
+    let committed = format!(
+        r#"{{"session_id":"s","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"git commit -m leak"}},"tool_response":{{}}}}"#,
+        repo.path().display()
+    );
+    let out = run_hook("PostToolUse", committed);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEC-001"));
+    // Another Bash command is no commit and no moment to repeat the open issues.
+    let listed = format!(
+        r#"{{"session_id":"s","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"ls"}},"tool_response":{{}}}}"#,
+        repo.path().display()
+    );
+    let out = run_hook("PostToolUse", listed);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty() && out.stdout.is_empty(), "{out:?}");
     // A session starts, a prompt is submitted: the open issues join the context (stdout).
     for event in ["SessionStart", "UserPromptSubmit"] {
         let input = format!(

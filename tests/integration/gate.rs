@@ -132,3 +132,44 @@ fn a_stdin_left_open_and_silent_does_not_hold_the_gate() {
     assert_eq!(status.code(), Some(2));
     drop(child.stdin.take());
 }
+
+/// A commit the agent just made, and the PostToolUse hook on it: the gate waits for the
+/// daemon's verdict on that commit (not the last one before it) and blocks on its leak.
+#[test]
+fn after_a_commit_the_gate_waits_for_its_verdict() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[watch]\ndebounce = \"100ms\"\n\n[[check]]\nname = \"slow\"\nstage = \"test\"\ncommand = [\"sleep\", \"1\"]\nformat = \"exit-code\"\n",
+    );
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let w = repo.watch(&[]);
+    w.wait_settled(30);
+    repo.write("deploy.py", format!("KEY = \"{}\"\n", aws_key()));
+    repo.commit("add deploy");
+    let committed = r#"{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"git add -A && git commit -m 'add deploy'"},"tool_response":{"stdout":"","stderr":""}}"#;
+    let (code, _, stderr) = gate_with(&repo, &["--wait", "30s"], committed);
+    assert_eq!(code, 2, "{stderr}\n{}", w.output());
+    assert!(stderr.contains("SEC-001"), "{stderr}");
+    assert!(!stderr.contains("not audited yet"), "{stderr}");
+}
+
+/// Without a daemon, nothing will audit HEAD: the gate says its verdict is an older one.
+#[test]
+fn without_a_daemon_the_gate_says_head_is_not_audited() {
+    let repo = TestRepo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    repo.audit_json(&["--no-tests"]);
+    repo.write("b.txt", "b\n");
+    repo.commit("more");
+    let started = Instant::now();
+    let (code, _, stderr) = gate_with(&repo, &[], STOP);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("has not been audited"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it waited for no daemon"
+    );
+}
