@@ -2,7 +2,8 @@
 //! Exit 0 when no open issue is at or above the threshold; exit 2 with a short ranked list on
 //! stderr otherwise; exit 1 for the gate's own errors (a missing repository, an unreadable
 //! ledger, a usage error), which Claude Code shows to the user without blocking the agent.
-//! On SessionStart and UserPromptSubmit it prints the open issues on stdout and exits 0; after
+//! On SessionStart and UserPromptSubmit (Gemini CLI: BeforeAgent) it answers with the open
+//! issues as additional context, in the JSON both read on stdout, and exits 0; after
 //! a `git commit` (PostToolUse) and on a stop it judges HEAD's verdict, waiting for it while
 //! `auditor watch` is still auditing HEAD.
 
@@ -67,7 +68,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
-    let (verdict, kept) = gate::decide(&set, input, &memory, settings.policy.gate_stop_blocks);
+    let (verdict, kept) = gate::decide(&set, &input, &memory, settings.policy.gate_stop_blocks);
     if kept != memory {
         let text = serde_json::to_vec_pretty(&kept).unwrap_or_default();
         if let Err(e) = crate::store::write_atomic(&memory_path, &text) {
@@ -77,10 +78,20 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     match verdict {
         Verdict::Open => Ok(ExitCode::Clean),
         Verdict::Context => {
-            if !active.is_empty() {
-                // A closed stdout (the hook system gone) leaves nothing to tell.
-                let _ = crate::sink::print(&context(&active, &layout));
-            }
+            // The JSON answer both Claude Code and Gemini CLI read (Gemini reads nothing but
+            // JSON on stdout); nothing open adds nothing. A closed stdout (the hook system
+            // gone) leaves nothing to tell.
+            let answer = if active.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::json!({
+                    "hookSpecificOutput": {
+                        "hookEventName": input.name,
+                        "additionalContext": context(&active, &layout),
+                    }
+                })
+            };
+            let _ = crate::sink::print(&format!("{answer}\n"));
             Ok(ExitCode::Clean)
         }
         Verdict::Block => {

@@ -38,7 +38,7 @@ pub enum Verdict {
 /// same issues.
 pub fn decide(
     blocking: &[String],
-    input: HookInput,
+    input: &HookInput,
     memory: &Memory,
     max_stop_blocks: u32,
 ) -> (Verdict, Memory) {
@@ -89,10 +89,12 @@ mod tests {
     const STOP: HookInput = HookInput {
         event: HookEvent::Stop,
         stop_hook_active: false,
+        name: String::new(),
     };
     const STOP_AGAIN: HookInput = HookInput {
         event: HookEvent::Stop,
         stop_hook_active: true,
+        name: String::new(),
     };
 
     fn ids(v: &[&str]) -> Vec<String> {
@@ -102,46 +104,46 @@ mod tests {
     #[test]
     fn a_stop_hook_that_blocks_the_same_issues_lets_go_after_the_bound() {
         let open = ids(&["SEC-001:CRITICAL"]);
-        let (v, m) = decide(&open, STOP, &Memory::default(), 3);
+        let (v, m) = decide(&open, &STOP, &Memory::default(), 3);
         assert_eq!((v, m.repeats), (Verdict::Block, 1));
-        let (v, m) = decide(&open, STOP_AGAIN, &m, 3);
+        let (v, m) = decide(&open, &STOP_AGAIN, &m, 3);
         assert_eq!((v, m.repeats), (Verdict::Block, 2));
-        let (v, m) = decide(&open, STOP_AGAIN, &m, 3);
+        let (v, m) = decide(&open, &STOP_AGAIN, &m, 3);
         assert_eq!((v, m.repeats), (Verdict::Block, 3));
-        let (v, m) = decide(&open, STOP_AGAIN, &m, 3);
+        let (v, m) = decide(&open, &STOP_AGAIN, &m, 3);
         assert_eq!(v, Verdict::Release { repeats: 3 });
         // A new turn stops afresh: blocked again.
-        let (v, m) = decide(&open, STOP, &m, 3);
+        let (v, m) = decide(&open, &STOP, &m, 3);
         assert_eq!((v, m.repeats), (Verdict::Block, 1));
         // The set changed (an issue escalated): a block that says something new.
         let escalated = ids(&["SEC-001:CRITICAL", "TST-001:HIGH"]);
-        let (v, m) = decide(&escalated, STOP_AGAIN, &m, 1);
+        let (v, m) = decide(&escalated, &STOP_AGAIN, &m, 1);
         assert_eq!((v, m.repeats), (Verdict::Block, 1));
     }
 
     #[test]
     fn nothing_open_opens_and_context_events_only_print() {
-        let (v, m) = decide(&[], STOP_AGAIN, &Memory::default(), 3);
+        let (v, m) = decide(&[], &STOP_AGAIN, &Memory::default(), 3);
         assert_eq!((v, m), (Verdict::Open, Memory::default()));
         let context = HookInput {
             event: HookEvent::Context,
-            stop_hook_active: false,
+            ..HookInput::NONE
         };
         let kept = Memory {
             blocked: ids(&["A:HIGH"]),
             repeats: 2,
         };
-        let (v, m) = decide(&ids(&["A:HIGH"]), context, &kept, 3);
+        let (v, m) = decide(&ids(&["A:HIGH"]), &context, &kept, 3);
         assert_eq!((v, m), (Verdict::Context, kept.clone()));
         // Another tool call is no moment to block or repeat them.
         let tool = HookInput {
             event: HookEvent::Tool,
-            stop_hook_active: false,
+            ..HookInput::NONE
         };
-        assert_eq!(decide(&ids(&["A:HIGH"]), tool, &kept, 3).0, Verdict::Open);
+        assert_eq!(decide(&ids(&["A:HIGH"]), &tool, &kept, 3).0, Verdict::Open);
         // Without a hook system, open issues always block.
         for _ in 0..5 {
-            let (v, _) = decide(&ids(&["A:HIGH"]), HookInput::NONE, &kept, 1);
+            let (v, _) = decide(&ids(&["A:HIGH"]), &HookInput::NONE, &kept, 1);
             assert_eq!(v, Verdict::Block);
         }
     }

@@ -1,5 +1,7 @@
 //! The JSON a hook system writes on the gate's stdin: which event fired, and for a Stop hook
-//! whether the agent is already continuing because of one (`stop_hook_active`).
+//! whether the agent is already continuing because of one (`stop_hook_active`). Claude Code's
+//! events and Gemini CLI's (`AfterAgent` for a stop, `BeforeAgent` for a prompt, `AfterTool`
+//! of `run_shell_command`) share the fields the gate reads.
 
 use std::io::{IsTerminal, Read};
 use std::sync::mpsc;
@@ -29,12 +31,14 @@ pub enum HookEvent {
 }
 
 /// What the gate reads of a hook's input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookInput {
     /// The event.
     pub event: HookEvent,
     /// The agent continues because a Stop hook blocked it before.
     pub stop_hook_active: bool,
+    /// The event's name as the hook system spelt it (what a JSON answer names).
+    pub name: String,
 }
 
 impl HookInput {
@@ -42,6 +46,7 @@ impl HookInput {
     pub const NONE: HookInput = HookInput {
         event: HookEvent::Other,
         stop_hook_active: false,
+        name: String::new(),
     };
 
     /// Reads the hook input from its JSON text. What is not a JSON object naming a known
@@ -54,15 +59,20 @@ impl HookInput {
             .pointer("/tool_input/command")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        let event = match value.get("hook_event_name").and_then(|v| v.as_str()) {
-            Some("SessionStart" | "UserPromptSubmit") => HookEvent::Context,
-            Some("Stop" | "SubagentStop") => HookEvent::Stop,
-            Some("PostToolUse") if runs_git_commit(command) => HookEvent::Committed,
-            Some("PreToolUse" | "PostToolUse") => HookEvent::Tool,
+        let name = value
+            .get("hook_event_name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let event = match name {
+            "SessionStart" | "UserPromptSubmit" | "BeforeAgent" => HookEvent::Context,
+            "Stop" | "SubagentStop" | "AfterAgent" => HookEvent::Stop,
+            "PostToolUse" | "AfterTool" if runs_git_commit(command) => HookEvent::Committed,
+            "PreToolUse" | "PostToolUse" | "BeforeTool" | "AfterTool" => HookEvent::Tool,
             _ => HookEvent::Other,
         };
         HookInput {
             event,
+            name: name.chars().take(64).collect(),
             stop_hook_active: value
                 .get("stop_hook_active")
                 .and_then(|v| v.as_bool())
@@ -121,9 +131,18 @@ mod tests {
             HookInput::parse(stop),
             HookInput {
                 event: HookEvent::Stop,
-                stop_hook_active: true
+                stop_hook_active: true,
+                name: "Stop".into(),
             }
         );
+        // Gemini CLI's: a retried turn, a prompt, a shell command that commits.
+        let after_agent = r#"{"session_id":"s","hook_event_name":"AfterAgent","timestamp":"2026-12-04T20:00:00Z","prompt":"p","prompt_response":"r","stop_hook_active":true}"#;
+        assert_eq!(HookInput::parse(after_agent).event, HookEvent::Stop);
+        assert!(HookInput::parse(after_agent).stop_hook_active);
+        let before_agent = r#"{"hook_event_name":"BeforeAgent","prompt":"p"}"#;
+        assert_eq!(HookInput::parse(before_agent).event, HookEvent::Context);
+        let shell = r#"{"hook_event_name":"AfterTool","tool_name":"run_shell_command","tool_input":{"command":"git commit -am x"},"tool_response":{}}"#;
+        assert_eq!(HookInput::parse(shell).event, HookEvent::Committed);
         let prompt = r#"{"hook_event_name":"UserPromptSubmit","prompt":"go on"}"#;
         assert_eq!(HookInput::parse(prompt).event, HookEvent::Context);
         let commit = r#"{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"git add -A && git commit -m 'fix'"},"tool_response":{}}"#;

@@ -167,38 +167,66 @@ fn the_systemd_unit_verifies() {
     );
 }
 
+/// The command of the first hook on `event` in a hook system's settings.
+fn hook_command(settings: &serde_json::Value, event: &str) -> String {
+    assert_eq!(settings["hooks"][event][0]["hooks"][0]["type"], "command");
+    settings["hooks"][event][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a {event} hook command"))
+        .to_string()
+}
+
+/// Runs a hook's command as the agents do: through a shell, with the project directory in
+/// `project_var`, the event's JSON on stdin.
+fn run_hook(
+    command: &str,
+    project_var: &str,
+    repo: &TestRepo,
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", command])
+        .env("PATH", path_with_binary())
+        .env(project_var, repo.path())
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the hook");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("hook input");
+    }
+    child.wait_with_output().expect("the hook's output")
+}
+
+fn settings_of(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(example(name)).expect("settings"))
+        .expect("valid JSON")
+}
+
+/// The additional context a JSON answer on stdout carries.
+fn additional_context(out: &std::process::Output) -> String {
+    let answer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("a JSON answer on stdout");
+    answer["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
-    use std::io::Write;
     let repo = repo();
-    let settings: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(example("claude-code-settings.json")).expect("settings"),
-    )
-    .expect("valid JSON");
-    let command = |event: &str| {
-        assert_eq!(settings["hooks"][event][0]["hooks"][0]["type"], "command");
-        settings["hooks"][event][0]["hooks"][0]["command"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a {event} hook command"))
-            .to_string()
-    };
-    // Claude Code runs the command through a shell, in the project, with the event's JSON
-    // on stdin.
-    let run_hook = |event: &str, input: String| {
-        let mut child = Command::new("sh")
-            .args(["-c", &command(event)])
-            .env("PATH", path_with_binary())
-            .env("CLAUDE_PROJECT_DIR", repo.path())
-            .current_dir(std::env::temp_dir())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run the hook");
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(input.as_bytes()).expect("hook input");
-        }
-        child.wait_with_output().expect("the hook's output")
+    let settings = settings_of("claude-code-settings.json");
+    let hook = |event: &str, input: String| {
+        run_hook(
+            &hook_command(&settings, event),
+            "CLAUDE_PROJECT_DIR",
+            &repo,
+            &input,
+        )
     };
     let stop = |active: bool| {
         format!(
@@ -207,7 +235,7 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
         )
     };
     assert_eq!(
-        run_hook("Stop", stop(false)).status.code(),
+        hook("Stop", stop(false)).status.code(),
         Some(0),
         "nothing open yet"
     );
@@ -217,7 +245,7 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
     );
     repo.commit("leak");
     repo.audit_json(&["--no-tests"]);
-    let out = run_hook("Stop", stop(false));
+    let out = hook("Stop", stop(false));
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -231,35 +259,106 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
     // Continuing because of the block, the agent stops again: blocked up to the bound, then
     // let through (the operator is told) rather than looped forever.
     let codes: Vec<Option<i32>> = (0..3)
-        .map(|_| run_hook("Stop", stop(true)).status.code())
+        .map(|_| hook("Stop", stop(true)).status.code())
         .collect();
     assert_eq!(codes, [Some(2), Some(2), Some(0)]);
     // After a `git commit` through the Bash tool, the verdict of that commit reaches the model.
     assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Bash");
-    let committed = format!(
-        r#"{{"session_id":"s","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"git commit -m leak"}},"tool_response":{{}}}}"#,
-        repo.path().display()
-    );
-    let out = run_hook("PostToolUse", committed);
+    let tool_use = |command: &str| {
+        format!(
+            r#"{{"session_id":"s","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"{command}"}},"tool_response":{{}}}}"#,
+            repo.path().display()
+        )
+    };
+    let out = hook("PostToolUse", tool_use("git commit -m leak"));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SEC-001"));
     // Another Bash command is no commit and no moment to repeat the open issues.
-    let listed = format!(
-        r#"{{"session_id":"s","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"ls"}},"tool_response":{{}}}}"#,
-        repo.path().display()
-    );
-    let out = run_hook("PostToolUse", listed);
+    let out = hook("PostToolUse", tool_use("ls"));
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stderr.is_empty() && out.stdout.is_empty(), "{out:?}");
-    // A session starts, a prompt is submitted: the open issues join the context (stdout).
+    // A session starts, a prompt is submitted: the open issues join the context.
     for event in ["SessionStart", "UserPromptSubmit"] {
         let input = format!(
             r#"{{"session_id":"s","transcript_path":"/tmp/t.jsonl","cwd":"{}","hook_event_name":"{event}","source":"startup","prompt":"continue"}}"#,
             repo.path().display()
         );
-        let out = run_hook(event, input);
+        let out = hook(event, input);
         assert_eq!(out.status.code(), Some(0), "{event}");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("[CRITICAL] SEC-001"), "{event}: {stdout}");
+        let context = additional_context(&out);
+        assert!(context.contains("[CRITICAL] SEC-001"), "{event}: {context}");
+    }
+}
+
+/// Gemini CLI's hooks (`.gemini/settings.json`): `AfterAgent` retries the turn on exit 2 with
+/// stderr as the prompt and says `stop_hook_active` on a retry; `SessionStart` and
+/// `BeforeAgent` take context from the JSON on stdout (the only thing it may print).
+#[test]
+fn the_gemini_cli_hooks_keep_its_contract_with_its_documented_inputs() {
+    let repo = repo();
+    let settings = settings_of("gemini-settings.json");
+    let hook = |event: &str, input: String| {
+        run_hook(
+            &hook_command(&settings, event),
+            "GEMINI_PROJECT_DIR",
+            &repo,
+            &input,
+        )
+    };
+    let base = |event: &str| {
+        format!(
+            r#""session_id":"s","transcript_path":"/tmp/t.json","cwd":"{}","hook_event_name":"{event}","timestamp":"2026-12-04T20:00:00Z""#,
+            repo.path().display()
+        )
+    };
+    let session = format!(r#"{{{},"source":"startup"}}"#, base("SessionStart"));
+    let out = hook("SessionStart", session.clone());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "{}",
+        "nothing open: an empty answer"
+    );
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    let after_agent = |active: bool| {
+        format!(
+            r#"{{{},"prompt":"add deploy","prompt_response":"done","stop_hook_active":{active}}}"#,
+            base("AfterAgent")
+        )
+    };
+    let out = hook("AfterAgent", after_agent(false));
+    assert_eq!(out.status.code(), Some(2), "exit 2 retries the turn");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEC-001"));
+    let codes: Vec<Option<i32>> = (0..3)
+        .map(|_| hook("AfterAgent", after_agent(true)).status.code())
+        .collect();
+    assert_eq!(codes, [Some(2), Some(2), Some(0)]);
+    assert_eq!(
+        settings["hooks"]["AfterTool"][0]["matcher"],
+        "run_shell_command"
+    );
+    let shell = format!(
+        r#"{{{},"tool_name":"run_shell_command","tool_input":{{"command":"git commit -am leak"}},"tool_response":{{}}}}"#,
+        base("AfterTool")
+    );
+    assert_eq!(hook("AfterTool", shell).status.code(), Some(2));
+    for (event, input) in [
+        ("SessionStart", session),
+        (
+            "BeforeAgent",
+            format!(r#"{{{},"prompt":"go on"}}"#, base("BeforeAgent")),
+        ),
+    ] {
+        let out = hook(event, input);
+        assert_eq!(out.status.code(), Some(0), "{event}");
+        assert!(
+            additional_context(&out).contains("[CRITICAL] SEC-001"),
+            "{event}"
+        );
     }
 }

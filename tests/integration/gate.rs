@@ -82,8 +82,13 @@ fn session_start_and_prompts_get_the_open_issues_as_context() {
             format!(r#"{{"session_id":"s1","hook_event_name":"{event}","prompt":"go on"}}"#);
         let (code, stdout, stderr) = gate_with(&repo, &[], &input);
         assert_eq!(code, 0, "{event}: {stderr}");
+        let answer: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(answer["hookSpecificOutput"]["hookEventName"], event);
+        let context = answer["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap_or_default();
         assert!(
-            stdout.contains("[CRITICAL] SEC-001") && stdout.contains("deploy.py"),
+            context.contains("[CRITICAL] SEC-001") && context.contains("deploy.py"),
             "{event}: {stdout}"
         );
     }
