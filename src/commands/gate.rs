@@ -123,7 +123,7 @@ fn await_head(repo: &crate::git::Repo, settings: &Settings, layout: &Layout, wai
     let failing = health.status.as_ref().ok().and_then(|s| {
         s.audit_failure
             .as_ref()
-            .filter(|f| f.commits.iter().any(|c| *c == head))
+            .filter(|f| f.commits.contains(&head))
     });
     if let Some(failure) = failing {
         crate::sink::eprint(&format!(
