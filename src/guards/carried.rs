@@ -264,34 +264,44 @@ fn name_words(name: &str) -> HashSet<String> {
     out
 }
 
-/// Whether the commit folds the test `name` of `old` into a test of `new` it parametrizes
-/// (flask 69f9845e: `test_jsonify_prettyprint` gone, `test_jsonify_no_prettyprint` given
-/// `@pytest.mark.parametrize("compact", [True, False])`): a parametrize marker the commit adds
-/// marks a test whose name holds every word of the lost one's, or whose words the lost one's
-/// hold. The name alone cannot tell what the cases check; the finding still asks for a look.
-pub fn is_parametrized_into(old: &str, new: &str, name: &str) -> bool {
-    let lost = name_words(name);
-    if lost.is_empty() {
-        return false;
+/// The tests of `new` that the commit marks with a parametrize marker (a marker line it adds),
+/// each as the words of its name: what a lost test may have been folded into (flask 69f9845e:
+/// `test_jsonify_prettyprint` gone, `test_jsonify_no_prettyprint` given
+/// `@pytest.mark.parametrize("compact", [True, False])`). Read once per file.
+pub fn parametrized_tests(old: &str, new: &str) -> Vec<HashSet<String>> {
+    // Most files hold no marker: nothing to compare.
+    if !PARAMETRIZE.iter().any(|m| new.contains(m)) {
+        return Vec::new();
     }
     let added: HashSet<&str> = added_lines(Some(old), new).into_iter().collect();
     let lines: Vec<&str> = new.lines().map(str::trim).collect();
-    lines.iter().enumerate().any(|(at, line)| {
+    let mut out = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
         if !added.contains(line) || !PARAMETRIZE.iter().any(|m| line.contains(m)) {
-            return false;
+            continue;
         }
         // The test the marker marks: the first line after it (or on it, for `.each(...)('name'`)
         // that defines one, within reach.
-        lines[at..lines.len().min(at + PARAMETRIZE_REACH)]
+        let marked = lines[at..lines.len().min(at + PARAMETRIZE_REACH)]
             .iter()
             .find_map(|l| defined_test(l))
-            .is_some_and(|marked| {
-                let marked = name_words(&marked);
-                !marked.is_empty()
-                    && (marked.is_superset(&lost) || marked.is_subset(&lost))
-                    && marked.intersection(&lost).count() >= 1
-            })
-    })
+            .map(|n| name_words(&n))
+            .filter(|w| !w.is_empty());
+        out.extend(marked);
+    }
+    out
+}
+
+/// Whether the lost test `name` was folded into one of `parametrized` (`parametrized_tests`):
+/// a test whose name holds every word of the lost one's, or whose words the lost one's hold.
+/// The name alone cannot tell what the cases check; the finding still asks for a look.
+pub fn folded_into(name: &str, parametrized: &[HashSet<String>]) -> bool {
+    let lost = name_words(name);
+    !lost.is_empty()
+        && parametrized.iter().any(|marked| {
+            (marked.is_superset(&lost) || marked.is_subset(&lost))
+                && marked.intersection(&lost).count() >= 1
+        })
 }
 
 /// The name a line defines a test by: `def test_x(`, `fn test_x(`, `func TestX(`, or the
@@ -393,9 +403,11 @@ mod tests {
         // flask 69f9845e, in part.
         let old = "def test_jsonify_no_prettyprint(app, req_ctx):\n    app.config.update({\"JSONIFY_PRETTYPRINT_REGULAR\": False})\n    assert rv.data == compressed_msg\n\n\ndef test_jsonify_prettyprint(app, req_ctx):\n    app.config.update({\"JSONIFY_PRETTYPRINT_REGULAR\": True})\n    assert rv.data == pretty_response\n\n\ndef test_jsonify_mimetype(app, req_ctx):\n    assert rv.mimetype == \"application/vnd.api+json\"\n";
         let new = "@pytest.mark.parametrize(\"compact\", [True, False])\ndef test_jsonify_no_prettyprint(app, compact):\n    app.json.compact = compact\n    assert (b\" \" not in data) is compact\n\n\ndef test_jsonify_mimetype(app, req_ctx):\n    assert rv.mimetype == \"application/vnd.api+json\"\n";
-        assert!(is_parametrized_into(old, new, "test_jsonify_prettyprint"));
+        let folds =
+            |old: &str, new: &str, name: &str| folded_into(name, &parametrized_tests(old, new));
+        assert!(folds(old, new, "test_jsonify_prettyprint"));
         // Another test's name, or a marker the file already had, folds nothing.
-        assert!(!is_parametrized_into(old, new, "test_jsonify_mimetype"));
+        assert!(!folds(old, new, "test_jsonify_mimetype"));
         let marked_before = new.replace(
             "def test_jsonify_no_prettyprint(app, req_ctx)",
             "def test_jsonify_no_prettyprint(app, compact)",
@@ -404,7 +416,7 @@ mod tests {
             "@pytest.mark.parametrize(\"compact\", [True, False])\n{}",
             old
         );
-        assert!(!is_parametrized_into(
+        assert!(!folds(
             &old_marked,
             &marked_before,
             "test_jsonify_prettyprint"
@@ -412,7 +424,7 @@ mod tests {
         // jest's table, and the words of a camel-cased name.
         let js_old = "it('parses a number', () => {\n  expect(parse('1')).toBe(1);\n});\n";
         let js_new = "it.each([['1', 1], ['x', NaN]])('parses a number or not %s', (s, n) => {\n  expect(parse(s)).toBe(n);\n});\n";
-        assert!(is_parametrized_into(js_old, js_new, "parses a number"));
+        assert!(folds(js_old, js_new, "parses a number"));
         assert_eq!(
             name_words("testJsonifyNoPrettyprint"),
             name_words("test_jsonify_no_prettyprint")

@@ -501,11 +501,13 @@ fn carried_tests(
         let Some((_, Some(old), new)) = texts.iter().find(|(p, _, _)| p == path) else {
             continue;
         };
+        let parametrized = new
+            .as_deref()
+            .map(|new| carried::parametrized_tests(old, new))
+            .unwrap_or_default();
         for name in names {
             if carried::is_carried(old, new.as_deref(), name, added)
-                || new
-                    .as_deref()
-                    .is_some_and(|new| carried::is_parametrized_into(old, new, name))
+                || carried::folded_into(name, &parametrized)
             {
                 out.insert((path.clone(), name.clone()));
             }

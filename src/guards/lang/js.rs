@@ -2,6 +2,10 @@
 //! and vitest's skip and focus markers, `expect`/`assert`, a free function that only throws
 //! "not implemented", `console.log`.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::{SkipTarget, Spec, Syntax, has_token, holds, kind::*};
 use crate::guards::text::{REACH, Text};
 
@@ -132,65 +136,65 @@ pub struct TestAlias {
 pub fn test_aliases(text: &[u8]) -> Vec<TestAlias> {
     // A file names one or two; a bound keeps the file's own search small whatever it holds.
     const MAX_ALIASES: usize = 16;
-    const BEFORE: [&[u8]; 3] = [b"= ", b"? ", b": "];
+    // One pass for the six ways a value names them (`= test`, `? it`, `: test`...): every
+    // JavaScript blob of a history is searched, and `it` alone is in every other word.
+    static VALUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new(["= test", "? test", ": test", "= it", "? it", ": it"])
+            .expect("six short words compile")
+    });
     let mut aliases: Vec<TestAlias> = Vec::new();
-    for target in [&b"test"[..], b"it"] {
-        for at in memchr::memmem::find_iter(text, target) {
-            if at < 2 || !BEFORE.contains(&&text[at - 2..at]) {
-                continue;
-            }
-            // `test` or `it` with modifiers (`test.failing`), and no call.
-            let mut end = at + target.len();
-            while text.get(end) == Some(&b'.')
-                && text.get(end + 1).is_some_and(u8::is_ascii_alphabetic)
-            {
+    for hit in VALUES.find_iter(text) {
+        let at = hit.start() + 2;
+        // `test` or `it` with modifiers (`test.failing`), and no call.
+        let mut end = hit.end();
+        while text.get(end) == Some(&b'.') && text.get(end + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            end += 1;
+            while text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
                 end += 1;
-                while text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
-                    end += 1;
-                }
             }
-            if !text
-                .get(end)
-                .is_none_or(|c| matches!(c, b';' | b'\n' | b'\r' | b' ' | b')'))
-            {
-                continue;
-            }
-            let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
-            let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
-            let Ok(line) = std::str::from_utf8(&text[line_start..line_end]) else {
-                continue;
-            };
-            let Some(declared) = ["const ", "let ", "var "]
-                .iter()
-                .find_map(|k| line.trim_start().strip_prefix(k))
-            else {
-                continue;
-            };
-            let name: String = declared
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
-                .collect();
-            let Some(value) = declared[name.len()..].trim_start().strip_prefix('=') else {
-                continue;
-            };
-            if name.is_empty()
-                || name.len() > 64
-                || matches!(name.as_str(), "test" | "it")
-                || aliases.len() >= MAX_ALIASES
-                || aliases.iter().any(|a| a.name == name)
-            {
-                continue;
-            }
-            let value = value.split(';').next().unwrap_or_default();
-            let skips = [".skip", ".only", ".failing"]
-                .iter()
-                .any(|m| has_token(value, m));
-            aliases.push(TestAlias {
-                name,
-                skips,
-                conditional: value.contains('?'),
-            });
         }
+        if !text
+            .get(end)
+            .is_none_or(|c| matches!(c, b';' | b'\n' | b'\r' | b' ' | b')'))
+        {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
+        let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+        let Ok(line) = std::str::from_utf8(&text[line_start..line_end]) else {
+            continue;
+        };
+        let Some(declared) = ["const ", "let ", "var "]
+            .iter()
+            .find_map(|k| line.trim_start().strip_prefix(k))
+        else {
+            continue;
+        };
+        let name: String = declared
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        let Some(value) = declared[name.len()..].trim_start().strip_prefix('=') else {
+            continue;
+        };
+        if name.is_empty()
+            || name.len() > 64
+            || matches!(name.as_str(), "test" | "it")
+            || aliases.len() >= MAX_ALIASES
+            || aliases.iter().any(|a| a.name == name)
+        {
+            continue;
+        }
+        let value = value.split(';').next().unwrap_or_default();
+        let skips = [".skip", ".only", ".failing"]
+            .iter()
+            .any(|m| has_token(value, m));
+        aliases.push(TestAlias {
+            name,
+            skips,
+            conditional: value.contains('?'),
+        });
     }
     aliases
 }
