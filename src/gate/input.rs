@@ -152,7 +152,7 @@ mod tests {
         assert!(runs_git_commit("git -C sub commit --amend"));
         assert!(!runs_git_commit("echo git commit"));
         let tool = r#"{"hook_event_name":"Notification","message":"waiting"}"#;
-        assert_eq!(HookInput::parse(tool), HookInput::NONE);
+        assert_eq!(HookInput::parse(tool).event, HookEvent::Other);
         for junk in ["", "not json", "[1, 2]", r#"{"stop_hook_active": "yes"}"#] {
             assert!(!HookInput::parse(junk).stop_hook_active, "{junk}");
         }
