@@ -323,7 +323,7 @@ impl Audit<'_> {
             &environment::known_lacking(&self.ledger_before),
             ws.setup_run
                 .as_ref()
-                .is_some_and(|r| r.outcome != CheckOutcome::Passed),
+                .is_some_and(|r| r.outcome == CheckOutcome::Unavailable),
         );
         found.add_runs(runs);
         self.bail_if_cancelled()?;

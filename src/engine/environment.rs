@@ -30,9 +30,10 @@ pub fn known_lacking(ledger: &Ledger) -> HashSet<String> {
 /// did not ask for; `base_passed`: whether the audit of the base commit ran its tests green;
 /// `known_lacking`: the checks whose environment an earlier audit found lacking and that no
 /// audit has seen run since (a commit that then bumps a lock file, as most do, did not break
-/// what was already broken); `setup_failed`: the workspace's setup did not run to success in
-/// this audit (its program missing, its install failing), so nothing a manifest asks for
-/// was installed, whatever the commit changed.
+/// what was already broken); `setup_unavailable`: the workspace's setup could not run in this
+/// audit (its program is not installed), so nothing a manifest asks for was installed,
+/// whatever the commit changed. A setup that ran and failed is not enough: a commit that
+/// breaks its own manifest makes the install fail, and that failure is the commit's.
 pub fn blame_environment(
     runs: &mut [CheckRun],
     repo: &Repo,
@@ -40,7 +41,7 @@ pub fn blame_environment(
     changes: &[ChangedFile],
     base_passed: bool,
     known_lacking: &HashSet<String>,
-    setup_failed: bool,
+    setup_unavailable: bool,
 ) {
     if base_passed {
         return;
@@ -49,7 +50,7 @@ pub fn blame_environment(
         let Some(blocker) = run.blocker.clone() else {
             continue;
         };
-        let unprepared = setup_failed || known_lacking.contains(&run.name);
+        let unprepared = setup_unavailable || known_lacking.contains(&run.name);
         if !unprepared && commit_asked_for(&blocker, repo, target, changes) {
             continue;
         }

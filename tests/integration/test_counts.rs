@@ -250,6 +250,27 @@ fn a_setup_that_could_not_run_makes_a_missing_program_the_environments() {
         "the setup: {out}"
     );
 }
+/// A setup that runs and fails is not the machine's when the commit changed the manifest it
+/// installs: an agent that breaks its own package gets the failure, not a MEDIUM.
+#[test]
+fn a_setup_the_commit_broke_leaves_its_failures_the_commits() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        concat!(
+            "[workspace]\nsetup = [\"sh\", \"-c\", \"grep -q broken package.json && exit 1; exit 0\"]\n",
+            "setup_when_changed = [\"package.json\"]\n\n",
+            "[[check]]\nname = \"npm-test\"\nstage = \"test\"\n",
+            "command = [\"sh\", \"-c\", \"tsc-not-installed-xyz --build\"]\n",
+        ),
+    );
+    repo.write("package.json", "{\"name\": \"x\"}\n");
+    repo.commit("first");
+    repo.write("package.json", "{\"name\": \"x\", \"broken\": true}\n");
+    repo.commit("break the manifest");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert_eq!(issues_of(&report, "TEST_FAILURE").len(), 1, "{out}");
+}
 
 /// A src-layout project whose package is never installed: pytest cannot import it.
 fn src_layout_repo(setup: Option<&str>) -> TestRepo {
