@@ -13,11 +13,12 @@ A label names repository, commit, path, line (empty for a whole-file finding), r
 verdict `true:reason` or `false:reason`; a finding no label names is listed as unlabelled.
 """
 import collections
-import csv
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from verdicts import print_table, read_labels
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -46,10 +47,7 @@ def main():
     findings_out = options.get("--write-findings")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     auditor = str(ROOT / "target" / "release" / "auditor")
-    labels = {}
-    with open(HERE / "guard_labels.tsv") as f:
-        for row in csv.reader((l for l in f if not l.startswith("#")), delimiter="\t"):
-            labels[tuple(row[:5])] = row[5]
+    labels = read_labels(HERE / "guard_labels.tsv")
     counts = collections.Counter()
     false_high = []
     unlabelled = []
@@ -70,11 +68,7 @@ def main():
                 unlabelled.append((key, severity))
             elif kind == "false" and severity in ("HIGH", "CRITICAL"):
                 false_high.append((key, severity, verdict))
-    print(f"{'rule':24} {'severity':9} {'true':>5} {'false':>5} {'unlabelled':>10}  precision")
-    for rule, severity in sorted({(r, s) for r, s, _ in counts}):
-        t, f, u = (counts[(rule, severity, k)] for k in ("true", "false", "unlabelled"))
-        precision = f"{t / (t + f):.2f}" if t + f else "-"
-        print(f"{rule:24} {severity:9} {t:5} {f:5} {u:10}  {precision}")
+    print_table("rule", counts)
     for key, severity, verdict in false_high:
         print("false at", severity, "\t".join(key), verdict)
     if unlabelled_out:

@@ -16,12 +16,13 @@ CRITICAL is labelled false. A label names repository, commit, path, line, type a
 with npm, network for their dependencies).
 """
 import collections
-import csv
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from verdicts import print_table, read_labels
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -70,10 +71,7 @@ def main():
     repos = options["--repos"].split(",") if "--repos" in options else REPOS
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     auditor = str(ROOT / "target" / "release" / "auditor")
-    labels = {}
-    with open(HERE / "policy_labels.tsv") as f:
-        for row in csv.reader((l for l in f if not l.startswith("#")), delimiter="\t"):
-            labels[tuple(row[:5])] = row[5]
+    labels = read_labels(HERE / "policy_labels.tsv")
     counts = collections.Counter()
     false_high, listed = [], []
     with tempfile.TemporaryDirectory(prefix="auditor-policy-") as tmp:
@@ -92,11 +90,7 @@ def main():
                 counts[(key[4], severity, kind)] += 1
                 if kind == "false" and severity in ("HIGH", "CRITICAL"):
                     false_high.append((key, severity, verdict))
-    print(f"{'type':24} {'severity':9} {'true':>5} {'false':>5} {'unlabelled':>10}  precision")
-    for kind, severity in sorted({(k, s) for k, s, _ in counts}):
-        t, f, u = (counts[(kind, severity, v)] for v in ("true", "false", "unlabelled"))
-        precision = f"{t / (t + f):.2f}" if t + f else "-"
-        print(f"{kind:24} {severity:9} {t:5} {f:5} {u:10}  {precision}")
+    print_table("type", counts)
     for key, severity, verdict in false_high:
         print("false at", severity, "\t".join(key), verdict)
     if "--write-findings" in options:

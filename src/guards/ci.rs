@@ -325,14 +325,16 @@ fn narrowing(old: &str, new: &str, removed: &[String], added: &[String]) -> Opti
     // that envs added do not hide versions dropped), one of them gone, and fewer mentions of
     // them all (a bump replaces as many as it removes: `ubuntu-20.04` into `ubuntu-22.04`
     // where another job already ran 22.04).
+    let (named_before, named_after) = (platforms(old), platforms(new));
     for tox in [false, true] {
-        let of_kind = |t: &str| -> Vec<String> {
-            platforms(t)
-                .into_iter()
+        let of_kind = |named: &[String]| -> Vec<String> {
+            named
+                .iter()
                 .filter(|p| p.starts_with("tox:") == tox)
+                .cloned()
                 .collect()
         };
-        let (all_before, all_after) = (of_kind(old), of_kind(new));
+        let (all_before, all_after) = (of_kind(&named_before), of_kind(&named_after));
         let before: std::collections::BTreeSet<&String> = all_before.iter().collect();
         let after: std::collections::BTreeSet<&String> = all_after.iter().collect();
         // A version written shorter (`node-version: "1.8"` into `"1"`) or longer is still run.
