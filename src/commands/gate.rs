@@ -23,7 +23,7 @@ use crate::store::Layout;
 const OWN_ERROR: ExitCode = ExitCode::Findings;
 
 /// How often the gate looks for HEAD's report while it waits.
-const POLL: Duration = Duration::from_millis(50);
+const POLL: Duration = Duration::from_millis(10);
 
 /// Runs the gate.
 pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
@@ -47,7 +47,10 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
         input.event,
         gate::HookEvent::Context | gate::HookEvent::Tool
     ) {
-        await_head(&repo, &settings, &layout, wait);
+        // After a commit, the fast lane's verdict (the built-in scanners, in milliseconds)
+        // is the one to wait for; a stop waits for the full audit's.
+        let fast_enough = input.event == gate::HookEvent::Committed;
+        await_head(&repo, &settings, &layout, wait, fast_enough);
     }
     let ledger = match read_ledger(&layout) {
         Ok(l) => l,
@@ -75,6 +78,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             crate::sink::warn(&format!("the gate could not remember its block: {e}"));
         }
     }
+    let at: Place = (&repo, repo.head().ok());
     match verdict {
         Verdict::Open => Ok(ExitCode::Clean),
         Verdict::Context => {
@@ -87,7 +91,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
                 serde_json::json!({
                     "hookSpecificOutput": {
                         "hookEventName": input.name,
-                        "additionalContext": context(&active, &layout),
+                        "additionalContext": context(&active, &layout, &at),
                     }
                 })
             };
@@ -95,25 +99,37 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::Clean)
         }
         Verdict::Block => {
-            crate::sink::eprint(&block_text(&blocking, threshold, &layout));
+            crate::sink::eprint(&block_text(&blocking, threshold, &layout, &at));
             Ok(ExitCode::Usage)
         }
         Verdict::Release { repeats } => {
-            release(&settings, &layout, &blocking, repeats);
+            release(&settings, &layout, &blocking, repeats, &at);
             Ok(ExitCode::Clean)
         }
     }
 }
 
 /// Waits, up to `wait` while `auditor watch` runs, until HEAD is audited (its report is
-/// written, after the ledger); says on stderr when the verdict that follows is not HEAD's.
-fn await_head(repo: &crate::git::Repo, settings: &Settings, layout: &Layout, wait: Duration) {
+/// written, after the ledger), or with `fast_enough` until the fast lane has scanned it; says
+/// on stderr when the verdict that follows is not HEAD's.
+fn await_head(
+    repo: &crate::git::Repo,
+    settings: &Settings,
+    layout: &Layout,
+    wait: Duration,
+    fast_enough: bool,
+) {
     let Ok(head) = repo.head() else {
         return;
     };
     let head = head.to_string();
     let report = layout.report_path(&head);
-    if report.is_file() {
+    let judged = || {
+        report.is_file()
+            || fast_enough
+                && crate::report::fast::FastVerdict::read(layout).is_some_and(|v| v.commit == head)
+    };
+    if judged() {
         return;
     }
     let short = &head[..head.len().min(7)];
@@ -136,7 +152,7 @@ fn await_head(repo: &crate::git::Repo, settings: &Settings, layout: &Layout, wai
         let started = Instant::now();
         while started.elapsed() < wait {
             std::thread::sleep(POLL);
-            if report.is_file() {
+            if judged() {
                 return;
             }
         }
@@ -174,59 +190,61 @@ fn read_ledger(layout: &Layout) -> Result<Ledger, String> {
     }
 }
 
-/// One line per issue: severity, ID, title, file.
-fn issue_line(e: &Entry) -> String {
+/// One line per issue: severity, ID, title, `file:line` at HEAD.
+fn issue_line(e: &Entry, at: &Place) -> String {
     format!(
         "- [{}] {} {}{}\n",
         e.severity.as_str(),
         e.id,
         e.title,
-        e.file
-            .as_deref()
-            .map(|f| format!(" ({f})"))
+        crate::inbox::place_at(at.0, at.1, e)
+            .map(|p| format!(" ({p})"))
             .unwrap_or_default()
     )
 }
 
-fn listed(entries: &[&Entry]) -> String {
-    let mut text: String = entries.iter().take(10).map(|e| issue_line(e)).collect();
+/// The repository and HEAD, where the lines are placed.
+type Place<'a> = (&'a crate::git::Repo, Option<git2::Oid>);
+
+fn listed(entries: &[&Entry], at: &Place) -> String {
+    let mut text: String = entries.iter().take(10).map(|e| issue_line(e, at)).collect();
     if entries.len() > 10 {
         text.push_str(&format!("- ... and {} more\n", entries.len() - 10));
     }
     text
 }
 
-fn block_text(blocking: &[&Entry], threshold: Severity, layout: &Layout) -> String {
+fn block_text(blocking: &[&Entry], threshold: Severity, layout: &Layout, at: &Place) -> String {
     format!(
         "auditor: {} open issue{} at or above {} must be fixed first (read {}):\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },
         threshold.as_str(),
         layout.inbox_dir.join("INBOX.md").display(),
-        listed(blocking)
+        listed(blocking, at)
     )
 }
 
 /// What a session or a prompt starts with: every open issue, most severe first.
-fn context(active: &[&Entry], layout: &Layout) -> String {
+fn context(active: &[&Entry], layout: &Layout, at: &Place) -> String {
     format!(
         "auditor: {} open issue{} in this repository, most severe first (details in {}):\n{}",
         active.len(),
         if active.len() == 1 { "" } else { "s" },
         layout.inbox_dir.join("INBOX.md").display(),
-        listed(active)
+        listed(active, at)
     )
 }
 
 /// Lets a stop through that blocked `repeats` times on the same issues: says so on stderr,
 /// logs a `gate_released` event and runs `on_escalate` for the most severe issue, so that
 /// the operator decides, not a loop.
-fn release(settings: &Settings, layout: &Layout, blocking: &[&Entry], repeats: u32) {
+fn release(settings: &Settings, layout: &Layout, blocking: &[&Entry], repeats: u32, at: &Place) {
     crate::sink::eprint(&format!(
         "auditor: the same {} issue{} blocked {repeats} stops in a row; letting this one through and telling the operator:\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },
-        listed(blocking)
+        listed(blocking, at)
     ));
     let ids: Vec<&str> = blocking.iter().map(|e| e.id.as_str()).collect();
     append_once(

@@ -19,7 +19,7 @@ use crate::store::Layout;
 fn entry_json(e: &Entry) -> serde_json::Value {
     json!({
         "id": e.id, "severity": e.severity.as_str(), "original_severity": e.original_severity.as_str(),
-        "type": e.issue_type, "title": e.title, "file": e.file, "check": e.check, "rule": e.rule,
+        "type": e.issue_type, "title": e.title, "file": e.file, "line": e.line, "check": e.check, "rule": e.rule,
         "status": e.life.as_str(), "first_seen": e.first_seen, "last_seen": e.last_seen,
         "seen_in_commits": e.seen_in, "resolved_in": e.resolved_in, "escalations": e.escalations,
         "inbox_file": e.inbox_file,
@@ -32,14 +32,14 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
     let repo = open_repo(args.repo.as_deref())?;
     let (settings, layout) = settings_or_defaults(&repo);
     match args.action {
-        None => list(&layout, args.json),
+        None => list(&repo, &layout, args.json),
         Some(InboxAction::Show { id }) => show(&layout, &id, args.json),
         Some(InboxAction::Ack { id, reason }) => ack(&layout, &settings, &id, &reason),
     }
 }
 
 /// `auditor inbox`: the open issues, most severe first.
-fn list(layout: &Layout, json: bool) -> Result<ExitCode, Error> {
+fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode, Error> {
     let ledger = ledger::read_only(layout);
     let active = ledger.active();
     if json {
@@ -49,15 +49,15 @@ fn list(layout: &Layout, json: bool) -> Result<ExitCode, Error> {
         print("no open issues\n")?;
     } else {
         let mut s = String::new();
+        let head = repo.head().ok();
         for e in active {
             s.push_str(&format!(
                 "{:<8} {:<9} {}{} ({}, seen in {} commit{})\n",
                 e.severity.as_str(),
                 e.id,
                 e.title,
-                e.file
-                    .as_deref()
-                    .map(|f| format!(" [{f}]"))
+                crate::inbox::place_at(repo, head, e)
+                    .map(|p| format!(" [{p}]"))
                     .unwrap_or_default(),
                 e.life.as_str(),
                 e.seen_in,

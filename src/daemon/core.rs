@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 
 use super::events::{Entry, LogEvent};
+use super::fast_lane::FastDone;
 use super::machine::{self, Action as Decision, Batch, Event, Job, Now, State, StateName};
 use super::plan::{self, Plan};
 use super::status::{Current, Status, Verdict};
@@ -136,6 +137,8 @@ pub enum Input {
     TreeLooked(Result<(Vec<WorkChange>, TreeKey), String>),
     /// The audit thread said something.
     Worker(WorkerMessage),
+    /// The fast lane scanned up to a HEAD.
+    FastLane(FastDone),
     /// A deadline passed.
     Tick,
     /// `auditor reset` (SIGUSR1).
@@ -149,6 +152,8 @@ pub enum Input {
 pub enum Action {
     /// Read HEAD and answer with `Input::Head`.
     ReadHead(HeadSource),
+    /// Hand a new HEAD to the fast lane.
+    FastLane(Oid),
     /// Plan the due batch from the persisted state and answer with `Input::Planned`.
     PlanBatch,
     /// Log a plan's rewrite, skips and forced skip (they name commits' subjects).
@@ -347,6 +352,7 @@ impl Core {
             }
             Input::TreeLooked(looked) => self.on_tree_looked(looked, now, &mut out),
             Input::Worker(message) => self.on_worker(message, now, &mut out),
+            Input::FastLane(done) => fast_lane_done(&done, &mut out),
             Input::Tick => self.on_tick(now, &mut out),
             Input::Reset => {
                 out.log(
@@ -471,6 +477,8 @@ impl Core {
     }
 
     fn detected(&mut self, head: &Head, source: HeadSource, now: Now, out: &mut Out) {
+        // The built-in scanners at once, whatever the audit thread is doing.
+        out.push(Action::FastLane(head.oid));
         let hex = head.oid.to_string();
         out.log(
             LogEvent::ChangeDetected {
@@ -1082,6 +1090,41 @@ impl Out {
 }
 
 /// A configured check's start or end, for the log and the view.
+/// What the fast lane published: logged, shown; its hooks' runs logged.
+fn fast_lane_done(done: &FastDone, out: &mut Out) {
+    let hex = done.head.to_string();
+    match &done.result {
+        Ok(issues) => {
+            if done.commits == 0 {
+                return;
+            }
+            out.log(
+                LogEvent::FastLane {
+                    commits: done.commits,
+                    issues: issues.iter().map(|(id, ..)| id.clone()).collect(),
+                    duration_ms: done.took_ms,
+                },
+                if issues.is_empty() {
+                    Level::Info
+                } else {
+                    Level::Warning
+                },
+                Some(&hex),
+            );
+            for (id, severity, title) in issues {
+                out.push(Action::Show(format!(
+                    "fast lane: [{}] {id} {title} ({} in {} ms)",
+                    severity.as_str(),
+                    short(&hex),
+                    done.took_ms
+                )));
+            }
+            log_hooks(&done.hooks, out);
+        }
+        Err(message) => out.error("fast_lane", message.clone()),
+    }
+}
+
 fn log_check(progress: Progress, commit: Option<&str>, out: &mut Out) {
     match progress {
         Progress::CheckStarted { name, stage } => out.log(

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::core::{Action, Core, Head, HeadSource, Input, Knobs, Planned, ShellFacts, TreeKey};
 use super::events::{Entry, LogEvent};
+use super::fast_lane::{FastDone, FastLane, FastWork};
 use super::machine::Now;
 use super::plan;
 use super::status::Status;
@@ -31,6 +32,8 @@ use crate::store::state as persist;
 
 /// How long a shutdown waits for running checks before it kills them and exits.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// How long a stopping daemon waits for the fast lane to publish the scan under way.
+const FAST_LANE_GRACE: Duration = Duration::from_secs(2);
 
 /// The daemon's lock file.
 pub fn lock_path(layout: &Layout) -> std::path::PathBuf {
@@ -115,6 +118,8 @@ pub(super) struct Daemon {
     pub(super) view: View,
     worker: Worker,
     worker_rx: UnboundedReceiver<WorkerMessage>,
+    fast_lane: FastLane,
+    fast_rx: UnboundedReceiver<FastDone>,
     change_rx: UnboundedReceiver<Change>,
     /// Kept so the change channel never closes, even with no watcher (polling only).
     _change_tx: UnboundedSender<Change>,
@@ -185,6 +190,13 @@ impl Daemon {
             None => repo.head().ok().and_then(|h| repo.first_parent(h)),
             Some(_) => None,
         };
+        let scanned = persisted
+            .last_checked
+            .as_deref()
+            .and_then(|c| Oid::from_str(c).ok())
+            .or(origin);
+        let (fast_tx, fast_rx) = unbounded_channel();
+        let fast_lane = FastLane::spawn(repo.root.clone(), layout.clone(), scanned, fast_tx)?;
         // The verdict survives restarts through the previous status file.
         let last_verdict = Status::read(&layout).ok().and_then(|s| s.last_verdict);
         let core = Core::new(persisted, knobs, last_verdict, now());
@@ -200,6 +212,8 @@ impl Daemon {
             view,
             worker,
             worker_rx,
+            fast_lane,
+            fast_rx,
             change_rx,
             _change_tx: change_tx,
             watchers: watch.git,
@@ -262,6 +276,7 @@ impl Daemon {
             tokio::select! {
                 Some(change) = self.change_rx.recv() => self.on_change(change),
                 Some(message) = self.worker_rx.recv() => self.step(Input::Worker(message)),
+                Some(done) = self.fast_rx.recv() => self.step(Input::FastLane(done)),
                 _ = term.recv() => return self.shutdown("SIGTERM", &mut term, &mut int).await,
                 _ = int.recv() => return self.shutdown("SIGINT", &mut term, &mut int).await,
                 _ = hup.recv() => {
@@ -310,6 +325,15 @@ impl Daemon {
     fn act(&mut self, action: Action) -> Option<Input> {
         match action {
             Action::ReadHead(source) => return Some(Input::Head(self.read_head(), source)),
+            Action::FastLane(head) => {
+                let work = FastWork {
+                    head,
+                    settings: self.settings.clone(),
+                };
+                if !self.fast_lane.send(work) {
+                    self.log_error("fast_lane", "the fast-lane thread is gone");
+                }
+            }
             Action::PlanBatch => return Some(Input::Planned(self.plan())),
             Action::LookAtTree { full, paths } => {
                 return Some(Input::TreeLooked(self.look_at_tree(full, &paths)));
@@ -495,6 +519,7 @@ impl Daemon {
                 crate::runner::terminate_all(Duration::ZERO);
             }
         }
+        self.fast_lane.finish(FAST_LANE_GRACE);
         self.step(Input::Shutdown(signal_name.to_string()));
         exit
     }

@@ -161,6 +161,15 @@ pub enum LogEvent {
         /// Commits covered.
         commits: usize,
     },
+    /// The fast lane scanned new commits with the built-in scanners.
+    FastLane {
+        /// Commits scanned.
+        commits: usize,
+        /// The CRITICAL and HIGH issues it published.
+        issues: Vec<String>,
+        /// From HEAD seen to its issues published.
+        duration_ms: u64,
+    },
     /// Settings changed since the audit before.
     ConfigChanged {
         /// What changed.

@@ -110,6 +110,7 @@ impl Daemon {
             builtins_only: plan.to_audit.is_empty(),
             extra_findings: extra,
             uncommitted: false,
+            fast_lane: false,
         };
         self.launch(id, JobKind::Commits(target), options, &head)
     }

@@ -7,12 +7,13 @@
 //! and the transition) and `core` (what each input means: debounce, batching, preemption,
 //! retries, the wait, uncommitted changes). `event_loop` only turns wakeups into inputs and
 //! carries out the core's actions; `jobs` builds the audit thread's jobs; `worker` is that
-//! thread.
+//! thread; `fast_lane` runs the built-in scanners on each new commit beside it.
 
 pub mod control;
 mod core;
 mod event_loop;
 mod events;
+mod fast_lane;
 mod jobs;
 pub mod machine;
 pub mod plan;

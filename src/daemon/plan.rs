@@ -50,7 +50,8 @@ pub fn needs_audit(state: &DaemonState, head: Oid) -> bool {
     state.last_checked.as_deref() != Some(hex.as_str()) && !state.was_audited(&hex)
 }
 
-fn walk(repo: &Repo, to: Oid, hide: Option<Oid>) -> Result<Vec<Oid>, GitError> {
+/// The commits reachable from `to` and not from `hide`, oldest first.
+pub(super) fn walk(repo: &Repo, to: Oid, hide: Option<Oid>) -> Result<Vec<Oid>, GitError> {
     let ctx = |source| GitError::Git {
         context: format!("walk the history of {to}"),
         source,

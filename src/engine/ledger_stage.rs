@@ -131,7 +131,33 @@ pub fn examined(
     if compared_counts {
         by_check.insert(super::metrics::TEST_COUNTS_CHECK.into(), None);
     }
-    Examined { by_check }
+    Examined {
+        by_check,
+        later: BTreeSet::new(),
+    }
+}
+
+/// The entries only the fast lane has seen, in commits after `target`: an audit of `target`
+/// cannot have seen them (the fast lane runs on each commit the moment it appears, while the
+/// audit of an earlier batch may still be testing).
+fn found_later(repo: &Repo, ledger: &Ledger, target: &str) -> BTreeSet<String> {
+    let Ok(target) = Oid::from_str(target) else {
+        return BTreeSet::new();
+    };
+    ledger
+        .entries
+        .iter()
+        .filter(|e| e.life.is_open())
+        .filter(|e| {
+            e.fast_lane_at
+                .as_deref()
+                .and_then(|c| Oid::from_str(c).ok())
+                .is_some_and(|c| {
+                    c != target && repo.git.graph_descendant_of(c, target).unwrap_or(false)
+                })
+        })
+        .map(|e| e.id.clone())
+        .collect()
 }
 
 /// Everything the ledger needs from one audit.
@@ -179,7 +205,7 @@ pub fn record(
         facts.target,
     );
     issues.extend(measured.issues);
-    let examined = examined(
+    let mut examined = examined(
         settings.secrets.enabled,
         facts.changes,
         facts.planned,
@@ -188,6 +214,7 @@ pub fn record(
         facts.tests.ms.is_some() && facts.tests.passed,
         measured.counts_compared,
     );
+    examined.later = found_later(repo, &locked.ledger, facts.target);
     let applied = crate::ledger::apply(
         &mut locked.ledger,
         issues,
@@ -222,6 +249,27 @@ pub fn record(
         measured.references,
     );
     Ok((locked, applied))
+}
+
+/// Records what the fast lane found at `target`: its CRITICAL and HIGH issues (the rest
+/// waits for the batch's audit), locked until the returned guard is saved. A ledger that must
+/// be recovered is left to the full audit, which says how it was found: the fast lane records
+/// nothing then (`None`).
+pub fn record_fast(
+    layout: &Layout,
+    issues: &mut Vec<Issue>,
+    target: &str,
+) -> Result<Option<(Locked, Applied)>, LedgerError> {
+    if !matches!(crate::ledger::read_checked(layout), Ok((_, None))) {
+        return Ok(None);
+    }
+    let mut locked = crate::ledger::lock(layout)?;
+    if locked.recovered.is_some() {
+        return Ok(None);
+    }
+    issues.retain(|i| i.finding.severity >= Severity::High);
+    let applied = crate::ledger::apply_fast(&mut locked.ledger, issues, target);
+    Ok(Some((locked, applied)))
 }
 
 /// A failure of the run as a whole (a test failing, the build broken, tests not run) that an

@@ -88,6 +88,10 @@ pub struct AuditOptions {
     pub extra_findings: Vec<Finding>,
     /// The target is a snapshot of uncommitted changes on top of `base`, not a commit.
     pub uncommitted: bool,
+    /// The fast lane: only the built-in scanners, their CRITICAL and HIGH issues published
+    /// at once (ledger, inbox, the fast-lane verdict), no report; the batch's full audit
+    /// follows and decides the rest.
+    pub fast_lane: bool,
 }
 
 impl AuditOptions {

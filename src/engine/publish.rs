@@ -78,6 +78,55 @@ pub(super) fn publish(
     Ok(())
 }
 
+/// Publishes what the fast lane found: the ledger and the inbox (files of CRITICAL and HIGH
+/// issues, `INBOX.md`, `BLOCKING`), then its verdict for the gate. No report: the batch's full
+/// audit writes it. The hooks the inbox made due are left in `report.due_hooks`.
+pub(super) fn publish_fast(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    report: &mut AuditReport,
+    record: Option<(crate::ledger::Locked, crate::ledger::Applied)>,
+) -> Result<(), EngineError> {
+    let Some((mut locked, applied)) = record else {
+        return Ok(());
+    };
+    crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
+    let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
+    let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
+    let synced = crate::inbox::sync(
+        layout,
+        report,
+        &mut locked.ledger,
+        &applied,
+        &settings.hooks,
+        &learned,
+    )?;
+    locked.save()?;
+    drop(locked);
+    report.inbox_files = synced.files;
+    report.due_hooks = synced.due;
+    let verdict = crate::report::fast::FastVerdict {
+        schema_version: crate::report::fast::SCHEMA_VERSION,
+        commit: report.target.clone(),
+        commits: report.commits.iter().map(|c| c.hash.clone()).collect(),
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        issues: report
+            .issues
+            .iter()
+            .map(|i| crate::report::fast::FastIssue {
+                id: i.id.clone(),
+                severity: i.finding.severity,
+                title: i.finding.title.clone(),
+                file: i.finding.file.clone(),
+                line: i.finding.line,
+            })
+            .collect(),
+    };
+    verdict.write(layout)?;
+    Ok(())
+}
+
 /// Runs the hooks an audit made due, and rewrites its report with how they ran.
 pub async fn run_due_hooks(
     settings: &Settings,

@@ -10,6 +10,7 @@ mod command;
 mod diff;
 mod error;
 mod exclude;
+mod lines;
 mod repo;
 mod snapshot;
 mod uncommitted;
@@ -26,6 +27,7 @@ pub use diff::{
 };
 pub use error::{GitContext, GitError};
 pub use exclude::ensure_excluded;
+pub use lines::follow_line;
 pub use repo::{AuditTarget, Repo, worktree_paths};
 pub use snapshot::{Drift, Snapshot, TreeDrift};
 pub use uncommitted::{

@@ -2,10 +2,12 @@
 //! conversation with the ledger: one file per CRITICAL or HIGH issue, written once and updated
 //! in place, moved to `resolved/` when fixed; MEDIUM issues in a daily digest; `INBOX.md`
 //! ranking everything open; `BLOCKING` listing the CRITICAL IDs; which hooks (`crate::hooks`) a
-//! CRITICAL issue or an escalation makes due.
+//! CRITICAL issue or an escalation makes due; and where an open issue is now (`place`).
 
+mod place;
 mod render;
 mod sync;
 
+pub use place::{place, place_at};
 pub use render::{render_daemon_issue, render_issue, render_medium, write};
 pub use sync::{Synced, hook_for, raise, refresh_index, sync, update_escalated};

@@ -231,11 +231,20 @@ pub fn update_escalated(
         let Some(e) = ledger.entries.iter_mut().find(|e| &e.id == id) else {
             continue;
         };
-        let path = match &e.inbox_file {
+        let path = match e.inbox_file.clone() {
             Some(name) => {
-                let path = layout.inbox_dir.join(name);
-                let text = std::fs::read_to_string(&path).unwrap_or_else(|_| render_entry(e));
-                write_atomic(&path, with_status(&text, e).as_bytes())?;
+                // The file's name and title say the severity the agent reads first: the new
+                // one, written before the old file goes.
+                let old = layout.inbox_dir.join(&name);
+                let text = std::fs::read_to_string(&old).unwrap_or_else(|_| render_entry(e));
+                let renamed = with_severity(&name, &e.id, e.severity);
+                let path = layout.inbox_dir.join(&renamed);
+                let text = retitled(&with_status(&text, e), e.severity);
+                write_atomic(&path, text.as_bytes())?;
+                if renamed != name {
+                    let _ = std::fs::remove_file(&old);
+                    e.inbox_file = Some(renamed);
+                }
                 path
             }
             None if e.severity >= Severity::High => {
@@ -253,6 +262,34 @@ pub fn update_escalated(
     }
     refresh_index(layout, ledger)?;
     Ok(out)
+}
+
+/// A feedback file's name (`ISSUE_<stamp>_<SEVERITY>_<ID>.md`) with `severity` in it.
+fn with_severity(name: &str, id: &str, severity: Severity) -> String {
+    let suffix = format!("_{id}.md");
+    let Some(rest) = name.strip_suffix(&suffix) else {
+        return name.to_string();
+    };
+    match rest.rsplit_once('_') {
+        Some((stamp, _old)) => format!("{stamp}_{}{suffix}", severity.as_str()),
+        None => name.to_string(),
+    }
+}
+
+/// A feedback file's text with `severity` in its title (`# Supervisor Feedback: [HIGH] ...`).
+fn retitled(text: &str, severity: Severity) -> String {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let title = match (first.find('['), first.find(']')) {
+        (Some(a), Some(b)) if first.starts_with("# ") && a < b => {
+            format!("{}[{}]{}", &first[..a], severity.as_str(), &first[b + 1..])
+        }
+        _ => first.to_string(),
+    };
+    if text.contains('\n') {
+        format!("{title}\n{rest}")
+    } else {
+        title
+    }
 }
 
 /// Writes the feedback file of an issue raised outside an audit (see `ledger::upsert`), when it
@@ -330,9 +367,7 @@ fn write_digest(
             "- **{}** {} — {} (`{}`; first seen in `{}`, seen in {} commit{})\n",
             e.id,
             e.title,
-            e.file
-                .as_deref()
-                .map_or("the commit as a whole".to_string(), |f| format!("`{f}`")),
+            super::place(e).map_or("the commit as a whole".to_string(), |p| format!("`{p}`")),
             e.rule,
             short(&e.first_seen),
             e.seen_in,
@@ -397,9 +432,8 @@ pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWrite
             e.severity.as_str(),
             e.id,
             e.title,
-            e.file
-                .as_deref()
-                .map(|f| format!(" (`{f}`)"))
+            super::place(e)
+                .map(|p| format!(" (`{p}`)"))
                 .unwrap_or_default()
         ));
     }

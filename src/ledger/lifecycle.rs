@@ -13,6 +13,9 @@ use crate::policy::{Issue, IssueLife};
 pub struct Examined {
     /// Check name → the files it examined (`None`: the whole tree).
     pub by_check: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// Entries the fast lane found in commits after the audited one: this audit cannot have
+    /// seen them, so their absence says nothing.
+    pub later: BTreeSet<String>,
 }
 
 impl Examined {
@@ -111,6 +114,8 @@ fn new_entry(
         inbox_file: None,
         ack: None,
         escalations: 0,
+        line: f.line,
+        fast_lane_at: None,
     });
     id
 }
@@ -132,6 +137,7 @@ pub fn upsert(ledger: &mut Ledger, issue: &mut Issue, commit: &str) -> String {
             e.title = f.title.clone();
             e.severity = e.severity.max(f.severity);
             e.last_seen = commit.to_string();
+            e.line = f.line;
             e.id.clone()
         }
         None => new_entry(ledger, f, key, commit),
@@ -161,26 +167,14 @@ pub fn apply(
     };
     ledger.last_audited = Some(commit.to_string());
     let mut matched: HashSet<usize> = HashSet::new();
-    let mut occurrences: BTreeMap<String, u32> = BTreeMap::new();
-    for issue in issues.iter_mut() {
-        // The same content flagged twice in one file is two issues, not one.
-        let base = key_of(issue);
-        let n = occurrences.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let key = if *n == 1 { base } else { format!("{base}#{n}") };
+    let keys = occurrence_keys(issues);
+    for (issue, key) in issues.iter_mut().zip(keys) {
         let index = record_issue(ledger, &issue.finding, key, commit, commits, &mut applied);
         matched.insert(index);
         let e = &mut ledger.entries[index];
-        e.last_seen = commit.to_string();
-        e.title = issue.finding.title.clone();
-        issue.id = e.id.clone();
-        issue.finding.severity = e.severity;
-        issue.life = Some(IssueLife {
-            status: e.life,
-            seen_in: e.seen_in,
-            first_seen: e.first_seen.clone(),
-            acknowledged: e.ack.is_some(),
-        });
+        // A full audit saw it: no longer the fast lane's alone.
+        e.fast_lane_at = None;
+        seen_again(e, issue, commit);
         if claims.contains(&e.id) {
             applied.ineffective_claims.push(e.id.clone());
         }
@@ -203,6 +197,62 @@ pub fn apply(
     applied
 }
 
+/// Each issue's ledger key, in order: the same content flagged twice in one file is two
+/// issues (`#2`), not one.
+fn occurrence_keys(issues: &[Issue]) -> Vec<String> {
+    let mut occurrences: BTreeMap<String, u32> = BTreeMap::new();
+    issues
+        .iter()
+        .map(|issue| {
+            let base = key_of(issue);
+            let n = occurrences.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}#{n}") }
+        })
+        .collect()
+}
+
+/// What an entry learns from being found at `commit`, and what the issue learns from it.
+fn seen_again(e: &mut Entry, issue: &mut Issue, commit: &str) {
+    e.last_seen = commit.to_string();
+    e.title = issue.finding.title.clone();
+    e.line = issue.finding.line;
+    issue.id = e.id.clone();
+    issue.finding.severity = e.severity;
+    issue.life = Some(IssueLife {
+        status: e.life,
+        seen_in: e.seen_in,
+        first_seen: e.first_seen.clone(),
+        acknowledged: e.ack.is_some(),
+    });
+}
+
+/// Records what the fast lane (the built-in scanners, run on a commit the moment it appears)
+/// found at `commit`: new entries and reopened ones are marked as its alone until a full
+/// audit sees them; open ones are seen again. It never resolves, escalates or counts a
+/// commit: the full audit of the batch, which follows, decides all that.
+pub fn apply_fast(ledger: &mut Ledger, issues: &mut [Issue], commit: &str) -> Applied {
+    let mut applied = Applied::default();
+    let keys = occurrence_keys(issues);
+    for (issue, key) in issues.iter_mut().zip(keys) {
+        let open = ledger
+            .entries
+            .iter()
+            .position(|e| e.key == key && e.life != Life::Resolved);
+        let index = match open {
+            // Its life is the audits' to tell: only where it is now is learned here.
+            Some(i) => i,
+            None => {
+                let i = record_issue(ledger, &issue.finding, key, commit, 0, &mut applied);
+                ledger.entries[i].fast_lane_at = Some(commit.to_string());
+                i
+            }
+        };
+        seen_again(&mut ledger.entries[index], issue, commit);
+    }
+    applied
+}
+
 /// One issue of the audit in the ledger: its entry seen again (reopened if it was resolved)
 /// or a new one. Returns the entry's index.
 fn record_issue(
@@ -218,7 +268,8 @@ fn record_issue(
         return ledger.entries.len() - 1;
     };
     let e = &mut ledger.entries[i];
-    if e.life == Life::Resolved {
+    // Whether this sighting counts as one more commit it was present in.
+    let counted = if e.life == Life::Resolved {
         e.life = Life::Reopened;
         e.resolved_in = None;
         e.resolved_by_claim = false;
@@ -230,12 +281,19 @@ fn record_issue(
             .entry(rule_key(&e.check, &e.rule))
             .or_default()
             .fired += 1;
+        true
     } else {
-        e.life = Life::Open;
+        // Only the fast lane has seen it: this is its first audit, which keeps it new (or
+        // reopened); a new entry already counts the commit it was found in.
+        let first_audit = e.fast_lane_at.is_some() && matches!(e.life, Life::New | Life::Reopened);
+        if !first_audit {
+            e.life = Life::Open;
+        }
         e.commits_since_feedback += commits;
-    }
+        !(first_audit && e.life == Life::New)
+    };
     e.severity = e.severity.max(f.severity);
-    if commits > 0 {
+    if commits > 0 && counted {
         e.seen_in += 1;
     }
     i
@@ -253,7 +311,7 @@ fn resolve_absent(
     applied: &mut Applied,
 ) {
     for (i, e) in ledger.entries.iter_mut().enumerate() {
-        if matched.contains(&i) || !e.life.is_open() {
+        if matched.contains(&i) || !e.life.is_open() || examined.later.contains(&e.id) {
             continue;
         }
         if !examined.looked_at(&e.check, e.file.as_deref()) {
@@ -372,11 +430,60 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            later: BTreeSet::new(),
         }
     }
 
     fn run(l: &mut Ledger, issues: &mut [Issue], files: &[&str], commit: &str) -> Applied {
         apply(l, issues, &looked(files), commit, 1, &BTreeSet::new(), 3)
+    }
+
+    #[test]
+    fn the_fast_lane_raises_and_only_a_full_audit_that_reaches_its_commit_decides() {
+        let mut l = Ledger::default();
+        let mut found = [issue("aws", "a.py", "fp1", Severity::Critical)];
+        let applied = apply_fast(&mut l, &mut found, "c2");
+        assert_eq!(
+            (found[0].id.as_str(), applied.raised.as_slice()),
+            ("SEC-001", &["SEC-001".to_string()][..])
+        );
+        assert_eq!(l.entries[0].fast_lane_at.as_deref(), Some("c2"));
+        assert_eq!(l.entries[0].line, Some(3));
+        // Seen again by the fast lane: not raised twice, nothing counted.
+        let applied = apply_fast(
+            &mut l,
+            &mut [issue("aws", "a.py", "fp1", Severity::Critical)],
+            "c2",
+        );
+        assert!(applied.raised.is_empty());
+        assert_eq!((l.entries[0].life, l.entries[0].seen_in), (Life::New, 1));
+
+        // The audit of the commit before (c1) looked at a.py and did not see it: it cannot
+        // have, so it is left alone, and not counted as a commit without a fix.
+        let mut examined = looked(&["a.py"]);
+        examined.later.insert("SEC-001".into());
+        let applied = apply(&mut l, &mut [], &examined, "c1", 1, &BTreeSet::new(), 3);
+        assert!(applied.resolved.is_empty());
+        assert_eq!(
+            (l.entries[0].life, l.entries[0].commits_since_feedback),
+            (Life::New, 0)
+        );
+
+        // The audit of c2 finds it: its first audit, still new, seen in one commit.
+        let mut again = [issue("aws", "a.py", "fp1", Severity::Critical)];
+        let applied = run(&mut l, &mut again, &["a.py"], "c2");
+        assert!(applied.raised.is_empty());
+        assert_eq!(again[0].id, "SEC-001");
+        let e = &l.entries[0];
+        assert_eq!(
+            (e.life, e.seen_in, e.fast_lane_at.as_deref()),
+            (Life::New, 1, None)
+        );
+        assert_eq!(l.rules["secrets/aws"].fired, 1);
+
+        // From then on it is the audits': absent where they look, resolved.
+        let applied = run(&mut l, &mut [], &["a.py"], "c3");
+        assert_eq!(applied.resolved.len(), 1);
     }
 
     #[test]

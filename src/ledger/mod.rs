@@ -7,7 +7,9 @@
 
 mod lifecycle;
 
-pub use lifecycle::{Applied, Examined, Resolution, apply, escalate_blocking, present_ids, upsert};
+pub use lifecycle::{
+    Applied, Examined, Resolution, apply, apply_fast, escalate_blocking, present_ids, upsert,
+};
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -103,6 +105,13 @@ pub struct Entry {
     pub ack: Option<Ack>,
     /// How many times it escalated.
     pub escalations: u32,
+    /// The line it was last found at (in `last_seen`), when it is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Found by the fast lane at this commit and not yet by a full audit: an audit of an
+    /// earlier commit, which cannot see it, leaves it alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_lane_at: Option<String>,
 }
 
 impl Entry {

@@ -1,6 +1,8 @@
 //! The audit report: its model, and one renderer per output format (the JSON report file,
-//! SARIF 2.1.0 for code-scanning tools, the ranked human summary).
+//! SARIF 2.1.0 for code-scanning tools, the ranked human summary); and the fast lane's
+//! verdict, which comes before the report.
 
+pub mod fast;
 pub mod human;
 pub mod json;
 mod model;

@@ -52,6 +52,11 @@ impl Layout {
         self.reports_dir.join("report_uncommitted.json")
     }
 
+    /// What the fast lane found in the last commit it scanned (see `report::fast`).
+    pub fn fast_lane_path(&self) -> PathBuf {
+        self.state_dir.join("fast_lane.json")
+    }
+
     /// Where a daemon started by the watchdog writes its output.
     pub fn daemon_log(&self) -> PathBuf {
         self.repo_root.join("logs").join("auditor.log")

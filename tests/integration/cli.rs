@@ -141,7 +141,7 @@ fn fail_on_decides_the_exit_code() {
         .expect("a daily digest");
     let text = std::fs::read_to_string(digest).expect("digest");
     assert!(
-        text.contains("LINT-001") && text.contains("`a.txt`"),
+        text.contains("LINT-001") && text.contains("`a.txt:1`"),
         "{text}"
     );
 }

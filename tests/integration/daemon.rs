@@ -6,8 +6,8 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 use crate::support::{
-    TestRepo, audited_commits, aws_key, eventually, issue_of, pids_matching, process_alive,
-    read_events,
+    TestRepo, audited_commits, aws_key, eventually, github_token, issue_of, pids_matching,
+    process_alive, read_events,
 };
 
 /// Fast timings for tests; uncommitted audits off unless a test turns them on.
@@ -942,4 +942,140 @@ fn ignored_folders_and_the_auditors_own_cost_no_watch() {
         "{}",
         w.output()
     );
+}
+
+fn inbox_files(repo: &TestRepo, pattern: &str) -> Vec<String> {
+    std::fs::read_dir(repo.path().join("tasks/supervisor_feedback"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(pattern))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ledger_of(repo: &TestRepo) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join("state/supervisor/ledger.json")).expect("ledger"),
+    )
+    .expect("ledger json")
+}
+
+#[test]
+fn a_key_committed_while_tests_run_reaches_the_inbox_and_gate_before_they_finish() {
+    let repo = repo_with_commit();
+    let marker = "3131";
+    let cfg = config(
+        &repo,
+        &format!(
+            r#"
+[runner]
+grace = "1s"
+
+[[check]]
+name = "slow-tests"
+stage = "test"
+command = ["sh", "-c", "sleep {marker}"]
+timeout = "10m"
+"#
+        ),
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    let first = repo.head();
+    w.wait_event(20, "transition", |e| {
+        e["details"]["to"] == "TESTING" && e["commit"] == first.as_str()
+    });
+    repo.write("config.py", format!("TOKEN = \"{}\"\n", github_token()));
+    let leak = repo.commit("add config");
+    let committed = Instant::now();
+    assert!(
+        eventually(10, || !inbox_files(&repo, "_CRITICAL_SEC-").is_empty()),
+        "no CRITICAL file: {}",
+        w.output()
+    );
+    let took = committed.elapsed();
+    // The previous commit's tests (a 3131 s sleep) are still running.
+    assert!(
+        !repo
+            .path()
+            .join(format!("logs/audit/report_{first}.json"))
+            .exists()
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let inbox = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
+        .expect("INBOX.md");
+    assert!(inbox.contains("[CRITICAL] SEC-001"), "{inbox}");
+    assert!(inbox.contains("config.py:1"), "{inbox}");
+    let blocking = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/BLOCKING"))
+        .expect("BLOCKING");
+    assert_eq!(blocking.trim(), "SEC-001");
+    let gate = repo.auditor().args(["gate"]).output().expect("gate");
+    assert_eq!(gate.status.code(), Some(2), "{gate:?}");
+    let fast: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join("state/supervisor/fast_lane.json"))
+            .expect("fast_lane.json"),
+    )
+    .expect("json");
+    assert_eq!(fast["commit"], leak.as_str());
+    assert_eq!(fast["issues"][0]["id"], "SEC-001");
+    let events = read_events(repo.path());
+    let lane = events
+        .iter()
+        .find(|e| e["event_type"] == "fast_lane" && e["commit"] == leak.as_str())
+        .expect("a fast_lane event");
+    assert_eq!(lane["details"]["issues"][0], "SEC-001");
+    // The token never reaches a sink.
+    assert!(!inbox.contains(&github_token()));
+    assert!(!w.output().contains(&github_token()));
+}
+
+#[test]
+fn the_full_audit_of_an_earlier_commit_leaves_the_fast_lanes_issue_alone_and_the_next_takes_it_over()
+ {
+    let repo = repo_with_commit();
+    let cfg = config(
+        &repo,
+        r#"
+[[check]]
+name = "slow-tests"
+stage = "test"
+command = ["sh", "-c", "sleep 3"]
+timeout = "1m"
+"#,
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    let first = repo.head();
+    w.wait_event(20, "transition", |e| {
+        e["details"]["to"] == "TESTING" && e["commit"] == first.as_str()
+    });
+    // The first commit's audit looks at the same file, which holds no key there.
+    repo.write(
+        "README.md",
+        format!("hello\nTOKEN = \"{}\"\n", github_token()),
+    );
+    let leak = repo.commit("document the token");
+    assert!(eventually(10, || !inbox_files(&repo, "_CRITICAL_SEC-001").is_empty()));
+    w.wait_event(30, "audit_finished", |e| e["commit"] == first.as_str());
+    let ledger = ledger_of(&repo);
+    let entry = &ledger["entries"][0];
+    assert_eq!(entry["id"], "SEC-001");
+    assert_eq!(entry["life"], "new", "{ledger}");
+    assert_eq!(entry["fast_lane_at"], leak.as_str());
+    w.wait_event(30, "audit_finished", |e| e["commit"] == leak.as_str());
+    let ledger = ledger_of(&repo);
+    let entries = ledger["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{ledger}");
+    let entry = &entries[0];
+    assert_eq!(entry["id"], "SEC-001");
+    assert_eq!(entry["life"], "new", "{ledger}");
+    assert_eq!(entry["seen_in"], 1, "{ledger}");
+    assert!(entry.get("fast_lane_at").is_none(), "{ledger}");
+    assert_eq!(inbox_files(&repo, "_CRITICAL_").len(), 1);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.path().join(format!("logs/audit/report_{leak}.json")))
+            .expect("report"),
+    )
+    .expect("json");
+    assert_eq!(issue_of(&report, "SECRET_EXPOSURE")["id"], "SEC-001");
 }

@@ -160,6 +160,37 @@ fn after_a_commit_the_gate_waits_for_its_verdict() {
     assert!(!stderr.contains("not audited yet"), "{stderr}");
 }
 
+/// While the previous commit's tests still run, the fast lane's verdict on the new commit is
+/// what the PostToolUse hook waits for: a leak blocks in well under the wait, with file:line.
+#[test]
+fn after_a_commit_during_long_tests_the_gate_blocks_on_the_fast_lanes_verdict() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[watch]\ndebounce = \"100ms\"\n\n[[check]]\nname = \"slow\"\nstage = \"test\"\ncommand = [\"sleep\", \"3132\"]\nformat = \"exit-code\"\n",
+    );
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    let w = repo.watch(&[]);
+    w.wait_event(20, "transition", |e| e["details"]["to"] == "TESTING");
+    repo.write("deploy.py", format!("\nKEY = \"{}\"\n", aws_key()));
+    repo.commit("add deploy");
+    let committed = r#"{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"git commit -am 'add deploy'"},"tool_response":{"stdout":"","stderr":""}}"#;
+    let started = Instant::now();
+    let (code, _, stderr) = gate_with(&repo, &["--wait", "30s"], committed);
+    assert_eq!(code, 2, "{stderr}\n{}", w.output());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("SEC-001") && stderr.contains("(deploy.py:2)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not audited yet"), "{stderr}");
+}
+
 /// Without a daemon, nothing will audit HEAD: the gate says its verdict is an older one.
 #[test]
 fn without_a_daemon_the_gate_says_head_is_not_audited() {
