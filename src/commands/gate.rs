@@ -56,15 +56,12 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
         Ok(l) => l,
         Err(message) => return Ok(own_error(&message)),
     };
-    let active = ledger.active();
-    let blocking: Vec<&Entry> = active
-        .iter()
-        .copied()
-        .filter(|e| e.severity >= threshold)
-        .collect();
+    let uncommitted = crate::inbox::uncommitted::read(&layout).issues;
+    let active = open_issues(&repo, &ledger, &uncommitted);
+    let blocking: Vec<&Open> = active.iter().filter(|o| o.severity >= threshold).collect();
     let set: Vec<String> = blocking
         .iter()
-        .map(|e| format!("{}:{}", e.id, e.severity.as_str()))
+        .map(|o| format!("{}:{}", o.id, o.severity.as_str()))
         .collect();
     let memory_path = layout.state_dir.join("gate.json");
     let memory: Memory = std::fs::read(&memory_path)
@@ -78,7 +75,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             crate::sink::warn(&format!("the gate could not remember its block: {e}"));
         }
     }
-    let at: Place = (&repo, repo.head().ok());
+    let active: Vec<&Open> = active.iter().collect();
     match verdict {
         Verdict::Open => Ok(ExitCode::Clean),
         Verdict::Context => {
@@ -91,7 +88,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
                 serde_json::json!({
                     "hookSpecificOutput": {
                         "hookEventName": input.name,
-                        "additionalContext": context(&active, &layout, &at),
+                        "additionalContext": context(&active, &layout),
                     }
                 })
             };
@@ -99,11 +96,11 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::Clean)
         }
         Verdict::Block => {
-            crate::sink::eprint(&block_text(&blocking, threshold, &layout, &at));
+            crate::sink::eprint(&block_text(&blocking, threshold, &layout));
             Ok(ExitCode::Usage)
         }
         Verdict::Release { repeats } => {
-            release(&settings, &layout, &blocking, repeats, &at);
+            release(&settings, &layout, &blocking, repeats);
             Ok(ExitCode::Clean)
         }
     }
@@ -190,63 +187,107 @@ fn read_ledger(layout: &Layout) -> Result<Ledger, String> {
     }
 }
 
-/// One line per issue: severity, ID, title, `file:line` at HEAD.
-fn issue_line(e: &Entry, at: &Place) -> String {
+/// An open issue as the gate lists it: the ledger's, or one of uncommitted changes.
+struct Open<'a> {
+    id: &'a str,
+    severity: Severity,
+    title: &'a str,
+    /// `file:line` at HEAD (uncommitted: in the working tree).
+    place: Option<String>,
+    /// The ledger's entry; none for an uncommitted change's issue.
+    entry: Option<&'a Entry>,
+}
+
+/// Every open issue, most severe first: the ledger's (placed at HEAD), then the working
+/// tree's at each severity.
+fn open_issues<'a>(
+    repo: &crate::git::Repo,
+    ledger: &'a Ledger,
+    uncommitted: &'a [crate::inbox::uncommitted::UncommittedIssue],
+) -> Vec<Open<'a>> {
+    let head = repo.head().ok();
+    let mut open: Vec<Open> = ledger
+        .active()
+        .into_iter()
+        .map(|e| Open {
+            id: &e.id,
+            severity: e.severity,
+            title: &e.title,
+            place: crate::inbox::place_at(repo, head, e),
+            entry: Some(e),
+        })
+        .chain(uncommitted.iter().map(|u| Open {
+            id: &u.id,
+            severity: u.severity,
+            title: &u.title,
+            place: u.place(),
+            entry: None,
+        }))
+        .collect();
+    open.sort_by_key(|o| std::cmp::Reverse(o.severity));
+    open
+}
+
+/// One line per issue: severity, ID, title, `file:line`.
+fn issue_line(o: &Open) -> String {
     format!(
-        "- [{}] {} {}{}\n",
-        e.severity.as_str(),
-        e.id,
-        e.title,
-        crate::inbox::place_at(at.0, at.1, e)
+        "- [{}] {} {}{}{}\n",
+        o.severity.as_str(),
+        o.id,
+        if o.entry.is_none() {
+            "(uncommitted) "
+        } else {
+            ""
+        },
+        o.title,
+        o.place
+            .as_deref()
             .map(|p| format!(" ({p})"))
             .unwrap_or_default()
     )
 }
 
-/// The repository and HEAD, where the lines are placed.
-type Place<'a> = (&'a crate::git::Repo, Option<git2::Oid>);
-
-fn listed(entries: &[&Entry], at: &Place) -> String {
-    let mut text: String = entries.iter().take(10).map(|e| issue_line(e, at)).collect();
+fn listed(entries: &[&Open]) -> String {
+    let mut text: String = entries.iter().take(10).map(|o| issue_line(o)).collect();
     if entries.len() > 10 {
         text.push_str(&format!("- ... and {} more\n", entries.len() - 10));
     }
     text
 }
 
-fn block_text(blocking: &[&Entry], threshold: Severity, layout: &Layout, at: &Place) -> String {
+fn block_text(blocking: &[&Open], threshold: Severity, layout: &Layout) -> String {
     format!(
         "auditor: {} open issue{} at or above {} must be fixed first (read {}):\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },
         threshold.as_str(),
         layout.inbox_dir.join("INBOX.md").display(),
-        listed(blocking, at)
+        listed(blocking)
     )
 }
 
 /// What a session or a prompt starts with: every open issue, most severe first.
-fn context(active: &[&Entry], layout: &Layout, at: &Place) -> String {
+fn context(active: &[&Open], layout: &Layout) -> String {
     format!(
         "auditor: {} open issue{} in this repository, most severe first (details in {}):\n{}",
         active.len(),
         if active.len() == 1 { "" } else { "s" },
         layout.inbox_dir.join("INBOX.md").display(),
-        listed(active, at)
+        listed(active)
     )
 }
 
 /// Lets a stop through that blocked `repeats` times on the same issues: says so on stderr,
 /// logs a `gate_released` event and runs `on_escalate` for the most severe issue, so that
 /// the operator decides, not a loop.
-fn release(settings: &Settings, layout: &Layout, blocking: &[&Entry], repeats: u32, at: &Place) {
+fn release(settings: &Settings, layout: &Layout, blocking: &[&Open], repeats: u32) {
     crate::sink::eprint(&format!(
         "auditor: the same {} issue{} blocked {repeats} stops in a row; letting this one through and telling the operator:\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },
-        listed(blocking, at)
+        listed(blocking)
     ));
-    let ids: Vec<&str> = blocking.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = blocking.iter().map(|o| o.id).collect();
     append_once(
         &layout.reports_dir,
         crate::daemon::event_limits(settings),
@@ -254,7 +295,9 @@ fn release(settings: &Settings, layout: &Layout, blocking: &[&Entry], repeats: u
         Level::Warning,
         serde_json::json!({ "issues": ids, "blocks": repeats }),
     );
-    let Some(top) = blocking.first() else {
+    // The hook's environment describes a ledger entry; an uncommitted change's issue is
+    // in the event and the lines above.
+    let Some(top) = blocking.iter().find_map(|o| o.entry) else {
         return;
     };
     let file = top.inbox_file.as_deref().map_or_else(

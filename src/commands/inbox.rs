@@ -13,6 +13,7 @@ use crate::cli::{InboxAction, InboxArgs};
 use crate::config::{AckValue, Settings};
 use crate::error::{Error, ExitCode};
 use crate::eventlog::{Level, append_once};
+use crate::inbox::uncommitted;
 use crate::ledger::{self, Ack, Entry};
 use crate::store::Layout;
 
@@ -42,10 +43,15 @@ pub fn run(args: InboxArgs) -> Result<ExitCode, Error> {
 fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode, Error> {
     let ledger = ledger::read_only(layout);
     let active = ledger.active();
+    let uncommitted = uncommitted::read(layout).issues;
     if json {
-        let v: Vec<_> = active.iter().map(|e| entry_json(e)).collect();
+        let v: Vec<_> = active
+            .iter()
+            .map(|e| entry_json(e))
+            .chain(uncommitted.iter().map(uncommitted_json))
+            .collect();
         print(&format!("{:#}\n", json!(v)))?;
-    } else if active.is_empty() {
+    } else if active.is_empty() && uncommitted.is_empty() {
         print("no open issues\n")?;
     } else {
         let mut s = String::new();
@@ -64,6 +70,15 @@ fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode
                 if e.seen_in == 1 { "" } else { "s" }
             ));
         }
+        for u in &uncommitted {
+            s.push_str(&format!(
+                "{:<8} {:<9} {}{} (uncommitted)\n",
+                u.severity.as_str(),
+                u.id,
+                u.title,
+                u.place().map(|p| format!(" [{p}]")).unwrap_or_default(),
+            ));
+        }
         print(&s)?;
     }
     Ok(ExitCode::Clean)
@@ -71,6 +86,9 @@ fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode
 
 /// `auditor inbox show ID`: one issue, and its inbox file.
 fn show(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
+    if id.starts_with(uncommitted::PREFIX) {
+        return show_uncommitted(layout, id, json);
+    }
     let ledger = ledger::read_only(layout);
     let e = ledger
         .get(id)
@@ -106,6 +124,44 @@ fn show(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
     }
     print(&s)?;
     Ok(ExitCode::Clean)
+}
+
+/// `auditor inbox show UNC-...`: an issue of uncommitted changes, and its inbox file.
+fn show_uncommitted(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
+    let set = uncommitted::read(layout);
+    let u = set.issues.iter().find(|u| u.id == id).ok_or_else(|| {
+        Error::Usage(format!(
+            "no issue {id} in the working tree (its change was committed or reverted)"
+        ))
+    })?;
+    if json {
+        print(&format!("{:#}\n", uncommitted_json(u)))?;
+        return Ok(ExitCode::Clean);
+    }
+    let mut s = format!(
+        "{} [{}] {}\nstatus: uncommitted (in the working tree on top of {})\n",
+        u.id,
+        u.severity.as_str(),
+        u.title,
+        set.head.as_deref().map_or("no commit", crate::bytes::short)
+    );
+    if let Some(text) = u
+        .inbox_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(layout.inbox_dir.join(f)).ok())
+    {
+        s.push('\n');
+        s.push_str(&text);
+    }
+    print(&s)?;
+    Ok(ExitCode::Clean)
+}
+
+fn uncommitted_json(u: &uncommitted::UncommittedIssue) -> serde_json::Value {
+    json!({
+        "id": u.id, "severity": u.severity.as_str(), "type": u.issue_type, "title": u.title,
+        "file": u.file, "line": u.line, "status": "uncommitted", "inbox_file": u.inbox_file,
+    })
 }
 
 /// `auditor inbox ack ID --reason ...`: the operator accepts an issue.

@@ -154,6 +154,8 @@ pub enum Action {
     ReadHead(HeadSource),
     /// Hand a new HEAD to the fast lane.
     FastLane(Oid),
+    /// Drop the issues of uncommitted changes that are committed or reverted.
+    SettleUncommitted,
     /// Plan the due batch from the persisted state and answer with `Input::Planned`.
     PlanBatch,
     /// Log a plan's rewrite, skips and forced skip (they name commits' subjects).
@@ -613,9 +615,12 @@ impl Core {
             Ok(found) => found,
             Err(message) => return out.error("uncommitted_status", message),
         };
-        // What is clean again (committed, reverted) needs no more looks.
+        // What is clean again (committed, reverted) needs no more looks, and its issues go.
         self.tree.dirty = changes.iter().map(|c| c.path.clone()).collect();
         out.push(Action::ReleaseMemory);
+        if changes.is_empty() {
+            out.push(Action::SettleUncommitted);
+        }
         if !self.knobs.tree_watched && self.tree.last_scan.as_ref() != Some(&key) {
             // Still changing (or first look): audit once it holds still for a period.
             self.tree.last_scan = Some(key);
@@ -1094,10 +1099,8 @@ impl Out {
 fn fast_lane_done(done: &FastDone, out: &mut Out) {
     let hex = done.head.to_string();
     match &done.result {
+        Ok(_) if done.commits == 0 => {}
         Ok(issues) => {
-            if done.commits == 0 {
-                return;
-            }
             out.log(
                 LogEvent::FastLane {
                     commits: done.commits,
@@ -1122,6 +1125,15 @@ fn fast_lane_done(done: &FastDone, out: &mut Out) {
             log_hooks(&done.hooks, out);
         }
         Err(message) => out.error("fast_lane", message.clone()),
+    }
+    if !done.settled.is_empty() {
+        out.log(
+            LogEvent::UncommittedSettled {
+                issues: done.settled.clone(),
+            },
+            Level::Info,
+            Some(&hex),
+        );
     }
 }
 

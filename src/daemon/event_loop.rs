@@ -325,6 +325,21 @@ impl Daemon {
     fn act(&mut self, action: Action) -> Option<Input> {
         match action {
             Action::ReadHead(source) => return Some(Input::Head(self.read_head(), source)),
+            Action::SettleUncommitted => {
+                match crate::inbox::uncommitted::settle(&self.layout, &self.repo) {
+                    Ok(ids) if !ids.is_empty() => {
+                        self.view
+                            .line(&format!("uncommitted issues gone: {}", ids.join(", ")));
+                        self.log(Entry::new(
+                            LogEvent::UncommittedSettled { issues: ids },
+                            Level::Info,
+                            None,
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.log_error("uncommitted_settle", &e.to_string()),
+                }
+            }
             Action::FastLane(head) => {
                 let work = FastWork {
                     head,

@@ -170,6 +170,12 @@ pub enum LogEvent {
         /// From HEAD seen to its issues published.
         duration_ms: u64,
     },
+    /// Issues of uncommitted changes left the inbox: committed (a commit's audit took them
+    /// over) or reverted.
+    UncommittedSettled {
+        /// Their IDs.
+        issues: Vec<String>,
+    },
     /// Settings changed since the audit before.
     ConfigChanged {
         /// What changed.

@@ -40,6 +40,8 @@ pub struct FastDone {
     pub result: Result<Vec<(String, Severity, String)>, String>,
     /// The hooks those issues made due, as they ran.
     pub hooks: Vec<HookRun>,
+    /// Issues of uncommitted changes that the commits took over (or that were reverted).
+    pub settled: Vec<String>,
     /// From the work being taken to the issues published.
     pub took_ms: u64,
 }
@@ -112,18 +114,19 @@ fn run(
         }
         let started = Instant::now();
         let scanned = runtime.block_on(scan(root, layout, since, &work));
-        let (commits, result, hooks) = match scanned {
-            Ok((commits, issues, hooks)) => {
+        let (commits, result, hooks, settled) = match scanned {
+            Ok(s) => {
                 since = Some(work.head);
-                (commits, Ok(issues), hooks)
+                (s.commits, Ok(s.issues), s.hooks, s.settled)
             }
-            Err(message) => (0, Err(message), Vec::new()),
+            Err(message) => (0, Err(message), Vec::new(), Vec::new()),
         };
         let done = FastDone {
             head: work.head,
             commits,
             result,
             hooks,
+            settled,
             took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         if out.send(done).is_err() {
@@ -132,7 +135,13 @@ fn run(
     }
 }
 
-type Scanned = (usize, Vec<(String, Severity, String)>, Vec<HookRun>);
+/// What one scan did.
+struct Scanned {
+    commits: usize,
+    issues: Vec<(String, Severity, String)>,
+    hooks: Vec<HookRun>,
+    settled: Vec<String>,
+}
 
 /// Scans the commits after `since` up to the work's HEAD, publishes what is found, runs the
 /// hooks it made due.
@@ -145,9 +154,17 @@ async fn scan(
     // A fresh handle: the objects of the commit just made are seen.
     let repo = Repo::open(root).map_err(|e| e.to_string())?;
     let target = range(&repo, since, work.head).map_err(|e| e.to_string())?;
+    // The working tree's issues whose change HEAD now holds are the commits' (published
+    // first, so that the ledger has them).
+    let settle = || crate::inbox::uncommitted::settle(layout, &repo).map_err(|e| e.to_string());
     if target.commits.is_empty() {
         // HEAD went back to a commit it had passed: nothing new.
-        return Ok((0, Vec::new(), Vec::new()));
+        return Ok(Scanned {
+            commits: 0,
+            issues: Vec::new(),
+            hooks: Vec::new(),
+            settled: settle()?,
+        });
     }
     let options = AuditOptions {
         write: true,
@@ -158,6 +175,7 @@ async fn scan(
     let report = engine::audit(&repo, &work.settings, layout, &target, &options, &quiet)
         .await
         .map_err(|e| e.to_string())?;
+    let settled = settle()?;
     let issues = report
         .issues
         .iter()
@@ -170,7 +188,12 @@ async fn scan(
         &work.settings.runner,
     )
     .await;
-    Ok((target.commits.len(), issues, hooks))
+    Ok(Scanned {
+        commits: target.commits.len(),
+        issues,
+        hooks,
+        settled,
+    })
 }
 
 /// The commits to scan: those after `since` up to `head`; after a rewrite, those since

@@ -4,7 +4,6 @@
 use super::model::{Progress, ProgressSink};
 use super::{EngineError, ledger_stage};
 use crate::config::Settings;
-use crate::finding::Severity;
 use crate::git::Repo;
 use crate::report::AuditReport;
 use crate::store::Layout;
@@ -47,23 +46,11 @@ pub(super) fn publish(
             synced.blocking
         }
         None => {
-            if report
-                .issues
-                .iter()
-                .any(|i| i.finding.severity >= Severity::Medium)
-            {
-                report.inbox_files = crate::inbox::write(layout, report)?;
-            }
-            // A clean look at uncommitted changes ends no wait while a blocking issue of the
-            // commits is open (an unreadable ledger counts as one).
-            let ledger_blocking = crate::ledger::read_checked(layout).map_or(true, |(l, _)| {
-                l.active().iter().any(|e| e.severity >= Severity::High)
-            });
-            ledger_blocking
-                || report
-                    .issues
-                    .iter()
-                    .any(|i| i.finding.severity >= Severity::High)
+            // Uncommitted changes: their own ID space, replaced by each look. A clean look
+            // ends no wait while a blocking issue of the commits is open.
+            let published = crate::inbox::uncommitted::publish(layout, report)?;
+            report.inbox_files = published.files;
+            published.blocking
         }
     };
     crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;

@@ -2,12 +2,14 @@
 //! conversation with the ledger: one file per CRITICAL or HIGH issue, written once and updated
 //! in place, moved to `resolved/` when fixed; MEDIUM issues in a daily digest; `INBOX.md`
 //! ranking everything open; `BLOCKING` listing the CRITICAL IDs; which hooks (`crate::hooks`) a
-//! CRITICAL issue or an escalation makes due; and where an open issue is now (`place`).
+//! CRITICAL issue or an escalation makes due; where an open issue is now (`place`); and the issues of uncommitted changes, in an ID space
+//! of their own (`uncommitted`).
 
 mod place;
 mod render;
 mod sync;
+pub mod uncommitted;
 
 pub use place::{place, place_at};
-pub use render::{render_daemon_issue, render_issue, render_medium, write};
+pub use render::{render_daemon_issue, render_issue};
 pub use sync::{Synced, hook_for, raise, refresh_index, sync, update_escalated};

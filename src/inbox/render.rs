@@ -1,14 +1,8 @@
-//! The Markdown of feedback files, in the design document's format; and the plain writer used
-//! for audits outside the ledger (uncommitted changes): one file per CRITICAL or HIGH issue not
-//! sent before, one for the MEDIUM issues.
-
-use std::path::{Path, PathBuf};
+//! The Markdown of feedback files, in the design document's format.
 
 use crate::bytes::short;
-use crate::finding::Severity;
 use crate::policy::Issue;
 use crate::report::AuditReport;
-use crate::store::{AtomicWriteError, Layout, write_atomic};
 
 /// The marker at the end of each file that lets a later audit recognise what it already sent.
 const MARKER: &str = "<!-- auditor:";
@@ -112,85 +106,4 @@ pub fn render_daemon_issue(i: &Issue) -> String {
         i.id,
         f.fingerprint,
     )
-}
-
-/// The Markdown of the batched MEDIUM issues of one audit.
-pub fn render_medium(issues: &[&Issue], r: &AuditReport) -> String {
-    let mut s = format!(
-        "# Supervisor Feedback: [MEDIUM] {} issue{} to fix in the next batch\n\n{}\n\n",
-        issues.len(),
-        if issues.len() == 1 { "" } else { "s" },
-        context_line(r)
-    );
-    for i in issues {
-        s.push_str(&format!(
-            "---\n\n### {}: {}\n\n**File:** {}\n{}\n",
-            i.id,
-            i.finding.title,
-            place(i),
-            issue_body(i)
-        ));
-    }
-    s.push_str(&format!(
-        "## Severity\n\n{}\n\n{MARKER} medium-batch commit={} -->\n",
-        Severity::Medium.action(),
-        r.target
-    ));
-    s
-}
-
-/// Fingerprints of CRITICAL/HIGH issues already in the inbox, so re-audits don't repeat them.
-fn already_sent(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("ISSUE_"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|text| {
-            let marker = text.rfind(MARKER)?;
-            let fp = text[marker..]
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("fingerprint="))?;
-            Some(fp.to_string())
-        })
-        .collect()
-}
-
-/// Writes the inbox files of an audit and returns their paths.
-pub fn write(layout: &Layout, r: &AuditReport) -> Result<Vec<PathBuf>, AtomicWriteError> {
-    let stamp = r.timestamp.format("%Y%m%dT%H%M%SZ").to_string();
-    let sent = already_sent(&layout.inbox_dir);
-    let mut written = Vec::new();
-    for i in r
-        .issues
-        .iter()
-        .filter(|i| i.finding.severity >= Severity::High)
-        .filter(|i| !sent.contains(&i.finding.fingerprint))
-    {
-        let path = layout.inbox_dir.join(format!(
-            "ISSUE_{stamp}_{}_{}.md",
-            i.finding.severity.as_str(),
-            i.id
-        ));
-        write_atomic(&path, render_issue(i, r).as_bytes())?;
-        written.push(path);
-    }
-    let medium: Vec<&Issue> = r
-        .issues
-        .iter()
-        .filter(|i| i.finding.severity == Severity::Medium)
-        .collect();
-    if !medium.is_empty() {
-        let name = if r.uncommitted {
-            format!("ISSUE_{stamp}_MEDIUM_uncommitted.md")
-        } else {
-            format!("ISSUE_{stamp}_MEDIUM_{}.md", short(&r.target))
-        };
-        let path = layout.inbox_dir.join(name);
-        write_atomic(&path, render_medium(&medium, r).as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
 }

@@ -408,14 +408,15 @@ fn write_digest(
     write_if_changed(&path, s.as_bytes())
 }
 
-/// Rewrites `INBOX.md` (every open issue, ranked) and `BLOCKING` (the CRITICAL IDs; removed
-/// when none remain).
+/// Rewrites `INBOX.md` (every open issue, ranked, then those of uncommitted changes) and
+/// `BLOCKING` (the CRITICAL IDs, committed or not; removed when none remain).
 pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWriteError> {
     let active = ledger.active();
     let mut s = String::from(
         "# Supervisor inbox\n\nOpen issues, most urgent first. Read this before your next task; fix CRITICAL and HIGH issues before starting new work.\n\n",
     );
-    if active.is_empty() {
+    let uncommitted = super::uncommitted::read(layout).issues;
+    if active.is_empty() && uncommitted.is_empty() {
         s.push_str("No open issues.\n");
     }
     for e in &active {
@@ -437,12 +438,34 @@ pub fn refresh_index(layout: &Layout, ledger: &Ledger) -> Result<(), AtomicWrite
                 .unwrap_or_default()
         ));
     }
+    if !uncommitted.is_empty() {
+        s.push_str("\n## Uncommitted changes (not committed yet: fix them before you commit)\n\n");
+        for u in &uncommitted {
+            let link = match &u.inbox_file {
+                Some(f) => format!("[{f}]({f})"),
+                None => "logged in report_uncommitted.json".to_string(),
+            };
+            s.push_str(&format!(
+                "- **[{}] {}** (uncommitted) {}{} → {link}\n",
+                u.severity.as_str(),
+                u.id,
+                u.title,
+                u.place().map(|p| format!(" (`{p}`)")).unwrap_or_default()
+            ));
+        }
+    }
     push_accepted(&mut s, ledger);
     write_if_changed(&layout.inbox_dir.join("INBOX.md"), s.as_bytes())?;
     let blocking: Vec<&str> = active
         .iter()
         .filter(|e| e.severity == Severity::Critical)
         .map(|e| e.id.as_str())
+        .chain(
+            uncommitted
+                .iter()
+                .filter(|u| u.severity == Severity::Critical)
+                .map(|u| u.id.as_str()),
+        )
         .collect();
     let path = layout.inbox_dir.join("BLOCKING");
     if blocking.is_empty() {

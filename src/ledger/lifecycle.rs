@@ -199,7 +199,7 @@ pub fn apply(
 
 /// Each issue's ledger key, in order: the same content flagged twice in one file is two
 /// issues (`#2`), not one.
-fn occurrence_keys(issues: &[Issue]) -> Vec<String> {
+pub fn occurrence_keys(issues: &[Issue]) -> Vec<String> {
     let mut occurrences: BTreeMap<String, u32> = BTreeMap::new();
     issues
         .iter()

@@ -8,7 +8,8 @@
 mod lifecycle;
 
 pub use lifecycle::{
-    Applied, Examined, Resolution, apply, apply_fast, escalate_blocking, present_ids, upsert,
+    Applied, Examined, Resolution, apply, apply_fast, escalate_blocking, occurrence_keys,
+    present_ids, upsert,
 };
 
 use std::collections::BTreeMap;

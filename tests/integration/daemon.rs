@@ -1079,3 +1079,82 @@ timeout = "1m"
     .expect("json");
     assert_eq!(issue_of(&report, "SECRET_EXPOSURE")["id"], "SEC-001");
 }
+
+#[test]
+fn uncommitted_findings_have_their_own_ids_block_the_gate_and_leave_when_committed_or_reverted() {
+    let repo = repo_with_commit();
+    // SEC-001 was raised and resolved before: an uncommitted key must not reuse its ID.
+    repo.write("old.py", format!("KEY = \"{}\"\n", aws_key()));
+    repo.commit("old key");
+    repo.audit_json(&["--no-tests"]);
+    repo.write("old.py", "KEY = None\n");
+    repo.commit("drop the old key");
+    repo.audit_json(&["--no-tests"]);
+    let cfg = config_with(
+        &repo,
+        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
+        "",
+    );
+    let w = repo.watch(&["--config", &cfg]);
+    w.wait_settled(20);
+    repo.write("settings.py", format!("\nTOKEN = \"{}\"\n", github_token()));
+    w.wait_event(20, "audit_finished", |e| {
+        e["details"]["uncommitted"] == true
+    });
+    let files = inbox_files(&repo, "_CRITICAL_");
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("_CRITICAL_UNC-SEC-001.md"), "{files:?}");
+    let inbox = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
+        .expect("INBOX.md");
+    assert!(!inbox.contains("No open issues"), "{inbox}");
+    assert!(
+        inbox.contains("[CRITICAL] UNC-SEC-001** (uncommitted)") && inbox.contains("settings.py:2"),
+        "{inbox}"
+    );
+    let blocking = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/BLOCKING"))
+        .expect("BLOCKING");
+    assert_eq!(blocking, "UNC-SEC-001\n");
+    let gate = repo.auditor().arg("gate").output().expect("gate");
+    let stderr = String::from_utf8_lossy(&gate.stderr).into_owned();
+    assert_eq!(gate.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("UNC-SEC-001 (uncommitted)"), "{stderr}");
+    let shown = repo
+        .auditor()
+        .args(["inbox", "show", "UNC-SEC-001"])
+        .output()
+        .expect("inbox show");
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.contains("status: uncommitted"), "{shown}");
+    assert!(!shown.contains(&github_token()), "{shown}");
+
+    // Committed: the commit's issue takes over at once, the uncommitted one leaves.
+    let leak = repo.commit("settings");
+    assert!(
+        eventually(10, || inbox_files(&repo, "_CRITICAL_")
+            .iter()
+            .any(|f| f.ends_with("_CRITICAL_SEC-002.md"))),
+        "{:?}",
+        inbox_files(&repo, "")
+    );
+    assert!(eventually(5, || inbox_files(&repo, "UNC-").is_empty()));
+    let inbox = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
+        .expect("INBOX.md");
+    assert!(!inbox.contains("UNC-SEC-001"), "{inbox}");
+    assert!(inbox.contains("[CRITICAL] SEC-002"), "{inbox}");
+    w.wait_event(20, "uncommitted_settled", |e| e["commit"] == leak.as_str());
+
+    // Left uncommitted, then reverted: it leaves once the tree is quiet again.
+    repo.write("more.py", format!("KEY = \"{}\"\n", aws_key()));
+    assert!(eventually(20, || !inbox_files(&repo, "UNC-SEC-002").is_empty()));
+    std::fs::remove_file(repo.path().join("more.py")).expect("revert");
+    assert!(
+        eventually(15, || inbox_files(&repo, "UNC-").is_empty()),
+        "{:?}\n{}",
+        inbox_files(&repo, ""),
+        w.output()
+    );
+    let blocking = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/BLOCKING"))
+        .expect("BLOCKING");
+    // The index is rewritten before the file goes.
+    assert_eq!(blocking, "SEC-002\n");
+}
