@@ -1104,7 +1104,7 @@ fn fast_lane_done(done: &FastDone, out: &mut Out) {
             out.log(
                 LogEvent::FastLane {
                     commits: done.commits,
-                    issues: issues.iter().map(|(id, ..)| id.clone()).collect(),
+                    issues: issues.iter().map(|f| f.id.clone()).collect(),
                     duration_ms: done.took_ms,
                 },
                 if issues.is_empty() {
@@ -1114,10 +1114,12 @@ fn fast_lane_done(done: &FastDone, out: &mut Out) {
                 },
                 Some(&hex),
             );
-            for (id, severity, title) in issues {
+            for f in issues.iter().filter(|f| f.first) {
                 out.push(Action::Show(format!(
-                    "fast lane: [{}] {id} {title} ({} in {} ms)",
-                    severity.as_str(),
+                    "fast lane: [{}] {} {} ({} in {} ms)",
+                    f.severity.as_str(),
+                    f.id,
+                    f.title,
                     short(&hex),
                     done.took_ms
                 )));

@@ -16,6 +16,7 @@ use super::core::{Action, Core, Head, HeadSource, Input, Knobs, Planned, ShellFa
 use super::events::{Entry, LogEvent};
 use super::fast_lane::{FastDone, FastLane, FastWork};
 use super::machine::Now;
+use super::open::OpenCache;
 use super::plan;
 use super::status::Status;
 use super::view::{self, View};
@@ -133,6 +134,8 @@ pub(super) struct Daemon {
     on_tty: bool,
     /// The running job's cancellation flag.
     cancel: Option<(u64, Arc<AtomicBool>)>,
+    /// What is open, for the live view.
+    open: OpenCache,
 }
 
 impl Daemon {
@@ -222,6 +225,7 @@ impl Daemon {
             origin,
             on_tty,
             cancel: None,
+            open: OpenCache::default(),
         };
         daemon.announce_start();
         // Commits made while the daemon was down are found by this first look at HEAD, made
@@ -381,7 +385,10 @@ impl Daemon {
             }
             Action::SaveState => self.save_state(),
             Action::WriteStatus => self.write_status(),
-            Action::Render => self.view.render(&self.status()),
+            Action::Render => {
+                let status = self.status();
+                self.view.render(&status, self.open.get(&self.layout));
+            }
             Action::Log(entry) => self.log(entry),
             Action::Show(line) => self.view.line(&line),
             Action::ShowError(line) => self.view.error(&line),
@@ -562,7 +569,7 @@ impl Daemon {
             tracing::warn!("{e}");
         }
         if self.view.mode() == view::Mode::Live {
-            self.view.render(&status);
+            self.view.render(&status, self.open.get(&self.layout));
         }
     }
 

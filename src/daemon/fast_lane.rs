@@ -35,15 +35,27 @@ pub struct FastDone {
     pub head: Oid,
     /// The commits scanned.
     pub commits: usize,
-    /// The CRITICAL and HIGH issues published (ID, severity, title), most severe first; or
-    /// why the scan failed.
-    pub result: Result<Vec<(String, Severity, String)>, String>,
+    /// The CRITICAL and HIGH issues found, most severe first; or why the scan failed.
+    pub result: Result<Vec<Found>, String>,
     /// The hooks those issues made due, as they ran.
     pub hooks: Vec<HookRun>,
     /// Issues of uncommitted changes that the commits took over (or that were reverted).
     pub settled: Vec<String>,
     /// From the work being taken to the issues published.
     pub took_ms: u64,
+}
+
+/// One CRITICAL or HIGH issue the fast lane found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its ledger ID.
+    pub id: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// Its title.
+    pub title: String,
+    /// Not found by an earlier scan of this daemon's (what the view shows).
+    pub first: bool,
 }
 
 /// The handle the daemon keeps.
@@ -97,6 +109,7 @@ fn run(
     rx: &Receiver<FastWork>,
     out: &UnboundedSender<FastDone>,
 ) {
+    let mut shown = std::collections::HashSet::new();
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -115,8 +128,11 @@ fn run(
         let started = Instant::now();
         let scanned = runtime.block_on(scan(root, layout, since, &work));
         let (commits, result, hooks, settled) = match scanned {
-            Ok(s) => {
+            Ok(mut s) => {
                 since = Some(work.head);
+                for found in &mut s.issues {
+                    found.first = shown.insert(found.id.clone());
+                }
                 (s.commits, Ok(s.issues), s.hooks, s.settled)
             }
             Err(message) => (0, Err(message), Vec::new(), Vec::new()),
@@ -138,7 +154,7 @@ fn run(
 /// What one scan did.
 struct Scanned {
     commits: usize,
-    issues: Vec<(String, Severity, String)>,
+    issues: Vec<Found>,
     hooks: Vec<HookRun>,
     settled: Vec<String>,
 }
@@ -179,7 +195,12 @@ async fn scan(
     let issues = report
         .issues
         .iter()
-        .map(|i| (i.id.clone(), i.finding.severity, i.finding.title.clone()))
+        .map(|i| Found {
+            id: i.id.clone(),
+            severity: i.finding.severity,
+            title: i.finding.title.clone(),
+            first: false,
+        })
         .collect();
     let hooks = crate::hooks::run_hooks(
         report.due_hooks,

@@ -16,6 +16,7 @@ mod events;
 mod fast_lane;
 mod jobs;
 pub mod machine;
+mod open;
 pub mod plan;
 pub mod status;
 pub mod view;

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use chrono::Utc;
 
+use super::open::OpenSummary;
 use super::status::{Status, clock, short_counts, short_line};
 
 /// How output is shown.
@@ -71,15 +72,19 @@ impl View {
         }
     }
 
-    /// Redraws the live screen.
-    pub fn render(&self, status: &Status) {
+    /// Redraws the live screen: the state, what is open (from the ledger, not the last
+    /// verdict: a clean audit of one commit leaves earlier issues open), recent events.
+    pub fn render(&self, status: &Status, open: &OpenSummary) {
         if self.mode != Mode::Live {
             return;
         }
         let now = Utc::now();
         let mut s = String::from("\x1b[H\x1b[2J");
         s.push_str(&format!("{} · watcher {}\n\n", self.header, status.watcher));
-        s.push_str(&format!("  {}\n", short_line(status, now, None)));
+        s.push_str(&format!(
+            "  {}\n",
+            short_line(status, now, Some(&open.counts))
+        ));
         let since = (now - status.state_since).to_std().unwrap_or_default();
         s.push_str(&format!("  in {} for {}\n", status.state, clock(since)));
         if let Some(v) = &status.last_verdict {
@@ -100,6 +105,20 @@ impl View {
                 "  waiting for a fix since {}\n",
                 w.format("%H:%M:%S")
             ));
+        }
+        if open.total == 0 {
+            s.push_str("\n  no open issues\n");
+        } else {
+            s.push_str(&format!("\n  open ({}):\n", open.total));
+            for line in &open.top {
+                s.push_str(&format!("    {line}\n"));
+            }
+            if open.total > open.top.len() {
+                s.push_str(&format!(
+                    "    ... and {} more (auditor inbox)\n",
+                    open.total - open.top.len()
+                ));
+            }
         }
         s.push_str("\n  recent:\n");
         for r in &self.recent {

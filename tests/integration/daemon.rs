@@ -1158,3 +1158,69 @@ fn uncommitted_findings_have_their_own_ids_block_the_gate_and_leave_when_committ
     // The index is rewritten before the file goes.
     assert_eq!(blocking, "SEC-002\n");
 }
+
+#[test]
+fn the_live_view_shows_what_is_open_not_the_last_verdict() {
+    let repo = repo_with_commit();
+    let cfg = config(&repo, "");
+    repo.write("deploy.py", format!("KEY = \"{}\"\n", aws_key()));
+    let leak = repo.commit("add deploy");
+    let sockets = tempfile::tempdir().expect("tempdir");
+    let tmux = |args: &[&str]| {
+        let out = std::process::Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", sockets.path())
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let bin = assert_cmd::cargo::cargo_bin("auditor");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "live",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-c",
+        &repo.path().to_string_lossy(),
+        "--",
+        &bin.to_string_lossy(),
+        "watch",
+        "--config",
+        &cfg,
+    ]);
+    struct Kill<'a>(&'a std::path::Path);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .arg("kill-server")
+                .env("TMUX_TMPDIR", self.0)
+                .status();
+        }
+    }
+    let _kill = Kill(sockets.path());
+    let screen = || tmux(&["capture-pane", "-p", "-t", "live"]);
+    assert!(
+        eventually(20, || screen().contains(&format!("FAIL {}", &leak[..7]))),
+        "{}",
+        screen()
+    );
+    // A clean commit: its verdict is clean, the key is still open.
+    repo.write("notes.txt", "notes\n");
+    let clean = repo.commit("notes");
+    assert!(
+        eventually(20, || screen().contains(&format!("PASS {}", &clean[..7]))),
+        "{}",
+        screen()
+    );
+    let shown = screen();
+    assert!(shown.contains("| 1C"), "{shown}");
+    assert!(!shown.contains("| clean"), "{shown}");
+    assert!(
+        shown.contains("[CRITICAL] SEC-001 Secret exposed: AWS access key ID (deploy.py:1)"),
+        "{shown}"
+    );
+}

@@ -99,6 +99,53 @@ fn tmux_sh_starts_the_agent_and_the_auditor_side_by_side() {
         panes.contains("sleep") && panes.contains("auditor"),
         "{panes}"
     );
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", sockets.path())
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // Started detached, the auditor's pane is still wide enough for its live view.
+    let width: u32 = tmux(&[
+        "display-message",
+        "-p",
+        "-t",
+        "auditor-example-test:work.1",
+        "#{pane_width}",
+    ])
+    .parse()
+    .expect("a width");
+    assert!(width >= 60, "the auditor's pane is {width} columns");
+    // The status bar names the binary, whatever PATH the tmux server has.
+    let status_right = tmux(&[
+        "show-options",
+        "-v",
+        "-t",
+        "auditor-example-test",
+        "status-right",
+    ]);
+    assert!(
+        status_right.contains(&format!("'{}' status --short", binary().display())),
+        "{status_right}"
+    );
+    // A second script on the same repository says a daemon watches it, and fails.
+    let again = Command::new("bash")
+        .arg(example("tmux.sh"))
+        .arg(repo.path())
+        .args(["sleep", "600"])
+        .env("PATH", path_with_binary())
+        .env("TMUX_TMPDIR", sockets.path())
+        .env_remove("TMUX")
+        .env("AUDITOR_TMUX_SESSION", "auditor-example-test-2")
+        .env("AUDITOR_TMUX_DETACHED", "1")
+        .output()
+        .expect("run tmux.sh again");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("already watches"), "{stderr}");
+    assert!(tmux(&["list-sessions", "-F", "#{session_name}"]) == "auditor-example-test");
     // Closing the session hangs up the pane's terminal: the daemon stops instead of lingering.
     let _ = Command::new("tmux")
         .args(["kill-session", "-t", "auditor-example-test"])
@@ -361,4 +408,30 @@ fn the_gemini_cli_hooks_keep_its_contract_with_its_documented_inputs() {
             "{event}"
         );
     }
+}
+
+#[test]
+fn tmux_sh_says_why_the_auditor_could_not_start_instead_of_reporting_success() {
+    let repo = repo();
+    repo.write("auditor.toml", "[watch]\ndebounce = 12\n");
+    let sockets = tempfile::tempdir().expect("tempdir");
+    let _cleanup = KillTmux(sockets.path().to_path_buf());
+    let out = Command::new("bash")
+        .arg(example("tmux.sh"))
+        .arg(repo.path())
+        .args(["sleep", "600"])
+        .env("PATH", path_with_binary())
+        .env("TMUX_TMPDIR", sockets.path())
+        .env_remove("TMUX")
+        .env("AUDITOR_TMUX_SESSION", "auditor-example-broken")
+        .env("AUDITOR_TMUX_DETACHED", "1")
+        .output()
+        .expect("run tmux.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("auditor watch exited in its pane"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("auditor.toml"), "{stderr}");
 }
