@@ -38,7 +38,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
         print(&human::render(
             &report,
             style,
-            Some(&layout.report_path(&report.target)),
+            Some(&crate::engine::report_file(&layout, &report)),
         ))?;
     }
     Ok(match report.status {

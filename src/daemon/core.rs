@@ -1402,6 +1402,7 @@ mod tests {
             config_sources: Vec::new(),
             skipped: Vec::new(),
             uncommitted: false,
+            range: false,
             inbox_files: Vec::new(),
             coverage: None,
             resolved: Vec::new(),

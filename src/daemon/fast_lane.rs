@@ -238,5 +238,6 @@ fn range(repo: &Repo, since: Option<Oid>, head: Oid) -> Result<AuditTarget, crat
         target: head,
         base,
         spec,
+        range: false,
     })
 }

@@ -101,6 +101,7 @@ impl Daemon {
             target: plan.head,
             base: plan.base,
             spec,
+            range: false,
         };
         let options = AuditOptions {
             run_tests: true,

@@ -180,6 +180,7 @@ async fn run_job(
                 target: commit,
                 base: Some(head),
                 spec: "uncommitted".into(),
+                range: false,
             }
         }
     };

@@ -508,6 +508,7 @@ impl Audit<'_> {
             workspace_mode: settings.workspace.mode,
             skipped: self.options.skipped.clone(),
             uncommitted: self.options.uncommitted,
+            range: target.range,
             inbox_files: Vec::new(),
             resolved,
             escalated,

@@ -22,5 +22,5 @@ pub use error::EngineError;
 pub use history::{scan_history, scan_index};
 pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};
 pub use model::{AuditOptions, Progress, ProgressSink, no_progress};
-pub use publish::run_due_hooks;
+pub use publish::{report_file, run_due_hooks};
 pub use settings_stage::ack_policy;

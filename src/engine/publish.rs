@@ -22,11 +22,7 @@ pub(super) fn publish(
     progress: &ProgressSink,
 ) -> Result<(), EngineError> {
     crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
-    let path = if report.uncommitted {
-        layout.uncommitted_report_path()
-    } else {
-        layout.report_path(&report.target)
-    };
+    let path = report_file(layout, report);
     let blocking = match record {
         Some((mut locked, applied)) => {
             let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
@@ -126,11 +122,16 @@ pub async fn run_due_hooks(
     }
     report.hook_runs =
         crate::hooks::run_hooks(due, &layout.repo_root, &settings.hooks, &settings.runner).await;
-    let path = if report.uncommitted {
-        layout.uncommitted_report_path()
-    } else {
-        layout.report_path(&report.target)
-    };
+    let path = report_file(layout, report);
     crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
     Ok(())
+}
+
+/// Where an audit's report goes: its commit's, its range's, or the working tree's.
+pub fn report_file(layout: &Layout, report: &AuditReport) -> std::path::PathBuf {
+    match (&report.base, report.range, report.uncommitted) {
+        (_, _, true) => layout.uncommitted_report_path(),
+        (Some(base), true, false) => layout.range_report_path(base, &report.target),
+        _ => layout.report_path(&report.target),
+    }
 }

@@ -26,6 +26,9 @@ pub struct AuditTarget {
     pub base: Option<Oid>,
     /// The rev or range as the user wrote it.
     pub spec: String,
+    /// The user asked for a range (`A..B`): its report is the range's, and must not replace
+    /// the report of B's own audit. A daemon's batch is HEAD's audit.
+    pub range: bool,
 }
 
 impl Repo {
@@ -120,6 +123,7 @@ impl Repo {
                 target: oid,
                 base: self.first_parent(oid),
                 spec: spec.to_string(),
+                range: false,
             })
         }
     }
@@ -143,6 +147,7 @@ impl Repo {
             target: to,
             base,
             spec: spec.to_string(),
+            range: true,
         })
     }
 

@@ -122,6 +122,8 @@ pub struct AuditReport {
     pub skipped: Vec<CommitInfo>,
     /// An audit of uncommitted changes (the target is a snapshot, `base` is HEAD).
     pub uncommitted: bool,
+    /// An audit of a range the user asked for (`A..B`), reported under the range's name.
+    pub range: bool,
     /// The inbox files this audit wrote, updated or moved.
     pub inbox_files: Vec<PathBuf>,
     /// Line coverage in percent, when measured (`[metrics] coverage`).

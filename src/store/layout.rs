@@ -31,6 +31,13 @@ impl Layout {
         self.reports_dir.join(format!("report_{commit}.json"))
     }
 
+    /// The report of an audit of the range `base..target` (a commit's own report is
+    /// `report_path`).
+    pub fn range_report_path(&self, base: &str, target: &str) -> PathBuf {
+        self.reports_dir
+            .join(format!("report_{base}..{target}.json"))
+    }
+
     /// How many reports of audited commits the reports folder holds (each was recorded in
     /// the ledger; the uncommitted report is not).
     pub fn report_count(&self) -> usize {

@@ -239,17 +239,26 @@ fn range_audit_covers_every_commit_and_reports_for_the_last() {
     let c1 = repo.commit("one");
     repo.write("c.txt", "c\n");
     let c2 = repo.commit("two");
+    // The last commit's own audit first: the range's report must not replace it.
+    repo.audit_json(&[&c2]);
 
-    let (code, report, _) = repo.audit_json(&[&format!("{base}..{c2}")]);
+    let (code, report, out) = repo.audit_json(&[&format!("{base}..{c2}")]);
     assert_eq!(code, 0);
     assert_eq!(report["commit_hash"], c2.as_str());
     assert_eq!(report["commits"], serde_json::json!([c1, c2]));
     assert_eq!(report["status"], "PASS");
-    assert!(
-        repo.path()
-            .join(format!("logs/audit/report_{c2}.json"))
-            .is_file()
-    );
+    let range = format!("logs/audit/report_{base}..{c2}.json");
+    assert!(repo.path().join(&range).is_file(), "{out}");
+    let own = repo.report(&c2);
+    assert_eq!(own["commits"], serde_json::json!([c2]), "{own}");
+    // The human summary names the file it wrote.
+    let out = repo
+        .auditor()
+        .args(["audit", &format!("{base}..{c2}")])
+        .output()
+        .expect("audit");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&range), "{text}");
 }
 
 #[test]
