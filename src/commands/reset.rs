@@ -44,11 +44,12 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
             control::send(pid, Signal::SIGUSR1);
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
-                if let Ok(s) = Status::read(&layout) {
-                    if s.state != StateName::WaitForFix && s.waiting_since.is_none() {
-                        print(&format!("reset: the daemon (pid {pid}) is {}\n", s.state))?;
-                        return Ok(ExitCode::Clean);
-                    }
+                if let Ok(s) = Status::read(&layout)
+                    && s.state != StateName::WaitForFix
+                    && s.waiting_since.is_none()
+                {
+                    print(&format!("reset: the daemon (pid {pid}) is {}\n", s.state))?;
+                    return Ok(ExitCode::Clean);
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }

@@ -544,23 +544,23 @@ impl Core {
             self.tree.due = None;
             self.tree_quiet(now, out);
         }
-        if let State::WaitForFix(wait) = &self.state {
-            if wait.deadline <= at {
-                out.log(
-                    LogEvent::WaitTimeout {
-                        waited_ms: ms(self.knobs.wait_timeout),
-                    },
-                    Level::Warning,
-                    None,
-                );
-                out.push(Action::Escalate);
-                self.fire(
-                    Event::WaitTimedOut,
-                    "the wait for a fix timed out",
-                    now,
-                    out,
-                );
-            }
+        if let State::WaitForFix(wait) = &self.state
+            && wait.deadline <= at
+        {
+            out.log(
+                LogEvent::WaitTimeout {
+                    waited_ms: ms(self.knobs.wait_timeout),
+                },
+                Level::Warning,
+                None,
+            );
+            out.push(Action::Escalate);
+            self.fire(
+                Event::WaitTimedOut,
+                "the wait for a fix timed out",
+                now,
+                out,
+            );
         }
         if self.heartbeat_due <= at {
             self.heartbeat_due = at + self.knobs.heartbeat;

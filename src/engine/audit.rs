@@ -275,13 +275,13 @@ impl Audit<'_> {
         planned: &[(CheckSpec, Vec<PathBuf>)],
         found: &mut Found,
     ) -> Result<TestStage, EngineError> {
-        if let Some(snapshot) = &ws.snapshot {
-            if !snapshot.restored_at_sync.is_empty() {
-                found.findings.push(stages::modified_tree(
-                    "workspace",
-                    &snapshot.restored_at_sync,
-                ));
-            }
+        if let Some(snapshot) = &ws.snapshot
+            && !snapshot.restored_at_sync.is_empty()
+        {
+            found.findings.push(stages::modified_tree(
+                "workspace",
+                &snapshot.restored_at_sync,
+            ));
         }
         found.checks.extend(ws.setup_run.clone());
         found

@@ -152,9 +152,10 @@ fn coverage_issues(
     commit: &str,
 ) -> Vec<Issue> {
     let mut out = Vec::new();
-    if let (Some(c), Some(min)) = (coverage, settings.coverage_min) {
-        if c < min {
-            out.push(issue(
+    if let (Some(c), Some(min)) = (coverage, settings.coverage_min)
+        && c < min
+    {
+        out.push(issue(
                 "coverage",
                 "coverage-min",
                 IssueType::Coverage,
@@ -164,12 +165,12 @@ fn coverage_issues(
                 "Add tests for the code this change added or touched, until coverage is back above the minimum.",
                 commit,
             ));
-        }
     }
     let previous = ledger.metrics.iter().rev().find_map(|m| m.coverage);
-    if let (Some(c), Some(p)) = (coverage, previous) {
-        if p - c > settings.coverage_drop_max {
-            out.push(issue(
+    if let (Some(c), Some(p)) = (coverage, previous)
+        && p - c > settings.coverage_drop_max
+    {
+        out.push(issue(
                 "coverage",
                 "coverage-drop",
                 IssueType::Coverage,
@@ -183,7 +184,6 @@ fn coverage_issues(
                 "Cover the new code with tests, or restore the tests this change removed or disabled.",
                 commit,
             ));
-        }
     }
     out
 }

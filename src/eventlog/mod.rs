@@ -145,10 +145,10 @@ impl EventLog {
     /// Gzips segments a crash left uncompressed.
     fn compress_leftovers(&self) {
         for seg in self.segments() {
-            if seg.extension().is_some_and(|e| e == "jsonl") {
-                if let Err(e) = gzip_segment(&seg) {
-                    tracing::warn!("cannot compress {}: {e}", seg.display());
-                }
+            if seg.extension().is_some_and(|e| e == "jsonl")
+                && let Err(e) = gzip_segment(&seg)
+            {
+                tracing::warn!("cannot compress {}: {e}", seg.display());
             }
         }
     }

@@ -346,10 +346,10 @@ pub fn index_tree(root: &Path, commit: &str) -> Result<HistoryIndex, GitError> {
             continue;
         };
         let fields: Vec<&str> = meta.split(' ').collect();
-        if let [mode, "blob", sha] = fields.as_slice() {
-            if is_content_mode(mode) {
-                builder.add(sha, path.to_string(), commit);
-            }
+        if let [mode, "blob", sha] = fields.as_slice()
+            && is_content_mode(mode)
+        {
+            builder.add(sha, path.to_string(), commit);
         }
     }
     Ok(builder.finish(1, Vec::new()))

@@ -483,11 +483,13 @@ impl Snapshot {
             let full = root.join(&t.path);
             let meta = std::fs::symlink_metadata(&full).ok();
             let known = self.stamps.get(&t.path);
-            if let (Some(m), Some((blob, stamp))) = (&meta, known) {
-                if *blob == t.blob && *stamp == Stamp::of(m) && kind_matches(t.kind, m) {
-                    stamps.insert(t.path.clone(), (t.blob, *stamp));
-                    continue;
-                }
+            if let (Some(m), Some((blob, stamp))) = (&meta, known)
+                && *blob == t.blob
+                && *stamp == Stamp::of(m)
+                && kind_matches(t.kind, m)
+            {
+                stamps.insert(t.path.clone(), (t.blob, *stamp));
+                continue;
             }
             let found = meta
                 .as_ref()

@@ -62,10 +62,10 @@ pub fn watch_git(
     let gitdir = repo.git.path().to_path_buf();
     let common = repo.common_dir();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(event) = res {
-            if relevant(&event.kind) {
-                let _ = tx.send(Change::Git);
-            }
+        if let Ok(event) = res
+            && relevant(&event.kind)
+        {
+            let _ = tx.send(Change::Git);
         }
     })
     .map_err(|e| watch_error(&gitdir, &e))?;
@@ -185,10 +185,10 @@ pub fn watch_worktree(
                 {
                     return None;
                 }
-                if let Ok(repo) = ignores.lock() {
-                    if repo.is_path_ignored(rel).unwrap_or(false) {
-                        return None;
-                    }
+                if let Ok(repo) = ignores.lock()
+                    && repo.is_path_ignored(rel).unwrap_or(false)
+                {
+                    return None;
                 }
                 Some(rel.to_string_lossy().into_owned())
             })

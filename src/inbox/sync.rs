@@ -302,14 +302,16 @@ pub fn raise(
 ) -> Result<Option<PathBuf>, AtomicWriteError> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let mut written = None;
-    if let Some(e) = ledger.entries.iter_mut().find(|e| e.id == id) {
-        if e.severity >= Severity::High && e.inbox_file.is_none() && e.ack.is_none() {
-            let name = format!("ISSUE_{stamp}_{}_{}.md", e.severity.as_str(), e.id);
-            let path = layout.inbox_dir.join(&name);
-            write_atomic(&path, with_status(text, e).as_bytes())?;
-            e.inbox_file = Some(name);
-            written = Some(path);
-        }
+    if let Some(e) = ledger.entries.iter_mut().find(|e| e.id == id)
+        && e.severity >= Severity::High
+        && e.inbox_file.is_none()
+        && e.ack.is_none()
+    {
+        let name = format!("ISSUE_{stamp}_{}_{}.md", e.severity.as_str(), e.id);
+        let path = layout.inbox_dir.join(&name);
+        write_atomic(&path, with_status(text, e).as_bytes())?;
+        e.inbox_file = Some(name);
+        written = Some(path);
     }
     refresh_index(layout, ledger)?;
     Ok(written)

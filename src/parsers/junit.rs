@@ -25,16 +25,17 @@ impl Case {
     /// The message, with the last lines of the body when they say more.
     fn close_failure(&mut self) {
         let body = self.body.trim();
-        if let Some((_, message)) = self.failure.as_mut() {
-            if !body.is_empty() && !message.contains(body) {
-                let lines: Vec<&str> = body.lines().collect();
-                let tail = lines[lines.len().saturating_sub(BODY_LINES)..].join("\n");
-                *message = if message.trim().is_empty() {
-                    tail
-                } else {
-                    format!("{}\n{tail}", message.trim())
-                };
-            }
+        if let Some((_, message)) = self.failure.as_mut()
+            && !body.is_empty()
+            && !message.contains(body)
+        {
+            let lines: Vec<&str> = body.lines().collect();
+            let tail = lines[lines.len().saturating_sub(BODY_LINES)..].join("\n");
+            *message = if message.trim().is_empty() {
+                tail
+            } else {
+                format!("{}\n{tail}", message.trim())
+            };
         }
         self.body.clear();
     }

@@ -472,7 +472,7 @@ fn typed_pattern(lower: &str) -> bool {
 /// placeholder; the text decides.
 fn decoded_text(value: &str) -> Option<String> {
     let digits = value.trim_end_matches('=');
-    if value.len() % 4 != 0 || digits.len() < 8 {
+    if !value.len().is_multiple_of(4) || digits.len() < 8 {
         return None;
     }
     let mut bits = 0u32;

@@ -135,12 +135,13 @@ fn lex(line: &str, lang: Lang, state: &mut LexState, out: &mut Code) {
             i += 1;
             continue;
         }
-        if syntax.regex_literals && c == b'/' {
-            if let Some(end) = regex_end(b, i) {
-                out.push("//");
-                i = end;
-                continue;
-            }
+        if syntax.regex_literals
+            && c == b'/'
+            && let Some(end) = regex_end(b, i)
+        {
+            out.push("//");
+            i = end;
+            continue;
         }
         // A Rust lifetime or char literal `'a'` is not a string opener worth tracking past
         // the line: single-line strings end at the line's end anyway.
