@@ -20,6 +20,7 @@ pub mod guards;
 pub mod hooks;
 pub mod inbox;
 pub mod ledger;
+pub mod mcp;
 pub mod parsers;
 pub mod policy;
 pub mod report;
@@ -44,6 +45,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
         cli::Command::Reset(args) => commands::reset::run(args),
         cli::Command::Gate(args) => commands::gate::run(args),
         cli::Command::Inbox(args) => commands::inbox::run(args),
+        cli::Command::Mcp(args) => commands::mcp::run(args),
         cli::Command::Completions { shell } => commands::completions::run(shell),
     }
 }

@@ -32,6 +32,11 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
     echo "run_tests: installing pytest from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
+# The MCP client from PyPI (the official Python SDK): `auditor mcp` is tested with a real one.
+if ! python3 -c 'import mcp.client.stdio' >/dev/null 2>&1; then
+    echo "run_tests: installing mcp from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check mcp
+fi
 for tool in git cargo; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }
 done

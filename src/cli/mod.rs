@@ -49,6 +49,9 @@ pub enum Command {
     Gate(GateArgs),
     /// List the open issues (`show ID` for one, `ack ID --reason` to accept one).
     Inbox(InboxArgs),
+    /// Serve the Model Context Protocol on stdin/stdout for agents: the open issues, a
+    /// commit's verdict, the rules (read-only).
+    Mcp(PlainRepoArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.

@@ -45,12 +45,7 @@ pub fn load_settings(repo: &Repo, args: &RepoArgs, commit: Option<Oid>) -> Resul
 
 /// The auditor's folders for this repository.
 pub fn layout(repo: &Repo, settings: &Settings) -> Layout {
-    Layout::new(
-        &repo.root,
-        &settings.paths.reports,
-        &settings.paths.inbox,
-        &settings.paths.state,
-    )
+    settings.layout(&repo.root)
 }
 
 /// Prints to stdout (see `sink::print`).

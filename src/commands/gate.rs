@@ -130,7 +130,7 @@ fn await_head(
         return;
     }
     let short = &head[..head.len().min(7)];
-    let health = super::status::health(layout, settings.watch.stale_after);
+    let health = crate::daemon::control::health(layout, settings.watch.stale_after);
     // Audits of HEAD failing in a row: waiting brings no verdict (an AUDIT_FAILED issue is
     // open in the ledger and blocks).
     let failing = health.status.as_ref().ok().and_then(|s| {

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod gate;
 pub mod inbox;
 pub mod init;
+pub mod mcp;
 pub mod reset;
 pub mod scan;
 pub mod status;

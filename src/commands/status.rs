@@ -6,42 +6,9 @@ use serde_json::json;
 
 use super::common::{open_repo, print, settings_or_defaults};
 use crate::cli::StatusArgs;
+use crate::daemon::control::{Health, health};
 use crate::daemon::status::{Status, clock, short_counts, short_line};
-use crate::daemon::{self};
 use crate::error::{Error, ExitCode};
-use crate::store::lock;
-
-/// What `status` and `watchdog` conclude about a repository's daemon.
-pub struct Health {
-    /// The pid holding the daemon lock.
-    pub holder: Option<u32>,
-    /// The status file, when readable.
-    pub status: Result<Status, String>,
-    /// Heartbeat age, when the status file is the holder's.
-    pub heartbeat_age: Option<std::time::Duration>,
-    /// A daemon runs and its heartbeat is fresh.
-    pub healthy: bool,
-}
-
-/// Looks at the lock and the status file.
-pub fn health(layout: &crate::store::Layout, stale_after: std::time::Duration) -> Health {
-    let holder = lock::holder(&daemon::lock_path(layout));
-    let status = Status::read(layout);
-    let heartbeat_age = match (&status, holder) {
-        (Ok(s), Some(pid)) if s.pid == pid => Some(s.heartbeat_age(Utc::now())),
-        _ => None,
-    };
-    // A dead daemon's lock can outlive it for a moment (the kernel releases files of an
-    // exiting process lazily): the holder must also still be our daemon.
-    let healthy = heartbeat_age.is_some_and(|age| age < stale_after)
-        && holder.is_some_and(crate::daemon::control::is_daemon_process);
-    Health {
-        holder,
-        status,
-        heartbeat_age,
-        healthy,
-    }
-}
 
 /// Runs the status command.
 pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {

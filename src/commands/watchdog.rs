@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::common::{layout, load_settings, open_repo, print};
-use super::status::health;
 use crate::cli::WatchdogArgs;
+use crate::daemon::control::health;
 use crate::daemon::{self, control};
 use crate::error::{Error, ExitCode};
 use crate::eventlog::{Level, append_once};

@@ -196,6 +196,18 @@ pub struct Settings {
     pub sources: Vec<PathBuf>,
 }
 
+impl Settings {
+    /// Where the auditor keeps its files in the repository at `root`, as these settings say.
+    pub fn layout(&self, root: &Path) -> crate::store::Layout {
+        crate::store::Layout::new(
+            root,
+            &self.paths.reports,
+            &self.paths.inbox,
+            &self.paths.state,
+        )
+    }
+}
+
 /// Check names the auditor's own findings use: a configured check of one of these names
 /// would mix its issues with theirs in the ledger.
 pub const RESERVED_CHECK_NAMES: [&str; 7] = [
@@ -313,10 +325,10 @@ fn globs(patterns: &[String], origin: &Path, what: &str) -> Result<GlobSet, Conf
         })?;
         b.add(glob);
         // A pattern without a slash matches the file name at any depth, like .gitignore.
-        if !p.contains('/') {
-            if let Ok(g) = Glob::new(&format!("**/{p}")) {
-                b.add(g);
-            }
+        if !p.contains('/')
+            && let Ok(g) = Glob::new(&format!("**/{p}"))
+        {
+            b.add(g);
         }
     }
     b.build().map_err(|e| ConfigError::Invalid {

@@ -25,6 +25,38 @@ pub fn is_daemon_process(pid: u32) -> bool {
     program_is_auditor && args.iter().skip(1).any(|a| *a == b"watch")
 }
 
+/// What `status`, `watchdog`, the gate and the MCP server conclude about a repository's daemon.
+pub struct Health {
+    /// The pid holding the daemon lock.
+    pub holder: Option<u32>,
+    /// The status file, when readable.
+    pub status: Result<crate::daemon::status::Status, String>,
+    /// Heartbeat age, when the status file is the holder's.
+    pub heartbeat_age: Option<std::time::Duration>,
+    /// A daemon runs and its heartbeat is fresh.
+    pub healthy: bool,
+}
+
+/// Looks at the lock and the status file.
+pub fn health(layout: &crate::store::Layout, stale_after: std::time::Duration) -> Health {
+    let holder = lock::holder(&crate::daemon::lock_path(layout));
+    let status = crate::daemon::status::Status::read(layout);
+    let heartbeat_age = match (&status, holder) {
+        (Ok(s), Some(pid)) if s.pid == pid => Some(s.heartbeat_age(chrono::Utc::now())),
+        _ => None,
+    };
+    // A dead daemon's lock can outlive it for a moment (the kernel releases files of an
+    // exiting process lazily): the holder must also still be our daemon.
+    let healthy =
+        heartbeat_age.is_some_and(|age| age < stale_after) && holder.is_some_and(is_daemon_process);
+    Health {
+        holder,
+        status,
+        heartbeat_age,
+        healthy,
+    }
+}
+
 /// Sends a signal; false when the process is gone.
 pub fn send(pid: u32, signal: Signal) -> bool {
     i32::try_from(pid).is_ok_and(|p| kill(Pid::from_raw(p), signal).is_ok())

@@ -82,7 +82,8 @@ impl Rule {
         }
     }
 
-    fn title(self) -> &'static str {
+    /// What its issues are, in one line.
+    pub fn title(self) -> &'static str {
         match self {
             Rule::TestDisabled => "A test was disabled (skip, ignore or focus marker added)",
             Rule::TestDeleted => "Tests were deleted",
@@ -96,7 +97,8 @@ impl Rule {
         }
     }
 
-    pub(super) fn remediation(self) -> &'static str {
+    /// How to fix its issues.
+    pub fn remediation(self) -> &'static str {
         match self {
             Rule::TestDisabled => {
                 "Remove the marker and make the test pass by fixing the code it tests. A skipped or focused test stops checking anything; if it truly cannot run here, say why in the commit and ask the operator to acknowledge it (`auditor inbox ack`)."

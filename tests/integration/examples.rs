@@ -435,3 +435,38 @@ fn tmux_sh_says_why_the_auditor_could_not_start_instead_of_reporting_success() {
     );
     assert!(stderr.contains("auditor.toml"), "{stderr}");
 }
+
+#[test]
+fn the_mcp_example_starts_auditor_mcp() {
+    let text = std::fs::read_to_string(example("mcp.json")).expect("mcp.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let server = &v["mcpServers"]["auditor"];
+    assert_eq!(server["command"], "auditor");
+    assert_eq!(server["args"], serde_json::json!(["mcp"]));
+    // The command it names answers an initialize on stdin and exits when stdin closes.
+    let repo = repo();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let out = Command::new(binary())
+        .args(["mcp"])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            writeln!(stdin, "{init}")?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .expect("auditor mcp");
+    assert!(out.status.success(), "{out:?}");
+    let answer: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().expect("a line"))
+            .expect("a JSON-RPC answer");
+    assert_eq!(answer["id"], 1);
+    assert_eq!(
+        answer["result"]["serverInfo"]["name"], "auditor",
+        "{answer}"
+    );
+}

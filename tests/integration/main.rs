@@ -15,6 +15,7 @@ mod gate;
 mod guards;
 mod integrity;
 mod ledger;
+mod mcp;
 mod redaction;
 mod scan;
 mod secrets;
