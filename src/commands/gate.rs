@@ -77,7 +77,12 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
     }
     let active: Vec<&Open> = active.iter().collect();
     match verdict {
-        Verdict::Open => Ok(ExitCode::Clean),
+        Verdict::Open => {
+            if input.answer == gate::Answer::Followup {
+                let _ = crate::sink::print("{}\n");
+            }
+            Ok(ExitCode::Clean)
+        }
         Verdict::Context => {
             // The JSON answer both Claude Code and Gemini CLI read (Gemini reads nothing but
             // JSON on stdout); nothing open adds nothing. A closed stdout (the hook system
@@ -95,12 +100,22 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             let _ = crate::sink::print(&format!("{answer}\n"));
             Ok(ExitCode::Clean)
         }
+        Verdict::Block if input.answer == gate::Answer::Followup => {
+            // Cursor sends the reason back as the agent's next message.
+            let reason = block_text(&blocking, threshold, &layout);
+            let answer = serde_json::json!({ "followup_message": reason });
+            let _ = crate::sink::print(&format!("{answer}\n"));
+            Ok(ExitCode::Clean)
+        }
         Verdict::Block => {
             crate::sink::eprint(&block_text(&blocking, threshold, &layout));
             Ok(ExitCode::Usage)
         }
         Verdict::Release { repeats } => {
             release(&settings, &layout, &blocking, repeats);
+            if input.answer == gate::Answer::Followup {
+                let _ = crate::sink::print("{}\n");
+            }
             Ok(ExitCode::Clean)
         }
     }

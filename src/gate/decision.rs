@@ -90,11 +90,13 @@ mod tests {
         event: HookEvent::Stop,
         stop_hook_active: false,
         name: String::new(),
+        answer: crate::gate::Answer::ExitCode,
     };
     const STOP_AGAIN: HookInput = HookInput {
         event: HookEvent::Stop,
         stop_hook_active: true,
         name: String::new(),
+        answer: crate::gate::Answer::ExitCode,
     };
 
     fn ids(v: &[&str]) -> Vec<String> {

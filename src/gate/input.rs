@@ -1,7 +1,9 @@
 //! The JSON a hook system writes on the gate's stdin: which event fired, and for a Stop hook
 //! whether the agent is already continuing because of one (`stop_hook_active`). Claude Code's
 //! events and Gemini CLI's (`AfterAgent` for a stop, `BeforeAgent` for a prompt, `AfterTool`
-//! of `run_shell_command`) share the fields the gate reads.
+//! of `run_shell_command`) share the fields the gate reads, and Codex's are Claude Code's.
+//! Cursor's `stop` says how many times the loop went on (`loop_count`) and continues it with a
+//! `followup_message` in JSON rather than an exit code.
 
 use std::io::{IsTerminal, Read};
 use std::sync::mpsc;
@@ -30,6 +32,16 @@ pub enum HookEvent {
     Other,
 }
 
+/// How the hook system takes a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Exit 2 with the reason on stderr (Claude Code, Codex, Gemini CLI).
+    ExitCode,
+    /// Exit 0 with `{"followup_message": reason}` on stdout, sent as the next user message
+    /// (Cursor's `stop`).
+    Followup,
+}
+
 /// What the gate reads of a hook's input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookInput {
@@ -39,6 +51,8 @@ pub struct HookInput {
     pub stop_hook_active: bool,
     /// The event's name as the hook system spelt it (what a JSON answer names).
     pub name: String,
+    /// How a block is answered.
+    pub answer: Answer,
 }
 
 impl HookInput {
@@ -47,6 +61,7 @@ impl HookInput {
         event: HookEvent::Other,
         stop_hook_active: false,
         name: String::new(),
+        answer: Answer::ExitCode,
     };
 
     /// Reads the hook input from its JSON text. What is not a JSON object naming a known
@@ -65,18 +80,29 @@ impl HookInput {
             .unwrap_or_default();
         let event = match name {
             "SessionStart" | "UserPromptSubmit" | "BeforeAgent" => HookEvent::Context,
-            "Stop" | "SubagentStop" | "AfterAgent" => HookEvent::Stop,
+            "Stop" | "SubagentStop" | "AfterAgent" | "stop" => HookEvent::Stop,
             "PostToolUse" | "AfterTool" if runs_git_commit(command) => HookEvent::Committed,
             "PreToolUse" | "PostToolUse" | "BeforeTool" | "AfterTool" => HookEvent::Tool,
             _ => HookEvent::Other,
         };
+        // Cursor's stop continues a loop it counts instead of flagging it.
+        let looping = value
+            .get("loop_count")
+            .and_then(|v| v.as_u64())
+            .is_some_and(|n| n > 0);
         HookInput {
             event,
             name: name.chars().take(64).collect(),
-            stop_hook_active: value
-                .get("stop_hook_active")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false),
+            stop_hook_active: looping
+                || value
+                    .get("stop_hook_active")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
+            answer: if name == "stop" {
+                Answer::Followup
+            } else {
+                Answer::ExitCode
+            },
         }
     }
 }
@@ -133,8 +159,21 @@ mod tests {
                 event: HookEvent::Stop,
                 stop_hook_active: true,
                 name: "Stop".into(),
+                answer: Answer::ExitCode,
             }
         );
+        // Cursor's stop: a loop count, answered with a follow-up message.
+        let cursor = |n: u32| {
+            format!(
+                r#"{{"conversation_id":"c","generation_id":"g","hook_event_name":"stop","status":"completed","loop_count":{n},"workspace_roots":["/r"]}}"#
+            )
+        };
+        let first = HookInput::parse(&cursor(0));
+        assert_eq!(
+            (first.event, first.stop_hook_active, first.answer),
+            (HookEvent::Stop, false, Answer::Followup)
+        );
+        assert!(HookInput::parse(&cursor(2)).stop_hook_active);
         // Gemini CLI's: a retried turn, a prompt, a shell command that commits.
         let after_agent = r#"{"session_id":"s","hook_event_name":"AfterAgent","timestamp":"2026-12-04T20:00:00Z","prompt":"p","prompt_response":"r","stop_hook_active":true}"#;
         assert_eq!(HookInput::parse(after_agent).event, HookEvent::Stop);

@@ -13,4 +13,4 @@ mod decision;
 mod input;
 
 pub use decision::{Memory, Verdict, decide};
-pub use input::{HookEvent, HookInput, read_hook_input};
+pub use input::{Answer, HookEvent, HookInput, read_hook_input};

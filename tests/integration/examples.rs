@@ -231,12 +231,27 @@ fn run_hook(
     repo: &TestRepo,
     input: &str,
 ) -> std::process::Output {
+    run_hook_in(
+        command,
+        &[(project_var, repo.path())],
+        &std::env::temp_dir(),
+        input,
+    )
+}
+
+/// Runs a hook's command through a shell in `cwd`, with `vars`, the event's JSON on stdin.
+fn run_hook_in(
+    command: &str,
+    vars: &[(&str, &std::path::Path)],
+    cwd: &std::path::Path,
+    input: &str,
+) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new("sh")
         .args(["-c", command])
         .env("PATH", path_with_binary())
-        .env(project_var, repo.path())
-        .current_dir(std::env::temp_dir())
+        .envs(vars.iter().map(|(k, v)| (*k, *v)))
+        .current_dir(cwd)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -469,4 +484,124 @@ fn the_mcp_example_starts_auditor_mcp() {
         answer["result"]["serverInfo"]["name"], "auditor",
         "{answer}"
     );
+}
+
+/// Codex's hooks (`.codex/hooks.json`), which run in the session's directory: Claude Code's
+/// contract (exit 2 and stderr for `Stop` and `PostToolUse`, JSON `additionalContext` for
+/// `SessionStart` and `UserPromptSubmit`) with Codex's own inputs (`turn_id`, `model`...).
+#[test]
+fn the_codex_hooks_keep_its_contract_with_its_documented_inputs() {
+    let repo = repo();
+    let settings = settings_of("codex-hooks.json");
+    let keys: Vec<&String> = settings.as_object().expect("object").keys().collect();
+    assert!(
+        keys.iter().all(|k| *k == "description" || *k == "hooks"),
+        "Codex rejects other top-level keys: {keys:?}"
+    );
+    let hook = |event: &str, input: String| {
+        run_hook_in(&hook_command(&settings, event), &[], repo.path(), &input)
+    };
+    let base = |event: &str| {
+        format!(
+            r#""session_id":"s","turn_id":"t1","transcript_path":null,"cwd":"{}","hook_event_name":"{event}","model":"gpt-5","permission_mode":"default""#,
+            repo.path().display()
+        )
+    };
+    let stop = |active: bool| {
+        format!(
+            r#"{{{},"stop_hook_active":{active},"last_assistant_message":"done"}}"#,
+            base("Stop")
+        )
+    };
+    let out = hook("Stop", stop(false));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty(),
+        "a Stop hook's stdout must be empty or JSON: {out:?}"
+    );
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    let out = hook("Stop", stop(false));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit 2 continues the turn with stderr"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEC-001"));
+    let codes: Vec<Option<i32>> = (0..3)
+        .map(|_| hook("Stop", stop(true)).status.code())
+        .collect();
+    assert_eq!(codes, [Some(2), Some(2), Some(0)]);
+    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "Bash");
+    let tool = |command: &str| {
+        format!(
+            r#"{{{},"tool_name":"Bash","tool_input":{{"command":"{command}"}},"tool_response":"ok","tool_use_id":"call-1"}}"#,
+            base("PostToolUse")
+        )
+    };
+    let out = hook("PostToolUse", tool("git commit -m leak"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEC-001"));
+    assert_eq!(
+        hook("PostToolUse", tool("cargo build")).status.code(),
+        Some(0)
+    );
+    for (event, extra) in [
+        ("SessionStart", r#""source":"startup""#),
+        ("UserPromptSubmit", r#""prompt":"go on""#),
+    ] {
+        let out = hook(event, format!("{{{},{extra}}}", base(event)));
+        assert_eq!(out.status.code(), Some(0), "{event}");
+        assert!(
+            additional_context(&out).contains("[CRITICAL] SEC-001"),
+            "{event}"
+        );
+    }
+}
+
+/// Cursor's `stop` hook (`.cursor/hooks.json`, run from the project root): a block is a
+/// `followup_message` in JSON on stdout, sent back as the agent's next message; its
+/// `loop_count` bounds the loop like `stop_hook_active`.
+#[test]
+fn the_cursor_stop_hook_keeps_its_contract_with_its_documented_input() {
+    let repo = repo();
+    let settings = settings_of("cursor-hooks.json");
+    assert_eq!(settings["version"], 1);
+    let command = settings["hooks"]["stop"][0]["command"]
+        .as_str()
+        .expect("a stop command")
+        .to_string();
+    let stop = |loops: u32| {
+        let input = format!(
+            r#"{{"conversation_id":"c1","generation_id":"g1","model":"claude","hook_event_name":"stop","cursor_version":"2.0.77","workspace_roots":["{}"],"user_email":null,"status":"completed","loop_count":{loops}}}"#,
+            repo.path().display()
+        );
+        run_hook_in(&command, &[], repo.path(), &input)
+    };
+    let answer = |out: &std::process::Output| -> serde_json::Value {
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice(&out.stdout).expect("a JSON answer")
+    };
+    assert_eq!(answer(&stop(0)), serde_json::json!({}), "nothing open");
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    let first = answer(&stop(0));
+    let message = first["followup_message"].as_str().expect("a follow-up");
+    assert!(
+        message.contains("SEC-001") && message.contains("leak.py:1"),
+        "{message}"
+    );
+    assert!(!message.contains(&crate::support::aws_key()));
+    let follow_ups: Vec<bool> = (1..4)
+        .map(|n| answer(&stop(n)).get("followup_message").is_some())
+        .collect();
+    assert_eq!(follow_ups, [true, true, false], "bounded, then let through");
 }
