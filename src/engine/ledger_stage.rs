@@ -8,7 +8,7 @@ use git2::{DiffOptions, Oid};
 use crate::checks::{CheckOutcome, CheckRun};
 use crate::config::Settings;
 use crate::finding::{Finding, IssueType, Location, Severity};
-use crate::git::{ChangedFile, Repo};
+use crate::git::{ChangedFile, FileStatus, Repo};
 use crate::ledger::{Applied, Entry, Examined, Ledger};
 use crate::ledger::{LedgerError, Locked};
 use crate::policy::Issue;
@@ -134,6 +134,14 @@ pub fn examined(
     Examined {
         by_check,
         later: BTreeSet::new(),
+        gone: changes
+            .iter()
+            .filter_map(|c| match c.status {
+                FileStatus::Deleted => Some(c.path.clone()),
+                FileStatus::Renamed => c.old_path.clone(),
+                FileStatus::Added | FileStatus::Modified => None,
+            })
+            .collect(),
     }
 }
 

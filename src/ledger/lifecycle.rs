@@ -16,11 +16,18 @@ pub struct Examined {
     /// Entries the fast lane found in commits after the audited one: this audit cannot have
     /// seen them, so their absence says nothing.
     pub later: BTreeSet<String>,
+    /// Files the audited commits removed (deleted, or renamed away): whatever any check found
+    /// in them is gone with them, whether or not that check ran.
+    pub gone: BTreeSet<String>,
 }
 
 impl Examined {
-    /// Whether `check` looked at `file` (or, for issues about no file, ran at all).
+    /// Whether `check` looked at `file` (or, for issues about no file, ran at all); a file
+    /// the audit removed counts as looked at by every check.
     pub fn looked_at(&self, check: &str, file: Option<&str>) -> bool {
+        if file.is_some_and(|f| self.gone.contains(f)) {
+            return true;
+        }
         match (self.by_check.get(check), file) {
             (None, _) => false,
             (Some(None), _) | (Some(Some(_)), None) => true,
@@ -431,6 +438,7 @@ mod tests {
             .into_iter()
             .collect(),
             later: BTreeSet::new(),
+            gone: BTreeSet::new(),
         }
     }
 

@@ -809,3 +809,30 @@ fn an_escalated_issue_s_file_and_title_carry_its_new_severity_and_lines_follow_t
         "{hooks}"
     );
 }
+
+/// Seen dogfooding pallets/click: a lint in a file the agent then deleted stayed open for
+/// ever (the linter only looks at files that exist), in INBOX.md, pointing at nothing.
+#[test]
+fn an_issue_in_a_file_the_commit_deletes_is_resolved_whatever_its_check() {
+    let repo = TestRepo::new();
+    let cfg = config(
+        &repo,
+        "[[check]]\nname = \"ruff\"\ncommand = [\"ruff\", \"check\", \"--no-fix\", \"--output-format\", \"json\", \"{files}\"]\nfiles = [\"*.py\"]\nformat = \"ruff\"\n",
+    );
+    repo.write("README.md", "hi\n");
+    repo.commit("initial");
+    audit(&repo, &cfg);
+    repo.write("keys.py", "import os\n\nX = 1\n");
+    repo.commit("keys");
+    let r = audit(&repo, &cfg);
+    let lint = issue_of(&r, "LINT");
+    assert_eq!(lint["file"], "keys.py", "{r}");
+    let id = lint["id"].as_str().expect("id").to_string();
+    std::fs::remove_file(repo.path().join("keys.py")).expect("rm");
+    repo.git(&["add", "-A"]);
+    let gone = repo.commit("drop keys");
+    let r = audit(&repo, &cfg);
+    assert_eq!(r["resolved"][0]["id"], id.as_str(), "{r}");
+    assert_eq!(r["resolved"][0]["resolved_in"], gone.as_str());
+    assert!(read(&repo, "tasks/supervisor_feedback/INBOX.md").contains("No open issues"));
+}
