@@ -18,7 +18,8 @@ pub fn place(e: &Entry) -> Option<String> {
 }
 
 /// `file:line` at `head`: the line as last found, moved by what later commits added or
-/// removed above it; when they changed the line itself, where it was and in which commit.
+/// removed above it; when they changed the line itself (or removed the file), where it was
+/// and in which commit.
 pub fn place_at(repo: &Repo, head: Option<Oid>, e: &Entry) -> Option<String> {
     let file = e.file.as_deref()?;
     let (Some(line), Some(head)) = (e.line, head) else {
@@ -29,6 +30,12 @@ pub fn place_at(repo: &Repo, head: Option<Oid>, e: &Entry) -> Option<String> {
     };
     Some(match follow_line(repo, seen, head, file, line) {
         Some(now) => format!("{file}:{now}"),
+        None if repo.file_head(head, file, 0).is_none() => {
+            format!(
+                "{file}:{line} (as of {}; the file is gone)",
+                short(&e.last_seen)
+            )
+        }
         None if repo.git.find_commit(seen).is_ok() => {
             format!(
                 "{file}:{line} (as of {}; changed since)",
