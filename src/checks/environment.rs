@@ -1,6 +1,7 @@
 //! A test command that could not start: what its output says the environment lacks (a
 //! module never installed, an installed dependency of another version than the tests need, a
-//! package missing from `node_modules`, a program not on PATH).
+//! package missing from `node_modules`, a program not on PATH, a compiler older than the
+//! project requires).
 //! Whether that is the commit's doing is decided by the engine, which knows what it changed.
 
 use std::sync::LazyLock;
@@ -25,6 +26,16 @@ pub enum Blocker {
     NodePackage(String),
     /// A program a script ran that is not installed (`sh: 1: jest: not found`).
     Program(String),
+    /// The toolchain is older than the project requires (cargo: `rustc 1.95.0 is not supported
+    /// by the following packages: grep@0.4.1 requires rustc 1.96`).
+    Toolchain {
+        /// The required toolchain, as the tool names it (`rustc 1.96`).
+        needs: String,
+        /// The one the machine has (`rustc 1.95.0`).
+        has: String,
+        /// The first package that requires it (`grep@0.4.1`).
+        package: String,
+    },
 }
 
 impl Blocker {
@@ -33,6 +44,7 @@ impl Blocker {
         match self {
             Blocker::PythonModule(n) | Blocker::NodePackage(n) | Blocker::Program(n) => n,
             Blocker::PythonVersion { package, .. } => package,
+            Blocker::Toolchain { needs, .. } => needs,
         }
     }
 }
@@ -58,6 +70,11 @@ static NODE: LazyLock<Regex> =
 static NPX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r#"npx canceled due to missing packages and no YES option: \["(@?[A-Za-z0-9_.][A-Za-z0-9_./\-]{0,199})@"#,
+    )
+});
+static RUST_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"error: (rustc [0-9][0-9.]{0,20}[0-9]) is not supported by the following packages?:\s*\n\s*([A-Za-z0-9_\-]{1,100}@[0-9A-Za-z.+\-]{1,50}) requires (rustc [0-9][0-9.]{0,20}[0-9])",
     )
 });
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
@@ -93,6 +110,13 @@ pub fn blocker(output: &str) -> Option<Blocker> {
     }
     if let Some(c) = NPX.captures(output) {
         return Some(Blocker::NodePackage(c[1].to_string()));
+    }
+    if let Some(c) = RUST_VERSION.captures(output) {
+        return Some(Blocker::Toolchain {
+            has: c[1].to_string(),
+            package: c[2].to_string(),
+            needs: c[3].to_string(),
+        });
     }
     PROGRAM
         .captures(output)
@@ -147,7 +171,7 @@ pub fn imports(line: &str, blocker: &Blocker) -> bool {
                 .any(|q| line.contains(&format!("{q}{p}{q}")) || line.contains(&format!("{q}{p}/")))
                 && (line.contains("require(") || line.contains("import"))
         }
-        Blocker::Program(_) => false,
+        Blocker::Program(_) | Blocker::Toolchain { .. } => false,
     }
 }
 
@@ -187,6 +211,16 @@ mod tests {
         assert_eq!(blocker(own), None);
         let npx = "npm error npx canceled due to missing packages and no YES option: [\"eslint@10.16.0\"]";
         assert_eq!(blocker(npx), Some(Blocker::NodePackage("eslint".into())));
+        // cargo (1.95) on ripgrep 15.2, whose crates need rustc 1.96.
+        let cargo = "error: rustc 1.95.0 is not supported by the following packages:\n  grep@0.4.1 requires rustc 1.96\n  grep-cli@0.1.12 requires rustc 1.96\n";
+        assert_eq!(
+            blocker(cargo),
+            Some(Blocker::Toolchain {
+                needs: "rustc 1.96".into(),
+                has: "rustc 1.95.0".into(),
+                package: "grep@0.4.1".into(),
+            })
+        );
         // The project's own file missing is the code, not the environment.
         assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);
         assert_eq!(

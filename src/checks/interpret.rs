@@ -177,14 +177,29 @@ pub fn interpret(
     }
     // A linter whose launcher could not find it (`npx --no-install eslint` without
     // node_modules) never looked at the code: unavailable, not an error of the commit.
-    if !is_test && code != 0 && run.outcome == CheckOutcome::Error {
+    let no_diagnostics = run
+        .findings
+        .iter()
+        .all(|f| f.issue_type == IssueType::CheckError);
+    if !is_test && code != 0 && (run.outcome == CheckOutcome::Error || no_diagnostics) {
         let text = format!("{}\n{}", result.stdout.text(), result.stderr.text());
-        if let Some(super::Blocker::NodePackage(package)) = super::environment::blocker(&text) {
-            run.findings = vec![unavailable(
-                spec,
-                &package,
-                "is not in the workspace's node_modules",
-            )];
+        let lacking = match super::environment::blocker(&text) {
+            Some(super::Blocker::NodePackage(package)) => Some((
+                package,
+                "is not in the workspace's node_modules".to_string(),
+            )),
+            Some(super::Blocker::Toolchain {
+                needs,
+                has,
+                package,
+            }) => Some((
+                needs,
+                format!("is what `{package}` requires, and this machine has {has}"),
+            )),
+            _ => None,
+        };
+        if let Some((program, why)) = lacking {
+            run.findings = vec![unavailable(spec, &program, &why)];
             run.outcome = CheckOutcome::Unavailable;
         }
     }

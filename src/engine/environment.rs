@@ -91,6 +91,11 @@ fn is_javascript(path: &str) -> bool {
 
 /// Whether the commit's own changes explain what is missing.
 fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[ChangedFile]) -> bool {
+    // A project may require a newer compiler (a raised `rust-version`): the machine's to
+    // provide, not a fault of the code.
+    if matches!(blocker, Blocker::Toolchain { .. }) {
+        return false;
+    }
     changes.iter().any(|c| {
         if is_dependency_manifest(&c.path)
             || c.old_path.as_deref().is_some_and(is_dependency_manifest)
@@ -100,7 +105,7 @@ fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[Chan
         let relevant = match blocker {
             Blocker::PythonModule(_) | Blocker::PythonVersion { .. } => is_python(&c.path),
             Blocker::NodePackage(_) => is_javascript(&c.path),
-            Blocker::Program(_) => false,
+            Blocker::Program(_) | Blocker::Toolchain { .. } => false,
         };
         if !relevant {
             return false;
@@ -145,6 +150,11 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
             format!("`{name}` could not be resolved: the workspace's `node_modules` lacks it"),
             "For the operator: install the dependencies where the checks run: `[workspace] setup = [\"npm\", \"ci\"]` and `setup_when_changed = [\"package.json\", \"package-lock.json\"]` in auditor.toml (`auditor init` proposes it). The next audit runs a new or changed setup.".to_string(),
         ),
+        Blocker::Toolchain { has, package, .. } => (
+            format!("Tests could not run: the project needs {name}; this machine has {has}"),
+            format!("`{package}` requires {name}, and the installed compiler is {has}"),
+            format!("For the operator: install {name} or newer where the checks run (`rustup update`, or a toolchain the project pins in rust-toolchain.toml). The next audit runs with it."),
+        ),
         Blocker::Program(_) => (
             format!("Tests could not run: the program `{name}` is not installed"),
             format!("the test command ran `{name}`, which is not on PATH (exit 127 from its shell)"),
@@ -161,7 +171,12 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
         column: None,
         title,
         description: format!(
-            "The test command `{check}` failed before any test passed, and its output says why: {what}. The commit changed no dependency manifest and does not import it, so this is the environment, not the code; nothing is known of this commit's tests until it is fixed.\n\n{output}"
+            "The test command `{check}` failed before any test passed, and its output says why: {what}. {whose}; nothing is known of this commit's tests until it is fixed.\n\n{output}",
+            whose = if matches!(blocker, Blocker::Toolchain { .. }) {
+                "The compiler a project requires is the machine's to provide, so this is the environment, not the code"
+            } else {
+                "The commit changed no dependency manifest and does not import it, so this is the environment, not the code"
+            }
         ),
         remediation,
         snippet: None,

@@ -353,3 +353,51 @@ fn a_python_syntax_error_from_real_ruff_is_one_build_break() {
     assert!(issues_of(&report, "LINT").is_empty(), "{out}");
     assert_eq!(code, 1);
 }
+
+/// ripgrep 15.2 on this machine's rustc 1.95: cargo refuses to build crates that require a
+/// newer rustc. Seen as a MEDIUM CHECK_ERROR of the commit in a dogfood audit; it is the
+/// machine's: clippy is unavailable and the tests' environment lacks the compiler, whatever
+/// the commit changed (here, the manifest itself).
+#[test]
+fn a_compiler_older_than_the_project_requires_is_the_machines_not_the_commits() {
+    let repo = TestRepo::new();
+    // The test repository is the checks' HOME: tell rustup where the toolchains are.
+    let home = std::env::var("HOME").unwrap_or_default();
+    let rustup = std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{home}/.rustup"));
+    let cargo = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{home}/.cargo"));
+    let env = format!("\"env\", \"RUSTUP_HOME={rustup}\", \"CARGO_HOME={cargo}\", \"cargo\"");
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[[check]]\nname = \"clippy\"\nformat = \"cargo\"\nfiles = [\"*.rs\", \"Cargo.toml\"]\n\
+             command = [{env}, \"clippy\", \"--offline\", \"--message-format=json\", \"--quiet\"]\n\n\
+             [[check]]\nname = \"cargo-test\"\nstage = \"test\"\nformat = \"exit-code\"\n\
+             command = [{env}, \"test\", \"--offline\", \"--quiet\"]\n"
+        ),
+    );
+    repo.write(
+        "Cargo.toml",
+        "[package]\nname = \"rv\"\nversion = \"0.1.0\"\nedition = \"2021\"\nrust-version = \"1.999\"\n",
+    );
+    repo.write("src/lib.rs", "pub fn one() -> u32 {\n    1\n}\n");
+    repo.commit("require a rustc this machine does not have");
+    let (_, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "CHECK_ERROR").is_empty(), "{out}");
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let unavailable = issues_of(&report, "CHECK_UNAVAILABLE");
+    assert_eq!(unavailable.len(), 1, "{out}");
+    assert!(
+        unavailable[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("rustc 1.999")),
+        "{out}"
+    );
+    let environment = issues_of(&report, "TEST_ENVIRONMENT");
+    assert_eq!(environment.len(), 1, "{out}");
+    assert!(
+        environment[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("needs rustc 1.999")),
+        "{out}"
+    );
+}
