@@ -605,3 +605,41 @@ fn the_cursor_stop_hook_keeps_its_contract_with_its_documented_input() {
         .collect();
     assert_eq!(follow_ups, [true, true, false], "bounded, then let through");
 }
+
+/// Aider's `.aider.conf.yml`: the test command Aider runs after each change (in the
+/// repository, no input) fails with the open blocking issues, and the inbox it reads exists.
+#[test]
+fn the_aider_config_runs_the_gate_as_its_test_command() {
+    let repo = repo();
+    let text = std::fs::read_to_string(example("aider.conf.yml")).expect("aider.conf.yml");
+    let value = |key: &str| {
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("{key} in aider.conf.yml"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(value("auto-test"), "true");
+    let test_cmd = value("test-cmd");
+    let run = || run_hook_in(&test_cmd, &[], repo.path(), "");
+    assert_eq!(run().status.code(), Some(0), "nothing open");
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+    let out = run();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "Aider treats a non-zero exit as failing tests"
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("SEC-001") && said.contains("leak.py:1"),
+        "{said}"
+    );
+    assert!(repo.path().join(value("read")).is_file());
+}
