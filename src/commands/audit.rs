@@ -2,16 +2,23 @@
 
 use std::io::IsTerminal;
 
-use super::common::{layout, load_settings, open_repo, print, runtime, user_path};
+use super::common::{
+    layout, line_text, load_settings, open_repo, print, repository_uri, runtime, sarif_to_stdout,
+    write_sarif,
+};
 use crate::cli::AuditArgs;
 use crate::engine::{self, AuditOptions};
 use crate::error::{Error, ExitCode};
 use crate::policy::Status;
 use crate::report::{human, json, sarif};
-use crate::store::write_atomic;
 
 /// Runs the audit command.
 pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
+    if args.json && sarif_to_stdout(args.sarif.as_deref()) {
+        return Err(Error::Usage(
+            "--json and --sarif - both write to stdout: give --sarif a file".into(),
+        ));
+    }
     let repo = open_repo(args.repo.repo.as_deref())?;
     let target = repo.target(&args.rev)?;
     let settings = load_settings(&repo, &args.repo, Some(target.target))?;
@@ -29,17 +36,42 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
     // The audit is recorded; the hooks it made due run now.
     runtime.block_on(engine::run_due_hooks(&settings, &layout, &mut report))?;
     if let Some(path) = &args.sarif {
-        write_atomic(&user_path(path), sarif::render(&report.issues).as_bytes())?;
+        let acknowledged = report
+            .acknowledged
+            .iter()
+            .map(|a| (a.id.clone(), a.ack.reason.clone()))
+            .collect();
+        let lines = line_text(&repo, Some(target.target));
+        let run = sarif::SarifRun {
+            kind: "audit",
+            root: &repo.root,
+            commit: Some(&report.target),
+            repository_uri: repository_uri(&repo),
+            line_text: &lines,
+            acknowledged: &acknowledged,
+        };
+        write_sarif(path, &sarif::render(&report.issues, &run))?;
     }
     if args.json {
         print(&json::render(&report))?;
     } else {
-        let style = human::Style::detect(std::io::stdout().is_terminal());
-        print(&human::render(
+        // With the SARIF log on stdout, the summary is for the person, on stderr.
+        let on_stdout = !sarif_to_stdout(args.sarif.as_deref());
+        let terminal = if on_stdout {
+            std::io::stdout().is_terminal()
+        } else {
+            std::io::stderr().is_terminal()
+        };
+        let text = human::render(
             &report,
-            style,
+            human::Style::detect(terminal),
             Some(&crate::engine::report_file(&layout, &report)),
-        ))?;
+        );
+        if on_stdout {
+            print(&text)?;
+        } else {
+            crate::sink::eprint(&crate::secrets::clean(&text));
+        }
     }
     Ok(match report.status {
         Status::Fail => ExitCode::Findings,

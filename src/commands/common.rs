@@ -87,3 +87,57 @@ pub fn settings_or_defaults(repo: &Repo) -> (Settings, Layout) {
     let layout = layout(repo, &settings);
     (settings, layout)
 }
+
+/// Where `--sarif` sends the log: `-` is stdout (the summary then goes to stderr).
+pub fn sarif_to_stdout(path: Option<&Path>) -> bool {
+    path.is_some_and(|p| p == Path::new("-"))
+}
+
+/// Writes a SARIF log where `--sarif` says: stdout for `-`, else the file (written through a
+/// device or a FIFO, atomically otherwise).
+pub fn write_sarif(path: &Path, text: &str) -> Result<(), Error> {
+    if sarif_to_stdout(Some(path)) {
+        return print(text);
+    }
+    crate::store::write_output(&user_path(path), text.as_bytes())?;
+    Ok(())
+}
+
+/// The text of the line an issue points at: in its own commit (a history scan's issues carry
+/// one), else in `default`.
+pub fn line_text(
+    repo: &Repo,
+    default: Option<Oid>,
+) -> impl Fn(&crate::policy::Issue) -> Option<String> + '_ {
+    move |issue| {
+        let f = &issue.finding;
+        let (file, line) = (f.file.as_deref()?, f.line?);
+        let commit = f
+            .commit
+            .as_deref()
+            .and_then(|c| Oid::from_str(c).ok())
+            .or(default)?;
+        let content = repo.file_head(commit, file, 4 << 20)?;
+        String::from_utf8_lossy(&content)
+            .lines()
+            .nth(line.saturating_sub(1) as usize)
+            .map(str::to_string)
+    }
+}
+
+/// The `origin` remote's URL, without credentials a URL may carry (`https://user:token@`).
+pub fn repository_uri(repo: &Repo) -> Option<String> {
+    let remote = repo.git.find_remote("origin").ok()?;
+    let url = remote.url().ok()?.to_string();
+    Some(match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url,
+            }
+        }
+        // scp-like `git@host:owner/repo`: its user is no credential.
+        None => url,
+    })
+}

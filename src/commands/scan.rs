@@ -7,14 +7,13 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::common::{open_repo, print, user_path};
+use super::common::{line_text, open_repo, print, repository_uri, sarif_to_stdout, write_sarif};
 use crate::cli::ScanArgs;
 use crate::engine::{Builtins, scan_commits, scan_history, scan_index};
 use crate::error::{Error, ExitCode};
 use crate::git::index_tree;
 use crate::policy::{self, Status};
 use crate::report::{human::Style, json as report_json, sarif};
-use crate::store::write_atomic;
 
 /// What a scan reads.
 pub enum Scope {
@@ -59,6 +58,11 @@ pub fn collect(
 
 /// Runs the scan command.
 pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
+    if args.json && sarif_to_stdout(args.sarif.as_deref()) {
+        return Err(Error::Usage(
+            "--json and --sarif - both write to stdout: give --sarif a file".into(),
+        ));
+    }
     let repo = open_repo(args.repo.repo.as_deref())?;
     // Scans need no checks: never run detection for them.
     let settings = crate::config::load(&repo.root, args.repo.config.as_deref(), Vec::new)?;
@@ -79,7 +83,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     let status = policy::status(&issues, settings.policy.fail_on);
     let elapsed = started.elapsed();
     if let Some(path) = &args.sarif {
-        write_atomic(&user_path(path), sarif::render(&issues).as_bytes())?;
+        let head = repo.head().ok();
+        let (kind, commit) = match &scope {
+            Scope::Tree => ("scan-tree", head),
+            Scope::History => ("scan-history", head),
+            Scope::Rev(spec) => ("scan", repo.target(spec).ok().map(|t| t.target)),
+        };
+        let commit = commit.map(|c| c.to_string());
+        let lines = line_text(&repo, head);
+        let run = sarif::SarifRun {
+            kind,
+            root: &repo.root,
+            commit: commit.as_deref(),
+            repository_uri: repository_uri(&repo),
+            line_text: &lines,
+            acknowledged: &std::collections::BTreeMap::new(),
+        };
+        write_sarif(path, &sarif::render(&issues, &run))?;
     }
     if args.json {
         let v = json!({
@@ -142,7 +162,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
                 commit.unwrap_or("?"),
             ));
         }
-        print(&out)?;
+        if sarif_to_stdout(args.sarif.as_deref()) {
+            crate::sink::eprint(&crate::secrets::clean(&out));
+        } else {
+            print(&out)?;
+        }
     }
     Ok(match status {
         Status::Fail => ExitCode::Findings,

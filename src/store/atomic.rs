@@ -4,6 +4,8 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+#[cfg(test)]
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,6 +37,16 @@ pub fn write_atomic_exact(path: &Path, contents: &[u8]) -> Result<(), AtomicWrit
         path: path.to_path_buf(),
         source,
     };
+    // Only a regular file is replaced: a rename over a symlink, a device or a FIFO would put
+    // a plain file where something else was (as root, `/dev/stdout` itself).
+    if let Ok(meta) = fs::symlink_metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(wrap(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file: refusing to replace it",
+        )));
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
         fs::create_dir_all(dir).map_err(wrap)?;
@@ -71,6 +83,34 @@ pub fn write_atomic_exact(path: &Path, contents: &[u8]) -> Result<(), AtomicWrit
     result.map_err(wrap)
 }
 
+/// Writes an output the user named (`--sarif FILE`), redacted like every output: a regular
+/// file (or a symlink to one, whose target is replaced) atomically; a device, a FIFO or a
+/// symlink to one (`/dev/stdout`, a pipe) by writing through it.
+pub fn write_output(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
+    let wrap = |source| AtomicWriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let clean = crate::secrets::clean_bytes(contents);
+    match fs::metadata(path) {
+        Ok(meta) if meta.file_type().is_dir() => Err(wrap(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is a folder",
+        ))),
+        Ok(meta) if !meta.file_type().is_file() => {
+            let mut out = OpenOptions::new().write(true).open(path).map_err(wrap)?;
+            out.write_all(&clean)
+                .and_then(|()| out.flush())
+                .map_err(wrap)
+        }
+        Ok(_) => {
+            let target = fs::canonicalize(path).map_err(wrap)?;
+            write_atomic_exact(&target, &clean)
+        }
+        Err(_) => write_atomic_exact(path, &clean),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +127,43 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names.len(), 1, "temp files left behind: {names:?}");
+    }
+
+    #[test]
+    fn only_regular_files_are_replaced_and_outputs_write_through_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.json");
+        fs::write(&real, b"old").expect("write");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        // The auditor's own files: a planted symlink is refused, never replaced.
+        assert!(write_atomic(&link, b"x").is_err());
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        // A user's output through a symlink replaces its target and keeps the link.
+        write_output(&link, b"new").expect("through the link");
+        assert_eq!(fs::read(&real).expect("read"), b"new");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        // A device is written through, not replaced (as root, `/dev/stdout` was).
+        write_output(Path::new("/dev/null"), b"discarded").expect("through a device");
+        assert!(
+            fs::metadata("/dev/null")
+                .expect("meta")
+                .file_type()
+                .is_char_device()
+        );
+        assert!(
+            write_output(dir.path(), b"x").is_err(),
+            "a folder is refused"
+        );
     }
 }

@@ -6,5 +6,5 @@ mod layout;
 pub mod lock;
 pub mod state;
 
-pub use atomic::{AtomicWriteError, write_atomic, write_atomic_exact};
+pub use atomic::{AtomicWriteError, write_atomic, write_atomic_exact, write_output};
 pub use layout::Layout;

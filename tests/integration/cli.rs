@@ -191,56 +191,296 @@ fn sarif_has_every_field_github_requires() {
             .unwrap_or_default()
             .contains("sarif")
     );
+    assert_eq!(github_sarif_problems(&log), Vec::<String>::new(), "{log:#}");
     let run = &log["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "auditor");
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert!(!rules.is_empty());
-    for rule in rules {
-        assert!(rule["id"].is_string());
-        assert!(rule["shortDescription"]["text"].is_string());
-        assert!(rule["fullDescription"]["text"].is_string());
-        assert!(rule["help"]["text"].is_string());
-        let sev: f64 = rule["properties"]["security-severity"]
-            .as_str()
-            .expect("security-severity")
-            .parse()
-            .expect("number");
-        assert!((0.0..=10.0).contains(&sev));
-    }
-    let secret_rule = rules
-        .iter()
-        .find(|r| r["id"] == "secrets/aws-access-key-id")
-        .expect("secret rule");
+    let rule = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("rule {id}"))
+    };
+    // A leaked key is a security alert; a lint is not (GitHub files every result of a rule
+    // with `security-severity` as a security alert).
+    let secret = rule("secrets/aws-access-key-id");
+    let sev: f64 = secret["properties"]["security-severity"]
+        .as_str()
+        .expect("security-severity")
+        .parse()
+        .expect("number");
+    assert!(sev >= 9.0);
+    let lint = rule("lint/line");
     assert!(
-        secret_rule["properties"]["security-severity"]
-            .as_str()
-            .expect("sev")
-            .parse::<f64>()
-            .expect("num")
-            >= 9.0
+        lint["properties"].get("security-severity").is_none(),
+        "{lint}"
+    );
+    assert_eq!(lint["properties"]["problem.severity"], "error");
+    assert_eq!(run["automationDetails"]["id"], "auditor/audit/");
+    let head = repo.head();
+    assert_eq!(
+        run["versionControlProvenance"][0]["revisionId"],
+        head.as_str()
     );
     let results = run["results"].as_array().expect("results");
     assert_eq!(results.len(), 2, "{results:?}");
-    for r in results {
-        assert!(r["ruleId"].is_string());
-        let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
-        assert_eq!(rules[idx]["id"], r["ruleId"]);
-        assert!(r["message"]["text"].is_string());
-        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap_or_default()));
-        let loc = &r["locations"][0]["physicalLocation"];
-        assert!(loc["artifactLocation"]["uri"].is_string());
-        assert!(loc["region"]["startLine"].as_u64().expect("startLine") >= 1);
-        assert!(
-            r["partialFingerprints"]
-                .as_object()
-                .is_some_and(|o| !o.is_empty())
-        );
-    }
-    // The failed test suite has no file: it is a notification, not a location-less result.
+    let on_lint = results
+        .iter()
+        .find(|r| r["ruleId"] == "lint/line")
+        .expect("the lint's result");
+    let region = &on_lint["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(1), Some(2))
+    );
+    // The failed test suite has no file: it is a notification, described by the driver.
     let notes = run["invocations"][0]["toolExecutionNotifications"]
         .as_array()
         .expect("notifications");
     assert_eq!(notes.len(), 1);
+}
+
+/// What GitHub's code scanning requires of an upload beyond the SARIF schema (its documented
+/// "SARIF support for code scanning" fields), as a list of what is wrong.
+fn github_sarif_problems(log: &serde_json::Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            problems.push(what);
+        }
+    };
+    check(log["version"] == "2.1.0", "version".into());
+    for run in log["runs"].as_array().into_iter().flatten() {
+        let driver = &run["tool"]["driver"];
+        let rules = driver["rules"].as_array().cloned().unwrap_or_default();
+        for rule in &rules {
+            let id = rule["id"].as_str().unwrap_or_default();
+            let props = &rule["properties"];
+            let tags: Vec<&str> = props["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str())
+                .collect();
+            match props.get("security-severity").and_then(|v| v.as_str()) {
+                Some(s) => {
+                    check(
+                        s.parse::<f64>().is_ok_and(|v| (0.0..=10.0).contains(&v)),
+                        format!("{id}: security-severity {s}"),
+                    );
+                    check(
+                        tags.contains(&"security"),
+                        format!("{id}: security-severity without the security tag"),
+                    );
+                }
+                None => check(
+                    props["problem.severity"]
+                        .as_str()
+                        .is_some_and(|s| ["error", "warning", "recommendation"].contains(&s)),
+                    format!("{id}: neither security-severity nor problem.severity"),
+                ),
+            }
+            check(
+                rule["shortDescription"]["text"].is_string(),
+                format!("{id}: shortDescription"),
+            );
+            check(rule["help"]["text"].is_string(), format!("{id}: help"));
+        }
+        let bases = run["originalUriBaseIds"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        check(
+            run["automationDetails"]["id"]
+                .as_str()
+                .is_some_and(|id| id.contains('/')),
+            "automationDetails.id with a category".into(),
+        );
+        for (n, result) in run["results"].as_array().into_iter().flatten().enumerate() {
+            let rule_id = result["ruleId"].as_str().unwrap_or_default();
+            let index = result["ruleIndex"].as_u64().map(|i| i as usize);
+            check(
+                index
+                    .and_then(|i| rules.get(i))
+                    .is_some_and(|r| r["id"] == rule_id),
+                format!("result {n}: ruleIndex does not name {rule_id}"),
+            );
+            check(
+                result["message"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty()),
+                format!("result {n}: message"),
+            );
+            let location = &result["locations"][0]["physicalLocation"];
+            let uri = location["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or_default();
+            check(
+                !uri.is_empty() && !uri.starts_with('/'),
+                format!("result {n}: relative uri"),
+            );
+            if let Some(base) = location["artifactLocation"]["uriBaseId"].as_str() {
+                check(
+                    bases.contains_key(base),
+                    format!("result {n}: uriBaseId {base} undefined"),
+                );
+            }
+            let region = &location["region"];
+            let start_line = region["startLine"].as_u64().unwrap_or(0);
+            let start_col = region["startColumn"].as_u64().unwrap_or(0);
+            check(
+                start_line >= 1 && start_col >= 1,
+                format!("result {n}: start"),
+            );
+            check(
+                region["endLine"].as_u64().is_some_and(|e| e >= start_line),
+                format!("result {n}: endLine"),
+            );
+            if let Some(end_col) = region["endColumn"].as_u64() {
+                check(
+                    region["endLine"].as_u64() != Some(start_line) || end_col > start_col,
+                    format!("result {n}: endColumn"),
+                );
+            }
+            check(
+                result["partialFingerprints"]["primaryLocationLineHash"].is_string(),
+                format!("result {n}: primaryLocationLineHash"),
+            );
+        }
+        let descriptors: Vec<&str> = driver["notifications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["id"].as_str())
+            .collect();
+        for note in run["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let id = note["descriptor"]["id"].as_str().unwrap_or_default();
+            check(
+                descriptors.contains(&id),
+                format!("notification {id} not among the driver's"),
+            );
+        }
+    }
+    problems
+}
+
+/// `--sarif -` sends the log to stdout (the summary to stderr); a path that is a symlink or a
+/// device is written through, never replaced by a regular file.
+#[test]
+fn sarif_goes_to_stdout_and_through_symlinks_and_devices() {
+    let repo = TestRepo::new();
+    repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("c");
+    let out = repo
+        .auditor()
+        .args(["audit", "--no-tests", "--sarif", "-"])
+        .output()
+        .expect("run");
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF on stdout");
+    assert_eq!(github_sarif_problems(&log), Vec::<String>::new());
+    assert!(!repo.path().join("-").exists(), "no file named -");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SEC-001"),
+        "the summary on stderr"
+    );
+    let both = repo
+        .auditor()
+        .args(["audit", "--no-tests", "--json", "--sarif", "-"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "both on stdout is a usage error"
+    );
+    let real = repo.path().join(".git/real.sarif");
+    std::fs::write(&real, "").expect("write");
+    let link = repo.path().join(".git/link.sarif");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    repo.auditor()
+        .args(["audit", "--no-tests", "--sarif"])
+        .arg(&link)
+        .output()
+        .expect("run");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    let through: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&real).expect("read")).expect("SARIF");
+    assert_eq!(through["version"], "2.1.0");
+    let devnull = repo
+        .auditor()
+        .args(["audit", "--no-tests", "--sarif", "/dev/null"])
+        .output()
+        .expect("run");
+    assert_eq!(devnull.status.code(), Some(1), "{devnull:?}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .expect("meta")
+            .file_type()
+            .is_char_device()
+    );
+}
+
+/// A history scan's results carry their commit; an acknowledged issue is an accepted
+/// suppression; the scan's run has a category of its own.
+#[test]
+fn history_scan_results_carry_their_commit_and_acknowledged_issues_are_suppressed() {
+    let repo = TestRepo::new();
+    repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
+    let leak = repo.commit("leak");
+    repo.write("README.md", "r\n");
+    repo.commit("more");
+    let sarif = repo.path().join(".git/history.sarif");
+    repo.auditor()
+        .args(["scan", "--history", "--sarif"])
+        .arg(&sarif)
+        .output()
+        .expect("scan");
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("read")).expect("json");
+    assert_eq!(github_sarif_problems(&log), Vec::<String>::new(), "{log:#}");
+    let run = &log["runs"][0];
+    assert_eq!(run["automationDetails"]["id"], "auditor/scan-history/");
+    assert_eq!(run["results"][0]["properties"]["commit"], leak.as_str());
+
+    repo.write("fixture.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("a test fixture");
+    repo.audit_json(&["--no-tests"]);
+    // Acknowledging is the operator's, from a terminal.
+    let (code, out) =
+        repo.auditor_in_terminal(&["inbox", "ack", "SEC-001", "--reason", "a revoked test key"]);
+    assert_eq!(code, 0, "{out}");
+    repo.write("fixture.py", format!("# still\nK = \"{}\"\n", aws_key()));
+    repo.commit("again");
+    let audit_sarif = repo.path().join(".git/audit.sarif");
+    repo.auditor()
+        .args(["audit", "--no-tests", "--sarif"])
+        .arg(&audit_sarif)
+        .output()
+        .expect("audit");
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&audit_sarif).expect("read")).expect("json");
+    let result = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["properties"]["auditorId"] == "SEC-001")
+        .cloned()
+        .expect("SEC-001");
+    assert_eq!(result["suppressions"][0]["status"], "accepted", "{result}");
+    assert_eq!(
+        result["suppressions"][0]["justification"],
+        "a revoked test key"
+    );
 }
 
 #[test]
