@@ -24,23 +24,7 @@ pub(super) fn publish(
     crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
     let path = report_file(layout, report);
     let blocking = match record {
-        Some((mut locked, applied)) => {
-            let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
-            let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
-            let synced = crate::inbox::sync(
-                layout,
-                report,
-                &mut locked.ledger,
-                &applied,
-                &settings.hooks,
-                &learned,
-            )?;
-            locked.save()?;
-            drop(locked);
-            report.inbox_files = synced.files;
-            report.due_hooks = synced.due;
-            synced.blocking
-        }
+        Some(record) => sync_and_save(repo, settings, layout, report, record)?,
         None => {
             // Uncommitted changes: their own ID space, replaced by each look. A clean look
             // ends no wait while a blocking issue of the commits is open.
@@ -71,24 +55,11 @@ pub(super) fn publish_fast(
     report: &mut AuditReport,
     record: Option<(crate::ledger::Locked, crate::ledger::Applied)>,
 ) -> Result<(), EngineError> {
-    let Some((mut locked, applied)) = record else {
+    let Some(record) = record else {
         return Ok(());
     };
     crate::git::ensure_excluded(repo, &layout.exclude_patterns())?;
-    let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
-    let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
-    let synced = crate::inbox::sync(
-        layout,
-        report,
-        &mut locked.ledger,
-        &applied,
-        &settings.hooks,
-        &learned,
-    )?;
-    locked.save()?;
-    drop(locked);
-    report.inbox_files = synced.files;
-    report.due_hooks = synced.due;
+    sync_and_save(repo, settings, layout, report, record)?;
     let verdict = crate::report::fast::FastVerdict {
         schema_version: crate::report::fast::SCHEMA_VERSION,
         commit: report.target.clone(),
@@ -108,6 +79,33 @@ pub(super) fn publish_fast(
     };
     verdict.write(layout)?;
     Ok(())
+}
+
+/// Brings the inbox in step with the recorded ledger, then saves and unlocks the ledger; the
+/// files written and the hooks due go into the report. Returns whether a blocking issue is
+/// open.
+fn sync_and_save(
+    repo: &Repo,
+    settings: &Settings,
+    layout: &Layout,
+    report: &mut AuditReport,
+    (mut locked, applied): (crate::ledger::Locked, crate::ledger::Applied),
+) -> Result<bool, EngineError> {
+    let lessons = ledger_stage::lessons(repo, &locked.ledger, &applied.raised);
+    let learned = |e: &crate::ledger::Entry| lessons.get(&e.id).cloned();
+    let synced = crate::inbox::sync(
+        layout,
+        report,
+        &mut locked.ledger,
+        &applied,
+        &settings.hooks,
+        &learned,
+    )?;
+    locked.save()?;
+    drop(locked);
+    report.inbox_files = synced.files;
+    report.due_hooks = synced.due;
+    Ok(synced.blocking)
 }
 
 /// Runs the hooks an audit made due, and rewrites its report with how they ran.

@@ -339,16 +339,10 @@ pub fn inbox(ctx: &Context) -> String {
 
 /// The most recent report of a commit's audit (by when it was written).
 pub fn latest_report(ctx: &Context) -> Option<String> {
-    let newest = std::fs::read_dir(&ctx.layout.reports_dir)
-        .ok()?
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("report_")
-                && name.ends_with(".json")
-                && name != "report_uncommitted.json"
-        })
+    let newest = ctx
+        .layout
+        .audit_reports()
+        .into_iter()
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .max()?;
     std::fs::read_to_string(newest.1).ok()

@@ -41,17 +41,25 @@ impl Layout {
     /// How many reports of audited commits the reports folder holds (each was recorded in
     /// the ledger; the uncommitted report is not).
     pub fn report_count(&self) -> usize {
-        std::fs::read_dir(&self.reports_dir).map_or(0, |d| {
-            d.flatten()
-                .filter(|e| {
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    name.starts_with("report_")
-                        && name.ends_with(".json")
-                        && name != "report_uncommitted.json"
-                })
-                .count()
-        })
+        self.audit_reports().len()
+    }
+
+    /// The reports of audited commits and ranges (not the uncommitted one's).
+    pub fn audit_reports(&self) -> Vec<std::fs::DirEntry> {
+        std::fs::read_dir(&self.reports_dir).map_or_else(
+            |_| Vec::new(),
+            |d| {
+                d.flatten()
+                    .filter(|e| {
+                        let name = e.file_name();
+                        let name = name.to_string_lossy();
+                        name.starts_with("report_")
+                            && name.ends_with(".json")
+                            && name != "report_uncommitted.json"
+                    })
+                    .collect()
+            },
+        )
     }
 
     /// The report of the latest audit of uncommitted changes (overwritten by each).
