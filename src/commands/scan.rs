@@ -56,6 +56,27 @@ pub fn collect(
     })
 }
 
+/// The scan's SARIF log: a run of its own kind (`scan-tree`, `scan-history`, `scan`).
+fn scan_sarif(repo: &crate::git::Repo, scope: &Scope, issues: &[policy::Issue]) -> String {
+    let head = repo.head().ok();
+    let (kind, commit) = match scope {
+        Scope::Tree => ("scan-tree", head),
+        Scope::History => ("scan-history", head),
+        Scope::Rev(spec) => ("scan", repo.target(spec).ok().map(|t| t.target)),
+    };
+    let commit = commit.map(|c| c.to_string());
+    let lines = line_text(repo, head);
+    let run = sarif::SarifRun {
+        kind,
+        root: &repo.root,
+        commit: commit.as_deref(),
+        repository_uri: repository_uri(repo),
+        line_text: &lines,
+        acknowledged: &std::collections::BTreeMap::new(),
+    };
+    sarif::render(issues, &run)
+}
+
 /// Runs the scan command.
 pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     if args.json && sarif_to_stdout(args.sarif.as_deref()) {
@@ -83,23 +104,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     let status = policy::status(&issues, settings.policy.fail_on);
     let elapsed = started.elapsed();
     if let Some(path) = &args.sarif {
-        let head = repo.head().ok();
-        let (kind, commit) = match &scope {
-            Scope::Tree => ("scan-tree", head),
-            Scope::History => ("scan-history", head),
-            Scope::Rev(spec) => ("scan", repo.target(spec).ok().map(|t| t.target)),
-        };
-        let commit = commit.map(|c| c.to_string());
-        let lines = line_text(&repo, head);
-        let run = sarif::SarifRun {
-            kind,
-            root: &repo.root,
-            commit: commit.as_deref(),
-            repository_uri: repository_uri(&repo),
-            line_text: &lines,
-            acknowledged: &std::collections::BTreeMap::new(),
-        };
-        write_sarif(path, &sarif::render(&issues, &run))?;
+        write_sarif(path, &scan_sarif(&repo, &scope, &issues))?;
     }
     if args.json {
         let v = json!({

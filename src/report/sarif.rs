@@ -130,8 +130,45 @@ pub fn render(issues: &[Issue], run: &SarifRun<'_>) -> String {
     }
     let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(n, k)| (k, n)).collect();
     let rule_values: Vec<Value> = rules.iter().map(|(id, i)| rule(id, i)).collect();
+    let (descriptors, notifications) = notifications(issues);
+    let mut sarif_run = json!({
+        "tool": { "driver": {
+            "name": "auditor",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/auditor-dev/auditor",
+            "rules": rule_values,
+            "notifications": descriptors,
+        }},
+        "automationDetails": { "id": format!("auditor/{}/", run.kind) },
+        "originalUriBaseIds": { "%SRCROOT%": { "uri": file_uri(run.root) } },
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results(issues, run, &index),
+    });
+    if let Some(commit) = run.commit {
+        sarif_run["versionControlProvenance"] = json!([{
+            "repositoryUri": run.repository_uri.clone().unwrap_or_else(|| file_uri(run.root)),
+            "revisionId": commit,
+            "mappedTo": { "uriBaseId": "%SRCROOT%" },
+        }]);
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [sarif_run],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+/// A result per issue in a file, located, fingerprinted, suppressed when acknowledged.
+fn results(issues: &[Issue], run: &SarifRun<'_>, index: &BTreeMap<&String, usize>) -> Vec<Value> {
     let mut occurrences: HashMap<(String, String), u32> = HashMap::new();
-    let results: Vec<Value> = issues
+    issues
         .iter()
         .filter_map(|i| {
             let f = &i.finding;
@@ -174,13 +211,33 @@ pub fn render(issues: &[Issue], run: &SarifRun<'_>) -> String {
             }
             Some(result)
         })
-        .collect();
+        .collect()
+}
+
+/// The issues about no file, as tool notifications, and the driver's descriptors of them.
+fn notifications(issues: &[Issue]) -> (Vec<Value>, Vec<Value>) {
     let whole: Vec<&Issue> = issues.iter().filter(|i| i.finding.file.is_none()).collect();
     let mut descriptors: BTreeMap<String, &Issue> = BTreeMap::new();
     for i in &whole {
         descriptors.entry(rule_id(i)).or_insert(i);
     }
-    let notification_descriptors: Vec<Value> = descriptors
+    let index: BTreeMap<&String, usize> = descriptors
+        .keys()
+        .enumerate()
+        .map(|(n, k)| (k, n))
+        .collect();
+    let notifications = whole
+        .iter()
+        .map(|i| {
+            let id = rule_id(i);
+            json!({
+                "level": level(i.finding.severity),
+                "message": { "text": format!("[{}] {}: {}", i.id, i.finding.severity.as_str(), i.finding.title) },
+                "descriptor": { "id": id, "index": index.get(&id).copied().unwrap_or(0) },
+            })
+        })
+        .collect();
+    let descriptors = descriptors
         .iter()
         .map(|(id, i)| {
             json!({
@@ -190,54 +247,7 @@ pub fn render(issues: &[Issue], run: &SarifRun<'_>) -> String {
             })
         })
         .collect();
-    let descriptor_index: BTreeMap<&String, usize> = descriptors
-        .keys()
-        .enumerate()
-        .map(|(n, k)| (k, n))
-        .collect();
-    let notifications: Vec<Value> = whole
-        .iter()
-        .map(|i| {
-            let id = rule_id(i);
-            json!({
-                "level": level(i.finding.severity),
-                "message": { "text": format!("[{}] {}: {}", i.id, i.finding.severity.as_str(), i.finding.title) },
-                "descriptor": { "id": id, "index": descriptor_index.get(&id).copied().unwrap_or(0) },
-            })
-        })
-        .collect();
-    let mut sarif_run = json!({
-        "tool": { "driver": {
-            "name": "auditor",
-            "version": env!("CARGO_PKG_VERSION"),
-            "semanticVersion": env!("CARGO_PKG_VERSION"),
-            "informationUri": "https://github.com/auditor-dev/auditor",
-            "rules": rule_values,
-            "notifications": notification_descriptors,
-        }},
-        "automationDetails": { "id": format!("auditor/{}/", run.kind) },
-        "originalUriBaseIds": { "%SRCROOT%": { "uri": file_uri(run.root) } },
-        "invocations": [{
-            "executionSuccessful": true,
-            "toolExecutionNotifications": notifications,
-        }],
-        "results": results,
-    });
-    if let Some(commit) = run.commit {
-        sarif_run["versionControlProvenance"] = json!([{
-            "repositoryUri": run.repository_uri.clone().unwrap_or_else(|| file_uri(run.root)),
-            "revisionId": commit,
-            "mappedTo": { "uriBaseId": "%SRCROOT%" },
-        }]);
-    }
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [sarif_run],
-    });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+    (descriptors, notifications)
 }
 
 #[cfg(test)]

@@ -965,22 +965,7 @@ fn ledger_of(repo: &TestRepo) -> Value {
 #[test]
 fn a_key_committed_while_tests_run_reaches_the_inbox_and_gate_before_they_finish() {
     let repo = repo_with_commit();
-    let marker = "3131";
-    let cfg = config(
-        &repo,
-        &format!(
-            r#"
-[runner]
-grace = "1s"
-
-[[check]]
-name = "slow-tests"
-stage = "test"
-command = ["sh", "-c", "sleep {marker}"]
-timeout = "10m"
-"#
-        ),
-    );
+    let cfg = sleeping_test_config(&repo, "3131");
     let w = repo.watch(&["--config", &cfg]);
     let first = repo.head();
     w.wait_event(20, "transition", |e| {

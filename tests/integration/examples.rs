@@ -268,6 +268,13 @@ fn settings_of(name: &str) -> serde_json::Value {
         .expect("valid JSON")
 }
 
+/// A context event's answer: exit 0, and the open issues' list in its JSON's context.
+fn assert_context_lists(out: &std::process::Output, event: &str, needle: &str) {
+    assert_eq!(out.status.code(), Some(0), "{event}");
+    let context = additional_context(out);
+    assert!(context.contains(needle), "{event}: {context}");
+}
+
 /// The additional context a JSON answer on stdout carries.
 fn additional_context(out: &std::process::Output) -> String {
     let answer: serde_json::Value =
@@ -345,10 +352,7 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
             r#"{{"session_id":"s","transcript_path":"/tmp/t.jsonl","cwd":"{}","hook_event_name":"{event}","source":"startup","prompt":"continue"}}"#,
             repo.path().display()
         );
-        let out = hook(event, input);
-        assert_eq!(out.status.code(), Some(0), "{event}");
-        let context = additional_context(&out);
-        assert!(context.contains("[CRITICAL] SEC-001"), "{event}: {context}");
+        assert_context_lists(&hook(event, input), event, "[CRITICAL] SEC-001");
     }
 }
 
@@ -416,12 +420,7 @@ fn the_gemini_cli_hooks_keep_its_contract_with_its_documented_inputs() {
             format!(r#"{{{},"prompt":"go on"}}"#, base("BeforeAgent")),
         ),
     ] {
-        let out = hook(event, input);
-        assert_eq!(out.status.code(), Some(0), "{event}");
-        assert!(
-            additional_context(&out).contains("[CRITICAL] SEC-001"),
-            "{event}"
-        );
+        assert_context_lists(&hook(event, input), event, "[CRITICAL] SEC-001");
     }
 }
 
@@ -555,11 +554,7 @@ fn the_codex_hooks_keep_its_contract_with_its_documented_inputs() {
         ("UserPromptSubmit", r#""prompt":"go on""#),
     ] {
         let out = hook(event, format!("{{{},{extra}}}", base(event)));
-        assert_eq!(out.status.code(), Some(0), "{event}");
-        assert!(
-            additional_context(&out).contains("[CRITICAL] SEC-001"),
-            "{event}"
-        );
+        assert_context_lists(&out, event, "[CRITICAL] SEC-001");
     }
 }
 
