@@ -1,7 +1,15 @@
-//! JUnit XML (pytest `--junitxml`, cargo-nextest, jest-junit...): one diagnostic per failing case.
+//! JUnit XML (pytest `--junitxml`, cargo-nextest, node's junit reporter, mocha-junit-reporter,
+//! jest-junit...): one diagnostic per failing case, at the file and line the tool names or,
+//! when it names none (pytest's xunit2, nextest, node), where the failure's trace points:
+//! pytest's `path.py:10: AssertionError`, Rust's `panicked at src/lib.rs:16:9`, a JavaScript
+//! stack frame outside node_modules. pytest's xunit1 `line` is 0-based; mocha-junit-reporter
+//! names the file on the `<testsuite>`.
+
+use std::sync::LazyLock;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use regex::Regex;
 
 use super::{Diagnostic, DiagnosticKind, ParseError, Parsed, TestCounts, relative_path};
 
@@ -15,6 +23,45 @@ struct Case {
     /// The failure element's text (a traceback), entity by entity.
     body: String,
     skipped: bool,
+    /// Where the failure's trace points, read from its whole text.
+    trace: Option<(String, u32)>,
+}
+
+fn re(pattern: &str) -> Regex {
+    #[expect(clippy::expect_used, reason = "a fixed pattern, covered by the tests")]
+    Regex::new(pattern).expect("trace pattern")
+}
+
+static RUST_PANIC: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"panicked at ([^\s:'"]{1,400}\.rs):(\d{1,9}):\d{1,9}"#));
+static PYTEST_TRACE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?m)^([^\s:][^:\n]{0,400}\.py):(\d{1,9}): "));
+static JS_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:\(|at )(?:file://)?([^\s()]{1,400}\.(?:[cm]?js|[cm]?ts|tsx|jsx)):(\d{1,9}):\d{1,9}")
+});
+
+/// Where a failure's text says it happened: a Rust panic's location, the last frame of a
+/// pytest traceback in the test's own module (`classname` `tests.test_a.TestGroup` is in
+/// `tests/test_a.py`; else the last frame), or the first JavaScript frame outside
+/// node_modules and node's own.
+fn trace_location(text: &str, classname: &str) -> Option<(String, u32)> {
+    let at = |c: &regex::Captures<'_>| Some((c[1].to_string(), c[2].parse().ok()?));
+    if let Some(c) = RUST_PANIC.captures(text) {
+        return at(&c);
+    }
+    let module = classname.replace('.', "/");
+    let frames: Vec<regex::Captures<'_>> = PYTEST_TRACE.captures_iter(text).collect();
+    let own = frames.iter().rev().find(|c| {
+        let path = c[1].trim_end_matches(".py");
+        !module.is_empty() && (module == path || module.starts_with(&format!("{path}/")))
+    });
+    if let Some(c) = own.or(frames.last()) {
+        return at(c);
+    }
+    JS_FRAME
+        .captures_iter(text)
+        .find(|c| !c[1].contains("node_modules") && !c[1].starts_with("node:"))
+        .and_then(|c| at(&c))
 }
 
 /// Lines of a failure's traceback kept beside its message: a collection error's message is
@@ -22,8 +69,12 @@ struct Case {
 const BODY_LINES: usize = 12;
 
 impl Case {
-    /// The message, with the last lines of the body when they say more.
+    /// The message, with the last lines of the body when they say more; and where the
+    /// whole text points.
     fn close_failure(&mut self) {
+        if let Some((_, message)) = &self.failure {
+            self.trace = trace_location(&format!("{message}\n{}", self.body), &self.classname);
+        }
         let body = self.body.trim();
         if let Some((_, message)) = self.failure.as_mut()
             && !body.is_empty()
@@ -77,6 +128,8 @@ pub fn parse(xml: &[u8], root: &str) -> Result<Parsed, ParseError> {
         counts: TestCounts::default(),
         diagnostics: Vec::new(),
         saw_suite: false,
+        suite_file: None,
+        pytest: false,
     };
     loop {
         let event = reader
@@ -121,19 +174,33 @@ struct Document<'a> {
     counts: TestCounts,
     diagnostics: Vec<Diagnostic>,
     saw_suite: bool,
+    /// The file the open `<testsuite>` names (mocha-junit-reporter).
+    suite_file: Option<String>,
+    /// pytest wrote it: its `line` attribute counts from 0.
+    pytest: bool,
 }
 
 impl Document<'_> {
     /// An element opens (`empty`: and closes at once).
     fn open(&mut self, e: &BytesStart<'_>, empty: bool) {
         match e.name().as_ref() {
-            b"testsuite" | b"testsuites" => self.saw_suite = true,
+            b"testsuites" => self.saw_suite = true,
+            b"testsuite" => {
+                self.saw_suite = true;
+                self.suite_file = attr(e, b"file");
+                self.pytest |= attr(e, b"name").as_deref() == Some("pytest");
+            }
             b"testcase" => {
+                let line: Option<u32> = attr(e, b"line").and_then(|l| l.parse().ok());
                 let c = Case {
                     name: attr(e, b"name").unwrap_or_default(),
                     classname: attr(e, b"classname").unwrap_or_default(),
-                    file: attr(e, b"file"),
-                    line: attr(e, b"line").and_then(|l| l.parse().ok()),
+                    file: attr(e, b"file").or_else(|| self.suite_file.clone()),
+                    line: if self.pytest {
+                        line.map(|l| l + 1)
+                    } else {
+                        line
+                    },
                     ..Case::default()
                 };
                 if empty {
@@ -181,6 +248,7 @@ impl Document<'_> {
                     self.finish(c);
                 }
             }
+            b"testsuite" => self.suite_file = None,
             _ => {}
         }
     }
@@ -202,9 +270,23 @@ impl Document<'_> {
             format!("{}::{}", c.classname, c.name)
         };
         let message = message.trim();
+        let file = c.file.map(|f| relative_path(&f, self.root));
+        let trace = c.trace.map(|(f, line)| {
+            (
+                relative_path(f.trim_start_matches("file://"), self.root),
+                line,
+            )
+        });
+        // The trace's line is the failing one: taken when it is in the case's file, or when
+        // the tool names no file.
+        let (file, line) = match (file, trace) {
+            (Some(f), Some((t, line))) if t == f => (Some(f), Some(line)),
+            (None, Some((t, line))) => (Some(t), Some(line)),
+            (file, _) => (file, c.line),
+        };
         self.diagnostics.push(Diagnostic {
-            file: c.file.map(|f| relative_path(&f, self.root)),
-            line: c.line,
+            file,
+            line,
             column: None,
             level: kind.clone(),
             rule: id.clone(),
@@ -263,6 +345,126 @@ E   ModuleNotFoundError: No module named 'nonexistent_mod'</error></testcase></t
         assert!(
             message.ends_with("No module named 'nonexistent_mod'"),
             "{message}"
+        );
+    }
+
+    /// Where each diagnostic is: (file, line).
+    fn places(xml: &str, root: &str) -> Vec<(Option<String>, Option<u32>)> {
+        parse(xml.as_bytes(), root)
+            .expect("parses")
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.file, d.line))
+            .collect()
+    }
+
+    // pytest 9 on tests/test_a.py (test_bad defined at line 8, its assert at 10; the method's
+    // assert at 15), with each junit_family.
+    const PYTEST_XUNIT1: &str = r#"<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="0" failures="2" skipped="0" tests="3" time="0.059" timestamp="2026-12-04T22:30:21.389499+00:00" hostname="vm"><testcase classname="tests.test_a" name="test_ok" file="tests/test_a.py" line="3" time="0.000" /><testcase classname="tests.test_a" name="test_bad" file="tests/test_a.py" line="7" time="0.001"><failure message="assert 1 == 2">def test_bad():
+        x = 1
+&gt;       assert x == 2
+E       assert 1 == 2
+
+tests/test_a.py:10: AssertionError</failure></testcase><testcase classname="tests.test_a.TestGroup" name="test_method" file="tests/test_a.py" line="13" time="0.000"><failure message="AssertionError: assert 'a' == 'b'&#10;  &#10;  - b&#10;  + a">self = &lt;test_a.TestGroup object at 0x7f6c692bbed0&gt;
+
+    def test_method(self):
+&gt;       assert "a" == "b"
+E       AssertionError: assert 'a' == 'b'
+
+tests/test_a.py:15: AssertionError</failure></testcase></testsuite></testsuites>"#;
+
+    #[test]
+    fn pytest_xunit1_and_xunit2_point_at_the_failing_assertion() {
+        let at = |line| (Some("tests/test_a.py".to_string()), Some(line));
+        assert_eq!(places(PYTEST_XUNIT1, "/w"), [at(10), at(15)]);
+        // xunit2 (pytest's default) drops file and line: the traceback still has them.
+        let xunit2 = PYTEST_XUNIT1
+            .replace(r#" file="tests/test_a.py" line="7""#, "")
+            .replace(r#" file="tests/test_a.py" line="13""#, "");
+        assert_eq!(places(&xunit2, "/w"), [at(10), at(15)]);
+        // A case whose failure names no line keeps the attribute, counted from 1.
+        let bare = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="x" file="t.py" line="4"><error message="boom"></error></testcase></testsuite></testsuites>"#;
+        assert_eq!(places(bare, "/w"), [(Some("t.py".into()), Some(5))]);
+        // Raised in a helper: the test's own frame, not the helper's.
+        let helper = r#"<testsuites><testsuite name="pytest"><testcase classname="tests.test_b" name="test_x"><failure message="ValueError">tests/test_b.py:6: in test_x
+    parse("x")
+src/pkg/parse.py:20: in parse
+    raise ValueError
+E   ValueError
+
+src/pkg/parse.py:20: ValueError</failure></testcase></testsuite></testsuites>"#;
+        assert_eq!(
+            places(helper, "/w"),
+            [(Some("tests/test_b.py".into()), Some(6))]
+        );
+    }
+
+    #[test]
+    fn nextest_node_and_mocha_failures_are_located() {
+        // cargo-nextest 0.9 (junit profile): no file; the panic says where.
+        let nextest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="nextest-run" tests="2" skipped="0" failures="1" errors="0">
+    <testsuite name="nx" tests="2" skipped="0" errors="0" failures="1">
+        <testcase name="tests::adds" classname="nx" time="0.004"/>
+        <testcase name="tests::breaks" classname="nx" time="0.080">
+            <failure message="thread &apos;tests::breaks&apos; (29450) panicked at src/lib.rs:16:9" type="test failure with exit code 101">thread &apos;tests::breaks&apos; (29450) panicked at src/lib.rs:16:9:
+assertion `left == right` failed
+   0: __rustc::rust_begin_unwind
+             at /rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/std/src/panicking.rs:689:5
+   4: nx::tests::breaks
+             at ./src/lib.rs:16:9</failure>
+        </testcase>
+    </testsuite>
+</testsuites>"#;
+        assert_eq!(
+            places(nextest, "/w"),
+            [(Some("src/lib.rs".into()), Some(16))]
+        );
+        // node 20's --test-reporter=junit: no suite, no file; the frame outside node's own.
+        let node = r#"<?xml version="1.0" encoding="utf-8"?>
+<testsuites>
+	<testcase name="adds" time="0.001300" classname="test"/>
+	<testcase name="breaks" time="0.001281" classname="test" failure="Expected values to be strictly equal:2 !== 3">
+		<failure type="testCodeFailure" message="Expected values to be strictly equal:2 !== 3">
+[Error [ERR_TEST_FAILURE]: Expected values to be strictly equal:
+  cause: AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
+      at TestContext.&lt;anonymous> (/tmp/jn/test/a.test.js:9:10)
+      at Test.runInAsyncScope (node:async_hooks:206:9)
+      at Test.run (node:internal/test_runner/test:796:25)
+}
+		</failure>
+	</testcase>
+	<!-- tests 2 -->
+</testsuites>"#;
+        assert_eq!(
+            places(node, "/tmp/jn"),
+            [(Some("test/a.test.js".into()), Some(9))]
+        );
+        // mocha 10 with mocha-junit-reporter 2.2: the file is on the suite.
+        let mocha = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="Mocha Tests" time="0.005" tests="2" failures="1">
+  <testsuite name="Root Suite" timestamp="2026-12-04T22:31:00" tests="0" time="0.000" failures="0">
+  </testsuite>
+  <testsuite name="math" timestamp="2026-12-04T22:31:00" tests="2" file="/tmp/jm/test/a.js" time="0.004" failures="1">
+    <testcase name="math adds" time="0.000" classname="adds">
+    </testcase>
+    <testcase name="math breaks" time="0.001" classname="breaks">
+      <failure message="Expected values to be strictly equal:
+
+2 !== 3
+" type="AssertionError"><![CDATA[AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
+
+2 !== 3
+
+    at Context.<anonymous> (test/a.js:5:12)
+    at process.processImmediate (node:internal/timers:483:21)
+      ]]></failure>
+    </testcase>
+  </testsuite>
+</testsuites>"#;
+        assert_eq!(
+            places(mocha, "/tmp/jm"),
+            [(Some("test/a.js".into()), Some(5))]
         );
     }
 

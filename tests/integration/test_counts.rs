@@ -454,3 +454,26 @@ fn assert_the_commits_failure(repo: &TestRepo) {
     );
     assert_eq!(code, 1, "{out}");
 }
+
+/// pytest's default JUnit (xunit2, what `auditor init` configures) names no file or line: the
+/// failure is placed at the failing assertion of the test's own module, from its traceback.
+#[test]
+fn a_real_pytest_junit_failure_is_placed_at_its_assertion() {
+    let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[[check]]\nname = \"pytest\"\nstage = \"test\"\nformat = \"junit\"\njunit = \".auditor-junit.xml\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\", \"--junitxml=.auditor-junit.xml\"]\n"
+        ),
+    );
+    repo.write(
+        "tests/test_a.py",
+        "def test_ok():\n    assert 1 == 1\n\n\ndef test_bad():\n    x = 1\n    assert x == 2\n",
+    );
+    repo.commit("tests");
+    let (_, report, out) = repo.audit_json(&[]);
+    let failure = issue_of(&report, "TEST_FAILURE");
+    assert_eq!(failure["file"], "tests/test_a.py", "{out}");
+    assert_eq!(failure["line"], 7, "{out}");
+}
