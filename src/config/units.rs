@@ -1,28 +1,21 @@
-//! Human-friendly units in config: durations (`500ms`, `30s`, `5m`, `1h`) and sizes (`4MiB`).
+//! Human-friendly units in config: durations (`500ms`, `1.5s`, `5m`, `1h30m`, by humantime)
+//! and sizes (`4MiB`).
 
 use std::time::Duration;
 
-/// Parses `500ms`, `30s`, `5m`, `2h`, `90d` or a bare number of seconds.
+/// Parses what people write for a duration (`500ms`, `30s`, `1.5s`, `90 s`, `5m`, `1h30m`,
+/// `1 hour`, `2d`: humantime's syntax) or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        format!("invalid duration `{text}` (expected e.g. \"500ms\", \"30s\", \"5m\")")
-    })?;
-    let d = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" | "min" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        "d" => Duration::from_secs(n * 86_400),
-        other => {
-            return Err(format!(
-                "unknown duration unit `{other}` in `{text}` (use ms, s, m, h or d)"
-            ));
-        }
-    };
-    Ok(d)
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|e| format!("invalid duration `{text}`: {e}"));
+    }
+    humantime::parse_duration(t).map_err(|e| {
+        format!("invalid duration `{text}`: {e} (write e.g. \"500ms\", \"30s\", \"1.5s\", \"5m\", \"1h30m\")")
+    })
 }
 
 /// Parses `4MiB`, `512KiB`, `5MB`, `1GiB` or a bare number of bytes.
@@ -61,6 +54,12 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        // What people write.
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("90 s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h 30min"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
     }
