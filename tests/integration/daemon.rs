@@ -988,6 +988,11 @@ fn a_key_committed_while_tests_run_reaches_the_inbox_and_gate_before_they_finish
             .exists()
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
+    // The feedback file comes first; the index, the ledger and the fast lane's verdict
+    // follow within the same publish.
+    let fast_lane = repo.path().join("state/supervisor/fast_lane.json");
+    assert!(eventually(5, || std::fs::read_to_string(&fast_lane)
+        .is_ok_and(|t| t.contains(leak.as_str()))));
     let inbox = std::fs::read_to_string(repo.path().join("tasks/supervisor_feedback/INBOX.md"))
         .expect("INBOX.md");
     assert!(inbox.contains("[CRITICAL] SEC-001"), "{inbox}");
@@ -1004,11 +1009,7 @@ fn a_key_committed_while_tests_run_reaches_the_inbox_and_gate_before_they_finish
     .expect("json");
     assert_eq!(fast["commit"], leak.as_str());
     assert_eq!(fast["issues"][0]["id"], "SEC-001");
-    let events = read_events(repo.path());
-    let lane = events
-        .iter()
-        .find(|e| e["event_type"] == "fast_lane" && e["commit"] == leak.as_str())
-        .expect("a fast_lane event");
+    let lane = w.wait_event(5, "fast_lane", |e| e["commit"] == leak.as_str());
     assert_eq!(lane["details"]["issues"][0], "SEC-001");
     // The token never reaches a sink.
     assert!(!inbox.contains(&github_token()));
