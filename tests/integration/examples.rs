@@ -638,3 +638,58 @@ fn the_aider_config_runs_the_gate_as_its_test_command() {
     );
     assert!(repo.path().join(value("read")).is_file());
 }
+
+/// The GitHub Actions examples pass actionlint (installed by tests/run_tests.sh; it runs
+/// shellcheck on their scripts too), audit the pushed range with SARIF uploaded under a
+/// category of their own, and can write to code scanning.
+#[test]
+fn the_github_actions_examples_pass_actionlint_and_upload_their_sarif() {
+    let files = [
+        example("github-actions.yml"),
+        example("github-actions-history.yml"),
+    ];
+    let out = Command::new("actionlint")
+        .args(&files)
+        .output()
+        .expect("actionlint (tests/run_tests.sh installs it from PyPI)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (file, command, category) in [
+        (
+            &files[0],
+            "auditor audit \"$base..HEAD\" --sarif auditor.sarif",
+            "auditor-audit",
+        ),
+        (
+            &files[1],
+            "auditor scan --history --sarif history.sarif",
+            "auditor-history",
+        ),
+    ] {
+        let text = std::fs::read_to_string(file).expect("workflow");
+        assert!(
+            text.contains("security-events: write"),
+            "{}",
+            file.display()
+        );
+        assert!(text.contains(command), "{}", file.display());
+        assert!(
+            text.contains("github/codeql-action/upload-sarif@"),
+            "{}",
+            file.display()
+        );
+        assert!(
+            text.contains(&format!("category: {category}")),
+            "{}",
+            file.display()
+        );
+        assert!(
+            text.contains("if: always()"),
+            "uploaded when the audit fails too"
+        );
+    }
+}
