@@ -50,7 +50,11 @@ fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode
             .map(|e| entry_json(e))
             .chain(uncommitted.iter().map(uncommitted_json))
             .collect();
-        print(&format!("{:#}\n", json!(v)))?;
+        let v = json!({
+            "schema_version": crate::report::json::SCHEMA_VERSION,
+            "issues": v,
+        });
+        print(&format!("{v:#}\n"))?;
     } else if active.is_empty() && uncommitted.is_empty() {
         print("no open issues\n")?;
     } else {

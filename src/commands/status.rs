@@ -35,6 +35,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
     let accepted = ledger.accepted();
     if args.json {
         let v = json!({
+            "schema_version": crate::report::json::SCHEMA_VERSION,
             "running": h.holder.is_some(),
             "healthy": h.healthy,
             "pid": h.holder,

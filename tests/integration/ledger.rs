@@ -107,6 +107,7 @@ fn a_secret_is_sent_once_followed_escalated_and_resolved() {
         .output()
         .expect("status");
     let v: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(v["schema_version"], 1, "{v}");
     assert_eq!(v["escalations"][0]["id"], "SEC-001", "{v}");
 
     // Removing the key resolves it.
@@ -258,7 +259,8 @@ fn an_acknowledged_issue_leaves_the_inbox_and_the_gate_and_stays_in_reports() {
         .output()
         .expect("inbox");
     let v: Value = serde_json::from_slice(&list.stdout).expect("json");
-    assert_eq!(v.as_array().map(Vec::len), Some(0));
+    assert_eq!(v["schema_version"], 1, "{v}");
+    assert_eq!(v["issues"].as_array().map(Vec::len), Some(0));
     let show = repo
         .auditor()
         .args(["inbox", "show", "SEC-001"])
