@@ -14,6 +14,21 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). `AUDITOR_LOG` takes a full filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colours: on a terminal (auto: not with NO_COLOR or TERM=dumb; CLICOLOR_FORCE or
+    /// FORCE_COLOR force them), always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, as the environment allows.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.

@@ -1,7 +1,5 @@
 //! `auditor audit [REV | A..B]`: one audit, its report and inbox, a summary and an exit code.
 
-use std::io::IsTerminal;
-
 use super::common::{
     layout, line_text, load_settings, open_repo, print, repository_uri, runtime, sarif_to_stdout,
     write_sarif,
@@ -57,14 +55,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
     } else {
         // With the SARIF log on stdout, the summary is for the person, on stderr.
         let on_stdout = !sarif_to_stdout(args.sarif.as_deref());
-        let terminal = if on_stdout {
-            std::io::stdout().is_terminal()
-        } else {
-            std::io::stderr().is_terminal()
-        };
         let text = human::render(
             &report,
-            human::Style::detect(terminal),
+            human::Style::detect(!on_stdout),
             Some(&crate::engine::report_file(&layout, &report)),
         );
         if on_stdout {

@@ -2,7 +2,6 @@
 //!
 //! Prints what it finds and writes nothing into the repository (except `--sarif FILE`).
 
-use std::io::IsTerminal;
 use std::time::Instant;
 
 use serde_json::json;
@@ -125,7 +124,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
             serde_json::to_string_pretty(&v).unwrap_or_default()
         ))?;
     } else {
-        let style = Style::detect(std::io::stdout().is_terminal());
+        let style = Style::detect(sarif_to_stdout(args.sarif.as_deref()));
         let mut out = format!(
             "auditor scan {mode}: {} finding{} in {} blobs ({:.1} MB) of {commits} commit{} in {:.2}s",
             issues.len(),

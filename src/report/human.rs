@@ -11,13 +11,42 @@ pub struct Style {
     color: bool,
 }
 
+/// What `--color` said, for the whole process (anstream's global choice).
+pub fn set_color(when: crate::cli::ColorWhen) {
+    use crate::cli::ColorWhen;
+    let choice = match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// `FORCE_COLOR` set to anything but `0` or nothing (the convention of Node.js and others;
+/// anstream reads `CLICOLOR_FORCE`).
+fn force_color() -> bool {
+    std::env::var_os("FORCE_COLOR").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 impl Style {
-    /// Colours only on a terminal, and never when `NO_COLOR` is set (no-color.org).
-    pub fn detect(is_tty: bool) -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            color: is_tty && !no_color,
-        }
+    /// Colours for stdout (`stderr`: for stderr) as `--color` and the environment say:
+    /// anstream's rules (`NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`, a terminal),
+    /// and `FORCE_COLOR`.
+    pub fn detect(stderr: bool) -> Style {
+        let choice = if stderr {
+            anstream::AutoStream::choice(&std::io::stderr())
+        } else {
+            anstream::AutoStream::choice(&std::io::stdout())
+        };
+        let color = match choice {
+            anstream::ColorChoice::Never => {
+                anstream::ColorChoice::global() == anstream::ColorChoice::Auto
+                    && force_color()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+            _ => true,
+        };
+        Style { color }
     }
 
     /// Plain text.

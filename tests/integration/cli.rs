@@ -495,3 +495,57 @@ fn the_example_config_is_valid() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(report["status"], "PASS");
 }
+
+/// Colour as ripgrep and ruff do it: `--color`, `NO_COLOR`, `CLICOLOR_FORCE`/`FORCE_COLOR`,
+/// `TERM=dumb`, and otherwise only on a terminal.
+#[test]
+fn colours_follow_the_flag_and_the_conventional_variables() {
+    let repo = TestRepo::new();
+    repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("c");
+    let escapes = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = repo.auditor();
+        cmd.args(["audit", "--no-tests"]).args(args);
+        for var in [
+            "NO_COLOR",
+            "CLICOLOR_FORCE",
+            "FORCE_COLOR",
+            "CLICOLOR",
+            "TERM",
+        ] {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("audit");
+        String::from_utf8_lossy(&out.stdout).contains("\u{1b}[")
+    };
+    assert!(!escapes(&[], &[]), "not a terminal: plain");
+    assert!(escapes(&["--color", "always"], &[]));
+    assert!(escapes(&[], &[("FORCE_COLOR", "1")]));
+    assert!(escapes(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!escapes(&[], &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+    assert!(!escapes(&["--color", "never"], &[("FORCE_COLOR", "1")]));
+    // On a terminal (util-linux `script`): colours, unless TERM=dumb or NO_COLOR.
+    let on_terminal = |env: &str| {
+        let bin = assert_cmd::cargo::cargo_bin("auditor");
+        let out = std::process::Command::new("script")
+            .args(["-q", "-e", "-c"])
+            .arg(format!(
+                "env -u NO_COLOR {env} '{}' audit --no-tests",
+                bin.display()
+            ))
+            .arg("/dev/null")
+            .current_dir(repo.path())
+            .env("HOME", repo.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script");
+        String::from_utf8_lossy(&out.stdout).contains("\u{1b}[1;97;41")
+    };
+    assert!(on_terminal("TERM=xterm-256color"));
+    assert!(!on_terminal("TERM=dumb"));
+    assert!(!on_terminal("TERM=xterm-256color NO_COLOR=1"));
+}
