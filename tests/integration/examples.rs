@@ -45,6 +45,22 @@ fn repo() -> TestRepo {
     repo
 }
 
+/// Runs examples/tmux.sh detached on `repo` (the agent: a long sleep) in session `session`
+/// of the tmux server whose sockets are in `sockets`.
+fn tmux_sh(repo: &TestRepo, sockets: &std::path::Path, session: &str) -> std::process::Output {
+    Command::new("bash")
+        .arg(example("tmux.sh"))
+        .arg(repo.path())
+        .args(["sleep", "600"])
+        .env("PATH", path_with_binary())
+        .env("TMUX_TMPDIR", sockets)
+        .env_remove("TMUX")
+        .env("AUDITOR_TMUX_SESSION", session)
+        .env("AUDITOR_TMUX_DETACHED", "1")
+        .output()
+        .expect("run tmux.sh")
+}
+
 struct KillTmux(PathBuf);
 
 impl Drop for KillTmux {
@@ -62,17 +78,7 @@ fn tmux_sh_starts_the_agent_and_the_auditor_side_by_side() {
     let repo = repo();
     let sockets = tempfile::tempdir().expect("tempdir");
     let _cleanup = KillTmux(sockets.path().to_path_buf());
-    let out = Command::new("bash")
-        .arg(example("tmux.sh"))
-        .arg(repo.path())
-        .args(["sleep", "600"])
-        .env("PATH", path_with_binary())
-        .env("TMUX_TMPDIR", sockets.path())
-        .env_remove("TMUX")
-        .env("AUDITOR_TMUX_SESSION", "auditor-example-test")
-        .env("AUDITOR_TMUX_DETACHED", "1")
-        .output()
-        .expect("run tmux.sh");
+    let out = tmux_sh(&repo, sockets.path(), "auditor-example-test");
     assert!(
         out.status.success(),
         "{}",
@@ -131,17 +137,7 @@ fn tmux_sh_starts_the_agent_and_the_auditor_side_by_side() {
         "{status_right}"
     );
     // A second script on the same repository says a daemon watches it, and fails.
-    let again = Command::new("bash")
-        .arg(example("tmux.sh"))
-        .arg(repo.path())
-        .args(["sleep", "600"])
-        .env("PATH", path_with_binary())
-        .env("TMUX_TMPDIR", sockets.path())
-        .env_remove("TMUX")
-        .env("AUDITOR_TMUX_SESSION", "auditor-example-test-2")
-        .env("AUDITOR_TMUX_DETACHED", "1")
-        .output()
-        .expect("run tmux.sh again");
+    let again = tmux_sh(&repo, sockets.path(), "auditor-example-test-2");
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert_eq!(again.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("already watches"), "{stderr}");
@@ -430,17 +426,7 @@ fn tmux_sh_says_why_the_auditor_could_not_start_instead_of_reporting_success() {
     repo.write("auditor.toml", "[watch]\ndebounce = 12\n");
     let sockets = tempfile::tempdir().expect("tempdir");
     let _cleanup = KillTmux(sockets.path().to_path_buf());
-    let out = Command::new("bash")
-        .arg(example("tmux.sh"))
-        .arg(repo.path())
-        .args(["sleep", "600"])
-        .env("PATH", path_with_binary())
-        .env("TMUX_TMPDIR", sockets.path())
-        .env_remove("TMUX")
-        .env("AUDITOR_TMUX_SESSION", "auditor-example-broken")
-        .env("AUDITOR_TMUX_DETACHED", "1")
-        .output()
-        .expect("run tmux.sh");
+    let out = tmux_sh(&repo, sockets.path(), "auditor-example-broken");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
