@@ -55,7 +55,8 @@ fn usage_error(e: clap::Error) -> ! {
     let gate = std::env::args_os().nth(1).is_some_and(|a| a == "gate");
     let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
     if gate && !informational {
-        let _ = e.print();
+        // Said as the gate's own error, like the others it reports.
+        auditor::sink::eprint(&format!("auditor gate: {}", e.render()));
         std::process::exit(1);
     }
     e.exit()

@@ -4,9 +4,35 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// What `--help` ends with: the exit codes and a few examples.
+const HELP_AFTER: &str = "\
+Exit codes:
+  0    nothing at or above policy.fail_on (default HIGH)
+  1    an issue at or above policy.fail_on (status: no healthy daemon; gate: its own error)
+  2    usage or configuration error (gate: open issues at or above --max-severity)
+  3    internal error
+
+Examples:
+  auditor init && auditor audit            audit HEAD with the checks init found
+  auditor audit main..HEAD --sarif -       audit a branch's commits, SARIF on stdout
+  auditor scan --history                   every commit of every ref, for secrets and shortcuts
+  auditor watch                            the daemon, beside the agent
+  auditor gate --max-severity HIGH         for agents' hooks: exit 2 while HIGH issues are open";
+
+/// `auditor gate --help`'s exit codes: the hook systems' contract.
+const GATE_AFTER: &str = "\
+Exit codes (agents' hook contract):
+  0    nothing open at or above --max-severity (or a Stop hook let through after repeated blocks)
+  2    open issues at or above --max-severity: blocks, and the list on stderr reaches the model
+  1    the gate's own error (bad flag, no repository, unreadable ledger): shown, never a block
+
+Examples:
+  auditor gate                             in a Stop or PostToolUse hook (reads its JSON on stdin)
+  auditor gate --max-severity CRITICAL     block on CRITICAL issues only";
+
 /// Audits every commit an autonomous coding agent makes.
 #[derive(Debug, Parser)]
-#[command(name = "auditor", version, about, long_about = None)]
+#[command(name = "auditor", version, about, long_about = None, after_help = HELP_AFTER)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
@@ -61,6 +87,7 @@ pub enum Command {
     Reset(PlainRepoArgs),
     /// For agents' hooks: exit 0 when no open issue is at or above the threshold, exit 2 with a
     /// ranked list on stderr otherwise.
+    #[command(after_help = GATE_AFTER)]
     Gate(GateArgs),
     /// List the open issues (`show ID` for one, `ack ID --reason` to accept one).
     Inbox(InboxArgs),
@@ -139,7 +166,13 @@ pub struct GateArgs {
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
     /// Block on open issues at or above this severity.
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        default_value = "HIGH",
+        ignore_case = true,
+        value_parser = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    )]
     pub max_severity: String,
     /// How long to wait for HEAD's verdict while `auditor watch` is still auditing it (keep
     /// it under the hook's timeout).

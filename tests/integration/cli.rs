@@ -549,3 +549,38 @@ fn colours_follow_the_flag_and_the_conventional_variables() {
     assert!(!on_terminal("TERM=dumb"));
     assert!(!on_terminal("TERM=xterm-256color NO_COLOR=1"));
 }
+
+/// `--help` says what the exit codes mean and shows examples (as ripgrep's and ruff's do);
+/// `--max-severity` completes its severities.
+#[test]
+fn help_states_the_exit_codes_and_examples_and_severities_complete() {
+    let repo = TestRepo::new();
+    let help = |args: &[&str]| {
+        let out = repo.auditor().args(args).output().expect("help");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = help(&["--help"]);
+    assert!(
+        top.contains("Exit codes:") && top.contains("Examples:"),
+        "{top}"
+    );
+    assert!(
+        top.contains("1    an issue at or above policy.fail_on"),
+        "{top}"
+    );
+    let gate = help(&["gate", "--help"]);
+    assert!(
+        gate.contains("2    open issues at or above --max-severity"),
+        "{gate}"
+    );
+    assert!(
+        gate.contains("[possible values: LOW, MEDIUM, HIGH, CRITICAL]"),
+        "{gate}"
+    );
+    let bash = help(&["completions", "bash"]);
+    assert!(
+        bash.contains("LOW MEDIUM HIGH CRITICAL"),
+        "the completion offers the severities"
+    );
+}
