@@ -207,16 +207,34 @@ struct Open<'a> {
     id: &'a str,
     severity: Severity,
     title: &'a str,
-    /// `file:line` at HEAD (uncommitted: in the working tree).
-    place: Option<String>,
+    /// Where it is: placed only when listed (following a line to HEAD reads a diff, and at
+    /// most ten lines are listed).
+    place: Place<'a>,
     /// The ledger's entry; none for an uncommitted change's issue.
     entry: Option<&'a Entry>,
+}
+
+/// Where an open issue is, still to be put as `file:line`.
+enum Place<'a> {
+    /// A ledger entry, to follow to HEAD.
+    AtHead(&'a crate::git::Repo, Option<git2::Oid>, &'a Entry),
+    /// In the working tree, as found.
+    Found(Option<String>),
+}
+
+impl Place<'_> {
+    fn text(&self) -> Option<String> {
+        match self {
+            Place::AtHead(repo, head, e) => crate::inbox::place_at(repo, *head, e),
+            Place::Found(p) => p.clone(),
+        }
+    }
 }
 
 /// Every open issue, most severe first: the ledger's (placed at HEAD), then the working
 /// tree's at each severity.
 fn open_issues<'a>(
-    repo: &crate::git::Repo,
+    repo: &'a crate::git::Repo,
     ledger: &'a Ledger,
     uncommitted: &'a [crate::inbox::uncommitted::UncommittedIssue],
 ) -> Vec<Open<'a>> {
@@ -228,14 +246,14 @@ fn open_issues<'a>(
             id: &e.id,
             severity: e.severity,
             title: &e.title,
-            place: crate::inbox::place_at(repo, head, e),
+            place: Place::AtHead(repo, head, e),
             entry: Some(e),
         })
         .chain(uncommitted.iter().map(|u| Open {
             id: &u.id,
             severity: u.severity,
             title: &u.title,
-            place: u.place(),
+            place: Place::Found(u.place()),
             entry: None,
         }))
         .collect();
@@ -256,7 +274,7 @@ fn issue_line(o: &Open) -> String {
         },
         o.title,
         o.place
-            .as_deref()
+            .text()
             .map(|p| format!(" ({p})"))
             .unwrap_or_default()
     )

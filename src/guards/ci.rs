@@ -4,7 +4,7 @@
 //! condition changed, a check selecting what it runs, a line commented out: MEDIUM, saying
 //! which), or leaves every check in place (LOW).
 
-use super::rules::{CI_FLOOR_KEYS, Rule, changed_lines, diff_snippet, finding, is_ci};
+use super::rules::{CI_FLOOR_KEYS, Rule, changed_lines, diff_snippet, file_tampering, is_ci};
 use super::{CommitRef, FileChange, GuardSettings, text};
 use crate::finding::{Finding, Severity};
 use crate::git::FileStatus;
@@ -878,16 +878,7 @@ pub(super) fn ci_definition(
             "Nothing to undo if the new versions are intended (a dependency bump); check that they come from the same publisher.",
         ),
     };
-    let diff = diff_snippet(&removed, &added);
-    let mut f = finding(
-        Rule::SupervisionTampering,
-        severity,
-        &c.path,
-        None,
-        detail,
-        diff,
-        at.id,
-    );
+    let mut f = file_tampering(c, at, severity, detail, diff_snippet(&removed, &added));
     f.remediation = remediation.into();
     f
 }

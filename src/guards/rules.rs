@@ -516,6 +516,25 @@ fn large_file(c: &FileChange<'_>, settings: &GuardSettings, at: CommitRef<'_>) -
     ))
 }
 
+/// A SUPERVISION_TAMPERING finding about the file `c` changes as a whole (no line).
+pub(super) fn file_tampering(
+    c: &FileChange<'_>,
+    at: CommitRef<'_>,
+    severity: Severity,
+    detail: String,
+    diff: Option<String>,
+) -> Finding {
+    finding(
+        Rule::SupervisionTampering,
+        severity,
+        &c.path,
+        None,
+        detail,
+        diff,
+        at.id,
+    )
+}
+
 /// A change to what supervises the agent: the supervisor's own files, the test runner the
 /// configuration names, a CI definition, a threshold lowered.
 fn tampering(
@@ -538,15 +557,7 @@ fn tampering(
         .severity(Rule::SupervisionTampering)
         .min(Severity::High);
     let file_finding = |severity: Severity, detail: String, diff: Option<String>| {
-        finding(
-            Rule::SupervisionTampering,
-            severity,
-            &c.path,
-            None,
-            detail,
-            diff,
-            at.id,
-        )
+        file_tampering(c, at, severity, detail, diff)
     };
     if touched
         .iter()

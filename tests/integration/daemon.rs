@@ -47,6 +47,15 @@ fn config(repo: &TestRepo, rest: &str) -> String {
     config_with(repo, &[], rest)
 }
 
+/// A config that audits uncommitted changes after one quiet second.
+fn uncommitted_config(repo: &TestRepo) -> String {
+    config_with(
+        repo,
+        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
+        "",
+    )
+}
+
 fn repo_with_commit() -> TestRepo {
     let repo = TestRepo::new();
     repo.write("README.md", "hello\n");
@@ -389,11 +398,7 @@ fn skip_audit_is_honoured_recorded_and_limited() {
 #[test]
 fn uncommitted_changes_are_audited_after_the_quiet_period() {
     let repo = repo_with_commit();
-    let cfg = config_with(
-        &repo,
-        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
-        "",
-    );
+    let cfg = uncommitted_config(&repo);
     let w = repo.watch(&["--config", &cfg]);
     w.wait_settled(20);
     let key = aws_key();
@@ -445,11 +450,7 @@ fn uncommitted_changes_are_audited_after_the_quiet_period() {
 #[test]
 fn polling_only_mode_catches_commits_and_uncommitted_changes() {
     let repo = repo_with_commit();
-    let cfg = config_with(
-        &repo,
-        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
-        "",
-    );
+    let cfg = uncommitted_config(&repo);
     let w = repo.watch(&["--config", &cfg, "--poll"]);
     w.wait_settled(20);
     repo.write("p.txt", "p\n");
@@ -911,11 +912,7 @@ fn ignored_folders_and_the_auditors_own_cost_no_watch() {
     ] {
         std::fs::create_dir_all(repo.path().join(d)).expect("mkdir");
     }
-    let cfg = config_with(
-        &repo,
-        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
-        "",
-    );
+    let cfg = uncommitted_config(&repo);
     let w = repo.watch(&["--config", &cfg]);
     let started = w.wait_event(10, "daemon_started", |_| true);
     // The root, src/, src/lib/ and state/ (it may hold more than the auditor's folder):
@@ -1076,11 +1073,7 @@ fn uncommitted_findings_have_their_own_ids_block_the_gate_and_leave_when_committ
     repo.write("old.py", "KEY = None\n");
     repo.commit("drop the old key");
     repo.audit_json(&["--no-tests"]);
-    let cfg = config_with(
-        &repo,
-        &[("uncommitted", "true"), ("uncommitted_quiet", "\"1s\"")],
-        "",
-    );
+    let cfg = uncommitted_config(&repo);
     let w = repo.watch(&["--config", &cfg]);
     w.wait_settled(20);
     repo.write("settings.py", format!("\nTOKEN = \"{}\"\n", github_token()));

@@ -259,6 +259,16 @@ fn run_hook_in(
     child.wait_with_output().expect("the hook's output")
 }
 
+/// Commits a leaked key in `leak.py` and audits it: SEC-001 is open, CRITICAL, at leak.py:1.
+fn leak_and_audit(repo: &TestRepo) {
+    repo.write(
+        "leak.py",
+        format!("K = \"{}\"\n", crate::support::aws_key()),
+    );
+    repo.commit("leak");
+    repo.audit_json(&["--no-tests"]);
+}
+
 fn settings_of(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(example(name)).expect("settings"))
         .expect("valid JSON")
@@ -304,12 +314,7 @@ fn the_claude_code_hooks_keep_its_contract_with_its_documented_inputs() {
         Some(0),
         "nothing open yet"
     );
-    repo.write(
-        "leak.py",
-        format!("K = \"{}\"\n", crate::support::aws_key()),
-    );
-    repo.commit("leak");
-    repo.audit_json(&["--no-tests"]);
+    leak_and_audit(&repo);
     let out = hook("Stop", stop(false));
     assert_eq!(
         out.status.code(),
@@ -381,12 +386,7 @@ fn the_gemini_cli_hooks_keep_its_contract_with_its_documented_inputs() {
         "{}",
         "nothing open: an empty answer"
     );
-    repo.write(
-        "leak.py",
-        format!("K = \"{}\"\n", crate::support::aws_key()),
-    );
-    repo.commit("leak");
-    repo.audit_json(&["--no-tests"]);
+    leak_and_audit(&repo);
     let after_agent = |active: bool| {
         format!(
             r#"{{{},"prompt":"add deploy","prompt_response":"done","stop_hook_active":{active}}}"#,
@@ -504,12 +504,7 @@ fn the_codex_hooks_keep_its_contract_with_its_documented_inputs() {
         out.stdout.is_empty(),
         "a Stop hook's stdout must be empty or JSON: {out:?}"
     );
-    repo.write(
-        "leak.py",
-        format!("K = \"{}\"\n", crate::support::aws_key()),
-    );
-    repo.commit("leak");
-    repo.audit_json(&["--no-tests"]);
+    leak_and_audit(&repo);
     let out = hook("Stop", stop(false));
     assert_eq!(
         out.status.code(),
@@ -568,12 +563,7 @@ fn the_cursor_stop_hook_keeps_its_contract_with_its_documented_input() {
         serde_json::from_slice(&out.stdout).expect("a JSON answer")
     };
     assert_eq!(answer(&stop(0)), serde_json::json!({}), "nothing open");
-    repo.write(
-        "leak.py",
-        format!("K = \"{}\"\n", crate::support::aws_key()),
-    );
-    repo.commit("leak");
-    repo.audit_json(&["--no-tests"]);
+    leak_and_audit(&repo);
     let first = answer(&stop(0));
     let message = first["followup_message"].as_str().expect("a follow-up");
     assert!(
@@ -605,12 +595,7 @@ fn the_aider_config_runs_the_gate_as_its_test_command() {
     let test_cmd = value("test-cmd");
     let run = || run_hook_in(&test_cmd, &[], repo.path(), "");
     assert_eq!(run().status.code(), Some(0), "nothing open");
-    repo.write(
-        "leak.py",
-        format!("K = \"{}\"\n", crate::support::aws_key()),
-    );
-    repo.commit("leak");
-    repo.audit_json(&["--no-tests"]);
+    leak_and_audit(&repo);
     let out = run();
     assert_ne!(
         out.status.code(),
