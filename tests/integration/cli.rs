@@ -532,12 +532,12 @@ fn colours_follow_the_flag_and_the_conventional_variables() {
         let bin = assert_cmd::cargo::cargo_bin("auditor");
         let out = std::process::Command::new("script")
             .args(["-q", "-e", "-c"])
-            .arg(format!(
-                "env -u NO_COLOR {env} '{}' audit --no-tests",
-                bin.display()
-            ))
+            .arg(format!("env {env} '{}' audit --no-tests", bin.display()))
             .arg("/dev/null")
             .current_dir(repo.path())
+            // A hermetic environment: CI machines often force colour for every process.
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", repo.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdin(std::process::Stdio::null())
