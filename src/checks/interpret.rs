@@ -150,6 +150,7 @@ pub fn interpret(
             run.findings = parsed
                 .diagnostics
                 .into_iter()
+                .map(|d| resolve_source(d, workspace))
                 .map(|d| diagnostic_finding(spec, d))
                 .collect();
             if code != 0 && run.findings.is_empty() {
@@ -327,6 +328,12 @@ fn parse_output(
     let source: Option<Vec<u8>> = match spec.format {
         Format::Junit => junit.map(<[u8]>::to_vec),
         Format::ExitCode => None,
+        // Compilers and `go vet` print their diagnostics on stderr.
+        Format::Lines | Format::GoTest => result.stdout.complete().and_then(|mut out| {
+            out.push(b'\n');
+            out.extend(result.stderr.complete()?);
+            Some(out)
+        }),
         _ => result.stdout.complete(),
     };
     match (spec.format, source) {
@@ -337,9 +344,116 @@ fn parse_output(
         )),
         (_, None) => Err("its output exceeded the output cap and was truncated".into()),
         (format, Some(bytes)) => {
-            parsers::parse(format, &bytes, &workspace.to_string_lossy()).map_err(|e| e.to_string())
+            let root = workspace.to_string_lossy();
+            let go_modules = if format == Format::GoTest {
+                go_modules(workspace)
+            } else {
+                Vec::new()
+            };
+            let context = parsers::ParseContext {
+                root: &root,
+                go_modules: &go_modules,
+            };
+            parsers::parse(format, &bytes, context).map_err(|e| e.to_string())
         }
     }
+}
+
+/// A diagnostic whose file is not in the tree as named (a JVM frame names the class's
+/// package directory, `com/example/CalcTest.java`) is placed at the one file of the tree whose
+/// path ends with it; with none or several, it stays as the tool said.
+fn resolve_source(mut d: Diagnostic, workspace: &Path) -> Diagnostic {
+    let Some(file) = d.file.as_deref() else {
+        return d;
+    };
+    if file.is_empty() || workspace.join(file).exists() || !file.contains('/') {
+        return d;
+    }
+    let suffix = format!("/{file}");
+    let mut found = Vec::new();
+    let mut stack = vec![(workspace.to_path_buf(), 0u8)];
+    let mut seen = 0u32;
+    while let Some((dir, depth)) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            seen += 1;
+            if seen > 100_000 || found.len() > 1 {
+                return d;
+            }
+            let path = entry.path();
+            let name = entry.file_name();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && depth < 16 => {
+                    if ![".git", "node_modules", "target", "build"]
+                        .iter()
+                        .any(|s| name == *s)
+                    {
+                        stack.push((path, depth + 1));
+                    }
+                }
+                Ok(t) if t.is_file() => {
+                    if let Ok(rel) = path.strip_prefix(workspace)
+                        && rel.to_string_lossy().ends_with(&suffix)
+                    {
+                        found.push(rel.to_string_lossy().into_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let [one] = found.as_slice() {
+        d.file = Some(one.clone());
+    }
+    d
+}
+
+/// The module path a go.mod declares (`module example.com/m`).
+fn module_path(go_mod: &str) -> Option<String> {
+    go_mod.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("module")?;
+        let path = rest.trim().trim_matches('"');
+        (!path.is_empty() && rest.starts_with(char::is_whitespace)).then(|| path.to_string())
+    })
+}
+
+/// The Go modules of the workspace, (module path, directory): the root's go.mod, and the
+/// directories a go.work `use`s.
+fn go_modules(workspace: &Path) -> Vec<(String, String)> {
+    let mut modules = Vec::new();
+    let mut add = |dir: &str| {
+        let dir = dir.trim().trim_matches('"').trim_start_matches("./");
+        let dir = if dir == "." {
+            ""
+        } else {
+            dir.trim_end_matches('/')
+        };
+        if let Ok(text) = std::fs::read_to_string(workspace.join(dir).join("go.mod"))
+            && let Some(path) = module_path(&text)
+        {
+            modules.push((path, dir.to_string()));
+        }
+    };
+    add("");
+    if let Ok(work) = std::fs::read_to_string(workspace.join("go.work")) {
+        let mut in_block = false;
+        for line in work.lines().map(str::trim) {
+            if in_block {
+                if line.starts_with(')') {
+                    in_block = false;
+                } else if !line.is_empty() && !line.starts_with("//") {
+                    add(line);
+                }
+            } else if let Some(rest) = line.strip_prefix("use") {
+                let rest = rest.trim();
+                if rest == "(" {
+                    in_block = true;
+                } else if !rest.is_empty() {
+                    add(rest);
+                }
+            }
+        }
+    }
+    modules
 }
 
 /// One diagnostic the tool reported, as a finding at its place.

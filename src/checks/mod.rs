@@ -3,13 +3,13 @@
 
 mod environment;
 mod interpret;
+mod reports;
 mod select;
 
 pub use environment::{Blocker, imports, is_dependency_manifest};
 pub use interpret::{CheckOutcome, CheckRun, interpret};
 pub use select::{expand_command, select_files};
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::CheckSpec;
@@ -37,10 +37,11 @@ pub async fn run_check(
     runner: &RunnerSettings,
 ) -> CheckRun {
     let argv = expand_command(&spec.command, files);
-    let junit_path = spec.junit.as_ref().map(|j| env.workspace.join(j));
-    if let Some(p) = &junit_path {
+    if let Some(pattern) = &spec.junit {
         // A report left by an earlier run must never be read as this run's.
-        let _ = std::fs::remove_file(p);
+        for stale in reports::report_files(&env.workspace, pattern) {
+            let _ = std::fs::remove_file(stale);
+        }
     }
     let changed = {
         use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -68,18 +69,12 @@ pub async fn run_check(
         output_cap: runner.output_cap,
     };
     let result = run_process(&process).await;
-    let junit = junit_path.as_deref().and_then(|p| read_capped(p, 64 << 20));
+    let junit = spec.junit.as_ref().and_then(|pattern| {
+        reports::read_reports(&reports::report_files(&env.workspace, pattern), 64 << 20)
+    });
     let mut run = interpret(spec, &result, junit.as_deref(), &env.workspace);
     run.files = files.len();
     run
-}
-
-fn read_capped(path: &Path, cap: u64) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::new();
-    file.take(cap).read_to_end(&mut buf).ok()?;
-    Some(buf)
 }
 
 /// Told when a check starts (`None`) and when it ends (`Some(run)`).

@@ -426,6 +426,9 @@ fn format_name(f: Format) -> &'static str {
         Format::Sarif => "sarif",
         Format::Junit => "junit",
         Format::Lines => "lines",
+        Format::GoTest => "go-test",
+        Format::Rspec => "rspec",
+        Format::Pyright => "pyright",
         Format::ExitCode => "exit-code",
     }
 }

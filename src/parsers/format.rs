@@ -18,8 +18,14 @@ pub enum Format {
     Sarif,
     /// A JUnit XML file the command writes.
     Junit,
-    /// `path:line[:col]: message` lines.
+    /// `path:line[:col]: message` lines, on stdout or stderr (where compilers print them).
     Lines,
+    /// `go test -json`: test2json events, and the compiler's errors on stderr.
+    GoTest,
+    /// `rspec --format json`.
+    Rspec,
+    /// `pyright --outputjson`.
+    Pyright,
     /// One finding from a non-zero exit.
     ExitCode,
 }

@@ -40,6 +40,51 @@ static JS_FRAME: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?:\(|at )(?:file://)?([^\s()]{1,400}\.(?:[cm]?js|[cm]?ts|tsx|jsx)):(\d{1,9}):\d{1,9}")
 });
 
+/// `at com.example.CalcTest.adds(CalcTest.java:7)`: a JVM stack frame (Java or Kotlin).
+static JVM_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"at ([A-Za-z0-9_$.]+\.)[A-Za-z0-9_$<>]+\(([A-Za-z0-9_$]+\.(?:java|kt)):(\d{1,9})\)")
+});
+
+/// The frame of a JVM stack trace in the test's own class (surefire's and Gradle's
+/// `classname` is the class), else the first outside the JDK and the test frameworks; its
+/// file is under the class's package directory (`com/example/CalcTest.java`), which the
+/// checks resolve to the source file in the tree.
+fn jvm_location(text: &str, classname: &str) -> Option<(String, u32)> {
+    let frames: Vec<(String, String, u32)> = JVM_FRAME
+        .captures_iter(text)
+        .filter_map(|c| {
+            let class = c[1].trim_end_matches('.').to_string();
+            Some((class, c[2].to_string(), c[3].parse().ok()?))
+        })
+        .collect();
+    let own = frames
+        .iter()
+        .find(|(class, _, _)| class == classname || class.starts_with(&format!("{classname}$")));
+    let framework = |class: &str| {
+        [
+            "java.",
+            "javax.",
+            "jdk.",
+            "sun.",
+            "org.junit.",
+            "junit.",
+            "kotlin.",
+            "org.opentest4j.",
+        ]
+        .iter()
+        .any(|p| class.starts_with(p))
+    };
+    let (class, file, line) = own.or_else(|| frames.iter().find(|(c, _, _)| !framework(c)))?;
+    let package = class.rsplit_once('.').map_or("", |(p, _)| p);
+    let dir = package.replace('.', "/");
+    let path = if dir.is_empty() {
+        file.clone()
+    } else {
+        format!("{dir}/{file}")
+    };
+    Some((path, *line))
+}
+
 /// Where a failure's text says it happened: a Rust panic's location, the last frame of a
 /// pytest traceback in the test's own module (`classname` `tests.test_a.TestGroup` is in
 /// `tests/test_a.py`; else the last frame), or the first JavaScript frame outside
@@ -48,6 +93,9 @@ fn trace_location(text: &str, classname: &str) -> Option<(String, u32)> {
     let at = |c: &regex::Captures<'_>| Some((c[1].to_string(), c[2].parse().ok()?));
     if let Some(c) = RUST_PANIC.captures(text) {
         return at(&c);
+    }
+    if let Some(place) = jvm_location(text, classname) {
+        return Some(place);
     }
     let module = classname.replace('.', "/");
     let frames: Vec<regex::Captures<'_>> = PYTEST_TRACE.captures_iter(text).collect();
@@ -465,6 +513,29 @@ assertion `left == right` failed
         assert_eq!(
             places(mocha, "/tmp/jm"),
             [(Some("test/a.js".into()), Some(5))]
+        );
+    }
+
+    /// A real JUnit 4.13.2 failure trace (captured from JUnitCore on openjdk 17) in the
+    /// `<testcase>` shape maven-surefire and Gradle write (`classname` is the class, no file).
+    #[test]
+    fn a_jvm_failure_is_placed_at_the_test_class_frame() {
+        let surefire = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="com.example.CalcTest" time="0.003" tests="2" errors="0" skipped="0" failures="1">
+  <testcase name="adds" classname="com.example.CalcTest" time="0.001">
+    <failure message="expected:&lt;4&gt; but was:&lt;3&gt;" type="java.lang.AssertionError">java.lang.AssertionError: expected:&lt;4&gt; but was:&lt;3&gt;
+	at org.junit.Assert.fail(Assert.java:89)
+	at org.junit.Assert.failNotEquals(Assert.java:835)
+	at org.junit.Assert.assertEquals(Assert.java:647)
+	at org.junit.Assert.assertEquals(Assert.java:633)
+	at com.example.CalcTest.adds(CalcTest.java:7)
+</failure>
+  </testcase>
+  <testcase name="ok" classname="com.example.CalcTest" time="0"/>
+</testsuite>"#;
+        assert_eq!(
+            places(surefire, "/w"),
+            [(Some("com/example/CalcTest.java".into()), Some(7))]
         );
     }
 

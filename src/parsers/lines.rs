@@ -1,4 +1,5 @@
-//! `path:line[:col]: message` lines, the lingua franca of compilers and simple linters.
+//! `path:line[:col]: message` lines, the lingua franca of compilers and simple linters (gcc,
+//! `go vet`, mypy, rubocop's emacs format, standard), and tsc's `path(line,col): error TS…:`.
 
 use std::sync::LazyLock;
 
@@ -6,8 +7,21 @@ use regex::Regex;
 
 use super::{Diagnostic, DiagnosticKind, relative_path};
 
+/// `path:line[:col]: message`; `go vet` prefixes its type-checking errors with `vet: `.
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<path>[^:\s][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.+)$")
+    Regex::new(r"^(?:vet: )?(?P<path>[^:\s][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<msg>.+)$")
+        .expect("static regex")
+});
+
+/// `path(line,col): error TS2322: message`: tsc with `--pretty false`, and MSBuild's compilers.
+static PAREN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<path>[^(\s][^(]*)\((?P<line>\d+),(?P<col>\d+)\): (?P<level>error|warning|info) (?P<code>[A-Z]+\d+): (?P<msg>.+)$")
+        .expect("static regex")
+});
+
+/// rubocop's emacs format after the place: `C: [Correctable] Style/StringLiterals: message`.
+static RUBOCOP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<sev>[CRWEF]): (?:\[Correctable\] )?(?P<cop>[A-Z]\w+/\w+): ")
         .expect("static regex")
 });
 
@@ -32,29 +46,49 @@ fn rule_of(msg: &str) -> String {
         .map_or_else(|| "line".to_string(), |c| c["code"].to_string())
 }
 
-/// Parses every line of the form `path:line[:col]: message`; others are ignored.
+/// Parses every line of the forms above; others are ignored.
 pub fn parse(output: &[u8], root: &str) -> Vec<Diagnostic> {
     String::from_utf8_lossy(output)
         .lines()
-        .filter_map(|l| LINE.captures(l.trim_end()))
-        .map(|c| {
-            let msg = c["msg"].trim().to_string();
-            let lower = msg.to_ascii_lowercase();
-            let level = ["error", "warning", "info", "note", "style"]
-                .into_iter()
-                .find(|lvl| lower.starts_with(lvl))
-                .unwrap_or("warning");
-            Diagnostic {
-                file: Some(relative_path(&c["path"], root)),
-                line: c["line"].parse().ok(),
-                column: c.name("col").and_then(|m| m.as_str().parse().ok()),
-                level: level.into(),
-                rule: rule_of(&msg),
-                message: msg,
-                kind: DiagnosticKind::Lint,
-            }
-        })
+        .filter_map(|l| diagnostic(l.trim_end(), root))
         .collect()
+}
+
+fn diagnostic(line: &str, root: &str) -> Option<Diagnostic> {
+    let place = |c: &regex::Captures, level: &str, rule: String, msg: String| Diagnostic {
+        file: Some(relative_path(c["path"].trim_start(), root)),
+        line: c["line"].parse().ok(),
+        column: c.name("col").and_then(|m| m.as_str().parse().ok()),
+        level: level.into(),
+        rule,
+        message: msg,
+        kind: DiagnosticKind::Lint,
+    };
+    if let Some(c) = PAREN.captures(line) {
+        return Some(place(
+            &c,
+            &c["level"],
+            c["code"].to_string(),
+            c["msg"].to_string(),
+        ));
+    }
+    let c = LINE.captures(line)?;
+    let msg = c["msg"].trim().to_string();
+    if let Some(r) = RUBOCOP.captures(&msg) {
+        // Convention and refactor offences are style; fatal is an error.
+        let level = match &r["sev"] {
+            "C" | "R" => "style",
+            "W" => "warning",
+            _ => "error",
+        };
+        return Some(place(&c, level, r["cop"].to_string(), msg.clone()));
+    }
+    let lower = msg.to_ascii_lowercase();
+    let level = ["error", "warning", "info", "note", "style"]
+        .into_iter()
+        .find(|lvl| lower.starts_with(lvl))
+        .unwrap_or("warning");
+    Some(place(&c, level, rule_of(&msg), msg))
 }
 
 #[cfg(test)]
@@ -95,5 +129,49 @@ a.js:1:5: 'x' is assigned a value but never used. [Error/no-unused-vars]\n";
                 "no-unused-vars"
             ]
         );
+    }
+
+    /// Captured from the real tools: go1.19.8 `go vet ./...` (stderr), mypy 2.4.1
+    /// `--show-column-numbers --no-pretty`, tsc 5 `--noEmit --pretty false`, rubocop 1.39.0
+    /// `--format emacs`.
+    #[test]
+    fn go_vet_mypy_tsc_and_rubocop_as_they_print() {
+        let out = "# example.com/demo/calc\n\
+calc/calc.go:6:2: fmt.Printf format %d has arg \"x\" of wrong type string\n\
+# example.com/demo/broken\n\
+vet: broken/b.go:4:9: undeclared name: undefinedThing\n\
+mp.py:4:10: error: Incompatible types in assignment (expression has type \"int\", variable has type \"str\")  [assignment]\n\
+src/a.ts(1,7): error TS2322: Type 'string' is not assignable to type 'number'.\n\
+/w/lib/calc.rb:1:1: C: [Correctable] Style/FrozenStringLiteralComment: Missing frozen string literal comment.\n\
+/w/lib/calc.rb:2:3: W: Lint/UselessAssignment: Useless assignment to variable - `x`.\n";
+        let d = parse(out.as_bytes(), "/w");
+        let seen: Vec<(&str, u32, &str, &str)> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.file.as_deref().unwrap_or_default(),
+                    d.line.unwrap_or_default(),
+                    d.level.as_str(),
+                    d.rule.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("calc/calc.go", 6, "warning", "line"),
+                ("broken/b.go", 4, "warning", "line"),
+                ("mp.py", 4, "error", "assignment"),
+                ("src/a.ts", 1, "error", "TS2322"),
+                (
+                    "lib/calc.rb",
+                    1,
+                    "style",
+                    "Style/FrozenStringLiteralComment"
+                ),
+                ("lib/calc.rb", 2, "warning", "Lint/UselessAssignment"),
+            ]
+        );
+        assert_eq!(d[3].column, Some(7));
     }
 }

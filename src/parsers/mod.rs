@@ -7,8 +7,11 @@ mod cargo;
 mod coverage;
 mod eslint;
 mod format;
+mod gotest;
 mod junit;
 mod lines;
+mod pyright;
+mod rspec;
 mod ruff;
 mod sarif;
 mod shellcheck;
@@ -107,10 +110,20 @@ pub fn relative_path(path: &str, root: &str) -> String {
     rel.strip_prefix("./").unwrap_or(rel).to_string()
 }
 
-/// Parses `output` (stdout; for `junit`, the XML file) in `format`.
-///
-/// `root` is the workspace path, stripped from absolute paths. `exit-code` has nothing to parse.
-pub fn parse(format: Format, output: &[u8], root: &str) -> Result<Parsed, ParseError> {
+/// Where a check ran, for making the paths its tool prints repository-relative.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseContext<'a> {
+    /// The workspace path, stripped from absolute paths.
+    pub root: &'a str,
+    /// The Go modules of the tree, (module path, directory): import paths become
+    /// directories (`go-test`).
+    pub go_modules: &'a [(String, String)],
+}
+
+/// Parses `output` (stdout; for `junit`, the XML file; for `lines` and `go-test`, stdout then
+/// stderr) in `format`. `exit-code` has nothing to parse.
+pub fn parse(format: Format, output: &[u8], context: ParseContext) -> Result<Parsed, ParseError> {
+    let root = context.root;
     // Tools echo file names as the bytes they are, into JSON too: read them the way the
     // auditor writes paths it cannot show (U+FFFD for what is not UTF-8), so they still match.
     let text = String::from_utf8_lossy(output);
@@ -129,6 +142,9 @@ pub fn parse(format: Format, output: &[u8], root: &str) -> Result<Parsed, ParseE
         Format::Sarif => diagnostics(sarif::parse(output, root)?),
         Format::Lines => diagnostics(lines::parse(output, root)),
         Format::Junit => junit::parse(output, root),
+        Format::GoTest => Ok(gotest::parse(output, root, context.go_modules)),
+        Format::Rspec => rspec::parse(output, root),
+        Format::Pyright => diagnostics(pyright::parse(output, root)?),
         Format::ExitCode => Ok(Parsed::default()),
     }
 }
@@ -138,7 +154,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL: [Format; 8] = [
+    const ALL: [Format; 11] = [
         Format::Shellcheck,
         Format::Cargo,
         Format::Ruff,
@@ -146,6 +162,9 @@ mod tests {
         Format::Sarif,
         Format::Junit,
         Format::Lines,
+        Format::GoTest,
+        Format::Rspec,
+        Format::Pyright,
         Format::ExitCode,
     ];
 
@@ -153,14 +172,14 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             for f in ALL {
-                let _ = parse(f, &bytes, "/root");
+                let _ = parse(f, &bytes, ParseContext { root: "/root", go_modules: &[] });
             }
         }
 
         #[test]
         fn arbitrary_json_like_text_never_panics(s in r#"[\[\]{}":,0-9a-z \n]{0,200}"#) {
             for f in ALL {
-                let _ = parse(f, s.as_bytes(), "/root");
+                let _ = parse(f, s.as_bytes(), ParseContext { root: "/root", go_modules: &[] });
             }
         }
     }
