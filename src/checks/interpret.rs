@@ -382,13 +382,14 @@ fn resolve_source(mut d: Diagnostic, workspace: &Path) -> Diagnostic {
             let path = entry.path();
             let name = entry.file_name();
             match entry.file_type() {
-                Ok(t) if t.is_dir() && depth < 16 => {
-                    if ![".git", "node_modules", "target", "build"]
-                        .iter()
-                        .any(|s| name == *s)
-                    {
-                        stack.push((path, depth + 1));
-                    }
+                Ok(t)
+                    if t.is_dir()
+                        && depth < 16
+                        && ![".git", "node_modules", "target", "build"]
+                            .iter()
+                            .any(|s| name == *s) =>
+                {
+                    stack.push((path, depth + 1));
                 }
                 Ok(t) if t.is_file() => {
                     if let Ok(rel) = path.strip_prefix(workspace)
