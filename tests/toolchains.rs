@@ -40,3 +40,56 @@ fn a_lint_denied_by_clippy_is_no_build_break() {
         "{report}"
     );
 }
+
+/// A Go module with no `[[check]]` anywhere: the embedded defaults detect `go vet` and
+/// `go test -json`, and their findings have the file and line the tools name. Real go.
+#[test]
+fn a_go_module_is_vetted_and_tested_with_files_and_lines() {
+    let repo = TestRepo::new();
+    repo.write("go.mod", "module example.com/calc\n\ngo 1.19\n");
+    repo.write(
+        "calc/calc.go",
+        "package calc\n\nimport \"fmt\"\n\n// Add adds.\nfunc Add(a, b int) int {\n\tfmt.Printf(\"%d\\n\", \"x\")\n\treturn a - b\n}\n",
+    );
+    repo.write(
+        "calc/calc_test.go",
+        "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tt.Run(\"small\", func(t *testing.T) {\n\t\tif Add(1, 2) != 3 {\n\t\t\tt.Fatalf(\"Add(1, 2) = %d\", Add(1, 2))\n\t\t}\n\t})\n}\n",
+    );
+    repo.commit("calc");
+    // The test repository is the checks' HOME: keep go's caches out of it.
+    let cache = tempfile::tempdir().expect("tempdir");
+    let (_, report, stderr) = {
+        let out = repo
+            .auditor()
+            .env("GOCACHE", cache.path().join("build"))
+            .env("GOPATH", cache.path().join("path"))
+            .env("GOFLAGS", "-mod=mod")
+            .args(["audit", "--json"])
+            .output()
+            .expect("run");
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (
+            out.status.code(),
+            report,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let vet = issues_of(&report, "LINT");
+    assert!(
+        vet.iter()
+            .any(|l| l["file"] == "calc/calc.go" && l["line"] == 7),
+        "{stderr}{report}"
+    );
+    let failures = issues_of(&report, "TEST_FAILURE");
+    assert!(
+        failures
+            .iter()
+            .any(|f| f["file"] == "calc/calc_test.go" && f["line"] == 8),
+        "{report}"
+    );
+    assert!(
+        !repo.git(&["status", "--porcelain"]).contains("?? "),
+        "the audit dirtied the repository"
+    );
+}

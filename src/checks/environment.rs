@@ -77,6 +77,19 @@ static RUST_VERSION: LazyLock<Regex> = LazyLock::new(|| {
         r"error: (rustc [0-9][0-9.]{0,20}[0-9]) is not supported by the following packages?:\s*\n\s*([A-Za-z0-9_\-]{1,100}@[0-9A-Za-z.+\-]{1,50}) requires (rustc [0-9][0-9.]{0,20}[0-9])",
     )
 });
+// go 1.20 and older cannot read a newer `go` line: `reading go.work: /w/go.work:1: invalid go
+// version '1.26.2': must match format 1.23`; 1.21 and newer say what runs:
+// `go: go.mod requires go >= 1.26.2 (running go 1.22.1; GOTOOLCHAIN=local)`.
+static GO_UNREADABLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(go\.(?:mod|work)):\d{1,9}: invalid go version '([0-9][0-9.]{0,20}[0-9])': must match format",
+    )
+});
+static GO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"go: (?:[A-Za-z0-9_./\-]{0,300}/)?(go\.(?:mod|work)) requires go >= ([0-9][0-9.]{0,20}[0-9]) \(running go ([0-9][0-9.]{0,20}[0-9])",
+    )
+});
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?m)^(?:/bin/)?(?:sh|bash)(?:: line \d+)?: (?:\d+: )?([A-Za-z0-9_.\-]{1,100}): (?:command )?not found",
@@ -116,6 +129,20 @@ pub fn blocker(output: &str) -> Option<Blocker> {
             has: c[1].to_string(),
             package: c[2].to_string(),
             needs: c[3].to_string(),
+        });
+    }
+    if let Some(c) = GO_VERSION.captures(output) {
+        return Some(Blocker::Toolchain {
+            needs: format!("go {}", &c[2]),
+            has: format!("go {}", &c[3]),
+            package: c[1].to_string(),
+        });
+    }
+    if let Some(c) = GO_UNREADABLE.captures(output) {
+        return Some(Blocker::Toolchain {
+            needs: format!("go {}", &c[2]),
+            has: "an older go, which cannot read that version".into(),
+            package: c[1].to_string(),
         });
     }
     PROGRAM
@@ -219,6 +246,26 @@ mod tests {
                 needs: "rustc 1.96".into(),
                 has: "rustc 1.95.0".into(),
                 package: "grep@0.4.1".into(),
+            })
+        );
+        // go 1.19 on dokku's go.work, and go 1.22 on a module that needs 1.26.
+        let go_old =
+            "reading go.work: /w/go.work:1: invalid go version '1.26.2': must match format 1.23\n";
+        assert_eq!(
+            blocker(go_old),
+            Some(Blocker::Toolchain {
+                needs: "go 1.26.2".into(),
+                has: "an older go, which cannot read that version".into(),
+                package: "go.work".into(),
+            })
+        );
+        let go_new = "go: go.mod requires go >= 1.26.2 (running go 1.22.1; GOTOOLCHAIN=local)\n";
+        assert_eq!(
+            blocker(go_new),
+            Some(Blocker::Toolchain {
+                needs: "go 1.26.2".into(),
+                has: "go 1.22.1".into(),
+                package: "go.mod".into(),
             })
         );
         // The project's own file missing is the code, not the environment.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::config::{CheckSpec, Stage};
+use crate::config::{CheckSpec, Stage, go_work_uses, module_path};
 use crate::finding::{Finding, IssueType, Location, Severity};
 use crate::parsers::{self, Diagnostic, DiagnosticKind, Format, Parsed, TestCounts};
 use crate::runner::{Outcome, ProcessResult};
@@ -408,53 +408,18 @@ fn resolve_source(mut d: Diagnostic, workspace: &Path) -> Diagnostic {
     d
 }
 
-/// The module path a go.mod declares (`module example.com/m`).
-fn module_path(go_mod: &str) -> Option<String> {
-    go_mod.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("module")?;
-        let path = rest.trim().trim_matches('"');
-        (!path.is_empty() && rest.starts_with(char::is_whitespace)).then(|| path.to_string())
-    })
-}
-
 /// The Go modules of the workspace, (module path, directory): the root's go.mod, and the
 /// directories a go.work `use`s.
 fn go_modules(workspace: &Path) -> Vec<(String, String)> {
-    let mut modules = Vec::new();
-    let mut add = |dir: &str| {
-        let dir = dir.trim().trim_matches('"').trim_start_matches("./");
-        let dir = if dir == "." {
-            ""
-        } else {
-            dir.trim_end_matches('/')
-        };
-        if let Ok(text) = std::fs::read_to_string(workspace.join(dir).join("go.mod"))
-            && let Some(path) = module_path(&text)
-        {
-            modules.push((path, dir.to_string()));
-        }
-    };
-    add("");
-    if let Ok(work) = std::fs::read_to_string(workspace.join("go.work")) {
-        let mut in_block = false;
-        for line in work.lines().map(str::trim) {
-            if in_block {
-                if line.starts_with(')') {
-                    in_block = false;
-                } else if !line.is_empty() && !line.starts_with("//") {
-                    add(line);
-                }
-            } else if let Some(rest) = line.strip_prefix("use") {
-                let rest = rest.trim();
-                if rest == "(" {
-                    in_block = true;
-                } else if !rest.is_empty() {
-                    add(rest);
-                }
-            }
-        }
-    }
-    modules
+    let work = std::fs::read_to_string(workspace.join("go.work")).unwrap_or_default();
+    let mut dirs = vec![String::new()];
+    dirs.extend(go_work_uses(&work).into_iter().filter(|d| !d.is_empty()));
+    dirs.into_iter()
+        .filter_map(|dir| {
+            let text = std::fs::read_to_string(workspace.join(&dir).join("go.mod")).ok()?;
+            Some((module_path(&text)?, dir))
+        })
+        .collect()
 }
 
 /// One diagnostic the tool reported, as a finding at its place.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use git2::Oid;
 
 use crate::cli::RepoArgs;
-use crate::config::{self, RawCheck, Settings, check_installed, detect_checks};
+use crate::config::{self, RawCheck, Settings, detect_checks};
 use crate::error::Error;
 use crate::git::Repo;
 use crate::store::Layout;
@@ -29,10 +29,11 @@ pub fn detected_installed(repo: &Repo, commit: Option<Oid>) -> Vec<RawCheck> {
         .tree_paths_where(commit, config::matters_for_detection)
         .unwrap_or_default();
     let head = |p: &str| repo.file_head(commit, p, 64 * 1024);
-    detect_checks(&paths, &head)
+    let installed = |p: &str| config::program_available(p);
+    detect_checks(&config::Tree::new(&paths, &head, &installed))
         .into_iter()
+        .filter(|d| d.missing.is_empty())
         .map(|d| d.check)
-        .filter(check_installed)
         .collect()
 }
 

@@ -2,7 +2,10 @@
 
 use super::common::open_repo;
 use crate::cli::InitArgs;
-use crate::config::{CONFIG_FILE_NAME, detect_checks, detect_setup, render_init_toml};
+use crate::config::{
+    CONFIG_FILE_NAME, DetectedCheck, DetectedSetup, Tree, detect_checks, detect_setup, one_line,
+    render_init_toml,
+};
 use crate::error::{Error, ExitCode};
 use crate::git::ensure_excluded;
 use crate::store::{Layout, write_atomic};
@@ -27,8 +30,10 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             .ok()
             .map(|_| buf)
     };
-    let mut detected = detect_checks(&paths, &head);
-    let setup = detect_setup(&paths, &mut detected);
+    let installed = |p: &str| crate::config::program_available(p);
+    let tree = Tree::new(&paths, &head, &installed);
+    let mut detected = detect_checks(&tree);
+    let setup = detect_setup(&tree, &mut detected);
     write_atomic(
         &path,
         render_init_toml(&detected, setup.as_ref()).as_bytes(),
@@ -44,18 +49,41 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     let mut patterns = defaults.exclude_patterns();
     patterns.push(format!("/{}", crate::config::CONFIG_FILE_NAME));
     ensure_excluded(&repo, &patterns)?;
-    let names: Vec<&str> = detected.iter().map(|d| d.check.name.as_str()).collect();
-    super::common::print(&format!(
-        "wrote {} with {} check{}{}\n(kept out of git status through .git/info/exclude: a committed change to it is reported as SUPERVISION_TAMPERING; `git add -f {}` shares it deliberately)\n",
-        path.display(),
-        names.len(),
-        if names.len() == 1 { "" } else { "s" },
-        if names.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", names.join(", "))
-        },
-        crate::config::CONFIG_FILE_NAME
-    ))?;
+    super::common::print(&summary(&path, &detected, setup.as_ref()))?;
     Ok(ExitCode::Clean)
+}
+
+/// What `init` found and why, and what it could not run because a program is missing.
+fn summary(
+    path: &std::path::Path,
+    detected: &[DetectedCheck],
+    setup: Option<&DetectedSetup>,
+) -> String {
+    let mut out = format!(
+        "wrote {} with {} check{}\n",
+        path.display(),
+        detected.len(),
+        if detected.len() == 1 { "" } else { "s" }
+    );
+    if detected.is_empty() {
+        out.push_str("  no linter or test command detected: add [[check]] tables by hand\n");
+    }
+    for d in detected {
+        out.push_str(&format!("  {:<14} {}\n", d.check.name, one_line(&d.reason)));
+    }
+    if let Some(setup) = setup {
+        out.push_str(&format!("  {:<14} {}\n", "setup", one_line(&setup.reason)));
+    }
+    for d in detected.iter().filter(|d| !d.missing.is_empty()) {
+        out.push_str(&format!(
+            "missing: {} not installed: `{}` reports CHECK_UNAVAILABLE until it is\n",
+            one_line(&d.missing.join(", ")),
+            d.check.name
+        ));
+    }
+    out.push_str(&format!(
+        "(kept out of git status through .git/info/exclude: a committed change to it is reported as SUPERVISION_TAMPERING; `git add -f {}` shares it deliberately)\n",
+        CONFIG_FILE_NAME
+    ));
+    out
 }

@@ -14,8 +14,9 @@ pub mod supervision;
 mod units;
 
 pub use detect::{
-    DetectedCheck, DetectedSetup, check_installed, detect_checks, detect_setup,
-    matters_for_detection, program_available, render_init_toml, shebang_matches,
+    DetectedCheck, DetectedSetup, Tree, detect_checks, detect_setup, go_work_uses,
+    matters_for_detection, module_path, one_line, program_available, render_init_toml,
+    shebang_matches,
 };
 pub use error::ConfigError;
 pub use raw::{AckValue, RawCheck, RawConfig};

@@ -153,7 +153,14 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
         Blocker::Toolchain { has, package, .. } => (
             format!("Tests could not run: the project needs {name}; this machine has {has}"),
             format!("`{package}` requires {name}, and the installed compiler is {has}"),
-            format!("For the operator: install {name} or newer where the checks run (`rustup update`, or a toolchain the project pins in rust-toolchain.toml). The next audit runs with it."),
+            format!(
+                "For the operator: install {name} or newer where the checks run ({how}). The next audit runs with it.",
+                how = if name.starts_with("go ") {
+                    "https://go.dev/dl, or GOTOOLCHAIN=auto where go may download it"
+                } else {
+                    "`rustup update`, or a toolchain the project pins in rust-toolchain.toml"
+                }
+            ),
         ),
         Blocker::Program(_) => (
             format!("Tests could not run: the program `{name}` is not installed"),

@@ -31,6 +31,17 @@ static TRAILING_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\[(?:(?:Error|Warning)/)?(?P<code>-?[A-Za-z][\w./@:-]*)\]$").expect("static regex")
 });
 
+/// A rule name at the end of the message, in parentheses: standard's `(no-unused-vars)`,
+/// golangci-lint's `(errcheck)`.
+static TRAILING_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\((?P<code>@?[a-z][a-z0-9]*(?:[-/][a-z0-9-]+)*)\)$").expect("static regex")
+});
+
+/// A path an indented line may start with (standard indents its lines): path characters only
+/// and an extension, so that an indented source line quoted in a tool's output is no place.
+static INDENTED_PATH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w./@+-]+\.\w+$").expect("static regex"));
+
 /// A rule code leading the message, after any level: ruff's and flake8's `F401`, pycodestyle's
 /// `E501`, shellcheck's `SC2086`.
 static LEADING_CODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -43,6 +54,7 @@ fn rule_of(msg: &str) -> String {
     TRAILING_CODE
         .captures(msg)
         .or_else(|| LEADING_CODE.captures(msg))
+        .or_else(|| TRAILING_NAME.captures(msg))
         .map_or_else(|| "line".to_string(), |c| c["code"].to_string())
 }
 
@@ -50,7 +62,16 @@ fn rule_of(msg: &str) -> String {
 pub fn parse(output: &[u8], root: &str) -> Vec<Diagnostic> {
     String::from_utf8_lossy(output)
         .lines()
-        .filter_map(|l| diagnostic(l.trim_end(), root))
+        .filter_map(|l| {
+            let line = l.trim_end();
+            let unindented = line.trim_start();
+            if unindented.len() == line.len() {
+                return diagnostic(line, root);
+            }
+            let d = diagnostic(unindented, root)?;
+            let path = unindented.split(':').next().unwrap_or_default();
+            INDENTED_PATH.is_match(path).then_some(d)
+        })
         .collect()
 }
 
@@ -82,6 +103,10 @@ fn diagnostic(line: &str, root: &str) -> Option<Diagnostic> {
             _ => "error",
         };
         return Some(place(&c, level, r["cop"].to_string(), msg.clone()));
+    }
+    // standard marks the rules that only warn after the rule: `(no-var) (warning)`.
+    if let Some(body) = msg.strip_suffix(" (warning)") {
+        return Some(place(&c, "warning", rule_of(body), msg.clone()));
     }
     let lower = msg.to_ascii_lowercase();
     let level = ["error", "warning", "info", "note", "style"]
@@ -173,5 +198,57 @@ src/a.ts(1,7): error TS2322: Type 'string' is not assignable to type 'number'.\n
             ]
         );
         assert_eq!(d[3].column, Some(7));
+    }
+
+    #[test]
+    fn reads_standard_and_mypy_as_they_print() {
+        // standard 17.1.2 on a three-line file, in /tmp/stdfx (stdout, then its stderr).
+        let standard =
+            b"  /tmp/stdfx/bad.js:1:7: 'x' is assigned a value but never used. (no-unused-vars)
+  /tmp/stdfx/bad.js:2:1: Unexpected var, use let or const instead. (no-var) (warning)
+  /tmp/stdfx/bad.js:2:9: Strings must use singlequote. (quotes)
+
+standard: Use JavaScript Standard Style (https://standardjs.com)
+standard: Run `standard --fix` to automatically fix some problems.
+";
+        let d = parse(standard, "/tmp/stdfx");
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.file.as_deref(),
+                    d.line,
+                    d.column,
+                    d.rule.as_str(),
+                    d.level.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some("bad.js"),
+                    Some(1),
+                    Some(7),
+                    "no-unused-vars",
+                    "warning"
+                ),
+                (Some("bad.js"), Some(2), Some(1), "no-var", "warning"),
+                (Some("bad.js"), Some(2), Some(9), "quotes", "warning"),
+            ]
+        );
+        // An indented source line a tool quotes is no place.
+        assert!(parse(b"\tfmt.Println(\"a:1:b\")\n    x := m[\"k:2:v\"]\n", "/w").is_empty());
+        // mypy 1.x with the flags init writes.
+        let mypy = b"m.py:1:10: error: Incompatible types in assignment (expression has type \"str\", variable has type \"int\")  [assignment]
+m.py:2:13: note: Revealed type is \"int\"
+";
+        let d = parse(mypy, "/w");
+        assert_eq!(
+            (d[0].rule.as_str(), d[0].level.as_str(), d[0].column),
+            ("assignment", "error", Some(10))
+        );
+        assert_eq!(d[1].level, "note");
     }
 }

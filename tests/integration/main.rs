@@ -10,6 +10,7 @@ mod bad_input;
 mod checks;
 mod cli;
 mod daemon;
+mod detect;
 mod examples;
 mod gate;
 mod guards;
