@@ -34,6 +34,7 @@ pub use error::{Error, ExitCode};
 /// Runs a parsed command line and returns the exit code it ends with.
 pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
     report::human::set_color(cli.color);
+    sink::set_quiet(cli.quiet);
     match cli.command {
         cli::Command::Audit(args) => commands::audit::run(args),
         cli::Command::Scan(args) => commands::scan::run(args),

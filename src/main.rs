@@ -23,6 +23,7 @@ fn main() {
         Err(e) => usage_error(e),
     };
     let default = match cli.verbose {
+        _ if cli.quiet => "error",
         0 => "warn",
         1 => "info",
         _ => "debug",

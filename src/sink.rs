@@ -4,6 +4,34 @@
 //! (`clippy.toml`), so nothing prints around them.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`: messages for the person (summaries, confirmations, warnings) are not printed;
+/// errors and the machine output a flag asked for (`--json`, `--sarif -`, a hook's answer)
+/// still are, and the exit code says the rest.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Sets `--quiet` for the process.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Prints a message for the person to stdout; nothing with `--quiet`.
+pub fn say(text: &str) -> std::io::Result<()> {
+    if is_quiet() { Ok(()) } else { print(text) }
+}
+
+/// Prints a message for the person to stderr; nothing with `--quiet`.
+pub fn say_err(text: &str) {
+    if !is_quiet() {
+        eprint(text);
+    }
+}
 
 /// Prints `text` to stdout; a closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> std::io::Result<()> {
@@ -23,7 +51,7 @@ pub fn eprint(text: &str) {
 
 /// `auditor: warning: MESSAGE` on stderr.
 pub fn warn(message: &str) {
-    eprint(&format!("auditor: warning: {message}\n"));
+    say_err(&format!("auditor: warning: {message}\n"));
 }
 
 /// `auditor: error: MESSAGE` on stderr.

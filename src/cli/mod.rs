@@ -40,6 +40,10 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). `AUDITOR_LOG` takes a full filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print nothing but errors and the machine output asked for (--json, --sarif -, a hook's
+    /// answer); the exit code says the rest. `watch`: no live view, no log lines.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Colours: on a terminal (auto: not with NO_COLOR or TERM=dumb; CLICOLOR_FORCE or
     /// FORCE_COLOR force them), always, or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
@@ -126,9 +130,6 @@ pub struct WatchArgs {
     /// Repository and config.
     #[command(flatten)]
     pub repo: RepoArgs,
-    /// Print errors only (no live view, no log lines).
-    #[arg(long)]
-    pub quiet: bool,
     /// Poll only; set up no file watchers (network filesystems, exhausted inotify limits).
     #[arg(long)]
     pub poll: bool,

@@ -61,9 +61,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
             Some(&crate::engine::report_file(&layout, &report)),
         );
         if on_stdout {
-            print(&text)?;
+            super::common::say(&text)?;
         } else {
-            crate::sink::eprint(&crate::secrets::clean(&text));
+            crate::sink::say_err(&text);
         }
     }
     Ok(match report.status {

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::common::{open_repo, print, user_path};
+use super::common::{open_repo, say, user_path};
 use super::scan::{Scope, collect};
 use crate::cli::BaselineArgs;
 use crate::error::{Error, ExitCode};
@@ -36,7 +36,7 @@ pub fn run(args: BaselineArgs) -> Result<ExitCode, Error> {
         None => repo.root.join(&settings.secrets.baseline_path),
     };
     write_atomic(&path, text.as_bytes())?;
-    print(&format!(
+    say(&format!(
         "auditor baseline: {entries} secret{} ({} finding{}) in the {mode} of {commits} commit{} written to {}\n\
          Audits and scans now report only secrets it does not hold.\n",
         if entries == 1 { "" } else { "s" },

@@ -54,6 +54,11 @@ pub fn print(text: &str) -> Result<(), Error> {
     crate::sink::print(text).map_err(|e| Error::Internal(format!("write to stdout: {e}")))
 }
 
+/// Prints a message for the person to stdout, unless `--quiet` (see `sink::say`).
+pub fn say(text: &str) -> Result<(), Error> {
+    crate::sink::say(text).map_err(|e| Error::Internal(format!("write to stdout: {e}")))
+}
+
 /// Resolves a user path against the current directory (for `--sarif FILE`).
 pub fn user_path(p: &Path) -> PathBuf {
     if p.is_absolute() {

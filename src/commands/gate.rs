@@ -108,7 +108,7 @@ pub fn run(args: GateArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::Clean)
         }
         Verdict::Block => {
-            crate::sink::eprint(&block_text(&blocking, threshold, &layout));
+            crate::sink::say_err(&block_text(&blocking, threshold, &layout));
             Ok(ExitCode::Usage)
         }
         Verdict::Release { repeats } => {
@@ -154,7 +154,7 @@ fn await_head(
             .filter(|f| f.commits.contains(&head))
     });
     if let Some(failure) = failing {
-        crate::sink::eprint(&format!(
+        crate::sink::say_err(&format!(
             "auditor: HEAD {short} could not be audited ({} attempts: {})\n",
             failure.attempts, failure.message
         ));
@@ -168,12 +168,12 @@ fn await_head(
                 return;
             }
         }
-        crate::sink::eprint(&format!(
+        crate::sink::say_err(&format!(
             "auditor: HEAD {short} is not audited yet (auditor watch is still on it after {}); what follows is the last audit's verdict\n",
             crate::daemon::status::clock(wait)
         ));
     } else if layout.report_count() > 0 {
-        crate::sink::eprint(&format!(
+        crate::sink::say_err(&format!(
             "auditor: HEAD {short} has not been audited (no auditor watch runs here; `auditor audit` audits it); what follows is the last audit's verdict\n"
         ));
     }
@@ -314,7 +314,7 @@ fn context(active: &[&Open], layout: &Layout) -> String {
 /// logs a `gate_released` event and runs `on_escalate` for the most severe issue, so that
 /// the operator decides, not a loop.
 fn release(settings: &Settings, layout: &Layout, blocking: &[&Open], repeats: u32) {
-    crate::sink::eprint(&format!(
+    crate::sink::say_err(&format!(
         "auditor: the same {} issue{} blocked {repeats} stops in a row; letting this one through and telling the operator:\n{}",
         blocking.len(),
         if blocking.len() == 1 { "" } else { "s" },

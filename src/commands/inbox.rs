@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use super::common::{open_repo, print, settings_or_defaults};
+use super::common::{open_repo, print, say, settings_or_defaults};
 use crate::cli::{InboxAction, InboxArgs};
 use crate::config::{AckValue, Settings};
 use crate::error::{Error, ExitCode};
@@ -56,7 +56,7 @@ fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode
         });
         print(&format!("{v:#}\n"))?;
     } else if active.is_empty() && uncommitted.is_empty() {
-        print("no open issues\n")?;
+        say("no open issues\n")?;
     } else {
         let mut s = String::new();
         let head = repo.head().ok();
@@ -83,7 +83,7 @@ fn list(repo: &crate::git::Repo, layout: &Layout, json: bool) -> Result<ExitCode
                 u.place().map(|p| format!(" [{p}]")).unwrap_or_default(),
             ));
         }
-        print(&s)?;
+        say(&s)?;
     }
     Ok(ExitCode::Clean)
 }
@@ -126,7 +126,7 @@ fn show(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, Error> {
         s.push('\n');
         s.push_str(&text);
     }
-    print(&s)?;
+    say(&s)?;
     Ok(ExitCode::Clean)
 }
 
@@ -157,7 +157,7 @@ fn show_uncommitted(layout: &Layout, id: &str, json: bool) -> Result<ExitCode, E
         s.push('\n');
         s.push_str(&text);
     }
-    print(&s)?;
+    say(&s)?;
     Ok(ExitCode::Clean)
 }
 
@@ -200,7 +200,7 @@ fn ack(layout: &Layout, settings: &Settings, id: &str, reason: &str) -> Result<E
         Level::Info,
         json!({ "id": id, "reason": reason, "from": from }),
     );
-    print(&format!(
+    say(&format!(
         "{id} acknowledged: it leaves the inbox and the gate\n"
     ))?;
     Ok(ExitCode::Clean)

@@ -49,7 +49,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     let mut patterns = defaults.exclude_patterns();
     patterns.push(format!("/{}", crate::config::CONFIG_FILE_NAME));
     ensure_excluded(&repo, &patterns)?;
-    super::common::print(&summary(&path, &detected, setup.as_ref()))?;
+    super::common::say(&summary(&path, &detected, setup.as_ref()))?;
     Ok(ExitCode::Clean)
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde_json::json;
 
-use super::common::{open_repo, print, settings_or_defaults};
+use super::common::{open_repo, say, settings_or_defaults};
 use crate::cli::PlainRepoArgs;
 use crate::daemon::machine::StateName;
 use crate::daemon::status::Status;
@@ -33,7 +33,7 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
                 Level::Info,
                 json!({ "daemon_running": false, "was_waiting": was_waiting }),
             );
-            print(if was_waiting {
+            say(if was_waiting {
                 "no daemon runs; the wait for a fix is cleared (the next daemon starts IDLE)\n"
             } else {
                 "no daemon runs and none was waiting for a fix\n"
@@ -48,7 +48,7 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
                     && s.state != StateName::WaitForFix
                     && s.waiting_since.is_none()
                 {
-                    print(&format!("reset: the daemon (pid {pid}) is {}\n", s.state))?;
+                    say(&format!("reset: the daemon (pid {pid}) is {}\n", s.state))?;
                     return Ok(ExitCode::Clean);
                 }
                 std::thread::sleep(Duration::from_millis(50));

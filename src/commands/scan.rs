@@ -167,9 +167,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
             ));
         }
         if sarif_to_stdout(args.sarif.as_deref()) {
-            crate::sink::eprint(&crate::secrets::clean(&out));
+            crate::sink::say_err(&out);
         } else {
-            print(&out)?;
+            super::common::say(&out)?;
         }
     }
     Ok(match status {

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use serde_json::json;
 
-use super::common::{open_repo, print, settings_or_defaults};
+use super::common::{open_repo, print, say, settings_or_defaults};
 use crate::cli::StatusArgs;
 use crate::daemon::control::{Health, health};
 use crate::daemon::status::{Status, clock, short_counts, short_line};
@@ -65,7 +65,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
             (_, Some(pid)) => format!("auditor: HUNG (pid {pid})"),
             (_, None) => "auditor: not running".to_string(),
         };
-        print(&format!("{line}\n"))?;
+        say(&format!("{line}\n"))?;
     } else {
         let mut text = long_form(&h, now, &repo.root);
         if !ledger.entries.is_empty() {
@@ -83,7 +83,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
         for a in &accepted {
             text.push_str(&format!("accepted:   {}\n", a.line()));
         }
-        print(&text)?;
+        say(&text)?;
     }
     Ok(if h.healthy {
         ExitCode::Clean

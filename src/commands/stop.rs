@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::common::{open_repo, print, settings_or_defaults};
+use super::common::{open_repo, say, settings_or_defaults};
 use crate::cli::PlainRepoArgs;
 use crate::daemon::{self, control};
 use crate::error::{Error, ExitCode};
@@ -14,7 +14,7 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
     let (_, layout) = settings_or_defaults(&repo);
     let lock_path = daemon::lock_path(&layout);
     let Some(pid) = lock::holder(&lock_path) else {
-        print(&format!("no daemon is watching {}\n", repo.root.display()))?;
+        say(&format!("no daemon is watching {}\n", repo.root.display()))?;
         return Ok(ExitCode::Clean);
     };
     if !control::is_daemon_process(pid) {
@@ -25,7 +25,7 @@ pub fn run(args: PlainRepoArgs) -> Result<ExitCode, Error> {
     }
     // The daemon itself exits within 5 s of SIGTERM; KILL only if it does not.
     if control::stop_daemon(pid, &lock_path, Duration::from_secs(8)) {
-        print(&format!("stopped the daemon (pid {pid})\n"))?;
+        say(&format!("stopped the daemon (pid {pid})\n"))?;
         Ok(ExitCode::Clean)
     } else {
         Err(Error::Internal(format!(

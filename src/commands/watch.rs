@@ -37,7 +37,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode, Error> {
         }
         Err(e) => return Err(Error::Internal(e.to_string())),
     };
-    let view = if args.quiet {
+    let view = if crate::sink::is_quiet() {
         Mode::Quiet
     } else if std::io::stdout().is_terminal() {
         Mode::Live

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::common::{layout, load_settings, open_repo, print};
+use super::common::{layout, load_settings, open_repo, say};
 use crate::cli::WatchdogArgs;
 use crate::daemon::control::health;
 use crate::daemon::{self, control};
@@ -82,7 +82,7 @@ pub fn run(args: WatchdogArgs) -> Result<ExitCode, Error> {
     );
     match new_pid {
         Some(pid) => {
-            print(&format!(
+            say(&format!(
                 "auditor watchdog: {reason}; started daemon pid {pid}\n"
             ))?;
             Ok(ExitCode::Clean)

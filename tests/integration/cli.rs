@@ -584,3 +584,56 @@ fn help_states_the_exit_codes_and_examples_and_severities_complete() {
         "the completion offers the severities"
     );
 }
+
+/// `--quiet` on every command: nothing but errors and the machine output a flag asks for;
+/// the exit code is the same as without it.
+#[test]
+fn quiet_prints_nothing_but_errors_and_asked_for_output() {
+    let repo = TestRepo::new();
+    repo.write("a.txt", format!("token = \"{}\"\n", github_token()));
+    repo.commit("a leaked token");
+    let run = |args: &[&str]| {
+        let out = repo.auditor().args(args).output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["init", "--force"][..],
+        &["audit"],
+        &["scan", "--tree"],
+        &["scan", "--history"],
+        &["status"],
+        &["inbox"],
+        &["inbox", "show", "SEC-001"],
+        &["gate"],
+        &["stop"],
+        &["reset"],
+        &["baseline", "--output", "b.json"],
+    ] {
+        let (loud_code, loud_out, _) = run(args);
+        let quiet: Vec<&str> = std::iter::once("-q").chain(args.iter().copied()).collect();
+        let (code, stdout, stderr) = run(&quiet);
+        assert_eq!(code, loud_code, "{args:?}: {stderr}");
+        assert!(
+            !loud_out.is_empty() || args[0] == "gate",
+            "{args:?} says something without -q"
+        );
+        assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""), "{args:?}");
+    }
+    // The gate blocked on the CRITICAL: exit 2 either way.
+    assert_eq!(run(&["gate", "--quiet"]).0, Some(2));
+    // Asked-for output still comes.
+    let (_, stdout, _) = run(&["audit", "-q", "--json"]);
+    assert!(stdout.contains("\"schema_version\""), "{stdout}");
+    let (_, stdout, _) = run(&["scan", "--tree", "-q", "--sarif", "-"]);
+    assert!(stdout.contains("\"version\": \"2.1.0\""), "{stdout}");
+    let (_, stdout, _) = run(&["status", "-q", "--json"]);
+    assert!(stdout.contains("\"schema_version\""), "{stdout}");
+    // An error is still said.
+    let (code, _, stderr) = run(&["-q", "audit", "no-such-rev"]);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("error"), "{stderr}");
+}
