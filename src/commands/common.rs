@@ -131,19 +131,63 @@ pub fn line_text(
     }
 }
 
-/// The `origin` remote's URL, without credentials a URL may carry (`https://user:token@`).
+/// The `origin` remote's URL as an absolute URI (SARIF requires one), without credentials a
+/// URL may carry (`https://user:token@`).
 pub fn repository_uri(repo: &Repo) -> Option<String> {
     let remote = repo.git.find_remote("origin").ok()?;
     let url = remote.url().ok()?.to_string();
-    Some(match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority = rest.find('/').unwrap_or(rest.len());
-            match rest[..authority].rfind('@') {
-                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-                None => url,
-            }
-        }
-        // scp-like `git@host:owner/repo`: its user is no credential.
-        None => url,
-    })
+    Some(absolute_remote_uri(&url, &repo.root))
+}
+
+/// A remote's URL as git accepts it, as an absolute URI: a URL without its user info, an
+/// scp-like `git@host:owner/repo` as `ssh://git@host/owner/repo` (its user is no credential),
+/// and a local path (a clone of a clone) as a `file://` URI, resolved from `root`.
+fn absolute_remote_uri(url: &str, root: &Path) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority = rest.find('/').unwrap_or(rest.len());
+        return match rest[..authority].rfind('@') {
+            Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+            None => url.to_string(),
+        };
+    }
+    let colon = url.find(':');
+    let slash = url.find('/');
+    if let Some(c) = colon.filter(|&c| c > 0 && slash.is_none_or(|s| c < s)) {
+        return format!(
+            "ssh://{}/{}",
+            &url[..c],
+            url[c + 1..].trim_start_matches('/')
+        );
+    }
+    let path = root.join(url);
+    let uri = crate::report::sarif::file_uri(&path);
+    uri.trim_end_matches('/').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolute_remote_uri;
+    use std::path::Path;
+
+    #[test]
+    fn remotes_become_absolute_uris() {
+        let root = Path::new("/w/repo");
+        assert_eq!(
+            absolute_remote_uri("https://user:tok@github.com/o/r.git", root),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            absolute_remote_uri("git@github.com:o/r.git", root),
+            "ssh://git@github.com/o/r.git"
+        );
+        // A clone of a local mirror: SARIF1005 until it is a file URI.
+        assert_eq!(
+            absolute_remote_uri("/work/.mirror/pallets+click/repo", root),
+            "file:///work/.mirror/pallets%2Bclick/repo"
+        );
+        assert_eq!(
+            absolute_remote_uri("../up stream", root),
+            "file:///w/repo/../up%20stream"
+        );
+    }
 }

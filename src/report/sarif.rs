@@ -113,12 +113,21 @@ fn region(i: &Issue, line_text: Option<&str>) -> Value {
     region
 }
 
-fn file_uri(root: &Path) -> String {
-    let mut s = root.to_string_lossy().replace(' ', "%20");
+/// A folder's `file://` URI (absolute, with a trailing slash, as `originalUriBaseIds` needs),
+/// each byte outside a path's unreserved characters percent-encoded.
+pub fn file_uri(root: &Path) -> String {
+    let mut s = String::from("file://");
+    for &b in root.to_string_lossy().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            s.push(char::from(b));
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
     if !s.ends_with('/') {
         s.push('/');
     }
-    format!("file://{s}")
+    s
 }
 
 /// Renders issues as a SARIF log of one run.
