@@ -34,6 +34,11 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
     echo "run_tests: installing pytest from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
+# jsonschema from PyPI: real reports are validated against the published schema.
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+    echo "run_tests: installing jsonschema from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check jsonschema
+fi
 # The MCP client from PyPI (the official Python SDK): `auditor mcp` is tested with a real one.
 if ! python3 -c 'import mcp.client.stdio' >/dev/null 2>&1; then
     echo "run_tests: installing mcp from PyPI"

@@ -19,5 +19,6 @@ mod ledger;
 mod mcp;
 mod redaction;
 mod scan;
+mod schema;
 mod secrets;
 mod test_counts;

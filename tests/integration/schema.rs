@@ -1,0 +1,130 @@
+//! The published JSON Schema of the report (`schema/report.schema.json`) holds for real
+//! reports: each one an audit wrote, validated by a real validator (Python's `jsonschema`,
+//! from PyPI, installed by `tests/run_tests.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+/// Validates each file against the schema; the validator's complaints, one per line.
+fn schema_errors(files: &[PathBuf]) -> String {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+    let script = r#"
+import json, sys
+from jsonschema import Draft202012Validator, FormatChecker
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+validator = Draft202012Validator(schema, format_checker=FormatChecker())
+for path in sys.argv[2:]:
+    for error in validator.iter_errors(json.load(open(path))):
+        print(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&schema)
+        .args(files)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the validator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_report_an_audit_writes_holds_to_the_published_schema() {
+    let repo = TestRepo::new();
+    // A linter with findings, a test command with JUnit counts and a failure, a leaked key,
+    // an acknowledgement allowed from a script, a hook that runs.
+    repo.write(
+        "auditor.toml",
+        r#"[policy]
+ack = "anyone"
+
+[hooks]
+on_critical = ["true"]
+
+[[check]]
+name = "shellcheck"
+command = ["shellcheck", "-f", "json1", "{files}"]
+files = ["*.sh"]
+format = "shellcheck"
+
+[[check]]
+name = "tests"
+stage = "test"
+command = ["sh", "-c", "printf '<testsuite tests=\"2\" failures=\"1\"><testcase classname=\"t\" name=\"a\"/><testcase classname=\"t\" name=\"b\"><failure message=\"boom\">boom</failure></testcase></testsuite>' > r.xml; exit 1"]
+format = "junit"
+junit = "r.xml"
+"#,
+    );
+    repo.write("run.sh", "#!/bin/sh\necho $1\n");
+    repo.write("keys.txt", format!("aws = \"{}\"\n", aws_key()));
+    let first = repo.commit("first");
+    let (_, stdout_report, _) = repo.audit_json(&[]);
+    assert_eq!(stdout_report["commit_hash"], first.as_str());
+    let ack = repo
+        .auditor()
+        .args([
+            "inbox",
+            "ack",
+            "LINT-001",
+            "--reason",
+            "quoting is deliberate",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
+    // A fix that resolves the key, a config change, then a range audit.
+    repo.write("keys.txt", "aws = \"from the environment\"\n");
+    repo.commit("fix [fix-SEC-001]");
+    repo.audit_json(&[]);
+    repo.write("run.sh", "#!/bin/sh\necho \"$1\"\n");
+    repo.commit("quote");
+    let base = repo.git(&["rev-parse", "HEAD~2"]);
+    repo.audit_json(&[&format!("{}..HEAD", base.trim())]);
+    let reports: Vec<PathBuf> = repo
+        .files_under("logs/audit")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("report_"))
+        })
+        .collect();
+    assert!(reports.len() >= 3, "{reports:?}");
+    let stdout_file = repo.path().join("stdout-report.json");
+    std::fs::write(&stdout_file, stdout_report.to_string()).expect("write");
+    let mut all = reports.clone();
+    all.push(stdout_file);
+    assert_eq!(schema_errors(&all), "");
+    // What the reports exercised: the validator saw every part the schema describes.
+    let texts: String = reports
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("report"))
+        .collect();
+    for part in [
+        "\"resolved_in\"",
+        "\"acknowledged\": [\n    {",
+        "\"passed\": 1",
+        "\"event\"",
+    ] {
+        assert!(texts.contains(part), "no report has {part}");
+    }
+    // And the schema is no formality: a report that drifts from it is refused.
+    let mut drifted = stdout_report.clone();
+    drifted["issues"][0]["severity"] = "SEVERE".into();
+    drifted["unexpected"] = true.into();
+    let drifted_file = repo.path().join("drifted.json");
+    std::fs::write(&drifted_file, drifted.to_string()).expect("write");
+    let errors = schema_errors(&[drifted_file]);
+    assert!(errors.contains("issues/0/severity"), "{errors}");
+    assert!(errors.contains("'unexpected' was unexpected"), "{errors}");
+}
