@@ -1,9 +1,12 @@
 //! `auditor audit [REV | A..B]`: one audit, its report and inbox, a summary and an exit code.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use super::common::{
     layout, line_text, load_settings, open_repo, print, repository_uri, runtime, sarif_to_stdout,
     write_sarif,
 };
+use super::progress::{AuditState, ProgressLine};
 use crate::cli::AuditArgs;
 use crate::engine::{self, AuditOptions};
 use crate::error::{Error, ExitCode};
@@ -26,13 +29,25 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
         write: true,
         ..AuditOptions::default()
     };
-    let progress: engine::ProgressSink = std::sync::Arc::new(|p| tracing::info!(?p, "audit"));
+    let state = Arc::new(Mutex::new(AuditState::with_estimates(&layout)));
+    let progress = super::progress::audit_sink(&state);
+    let line = super::progress::wanted().then(|| {
+        ProgressLine::start(move |elapsed| {
+            state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .line(elapsed)
+        })
+    });
     let runtime = runtime()?;
     let mut report = runtime.block_on(engine::audit(
         &repo, &settings, &layout, &target, &options, &progress,
     ))?;
     // The audit is recorded; the hooks it made due run now.
     runtime.block_on(engine::run_due_hooks(&settings, &layout, &mut report))?;
+    if let Some(line) = line {
+        line.finish();
+    }
     if let Some(path) = &args.sarif {
         let acknowledged = report
             .acknowledged

@@ -15,3 +15,4 @@ pub mod watch;
 pub mod watchdog;
 
 mod common;
+mod progress;

@@ -2,13 +2,15 @@
 //!
 //! Prints what it finds and writes nothing into the repository (except `--sarif FILE`).
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::json;
 
 use super::common::{line_text, open_repo, print, repository_uri, sarif_to_stdout, write_sarif};
 use crate::cli::ScanArgs;
-use crate::engine::{Builtins, scan_commits, scan_history, scan_index};
+use crate::engine::{Builtins, ScanCounter, scan_commits, scan_history, scan_index};
 use crate::error::{Error, ExitCode};
 use crate::git::index_tree;
 use crate::policy::{self, Status};
@@ -30,26 +32,57 @@ pub fn collect(
     settings: &crate::config::Settings,
     scope: &Scope,
 ) -> Result<(String, usize, crate::engine::BuiltinFindings), Error> {
+    let counter = Arc::new(ScanCounter::default());
+    let line = super::progress::wanted().then(|| {
+        let counter = Arc::clone(&counter);
+        let what = match scope {
+            Scope::Tree => "the tree".to_string(),
+            Scope::History => "the history".to_string(),
+            Scope::Rev(spec) => crate::config::one_line(spec),
+        };
+        super::progress::ProgressLine::start(move |elapsed| {
+            format!(
+                "auditor scan {} {what}: {} blobs read ({:.1} MB)",
+                super::progress::clock(elapsed),
+                counter.blobs.load(Ordering::Relaxed),
+                counter.bytes.load(Ordering::Relaxed) as f64 / 1e6
+            )
+        })
+    });
     let builtins = Builtins {
         scanner: settings.secrets.enabled.then(|| settings.secrets.scanner()),
         secrets: &settings.secrets,
         guards: &settings.guards,
         uncommitted: false,
+        counter: Some(&counter),
     };
+    let found = scan_scope(repo, settings, scope, &builtins);
+    if let Some(line) = line {
+        line.finish();
+    }
+    found
+}
+
+fn scan_scope(
+    repo: &crate::git::Repo,
+    settings: &crate::config::Settings,
+    scope: &Scope,
+    builtins: &Builtins<'_>,
+) -> Result<(String, usize, crate::engine::BuiltinFindings), Error> {
     Ok(match scope {
         Scope::Tree => {
             let head = repo.head()?;
             let index = index_tree(&repo.root, &head.to_string())?;
-            let found = scan_index(repo, &index, &builtins, Some(head))?;
+            let found = scan_index(repo, &index, builtins, Some(head))?;
             ("tree".to_string(), 1, found)
         }
         Scope::History => {
-            let (index, found) = scan_history(repo, &builtins, settings.guards.enabled)?;
+            let (index, found) = scan_history(repo, builtins, settings.guards.enabled)?;
             ("history".to_string(), index.commits, found)
         }
         Scope::Rev(spec) => {
             let target = repo.target(spec)?;
-            let found = scan_commits(repo, &target.commits, &builtins)?;
+            let found = scan_commits(repo, &target.commits, builtins)?;
             (spec.clone(), target.commits.len(), found)
         }
     })

@@ -4,6 +4,7 @@
 //! scanners never read a commit twice.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use git2::Oid;
@@ -40,6 +41,26 @@ pub struct Builtins<'a> {
     pub guards: &'a GuardSettings,
     /// The commits are a snapshot of the working tree, not yet committed.
     pub uncommitted: bool,
+    /// Counts what a whole-tree or history scan has read, for a progress line.
+    pub counter: Option<&'a ScanCounter>,
+}
+
+/// What a scan has read so far (blobs and their bytes), shared with a progress line.
+#[derive(Debug, Default)]
+pub struct ScanCounter {
+    /// Blobs read.
+    pub blobs: AtomicU64,
+    /// Their bytes.
+    pub bytes: AtomicU64,
+}
+
+impl ScanCounter {
+    /// Counts one blob of `len` bytes.
+    pub fn add(&self, len: usize) {
+        self.blobs.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(u64::try_from(len).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
 }
 
 /// What the built-in scanners found in the commits, and what they cost.
@@ -604,6 +625,7 @@ pub(super) fn builtin_stage(
         secrets: &settings.secrets,
         guards: &settings.guards,
         uncommitted: options.uncommitted,
+        counter: None,
     };
     let mut found = scan_commits(repo, &target.commits, &builtins)?;
     let scan = found.stats;

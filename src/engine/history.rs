@@ -169,6 +169,9 @@ pub fn scan_history(
 
 /// One blob read by both scanners, at every path it was introduced at.
 fn read_blob(run: &Builtins<'_>, quiet: &QuietText, blob: &BlobRef, content: &[u8]) -> BlobRead {
+    if let Some(counter) = run.counter {
+        counter.add(content.len());
+    }
     BlobRead {
         guards: if run.guards.enabled {
             blob_facts(blob, content, run.guards)

@@ -17,7 +17,7 @@ mod stages;
 mod workspace;
 
 pub use audit::audit;
-pub use builtin::{BuiltinFindings, Builtins, scan_commits};
+pub use builtin::{BuiltinFindings, Builtins, ScanCounter, scan_commits};
 pub use error::EngineError;
 pub use history::{scan_history, scan_index};
 pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};

@@ -637,3 +637,38 @@ fn quiet_prints_nothing_but_errors_and_asked_for_output() {
     assert_ne!(code, Some(0));
     assert!(stderr.contains("error"), "{stderr}");
 }
+
+/// On a terminal, long work shows what it does: the stage, each running check with its
+/// elapsed time against the estimate earlier audits give, the blobs a scan has read; the line
+/// is erased before the summary. Nothing of it on a non-terminal or with --quiet.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"slow-lint\"\ncommand = [\"sleep\", \"2\"]\nscope = \"tree\"\n",
+    );
+    repo.write("a.txt", "a\n");
+    repo.commit("first");
+    let (_, first) = repo.auditor_in_terminal(&["audit"]);
+    assert!(first.contains("auditor audit 0:0"), "{first:?}");
+    assert!(first.contains("auditing: slow-lint 1s"), "{first:?}");
+    assert!(
+        first.contains("\r\u{1b}[K"),
+        "the line is erased: {first:?}"
+    );
+    // The second audit has an estimate from the first report.
+    repo.write("a.txt", "b\n");
+    repo.commit("second");
+    let (_, second) = repo.auditor_in_terminal(&["audit"]);
+    assert!(second.contains("slow-lint 1s/~2s"), "{second:?}");
+    let (_, scan) = repo.auditor_in_terminal(&["scan", "--history"]);
+    assert!(scan.contains("the history: "), "{scan:?}");
+    // Quiet, or not a terminal: no line.
+    let (_, quiet) = repo.auditor_in_terminal(&["-q", "audit"]);
+    assert!(!quiet.contains("auditor audit 0:"), "{quiet:?}");
+    let plain = repo.auditor().arg("audit").output().expect("run");
+    let text = String::from_utf8_lossy(&plain.stdout).into_owned()
+        + &String::from_utf8_lossy(&plain.stderr);
+    assert!(!text.contains('\r'), "{text:?}");
+}
