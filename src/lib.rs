@@ -46,6 +46,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
         cli::Command::Stop(args) => commands::stop::run(args),
         cli::Command::Reset(args) => commands::reset::run(args),
         cli::Command::Gate(args) => commands::gate::run(args),
+        cli::Command::Report(args) => commands::report::run(args),
         cli::Command::Inbox(args) => commands::inbox::run(args),
         cli::Command::Mcp(args) => commands::mcp::run(args),
         cli::Command::Completions { shell } => commands::completions::run(shell),

@@ -10,9 +10,11 @@ as_root() {
 # Real tools for the integration tests, from Debian's packages: shellcheck (a linter the
 # audits run), tmux and systemd-analyze (the examples are run and verified), node (its test
 # runner's summary counts the tests that ran; npm runs a package's test script), go (init
-# detects go vet and go test -json, and a Go module is audited with them).
+# detects go vet and go test -json, and a Go module is audited with them), chromium (the HTML
+# page is opened in a real headless browser).
 missing=()
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

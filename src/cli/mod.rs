@@ -95,6 +95,9 @@ pub enum Command {
     Gate(GateArgs),
     /// List the open issues (`show ID` for one, `ack ID --reason` to accept one).
     Inbox(InboxArgs),
+    /// Write the page for the person: the audits over time, what is open, with inline
+    /// charts, self-contained (the daemon keeps logs/audit/index.html current).
+    Report(ReportArgs),
     /// Serve the Model Context Protocol on stdin/stdout for agents: the open issues, a
     /// commit's verdict, the rules (read-only).
     Mcp(PlainRepoArgs),
@@ -179,6 +182,20 @@ pub struct GateArgs {
     /// it under the hook's timeout).
     #[arg(long, value_name = "DURATION", default_value = "8s")]
     pub wait: String,
+}
+
+/// `auditor report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The repository (default: the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Write the HTML page (the one format so far; required, so that another can come).
+    #[arg(long, required = true)]
+    pub html: bool,
+    /// Where: a file, or - for stdout (default: logs/audit/index.html).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `auditor inbox`.

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::common::{
     layout, line_text, load_settings, open_repo, print, repository_uri, runtime, sarif_to_stdout,
-    write_sarif,
+    write_requested,
 };
 use super::progress::{AuditState, ProgressLine};
 use crate::cli::AuditArgs;
@@ -63,7 +63,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, Error> {
             line_text: &lines,
             acknowledged: &acknowledged,
         };
-        write_sarif(path, &sarif::render(&report.issues, &run))?;
+        write_requested(path, &sarif::render(&report.issues, &run))?;
     }
     if args.json {
         print(&json::render(&report))?;

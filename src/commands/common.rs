@@ -99,9 +99,9 @@ pub fn sarif_to_stdout(path: Option<&Path>) -> bool {
     path.is_some_and(|p| p == Path::new("-"))
 }
 
-/// Writes a SARIF log where `--sarif` says: stdout for `-`, else the file (written through a
+/// Writes an output where a flag (`--sarif`, `--output`) says: stdout for `-`, else the file (written through a
 /// device or a FIFO, atomically otherwise).
-pub fn write_sarif(path: &Path, text: &str) -> Result<(), Error> {
+pub fn write_requested(path: &Path, text: &str) -> Result<(), Error> {
     if sarif_to_stdout(Some(path)) {
         return print(text);
     }

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod inbox;
 pub mod init;
 pub mod mcp;
+pub mod report;
 pub mod reset;
 pub mod scan;
 pub mod status;

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::common::{line_text, open_repo, print, repository_uri, sarif_to_stdout, write_sarif};
+use super::common::{
+    line_text, open_repo, print, repository_uri, sarif_to_stdout, write_requested,
+};
 use crate::cli::ScanArgs;
 use crate::engine::{Builtins, ScanCounter, scan_commits, scan_history, scan_index};
 use crate::error::{Error, ExitCode};
@@ -136,7 +138,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, Error> {
     let status = policy::status(&issues, settings.policy.fail_on);
     let elapsed = started.elapsed();
     if let Some(path) = &args.sarif {
-        write_sarif(path, &scan_sarif(&repo, &scope, &issues))?;
+        write_requested(path, &scan_sarif(&repo, &scope, &issues))?;
     }
     if args.json {
         let v = json!({

@@ -34,6 +34,12 @@ pub(super) fn publish(
         }
     };
     crate::store::write_atomic(&path, crate::report::json::render(report).as_bytes())?;
+    // The page follows each recorded audit; the verdict is out already if it cannot be written.
+    if !report.uncommitted
+        && let Err(e) = crate::report::html::write_index(layout)
+    {
+        crate::sink::warn(&format!("the page {e}"));
+    }
     let to_send = !report.inbox_files.is_empty() || blocking;
     progress(Progress::ReportWritten { path, to_send });
     if to_send {

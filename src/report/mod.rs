@@ -3,6 +3,7 @@
 //! verdict, which comes before the report.
 
 pub mod fast;
+pub mod html;
 pub mod human;
 pub mod json;
 mod model;

@@ -93,6 +93,10 @@ fn a_commit_made_with_no_verify_is_detected_by_the_watcher_and_audited() {
             .join(format!("logs/audit/report_{head}.json"))
             .is_file()
     );
+    // The page for the person follows each audit.
+    let page = std::fs::read_to_string(repo.path().join("logs/audit/index.html"))
+        .expect("the daemon keeps logs/audit/index.html");
+    assert!(page.contains(&format!("{} second", &head[..7])), "{page}");
     // Every transition of the audit is in the log, in the design document's order.
     let path: Vec<String> = w
         .events()

@@ -17,6 +17,7 @@ mod guards;
 mod integrity;
 mod ledger;
 mod mcp;
+mod page;
 mod redaction;
 mod scan;
 mod schema;
