@@ -26,6 +26,8 @@ pub enum Blocker {
     NodePackage(String),
     /// A program a script ran that is not installed (`sh: 1: jest: not found`).
     Program(String),
+    /// A Go module go could not download: its module proxy cannot be reached (no network).
+    GoModule(String),
     /// The toolchain is older than the project requires (cargo: `rustc 1.95.0 is not supported
     /// by the following packages: grep@0.4.1 requires rustc 1.96`).
     Toolchain {
@@ -42,7 +44,10 @@ impl Blocker {
     /// The missing thing's name.
     pub fn name(&self) -> &str {
         match self {
-            Blocker::PythonModule(n) | Blocker::NodePackage(n) | Blocker::Program(n) => n,
+            Blocker::PythonModule(n)
+            | Blocker::NodePackage(n)
+            | Blocker::Program(n)
+            | Blocker::GoModule(n) => n,
             Blocker::PythonVersion { package, .. } => package,
             Blocker::Toolchain { needs, .. } => needs,
         }
@@ -90,6 +95,14 @@ static GO_VERSION: LazyLock<Regex> = LazyLock::new(|| {
         r"go: (?:[A-Za-z0-9_./\-]{0,300}/)?(go\.(?:mod|work)) requires go >= ([0-9][0-9.]{0,20}[0-9]) \(running go ([0-9][0-9.]{0,20}[0-9])",
     )
 });
+// go without a network: `go: github.com/x/y@v2.0.6: Get "https://proxy.golang.org/...": dial
+// tcp: lookup proxy.golang.org ...: no such host`. Only a failure to connect: a version that
+// does not exist is the project's to fix.
+static GO_DOWNLOAD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"go: ([A-Za-z0-9_.\-/]{1,200}@v[0-9A-Za-z.+\-]{1,60}): Get "[^"\n]{1,400}": (?:dial tcp|proxyconnect|net/http: TLS handshake timeout)"#,
+    )
+});
 static PROGRAM: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?m)^(?:/bin/)?(?:sh|bash)(?:: line \d+)?: (?:\d+: )?([A-Za-z0-9_.\-]{1,100}): (?:command )?not found",
@@ -130,6 +143,9 @@ pub fn blocker(output: &str) -> Option<Blocker> {
             package: c[2].to_string(),
             needs: c[3].to_string(),
         });
+    }
+    if let Some(c) = GO_DOWNLOAD.captures(output) {
+        return Some(Blocker::GoModule(c[1].to_string()));
     }
     if let Some(c) = GO_VERSION.captures(output) {
         return Some(Blocker::Toolchain {
@@ -198,7 +214,7 @@ pub fn imports(line: &str, blocker: &Blocker) -> bool {
                 .any(|q| line.contains(&format!("{q}{p}{q}")) || line.contains(&format!("{q}{p}/")))
                 && (line.contains("require(") || line.contains("import"))
         }
-        Blocker::Program(_) | Blocker::Toolchain { .. } => false,
+        Blocker::Program(_) | Blocker::Toolchain { .. } | Blocker::GoModule(_) => false,
     }
 }
 
@@ -268,6 +284,16 @@ mod tests {
                 package: "go.mod".into(),
             })
         );
+        // go with no route to its module proxy.
+        let offline = "go: downloading github.com/spf13/pflag v1.0.9\ngo: github.com/cpuguy83/go-md2man/v2@v2.0.6: Get \"https://proxy.golang.org/github.com/cpuguy83/go-md2man/v2/@v/v2.0.6.mod\": dial tcp: lookup proxy.golang.org on 10.255.255.53:53: no such host\n";
+        assert_eq!(
+            blocker(offline),
+            Some(Blocker::GoModule(
+                "github.com/cpuguy83/go-md2man/v2@v2.0.6".into()
+            ))
+        );
+        let missing = "go: example.com/x@v9.9.9: reading https://proxy.golang.org/example.com/x/@v/v9.9.9.mod: 404 Not Found\n";
+        assert_eq!(blocker(missing), None);
         // The project's own file missing is the code, not the environment.
         assert_eq!(blocker("Error: Cannot find module './lib/app'"), None);
         assert_eq!(

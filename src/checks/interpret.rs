@@ -189,6 +189,10 @@ pub fn interpret(
                 package,
                 "is not in the workspace's node_modules".to_string(),
             )),
+            Some(super::Blocker::GoModule(module)) => Some((
+                module,
+                "could not be downloaded: go cannot reach its module proxy".to_string(),
+            )),
             Some(super::Blocker::Toolchain {
                 needs,
                 has,

@@ -93,7 +93,8 @@ fn is_javascript(path: &str) -> bool {
 fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[ChangedFile]) -> bool {
     // A project may require a newer compiler (a raised `rust-version`): the machine's to
     // provide, not a fault of the code.
-    if matches!(blocker, Blocker::Toolchain { .. }) {
+    // Nor is a module proxy the machine cannot reach.
+    if matches!(blocker, Blocker::Toolchain { .. } | Blocker::GoModule(_)) {
         return false;
     }
     changes.iter().any(|c| {
@@ -105,7 +106,7 @@ fn commit_asked_for(blocker: &Blocker, repo: &Repo, target: Oid, changes: &[Chan
         let relevant = match blocker {
             Blocker::PythonModule(_) | Blocker::PythonVersion { .. } => is_python(&c.path),
             Blocker::NodePackage(_) => is_javascript(&c.path),
-            Blocker::Program(_) | Blocker::Toolchain { .. } => false,
+            Blocker::Program(_) | Blocker::Toolchain { .. } | Blocker::GoModule(_) => false,
         };
         if !relevant {
             return false;
@@ -162,6 +163,11 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
                 }
             ),
         ),
+        Blocker::GoModule(_) => (
+            format!("Tests could not run: the Go module `{name}` could not be downloaded"),
+            format!("go could not connect to its module proxy to download `{name}`"),
+            "For the operator: let go reach its module proxy where the checks run (a network, or GOPROXY pointing at a reachable mirror), or fill the module cache ahead (`go mod download` with the same GOMODCACHE). The next audit runs with it.".to_string(),
+        ),
         Blocker::Program(_) => (
             format!("Tests could not run: the program `{name}` is not installed"),
             format!("the test command ran `{name}`, which is not on PATH (exit 127 from its shell)"),
@@ -181,6 +187,8 @@ fn environment_finding(check: &str, blocker: &Blocker, own_package: bool, output
             "The test command `{check}` failed before any test passed, and its output says why: {what}. {whose}; nothing is known of this commit's tests until it is fixed.\n\n{output}",
             whose = if matches!(blocker, Blocker::Toolchain { .. }) {
                 "The compiler a project requires is the machine's to provide, so this is the environment, not the code"
+            } else if matches!(blocker, Blocker::GoModule(_)) {
+                "A module proxy the machine cannot reach is the environment, not the code"
             } else {
                 "The commit changed no dependency manifest and does not import it, so this is the environment, not the code"
             }
