@@ -195,6 +195,34 @@ fn tests(manifest: &Manifest) -> Option<DetectedCheck> {
             t,
         ));
     }
+    // A script that is one mocha command takes more arguments: mocha's own xunit reporter
+    // writes JUnit XML, so that failures have their places.
+    let one_command = !["&&", "||", ";", "|"].iter().any(|op| script.contains(op));
+    if one_command && script.split_whitespace().next() == Some("mocha") {
+        let mut t = check(
+            "mocha",
+            StageValue::Test,
+            &[
+                "npm",
+                "test",
+                "--silent",
+                "--",
+                "--reporter",
+                "xunit",
+                "--reporter-option",
+                "output=.auditor-junit.xml",
+            ],
+            Format::Junit,
+        );
+        t.junit = Some(".auditor-junit.xml".into());
+        return Some(DetectedCheck::new(
+            format!(
+                "package.json's test script (`{}`) runs mocha: asked for its xunit report",
+                shown(script)
+            ),
+            t,
+        ));
+    }
     Some(DetectedCheck::new(
         format!("package.json's test script (`{}`)", shown(script)),
         check(

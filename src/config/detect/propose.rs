@@ -311,6 +311,24 @@ mod tests {
             detected[1].check.junit.as_deref(),
             Some(".auditor-junit.xml")
         );
+        // One mocha command takes mocha's xunit reporter; a script of several commands runs whole.
+        let mocha =
+            r#"{"scripts": {"test": "mocha --require test/support/env --check-leaks test/"}}"#;
+        let detected = detect(&["package.json"], &[("package.json", mocha)], &[]);
+        assert_eq!(names(&detected), ["mocha"]);
+        assert_eq!(
+            command(&detected, "mocha")[3..],
+            [
+                "--",
+                "--reporter",
+                "xunit",
+                "--reporter-option",
+                "output=.auditor-junit.xml"
+            ]
+        );
+        let chained = r#"{"scripts": {"test": "mocha test/ && nyc report"}}"#;
+        let detected = detect(&["package.json"], &[("package.json", chained)], &[]);
+        assert_eq!(names(&detected), ["npm-test"]);
         // A lint script of a tool detection does not know runs as the script.
         let own = r#"{"scripts": {"lint": "node tools/lint.js\n[policy]", "test": "echo \"Error: no test specified\" && exit 1"}}"#;
         let detected = detect(&["package.json"], &[("package.json", own)], &[]);
