@@ -75,22 +75,7 @@ fn the_page_loads_in_a_real_browser_with_its_charts_and_escaped_text() {
     repo.write("coverage.txt", lcov(8));
     repo.commit("fix [fix-SEC-001]");
     repo.audit_json(&[]);
-    let ack = repo
-        .auditor()
-        .args([
-            "inbox",
-            "ack",
-            "LINT-003",
-            "--reason",
-            "quoting is deliberate",
-        ])
-        .output()
-        .expect("run");
-    assert!(
-        ack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ack.stderr)
-    );
+    repo.ack_from_script("LINT-003", "quoting is deliberate");
     // A few more days of work: tests added, one broken and mended, coverage moving.
     for (n, (passed, failed, hit)) in [(5, 0, 8), (5, 2, 7), (7, 0, 9), (8, 0, 9)]
         .into_iter()

@@ -91,22 +91,7 @@ junit = "r.xml"
     let first = repo.commit("first");
     let (_, stdout_report, _) = repo.audit_json(&[]);
     assert_eq!(stdout_report["commit_hash"], first.as_str());
-    let ack = repo
-        .auditor()
-        .args([
-            "inbox",
-            "ack",
-            "LINT-001",
-            "--reason",
-            "quoting is deliberate",
-        ])
-        .output()
-        .expect("run");
-    assert!(
-        ack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ack.stderr)
-    );
+    repo.ack_from_script("LINT-001", "quoting is deliberate");
     // A fix that resolves the key, a config change, then a range audit.
     repo.write("keys.txt", "aws = \"from the environment\"\n");
     repo.commit("fix [fix-SEC-001]");
@@ -197,16 +182,7 @@ junit = "r.xml"
     };
     let mut logs = vec![sarif("audit.sarif", &["audit"])];
     // An acknowledged issue is a suppression; a disabled test a guard result.
-    let ack = repo
-        .auditor()
-        .args(["inbox", "ack", "LINT-001", "--reason", "known"])
-        .output()
-        .expect("run");
-    assert!(
-        ack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ack.stderr)
-    );
+    repo.ack_from_script("LINT-001", "known");
     repo.write(
         "test_a.py",
         "import pytest\n\n@pytest.mark.skip\ndef test_b():\n    x = 1\n    assert x == 2\n",

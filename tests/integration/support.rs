@@ -182,6 +182,21 @@ impl TestRepo {
         )
     }
 
+    /// `auditor inbox ack ID --reason REASON` from a script (the config must say
+    /// `ack = "anyone"`); panics unless it is accepted.
+    pub fn ack_from_script(&self, id: &str, reason: &str) {
+        let out = self
+            .auditor()
+            .args(["inbox", "ack", id, "--reason", reason])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "ack {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Runs `auditor ARGS` expecting a usage or config error (exit 2); returns stderr.
     pub fn auditor_error(&self, args: &[&str]) -> String {
         let out = self.auditor().args(args).output().expect("run auditor");
