@@ -153,7 +153,13 @@ pub fn interpret(
                 .map(|d| resolve_source(d, workspace))
                 .map(|d| diagnostic_finding(spec, d))
                 .collect();
-            if code != 0 && run.findings.is_empty() {
+            if code != 0 && run.findings.is_empty() && is_test && found_no_tests(result, run.tests)
+            {
+                // Nothing failed: the runner found no test. The counts say so, and the test
+                // counts compared with the base's make a suite that vanished an issue.
+                run.tests = Some(TestCounts::default());
+                run.note = Some(format!("the runner found no test (exit {code})"));
+            } else if code != 0 && run.findings.is_empty() {
                 // A failing tool that says nothing we understand is never a pass.
                 run.findings.push(silent_failure(spec, result, code));
             }
@@ -531,6 +537,18 @@ fn unreadable_output(spec: &CheckSpec, result: &ProcessResult, code: i32, why: &
         "Run the command locally; check that its output format matches `format` in auditor.toml."
             .into();
     f
+}
+
+/// Whether a test command that exited non-zero did so because its runner found no test:
+/// it says so and counted none (a run that counted tests, or failures, is no empty run).
+fn found_no_tests(result: &ProcessResult, counted: Option<TestCounts>) -> bool {
+    let none_counted = counted.is_none_or(|c| c.total == 0 && c.failed == 0 && c.skipped == 0);
+    none_counted
+        && parsers::found_no_tests(&format!(
+            "{}\n{}",
+            result.stdout.text(),
+            result.stderr.text()
+        ))
 }
 
 /// A test command's counts from its runner's summary lines, on either stream (jest prints

@@ -287,6 +287,7 @@ fn test_count_issues(
             (None, None) => {}
             (None, Some(counts)) => {
                 references.insert(check.name.clone(), fresh(counts));
+                issues.extend(no_test_ran(&check.name, counts, commit));
             }
             (Some(reference), Some(counts)) => {
                 let fingerprint = test_counts_fingerprint(&check.name);
@@ -310,6 +311,7 @@ fn test_count_issues(
                     }
                     None => {
                         references.insert(check.name.clone(), fresh(counts));
+                        issues.extend(no_test_ran(&check.name, counts, commit));
                     }
                 }
             }
@@ -349,6 +351,30 @@ fn shortfall(reference: &TestReference, now: TestCounts, tally_known: bool) -> O
     } else {
         Severity::Medium
     })
+}
+
+/// A passing test command that ran no test at all, with nothing before to compare with
+/// (or nothing before either): told, never blocking, so that a PASS is not read as "the
+/// tests passed". Its fingerprint is its own: it closes once the command runs a test.
+fn no_test_ran(check: &str, counts: TestCounts, commit: &str) -> Option<Issue> {
+    if counts.total > 0 || counts.skipped > 0 {
+        return None;
+    }
+    let mut found = issue(
+        TEST_COUNTS_CHECK,
+        "no-tests",
+        IssueType::TestsNotRun,
+        Severity::Low,
+        format!("`{check}` ran no tests"),
+        format!(
+            "`{check}` ran and found no test to run: nothing this audit did checks the code's behaviour. A project with tests that `{check}` does not find (a test path, a file pattern, a missing configuration) looks the same."
+        ),
+        "Add tests the command finds, or point the test command at the ones the project has. If the project has none on purpose, acknowledge this issue.",
+        commit,
+    );
+    found.finding.check = TEST_COUNTS_CHECK.into();
+    found.finding.fingerprint = format!("metrics:no-tests:{check}");
+    Some(found)
 }
 
 fn test_counts_fingerprint(check: &str) -> String {
@@ -555,6 +581,46 @@ mod tests {
         assert_eq!(text.title, "`pytest` ran 1 test, 40 before");
         assert!(text.description.contains("ran 1 test and skipped 0"));
         assert!(text.description.contains("at commit `a1` it ran 40"));
+    }
+
+    #[test]
+    fn a_suite_that_never_ran_a_test_is_told_low_and_one_that_lost_them_high() {
+        let mut l = Ledger::default();
+        let none = audit(&mut l, "a1", None, Some((true, counts(0, 0))), NOTHING);
+        assert_eq!(severities(&none), [(IssueType::TestsNotRun, Severity::Low)]);
+        assert_eq!(none[0].finding.title, "`pytest` ran no tests");
+        // Still none: still told; tests appear: nothing to say.
+        let again = audit(
+            &mut l,
+            "b2",
+            Some("a1"),
+            Some((true, counts(0, 0))),
+            NOTHING,
+        );
+        assert_eq!(again[0].finding.fingerprint, none[0].finding.fingerprint);
+        assert!(
+            audit(
+                &mut l,
+                "c3",
+                Some("b2"),
+                Some((true, counts(3, 0))),
+                NOTHING
+            )
+            .is_empty()
+        );
+        // Then none are found again and no commit deleted any: the shortfall, HIGH, alone.
+        let lost = audit(
+            &mut l,
+            "d4",
+            Some("c3"),
+            Some((true, counts(0, 0))),
+            NOTHING,
+        );
+        assert_eq!(
+            severities(&lost),
+            [(IssueType::TestsNotRun, Severity::High)]
+        );
+        assert_eq!(lost[0].finding.title, "`pytest` ran 0 tests, 3 before");
     }
 
     #[test]

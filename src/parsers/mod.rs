@@ -19,7 +19,7 @@ mod summary;
 
 pub use coverage::coverage;
 pub use format::Format;
-pub use summary::test_summary;
+pub use summary::{found_no_tests, test_summary};
 
 /// What a diagnostic means for the audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

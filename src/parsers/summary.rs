@@ -42,6 +42,13 @@ static GO_VERBOSE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*--- (?P<result>PASS|FAIL|SKIP): \S"));
 static GO_JSON: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\{.*"Action":"(?P<result>pass|fail|skip)".*"Test":""#));
+/// The last word of a runner that found no test to run: pytest (exit 5), jest and vitest
+/// (exit 1 unless told to pass with none), mocha.
+static NO_TESTS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:=*\s*no tests ran in [\d.]+s\s*=*|No tests found, exiting with code \d+|No test files found, exiting with code \d+|Error: No test files found\b.*)$",
+    )
+});
 static ANSI: LazyLock<Regex> = LazyLock::new(|| re(r"\x1b\[[0-9;?]*[A-Za-z]"));
 
 /// Counts of one summary, as `ran` (skipped excluded), `failed` and `skipped`.
@@ -259,6 +266,18 @@ pub fn test_summary(output: &str, complete: bool) -> Option<TestCounts> {
     tally.total(complete)
 }
 
+/// Whether a runner said it found no test at all (and not that tests failed).
+pub fn found_no_tests(output: &str) -> bool {
+    output.lines().any(|line| {
+        let line = line.trim_end_matches('\r');
+        if line.contains('\x1b') {
+            NO_TESTS.is_match(ANSI.replace_all(line, "").trim())
+        } else {
+            NO_TESTS.is_match(line.trim())
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +316,24 @@ mod tests {
         );
         // Prose that looks like one is not.
         assert_eq!(test_summary("3 apples in 2.0s\n", true), None);
+    }
+
+    #[test]
+    fn runners_that_found_no_test() {
+        // Captured: pytest 8 (exit 5), mocha 11.8, jest 30 and vitest 4.1 (exit 1 each).
+        assert!(found_no_tests("\nno tests ran in 0.00s\n"));
+        assert!(found_no_tests(
+            "============================ no tests ran in 0.01s =============================\n"
+        ));
+        assert!(found_no_tests("Error: No test files found: \"test\"\n"));
+        assert!(found_no_tests(
+            "No tests found, exiting with code 1\nRun with `--passWithNoTests` to exit with code 0\n"
+        ));
+        assert!(found_no_tests(
+            "\n\x1b[1m\x1b[30m\x1b[46m RUN \x1b[49m\x1b[39m\x1b[22m \x1b[36mv4.1.12 \x1b[39m\x1b[90m/tmp/js\x1b[39m\n\n\x1b[31mNo test files found, exiting with code 1\n\x1b[39m\n"
+        ));
+        assert!(!found_no_tests("1 failed, 3 passed in 0.01s\n"));
+        assert!(!found_no_tests("assert 'no tests ran' in message\n"));
     }
 
     #[test]

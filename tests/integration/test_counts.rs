@@ -477,3 +477,41 @@ fn a_real_pytest_junit_failure_is_placed_at_its_assertion() {
     assert_eq!(failure["file"], "tests/test_a.py", "{out}");
     assert_eq!(failure["line"], 7, "{out}");
 }
+
+/// pytest exits 5 when it finds no test: no test failed, so no TEST_FAILURE (the dogfood of
+/// a fresh Python project with `init`'s pytest read "HIGH: Test command failed (exit 5)").
+/// Told LOW while there are none; tests renamed out of pytest's pattern later are HIGH.
+#[test]
+fn a_runner_that_finds_no_test_is_no_failure_and_losing_them_is_high() {
+    let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        format!(
+            "[[check]]\nname = \"pytest\"\nstage = \"test\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n"
+        ),
+    );
+    repo.write("app.py", "def run():\n    return 1\n");
+    repo.commit("an app with no tests");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let none = issue_of(&report, "TESTS_NOT_RUN");
+    assert_eq!(none["severity"], "LOW", "{out}");
+    assert_eq!(none["title"], "`pytest` ran no tests", "{out}");
+    assert_eq!(code, 0, "a LOW issue fails nothing: {out}");
+    assert_eq!(report["metrics"]["tests"]["total"], 0, "{out}");
+
+    repo.write("tests/test_app.py", tests_named(&["a", "b"]));
+    repo.commit("tests");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TESTS_NOT_RUN").is_empty(), "{out}");
+    assert_eq!(code, 0, "{out}");
+
+    repo.git(&["mv", "tests/test_app.py", "tests/app_checks.py"]);
+    repo.commit("rename");
+    let (code, report, out) = repo.audit_json(&[]);
+    assert!(issues_of(&report, "TEST_FAILURE").is_empty(), "{out}");
+    let lost = issue_of(&report, "TESTS_NOT_RUN");
+    assert_eq!(lost["severity"], "HIGH", "{out}");
+    assert_eq!(code, 1, "{out}");
+}
