@@ -1,9 +1,9 @@
 //! The snapshot workspace: an isolated checkout of exactly the audited commit, kept exactly
 //! that before every check.
 //!
-//! It is a small repository of its own under `state/supervisor/workspace/` whose object store
-//! borrows the audited repository's through `objects/info/alternates`, so it costs no copy of
-//! history. Moving it to the next commit is a libgit2 checkout (only changed files are
+//! It is a small repository of its own, outside the work tree (`Layout::snapshot_dir`),
+//! whose object store borrows the audited repository's through `objects/info/alternates`, so
+//! it costs no copy of history. Moving it to the next commit is a libgit2 checkout (only changed files are
 //! rewritten; untracked build caches such as `target/` and `node_modules/` survive). The
 //! audited repository's index, HEAD and tree are never touched.
 //!
