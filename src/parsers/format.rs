@@ -24,6 +24,8 @@ pub enum Format {
     GoTest,
     /// `rspec --format json`.
     Rspec,
+    /// `jest --json --testLocationInResults`.
+    Jest,
     /// `pyright --outputjson`.
     Pyright,
     /// One finding from a non-zero exit.

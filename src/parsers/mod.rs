@@ -8,6 +8,7 @@ mod coverage;
 mod eslint;
 mod format;
 mod gotest;
+mod jest;
 mod junit;
 mod lines;
 mod pyright;
@@ -144,6 +145,7 @@ pub fn parse(format: Format, output: &[u8], context: ParseContext) -> Result<Par
         Format::Junit => junit::parse(output, root),
         Format::GoTest => Ok(gotest::parse(output, root, context.go_modules)),
         Format::Rspec => rspec::parse(output, root),
+        Format::Jest => jest::parse(output, root),
         Format::Pyright => diagnostics(pyright::parse(output, root)?),
         Format::ExitCode => Ok(Parsed::default()),
     }
@@ -154,7 +156,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL: [Format; 11] = [
+    const ALL: [Format; 12] = [
         Format::Shellcheck,
         Format::Cargo,
         Format::Ruff,
@@ -164,6 +166,7 @@ mod tests {
         Format::Lines,
         Format::GoTest,
         Format::Rspec,
+        Format::Jest,
         Format::Pyright,
         Format::ExitCode,
     ];

@@ -195,10 +195,33 @@ fn tests(manifest: &Manifest) -> Option<DetectedCheck> {
             t,
         ));
     }
-    // A script that is one mocha command takes more arguments: mocha's own xunit reporter
-    // writes JUnit XML, so that failures have their places.
+    // A script that is one mocha or jest command takes more arguments: mocha's own xunit
+    // reporter writes JUnit XML, jest's `--json` a report on stdout (the rest goes to
+    // stderr), so that failures have their places.
     let one_command = !["&&", "||", ";", "|"].iter().any(|op| script.contains(op));
-    if one_command && script.split_whitespace().next() == Some("mocha") {
+    let runner = script.split_whitespace().next().filter(|_| one_command);
+    if runner == Some("jest") {
+        return Some(DetectedCheck::new(
+            format!(
+                "package.json's test script (`{}`) runs jest: asked for its JSON report",
+                shown(script)
+            ),
+            check(
+                "jest",
+                StageValue::Test,
+                &[
+                    "npm",
+                    "test",
+                    "--silent",
+                    "--",
+                    "--json",
+                    "--testLocationInResults",
+                ],
+                Format::Jest,
+            ),
+        ));
+    }
+    if runner == Some("mocha") {
         let mut t = check(
             "mocha",
             StageValue::Test,

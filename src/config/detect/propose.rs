@@ -326,6 +326,16 @@ mod tests {
                 "output=.auditor-junit.xml"
             ]
         );
+        // One jest command is asked for jest's JSON report.
+        let jest = r#"{"scripts": {"test": "jest --coverage"}}"#;
+        let detected = detect(&["package.json"], &[("package.json", jest)], &[]);
+        assert_eq!(names(&detected), ["jest"]);
+        assert_eq!(
+            command(&detected, "jest")[3..],
+            ["--", "--json", "--testLocationInResults"]
+        );
+        assert_eq!(detected[0].check.format, Some(Format::Jest));
+        parses_back(&detected);
         let chained = r#"{"scripts": {"test": "mocha test/ && nyc report"}}"#;
         let detected = detect(&["package.json"], &[("package.json", chained)], &[]);
         assert_eq!(names(&detected), ["npm-test"]);

@@ -46,6 +46,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Lines => "lines",
         Format::GoTest => "go-test",
         Format::Rspec => "rspec",
+        Format::Jest => "jest",
         Format::Pyright => "pyright",
         Format::ExitCode => "exit-code",
     }
