@@ -161,6 +161,7 @@ fn submodule_and_shallow_clone() {
     let out = cmd
         .args(["audit", "--json", "--repo"])
         .arg(clone.path().join("c"))
+        .env("HOME", clone.path().join("c"))
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));

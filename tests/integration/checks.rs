@@ -292,6 +292,7 @@ timeout = "5m"
     let mut auditor = std::process::Command::new(bin)
         .arg("audit")
         .current_dir(repo.path())
+        .env("HOME", repo.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

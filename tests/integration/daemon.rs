@@ -759,6 +759,8 @@ fn a_linked_worktree_is_watched_through_its_own_git_file() {
     let mut child = watch
         .args(["watch", "--repo"])
         .arg(&linked)
+        // The snapshot goes into the linked worktree's git folder, not the real cache.
+        .env("HOME", &linked)
         .stdout(log)
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1153,6 +1155,8 @@ fn the_live_view_shows_what_is_open_not_the_last_verdict() {
         let out = std::process::Command::new("tmux")
             .args(args)
             .env("TMUX_TMPDIR", sockets.path())
+            // The server's environment is the pane's: the snapshot stays out of the real cache.
+            .env("HOME", repo.path())
             .output()
             .expect("tmux");
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -54,6 +54,8 @@ fn tmux_sh(repo: &TestRepo, sockets: &std::path::Path, session: &str) -> std::pr
         .args(["sleep", "600"])
         .env("PATH", path_with_binary())
         .env("TMUX_TMPDIR", sockets)
+        // The snapshot stays out of the real cache folder.
+        .env("HOME", repo.path())
         .env_remove("TMUX")
         .env("AUDITOR_TMUX_SESSION", session)
         .env("AUDITOR_TMUX_DETACHED", "1")
@@ -247,6 +249,7 @@ fn run_hook_in(
         .args(["-c", command])
         .env("PATH", path_with_binary())
         .envs(vars.iter().map(|(k, v)| (*k, *v)))
+        .env("HOME", cwd)
         .current_dir(cwd)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

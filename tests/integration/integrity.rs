@@ -607,6 +607,7 @@ fn escaped_processes_die_at_a_timeout_and_with_a_killed_auditor() {
     let mut auditor = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"))
         .args(["audit", "--json"])
         .current_dir(repo.path())
+        .env("HOME", repo.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -491,6 +491,7 @@ fn the_ledger_is_never_half_written() {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditor"))
             .args(["audit", "--no-tests", "--json", &cfg[0], &cfg[1]])
             .current_dir(repo.path())
+            .env("HOME", repo.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
