@@ -153,7 +153,10 @@ pub fn interpret(
                 .map(|d| resolve_source(d, workspace))
                 .map(|d| diagnostic_finding(spec, d))
                 .collect();
-            if code != 0 && run.findings.is_empty() && is_test && found_no_tests(result, run.tests)
+            if code != 0
+                && run.findings.is_empty()
+                && is_test
+                && found_no_tests(result, code, run.tests)
             {
                 // Nothing failed: the runner found no test. The counts say so, and the test
                 // counts compared with the base's make a suite that vanished an issue.
@@ -541,14 +544,13 @@ fn unreadable_output(spec: &CheckSpec, result: &ProcessResult, code: i32, why: &
 
 /// Whether a test command that exited non-zero did so because its runner found no test:
 /// it says so and counted none (a run that counted tests, or failures, is no empty run).
-fn found_no_tests(result: &ProcessResult, counted: Option<TestCounts>) -> bool {
+fn found_no_tests(result: &ProcessResult, code: i32, counted: Option<TestCounts>) -> bool {
     let none_counted = counted.is_none_or(|c| c.total == 0 && c.failed == 0 && c.skipped == 0);
     none_counted
-        && parsers::found_no_tests(&format!(
-            "{}\n{}",
-            result.stdout.text(),
-            result.stderr.text()
-        ))
+        && parsers::found_no_tests(
+            &format!("{}\n{}", result.stdout.text(), result.stderr.text()),
+            code,
+        )
 }
 
 /// A test command's counts from its runner's summary lines, on either stream (jest prints

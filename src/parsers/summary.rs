@@ -42,13 +42,16 @@ static GO_VERBOSE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*--- (?P<result>PASS|FAIL|SKIP): \S"));
 static GO_JSON: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\{.*"Action":"(?P<result>pass|fail|skip)".*"Test":""#));
-/// The last word of a runner that found no test to run: pytest (exit 5), jest and vitest
-/// (exit 1 unless told to pass with none), mocha.
+/// The last word of a runner that found no test to run: jest and vitest (exit 1 unless told
+/// to pass with none), mocha. pytest's is `PYTEST_NONE` with its exit code 5.
 static NO_TESTS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:=*\s*no tests ran in [\d.]+s\s*=*|No tests found, exiting with code \d+|No test files found, exiting with code \d+|Error: No test files found\b.*)$",
+        r"^(?:No tests found, exiting with code \d+|No test files found, exiting with code \d+|Error: No test files found\b.*)$",
     )
 });
+/// pytest's exit code when it collected no test (4, a usage error such as a test path that
+/// is not there, prints "no tests ran" too, and is a failure).
+const PYTEST_NO_TESTS_COLLECTED: i32 = 5;
 static ANSI: LazyLock<Regex> = LazyLock::new(|| re(r"\x1b\[[0-9;?]*[A-Za-z]"));
 
 /// Counts of one summary, as `ran` (skipped excluded), `failed` and `skipped`.
@@ -266,15 +269,18 @@ pub fn test_summary(output: &str, complete: bool) -> Option<TestCounts> {
     tally.total(complete)
 }
 
-/// Whether a runner said it found no test at all (and not that tests failed).
-pub fn found_no_tests(output: &str) -> bool {
+/// Whether a runner that exited with `exit_code` said it found no test at all (and not that
+/// tests failed or that it was called wrong).
+pub fn found_no_tests(output: &str, exit_code: i32) -> bool {
     output.lines().any(|line| {
         let line = line.trim_end_matches('\r');
-        if line.contains('\x1b') {
-            NO_TESTS.is_match(ANSI.replace_all(line, "").trim())
+        let plain = if line.contains('\x1b') {
+            ANSI.replace_all(line, "").trim().to_string()
         } else {
-            NO_TESTS.is_match(line.trim())
-        }
+            line.trim().to_string()
+        };
+        NO_TESTS.is_match(&plain)
+            || (exit_code == PYTEST_NO_TESTS_COLLECTED && PYTEST_NONE.is_match(&plain))
     })
 }
 
@@ -321,19 +327,27 @@ mod tests {
     #[test]
     fn runners_that_found_no_test() {
         // Captured: pytest 8 (exit 5), mocha 11.8, jest 30 and vitest 4.1 (exit 1 each).
-        assert!(found_no_tests("\nno tests ran in 0.00s\n"));
+        assert!(found_no_tests("\nno tests ran in 0.00s\n", 5));
         assert!(found_no_tests(
-            "============================ no tests ran in 0.01s =============================\n"
+            "============================ no tests ran in 0.01s =============================\n",
+            5
         ));
-        assert!(found_no_tests("Error: No test files found: \"test\"\n"));
+        // pytest's usage error: a test path that is not there.
+        assert!(!found_no_tests(
+            "\nno tests ran in 0.00s\nERROR: file or directory not found: tests\n",
+            4
+        ));
+        assert!(found_no_tests("Error: No test files found: \"test\"\n", 1));
         assert!(found_no_tests(
-            "No tests found, exiting with code 1\nRun with `--passWithNoTests` to exit with code 0\n"
+            "No tests found, exiting with code 1\nRun with `--passWithNoTests` to exit with code 0\n",
+            1
         ));
         assert!(found_no_tests(
-            "\n\x1b[1m\x1b[30m\x1b[46m RUN \x1b[49m\x1b[39m\x1b[22m \x1b[36mv4.1.12 \x1b[39m\x1b[90m/tmp/js\x1b[39m\n\n\x1b[31mNo test files found, exiting with code 1\n\x1b[39m\n"
+            "\n\x1b[1m\x1b[30m\x1b[46m RUN \x1b[49m\x1b[39m\x1b[22m \x1b[36mv4.1.12 \x1b[39m\x1b[90m/tmp/js\x1b[39m\n\n\x1b[31mNo test files found, exiting with code 1\n\x1b[39m\n",
+            1
         ));
-        assert!(!found_no_tests("1 failed, 3 passed in 0.01s\n"));
-        assert!(!found_no_tests("assert 'no tests ran' in message\n"));
+        assert!(!found_no_tests("1 failed, 3 passed in 0.01s\n", 1));
+        assert!(!found_no_tests("assert 'no tests ran' in message\n", 5));
     }
 
     #[test]
