@@ -210,7 +210,7 @@ pub fn interpret(
                 needs,
                 format!("is what `{package}` requires, and this machine has {has}"),
             )),
-            _ => None,
+            _ => python_module_missing(spec, &text),
         };
         if let Some((program, why)) = lacking {
             run.findings = vec![unavailable(spec, &program, &why)];
@@ -218,6 +218,24 @@ pub fn interpret(
         }
     }
     run
+}
+
+/// A check run as `python -m MODULE` (mypy in the setup's virtual environment) whose
+/// interpreter says it has no such module: the module is not installed there.
+fn python_module_missing(spec: &CheckSpec, output: &str) -> Option<(String, String)> {
+    let at = spec.command.iter().position(|a| a == "-m")?;
+    let interpreter = spec.command[..at].last()?;
+    let module = spec.command.get(at + 1)?;
+    let is_python = std::path::Path::new(interpreter)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+    let says = format!(": No module named {module}");
+    (is_python && output.lines().any(|l| l.trim_end().ends_with(&says))).then(|| {
+        (
+            module.clone(),
+            format!("is not installed in the interpreter `{interpreter}` runs"),
+        )
+    })
 }
 
 /// A check whose program is not there: not on PATH, or a package its launcher could not find

@@ -402,3 +402,29 @@ fn a_compiler_older_than_the_project_requires_is_the_machines_not_the_commits() 
         "{out}"
     );
 }
+
+/// mypy runs as a module of the setup's interpreter: where it is not installed, python says
+/// "No module named mypy" and the check read "failed without parseable output". The module
+/// is missing from the machine, as a program missing from PATH is.
+#[test]
+fn a_python_module_the_interpreter_lacks_is_an_unavailable_check() {
+    let repo = TestRepo::new();
+    repo.write(
+        "auditor.toml",
+        "[[check]]\nname = \"mypy\"\nformat = \"lines\"\nfiles = [\"*.py\"]\n\
+         command = [\"python3\", \"-m\", \"auditor_test_no_such_module\", \"{files}\"]\n",
+    );
+    repo.write("app.py", "x = 1\n");
+    repo.commit("app");
+    let (code, report, out) = repo.audit_json(&["--no-tests"]);
+    assert!(issues_of(&report, "CHECK_ERROR").is_empty(), "{out}");
+    let unavailable = issues_of(&report, "CHECK_UNAVAILABLE");
+    assert_eq!(unavailable.len(), 1, "{out}");
+    assert!(
+        unavailable[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("`auditor_test_no_such_module` is not installed")),
+        "{out}"
+    );
+    assert_eq!(code, 0, "MEDIUM fails nothing: {out}");
+}
