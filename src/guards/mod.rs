@@ -538,6 +538,15 @@ fn assertions_lost(
                 .is_some_and(|(old, new)| carried::is_rewritten(old, new, added))
     });
     let plural = if lost == 1 { "" } else { "s" };
+    // The title says what the commit did as far as it is known: "weakened" only when nothing
+    // explains the loss (the agent reads the title first).
+    let title = if deletes_code {
+        "A test lost assertions with the code the commit removes"
+    } else if rewritten {
+        "A test's assertions were moved or reworded"
+    } else {
+        Rule::AssertionRemoved.title()
+    };
     let (severity, detail) = if deletes_code {
         (
             settings.severity(Rule::AssertionRemoved).min(Severity::Low),
@@ -563,7 +572,7 @@ fn assertions_lost(
             ),
         )
     };
-    rules::finding(
+    let mut f = rules::finding(
         Rule::AssertionRemoved,
         severity,
         path,
@@ -571,7 +580,12 @@ fn assertions_lost(
         detail,
         None,
         commit,
-    )
+    );
+    if title != f.title {
+        f.description = f.description.replacen(f.title.as_str(), title, 1);
+        f.title = title.into();
+    }
+    f
 }
 
 /// One commit's comparison, file by file, and what it gathers for the whole commit (tests
@@ -1155,6 +1169,7 @@ mod tests {
         )]);
         assert_eq!(rules(&f), ["ASSERTION_REMOVED"]);
         assert_eq!(f[0].severity, Severity::Medium, "{f:?}");
+        assert_eq!(f[0].title, "A test's assertions were weakened");
         // With code the commit removes (express 8e058f16 "Removed `app.error()`"), the checks
         // of what went: LOW.
         let with_code = run(&[
@@ -1171,6 +1186,13 @@ mod tests {
         ]);
         assert_eq!(rules(&with_code), ["ASSERTION_REMOVED"]);
         assert_eq!(with_code[0].severity, Severity::Low, "{with_code:?}");
+        // Its title says what is known, not "weakened".
+        let title = &with_code[0].title;
+        assert_eq!(
+            title,
+            "A test lost assertions with the code the commit removes"
+        );
+        assert!(with_code[0].description.starts_with(title.as_str()));
         // More assertions is fine.
         assert!(
             run(&[modified(
