@@ -26,7 +26,8 @@ fn tests_named(names: &[&str]) -> String {
         .collect()
 }
 
-fn pytest_repo() -> TestRepo {
+/// A repository whose one check is pytest, with no commit yet.
+fn pytest_checked_repo() -> TestRepo {
     let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
     let repo = TestRepo::new();
     repo.write(
@@ -35,6 +36,11 @@ fn pytest_repo() -> TestRepo {
             "[[check]]\nname = \"pytest\"\nstage = \"test\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n"
         ),
     );
+    repo
+}
+
+fn pytest_repo() -> TestRepo {
+    let repo = pytest_checked_repo();
     repo.write(
         "tests/test_parse.py",
         tests_named(&["a", "b", "c", "d", "e"]),
@@ -483,14 +489,7 @@ fn a_real_pytest_junit_failure_is_placed_at_its_assertion() {
 /// Told LOW while there are none; tests renamed out of pytest's pattern later are HIGH.
 #[test]
 fn a_runner_that_finds_no_test_is_no_failure_and_losing_them_is_high() {
-    let python = python().expect("python3 with pytest (tests/run_tests.sh installs it)");
-    let repo = TestRepo::new();
-    repo.write(
-        "auditor.toml",
-        format!(
-            "[[check]]\nname = \"pytest\"\nstage = \"test\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n"
-        ),
-    );
+    let repo = pytest_checked_repo();
     repo.write("app.py", "def run():\n    return 1\n");
     repo.commit("an app with no tests");
     let (code, report, out) = repo.audit_json(&[]);
