@@ -64,8 +64,6 @@ static SYNTAX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)SyntaxError: (?P<path>[^:\n]+): [^\n]*\((?P<line>\d+):(?P<column>\d+)\)\s*$")
         .expect("static regex")
 });
-static ANSI: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").expect("static regex"));
 
 /// The first frame of a stack that is in `file`, as (line, column).
 fn frame_in(stack: &str, file: &str, root: &str) -> Option<(u32, Option<u32>)> {
@@ -93,8 +91,7 @@ fn syntax_error_in(message: &str, file: &str, root: &str) -> Option<(u32, Option
 
 /// The message's first line that says something, without colours.
 fn headline(message: &str) -> String {
-    let plain = ANSI.replace_all(message, "");
-    plain
+    super::summary::plain(message)
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('●'))

@@ -259,28 +259,29 @@ impl Tally {
 pub fn test_summary(output: &str, complete: bool) -> Option<TestCounts> {
     let mut tally = Tally::default();
     for line in output.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.contains('\x1b') {
-            tally.line(ANSI.replace_all(line, "").trim_end());
-        } else {
-            tally.line(line.trim_end());
-        }
+        tally.line(plain(line.trim_end_matches('\r')).trim_end());
     }
     tally.total(complete)
+}
+
+/// `text` without its terminal colours (runners colour their summaries on a terminal, and
+/// some when told to).
+pub(super) fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\x1b') {
+        ANSI.replace_all(text, "")
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Whether a runner that exited with `exit_code` said it found no test at all (and not that
 /// tests failed or that it was called wrong).
 pub fn found_no_tests(output: &str, exit_code: i32) -> bool {
     output.lines().any(|line| {
-        let line = line.trim_end_matches('\r');
-        let plain = if line.contains('\x1b') {
-            ANSI.replace_all(line, "").trim().to_string()
-        } else {
-            line.trim().to_string()
-        };
-        NO_TESTS.is_match(&plain)
-            || (exit_code == PYTEST_NO_TESTS_COLLECTED && PYTEST_NONE.is_match(&plain))
+        let line = plain(line);
+        let line = line.trim();
+        NO_TESTS.is_match(line)
+            || (exit_code == PYTEST_NO_TESTS_COLLECTED && PYTEST_NONE.is_match(line))
     })
 }
 
