@@ -121,16 +121,15 @@ impl Layout {
 /// the snapshot's copy (pytest, jest and `go test ./...` do; an older commit's tests broke the
 /// agent's runs), and so that tools run in the snapshot inherit no untracked configuration
 /// from the work tree's folders (`.cargo/config.toml`, `node_modules`, `pytest.ini`) as they
-/// walk up. Without a cache folder, or with one inside a work tree (HOME is this repository,
-/// the main tree of a linked worktree, or a dotfiles repository), the snapshot goes into the
-/// repository's git folder, where no tool looks.
+/// walk up. Without a cache folder, or with one inside the work tree (HOME is the
+/// repository), the snapshot goes into the repository's git folder, where no tool looks.
 pub fn snapshot_dir_in(repo_root: &Path, cache_home: Option<&Path>) -> PathBuf {
     let root = repo_root
         .canonicalize()
         .unwrap_or_else(|_| repo_root.to_path_buf());
     let outside = cache_home.filter(|cache| {
         let cache = cache.canonicalize().unwrap_or_else(|_| cache.to_path_buf());
-        !cache.starts_with(&root) && !cache.ancestors().any(|a| a.join(".git").exists())
+        !cache.starts_with(&root)
     });
     match outside {
         Some(cache) => {
@@ -205,17 +204,6 @@ mod tests {
         let git = repo.join(".git").join("auditor").join("workspace");
         assert_eq!(snapshot_dir_in(&repo, Some(&repo.join(".cache"))), git);
         assert_eq!(snapshot_dir_in(&repo, None), git);
-        // A cache inside another work tree (a dotfiles repository at HOME, the main tree of a
-        // linked worktree) is no place either.
-        let home = repo.join("home");
-        std::fs::create_dir_all(home.join(".git")).expect("mkdir");
-        std::fs::create_dir_all(home.join(".cache")).expect("mkdir");
-        let other = repo.join("other");
-        std::fs::create_dir_all(other.join(".git")).expect("mkdir");
-        assert_eq!(
-            snapshot_dir_in(&other, Some(&home.join(".cache"))),
-            other.join(".git/auditor/workspace")
-        );
         // A linked worktree's git folder is the one its `.git` file names.
         let linked = repo.join("wt");
         std::fs::create_dir_all(&linked).expect("mkdir");
