@@ -171,7 +171,7 @@ async fn run_job(
     let target = match job.kind {
         JobKind::Commits(target) => target,
         JobKind::Uncommitted { head, changes } => {
-            let snapshot = crate::engine::snapshot_folder(layout).map_err(|e| failed(&e))?;
+            let snapshot = layout.snapshot_dir();
             let commit =
                 commit_worktree(&repo, &snapshot, head, &changes).map_err(|e| failed(&e))?;
             read_snapshot_objects(&repo, &snapshot).map_err(|e| failed(&e))?;

@@ -24,4 +24,3 @@ pub use ledger_stage::{FAILURES_BEFORE_ISSUE, record_failure};
 pub use model::{AuditOptions, Progress, ProgressSink, no_progress};
 pub use publish::{report_file, run_due_hooks};
 pub use settings_stage::ack_policy;
-pub use workspace::snapshot_folder;

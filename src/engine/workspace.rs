@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::fcntl::{Flock, FlockArg};
 
@@ -43,43 +43,6 @@ fn ws_err(path: &std::path::Path, message: impl ToString) -> EngineError {
     }
 }
 
-/// The snapshot's folder, created: never one that resolves into the work tree outside its
-/// git folder (a symlink on the way there would have checks dirty the agent's tree). The
-/// snapshot earlier versions kept in the state folder is removed: the project's own test
-/// runners found it there.
-pub fn snapshot_folder(layout: &Layout) -> Result<PathBuf, EngineError> {
-    let former = layout.former_snapshot_dir();
-    if std::fs::symlink_metadata(former.join(".git")).is_ok() {
-        // `remove_dir_all` removes a symlink, never what it points to.
-        std::fs::remove_dir_all(&former).map_err(|e| ws_err(&former, e))?;
-    }
-    let dir = layout.snapshot_dir();
-    let root = layout
-        .repo_root
-        .canonicalize()
-        .map_err(|e| ws_err(&layout.repo_root, e))?;
-    let outside_the_tree = |existing: &Path| -> Result<(), EngineError> {
-        let resolved = existing.canonicalize().map_err(|e| ws_err(existing, e))?;
-        if resolved.starts_with(&root) && !resolved.starts_with(root.join(".git")) {
-            return Err(ws_err(
-                &dir,
-                format!(
-                    "it resolves to {}, inside the work tree: checks run there would change the agent's files (a symlink on the way?)",
-                    resolved.display()
-                ),
-            ));
-        }
-        Ok(())
-    };
-    // Checked before anything is created there, and again once it is.
-    if let Some(existing) = dir.ancestors().find(|a| a.exists()) {
-        outside_the_tree(existing)?;
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| ws_err(&dir, e))?;
-    outside_the_tree(&dir)?;
-    Ok(dir)
-}
-
 /// Locks, syncs and (when needed) sets up the workspace.
 pub async fn prepare(
     repo: &Repo,
@@ -96,7 +59,7 @@ pub async fn prepare(
             _lock: None,
         });
     }
-    let dir = snapshot_folder(layout)?;
+    let dir = layout.snapshot_dir();
     std::fs::create_dir_all(&layout.state_dir).map_err(|e| ws_err(&layout.state_dir, e))?;
     let lock_path = layout.state_dir.join("workspace.lock");
     let file = OpenOptions::new()

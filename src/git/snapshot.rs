@@ -1,11 +1,11 @@
 //! The snapshot workspace: an isolated checkout of exactly the audited commit, kept exactly
 //! that before every check.
 //!
-//! It is a small repository of its own, outside the work tree (`Layout::snapshot_dir`),
-//! whose object store borrows the audited repository's through `objects/info/alternates`, so
-//! it costs no copy of history. Moving it to the next commit is a libgit2 checkout (only
-//! changed files are rewritten; untracked build caches such as `target/` and `node_modules/`
-//! survive). The audited repository's index, HEAD and tree are never touched.
+//! It is a small repository of its own under `state/supervisor/workspace/` whose object store
+//! borrows the audited repository's through `objects/info/alternates`, so it costs no copy of
+//! history. Moving it to the next commit is a libgit2 checkout (only changed files are
+//! rewritten; untracked build caches such as `target/` and `node_modules/` survive). The
+//! audited repository's index, HEAD and tree are never touched.
 //!
 //! Checks are the repository's own tools and code, so the workspace is hostile ground: a
 //! fixing linter rewrites files, a test replaces a file or a folder with a symlink to a place

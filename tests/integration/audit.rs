@@ -173,7 +173,7 @@ format = "lines"
     assert!(desc.contains("content=committed "), "{desc}");
     assert!(desc.contains("untracked= "), "{desc}");
     assert!(desc.contains("gone= "), "{desc}");
-    assert!(desc.contains(".git/auditor/workspace"), "{desc}");
+    assert!(desc.contains("state/supervisor/workspace"), "{desc}");
     // The live tree is untouched.
     let data = std::fs::read_to_string(repo.path().join("data.txt")).expect("read");
     assert_eq!(data, "uncommitted edit\n");
@@ -372,7 +372,7 @@ fn live_mode_runs_checks_in_the_working_tree() {
             .contains("content=edited")
     );
     assert_eq!(report["workspace"]["mode"], "live");
-    assert!(!repo.snapshot().exists());
+    assert!(!repo.path().join("state/supervisor/workspace").exists());
 }
 
 #[test]

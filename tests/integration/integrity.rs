@@ -253,7 +253,7 @@ fn a_file_name_that_is_not_utf8_reaches_the_check_as_its_bytes() {
 fn snapshot_status(repo: &TestRepo) -> String {
     let out = std::process::Command::new("git")
         .args(["status", "--porcelain", "--untracked-files=no"])
-        .current_dir(repo.snapshot())
+        .current_dir(repo.path().join("state/supervisor/workspace"))
         .output()
         .expect("git status in the snapshot");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -415,7 +415,7 @@ command = ["sh", "-c", "ln -sf {o}/victim.txt later.txt; ln -s {o}/dir newdir; r
         escaped.is_empty(),
         "the checkout wrote outside: {escaped:?}"
     );
-    let ws = repo.snapshot();
+    let ws = repo.path().join("state/supervisor/workspace");
     assert_eq!(
         std::fs::read_to_string(ws.join("later.txt")).expect("read"),
         "written later\n"
@@ -1040,94 +1040,4 @@ fn a_secret_in_the_settings_reaches_no_report_and_no_state_file() {
         );
     }
     assert!(report_text.contains("hooks.on_critical"), "{report_text}");
-}
-
-/// The snapshot lives in the user's cache, outside the work tree: kept in `state/`, it was
-/// collected by the project's own pytest run in the tree (the dogfood: "import file
-/// mismatch" on every test module, from the snapshot's copies), and by jest and
-/// `go test ./...` alike. The one earlier versions left in `state/` is removed.
-#[test]
-fn the_snapshot_is_outside_the_work_tree_where_the_projects_own_runs_never_find_it() {
-    let python = std::process::Command::new("python3")
-        .args(["-c", "import sys, pytest; print(sys.executable)"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .expect("python3 with pytest (tests/run_tests.sh installs it)");
-    let cache = tempfile::tempdir().expect("tempdir");
-    let repo = TestRepo::new();
-    repo.write(
-        "auditor.toml",
-        format!(
-            "[[check]]\nname = \"pytest\"\nstage = \"test\"\ncommand = [\"{python}\", \"-m\", \"pytest\", \"-q\", \"-p\", \"no:cacheprovider\"]\n"
-        ),
-    );
-    repo.write("tests/test_app.py", "def test_a():\n    assert True\n");
-    repo.commit("a test");
-    let former = repo.path().join("state/supervisor/workspace");
-    std::fs::create_dir_all(former.join(".git")).expect("mkdir");
-    let out = repo
-        .auditor()
-        .env("XDG_CACHE_HOME", cache.path())
-        .args(["audit", "--json"])
-        .output()
-        .expect("run auditor");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert_eq!(out.status.code(), Some(0), "{report}");
-    let ws = report["workspace"]["path"].as_str().unwrap_or_default();
-    let cache_root = cache.path().canonicalize().expect("canonical");
-    assert!(
-        Path::new(ws).starts_with(cache_root.join("auditor")),
-        "{ws}"
-    );
-    assert!(Path::new(ws).join("tests/test_app.py").is_file(), "{ws}");
-    assert!(!former.exists(), "the former snapshot stays in the tree");
-
-    // The agent's own pytest in the tree collects its one test, and nothing of ours.
-    let run = std::process::Command::new(&python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .current_dir(repo.path())
-        .output()
-        .expect("pytest");
-    let text = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{text}");
-    assert!(text.contains("1 passed"), "{text}");
-}
-
-/// A snapshot folder that resolves into the work tree (the agent made the cache a symlink to
-/// it) is refused: checks run there would rewrite the agent's files. The audit says so and
-/// passes nothing.
-#[test]
-fn a_snapshot_folder_that_leads_into_the_work_tree_is_refused() {
-    let cache = tempfile::tempdir().expect("tempdir");
-    let repo = TestRepo::new();
-    repo.write(
-        "auditor.toml",
-        "[[check]]\nname = \"ok\"\nstage = \"test\"\ncommand = [\"true\"]\n",
-    );
-    repo.write("src/app.txt", "app\n");
-    repo.commit("app");
-    std::fs::create_dir_all(repo.path().join("sub")).expect("mkdir");
-    std::os::unix::fs::symlink(repo.path().join("sub"), cache.path().join("auditor"))
-        .expect("symlink");
-    let out = repo
-        .auditor()
-        .env("XDG_CACHE_HOME", cache.path())
-        .arg("audit")
-        .output()
-        .expect("run auditor");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_ne!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("inside the work tree"), "{text}");
-    let written: Vec<_> = std::fs::read_dir(repo.path().join("sub"))
-        .expect("sub")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(written.is_empty(), "{written:?}");
 }

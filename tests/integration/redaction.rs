@@ -156,10 +156,10 @@ fn output_files(repo: &TestRepo) -> Vec<PathBuf> {
     for folder in ["logs", "tasks", "state"] {
         files.extend(repo.files_under(folder).into_iter().filter(|p| {
             let p = p.to_string_lossy();
-            // The settings baseline is the operator's config as the auditor last ran with
-            // it (what the rules recognise there is redacted; a bare value in a check's
-            // command is the config's, not a find).
-            !p.ends_with("supervision.json")
+            // The snapshot is the audited tree. The settings baseline is the operator's
+            // config as the auditor last ran with it (what the rules recognise there is
+            // redacted; a bare value in a check's command is the config's, not a find).
+            !p.contains("state/supervisor/workspace") && !p.ends_with("supervision.json")
         }));
     }
     files.extend(
